@@ -1,0 +1,314 @@
+# -*- coding: utf-8 -*-
+# Copyright: hostnet.nm contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The model of a host's network state, in nmstate's schema.
+
+A *state* is a plain mapping in canonical form (see :mod:`.schema`)::
+
+    {"interfaces": {name: iface, ...},          # keyed by name here
+     "routes": [route, ...],                    # canonical routes, see route_key()
+     "route-rules": [rule, ...],
+     "dns-resolver": {"server": [...], "search": [...], "options": [...]}}
+
+The desired-state *document* is the same with ``interfaces`` as a list and
+sections wrapped in ``config``; :func:`from_document` and :func:`to_document`
+convert. :func:`merge` computes the target state: what the document does not
+mention stays as it is (nmstate's semantics).
+"""
+
+from __future__ import annotations
+
+import copy
+import ipaddress
+from typing import Any, Dict, Iterable, List, Optional, Tuple
+
+MAIN_TABLE = 254  # the kernel's main routing table (RT_TABLE_MAIN)
+IPV6_DEFAULT_METRIC = 1024  # the kernel stores an IPv6 route metric of 0 as 1024 (IP6_RT_PRIO_USER)
+
+#: keys of an interface whose value is a mapping merged key by key
+_MERGED_SECTIONS = ("ipv4", "ipv6", "bridge", "link-aggregation", "vlan", "veth")
+
+#: interface types NetworkManager creates (and deletes) as software devices
+VIRTUAL_TYPES = ("linux-bridge", "bond", "vlan", "veth")
+#: interface types that carry ports
+CONTROLLER_TYPES = ("linux-bridge", "bond")
+
+
+#: bond options the kernel reports by number or by name (Documentation/networking/bonding.rst):
+#: index = the number, value = the name, which is the canonical form
+BOND_OPTION_NAMES = {
+    "lacp_rate": ["slow", "fast"],
+    "ad_select": ["stable", "bandwidth", "count"],
+    "xmit_hash_policy": ["layer2", "layer3+4", "layer2+3", "encap2+3", "encap3+4", "vlan+srcmac"],
+    "arp_validate": ["none", "active", "backup", "all", "filter", "filter_active", "filter_backup"],
+    "fail_over_mac": ["none", "active", "follow"],
+    "primary_reselect": ["always", "better", "failure"],
+    "arp_all_targets": ["any", "all"],
+}
+
+
+def bond_option(key: str, value: str) -> str:
+    """A bond option value in canonical form: the kernel's name for numeric
+    enumerations (``lacp_rate: 1`` -> ``fast``), else the text as is."""
+    names = BOND_OPTION_NAMES.get(key)
+    if names and value.isdigit() and int(value) < len(names):
+        return names[int(value)]
+    return value
+
+
+def family_of(text: str) -> int:
+    """4 or 6 for an address or network literal (a ``%scope`` is ignored)."""
+    return ipaddress.ip_network(text.split("%")[0], strict=False).version
+
+
+def canonical_route(route: Dict[str, Any]) -> Dict[str, Any]:
+    """A route in canonical form: ``table-id`` always present (254 when
+    unset), no ``next-hop-address`` for on-link routes (``0.0.0.0``/``::``
+    dropped), an IPv6 metric of 0 written as the kernel's 1024, ``state``
+    dropped. Unset metric stays unset (NetworkManager picks the device's)."""
+    out = {k: v for k, v in route.items() if k != "state"}
+    out.setdefault("table-id", MAIN_TABLE)
+    if out.get("table-id") == 0:
+        out["table-id"] = MAIN_TABLE  # NM: 0 means "the connection's table", main by default
+    nh = out.get("next-hop-address")
+    if nh is not None and ipaddress.ip_address(nh).is_unspecified:
+        del out["next-hop-address"]
+    if "destination" in out and family_of(out["destination"]) == 6 and out.get("metric") == 0:
+        out["metric"] = IPV6_DEFAULT_METRIC
+    if out.get("on-link") is False:
+        del out["on-link"]
+    return out
+
+
+def route_key(route: Dict[str, Any]) -> Tuple[Any, ...]:
+    """The identity of a canonical route, for comparison and sorting."""
+    return (family_of(route["destination"]), route["destination"], route.get("next-hop-interface", ""),
+            route.get("next-hop-address", ""), route.get("table-id", MAIN_TABLE),
+            -1 if route.get("metric") is None else route["metric"], bool(route.get("on-link")))
+
+
+def route_matches(pattern: Dict[str, Any], route: Dict[str, Any]) -> bool:
+    """Whether ``route`` matches an ``absent`` entry: every key the entry gives
+    must be equal (nmstate's wildcard semantics); unset keys match anything."""
+    for key, value in pattern.items():
+        if key == "state":
+            continue
+        have = route.get(key)
+        if key == "table-id" and have is None:
+            have = MAIN_TABLE
+        if key == "next-hop-address" and value is not None and ipaddress.ip_address(value).is_unspecified:
+            value = None
+        if key == "metric" and "destination" in route and family_of(route["destination"]) == 6 and value == 0:
+            value = IPV6_DEFAULT_METRIC
+        if have != value:
+            return False
+    return True
+
+
+def rule_key(rule: Dict[str, Any]) -> Tuple[Any, ...]:
+    """Identity of a canonical route rule."""
+    return (rule.get("family", ""), rule.get("priority", -1), rule.get("ip-from", ""), rule.get("ip-to", ""),
+            rule.get("route-table", MAIN_TABLE))
+
+
+def canonical_rule(rule: Dict[str, Any]) -> Dict[str, Any]:
+    """A route rule in canonical form: ``family`` derived from its prefixes,
+    ``route-table`` 254 when unset, ``state`` dropped."""
+    out = {k: v for k, v in rule.items() if k != "state"}
+    for key in ("ip-from", "ip-to"):
+        if key in out:
+            out.setdefault("family", "ipv%d" % family_of(out[key]))
+    out.setdefault("route-table", MAIN_TABLE)
+    return out
+
+
+def empty_state() -> Dict[str, Any]:
+    """A state with nothing in it."""
+    return {"interfaces": {}, "routes": [], "route-rules": [], "dns-resolver": {"server": [], "search": [],
+                                                                                 "options": []}}
+
+
+def from_document(doc: Dict[str, Any]) -> Dict[str, Any]:
+    """The canonical parsed document (from :func:`schema.parse_document`) as
+    the partial state used by :func:`merge`: interfaces keyed by name (a later
+    entry of the same name updates the earlier one), route and rule lists,
+    DNS config. Sections the document does not mention are absent."""
+    out: Dict[str, Any] = {}
+    if "interfaces" in doc:
+        ifaces: Dict[str, Any] = {}
+        for iface in doc["interfaces"] or []:
+            if iface is None:
+                continue
+            ifaces[iface["name"]] = merge_iface(ifaces.get(iface["name"], {}), iface)
+        out["interfaces"] = ifaces
+    if "routes" in doc:
+        out["routes"] = list(doc["routes"].get("config", []) or [])
+    if "route-rules" in doc:
+        out["route-rules"] = list(doc["route-rules"].get("config", []) or [])
+    if "dns-resolver" in doc:
+        out["dns-resolver"] = dict(doc["dns-resolver"].get("config", {}) or {})
+    return out
+
+
+def to_document(state: Dict[str, Any], only: Optional[Iterable[str]] = None) -> Dict[str, Any]:
+    """A state as an nmstate document (what ``network_state_info`` returns).
+
+    ``only`` limits the interfaces to those names (for diffs). Interfaces
+    are sorted by name, routes by :func:`route_key`.
+    """
+    names = sorted(state.get("interfaces", {}) if only is None else only)
+    doc: Dict[str, Any] = {
+        "interfaces": [state["interfaces"][n] for n in names if n in state.get("interfaces", {})],
+    }
+    if "routes" in state:
+        doc["routes"] = {"config": sorted(state["routes"], key=route_key)}
+    if "route-rules" in state:
+        doc["route-rules"] = {"config": sorted(state["route-rules"], key=rule_key)}
+    if "dns-resolver" in state:
+        doc["dns-resolver"] = {"config": state["dns-resolver"]}
+    return doc
+
+
+def merge_iface(current: Dict[str, Any], desired: Dict[str, Any]) -> Dict[str, Any]:
+    """``desired`` over ``current`` for one interface: scalar keys replace,
+    the sections in ``_MERGED_SECTIONS`` merge key by key (one level, and the
+    bridge's ``options.stp`` too), lists (addresses, ports) replace whole;
+    a bridge port entry keeps the port options it does not restate."""
+    out = copy.deepcopy(current)
+    for key, value in desired.items():
+        if key in _MERGED_SECTIONS and isinstance(value, dict):
+            out[key] = _merge_section(key, out.get(key) if isinstance(out.get(key), dict) else {}, value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def _merge_section(section: str, current: Dict[str, Any], desired: Dict[str, Any]) -> Dict[str, Any]:
+    out = dict(current)
+    for key, value in desired.items():
+        if section == "bridge" and key == "options" and isinstance(out.get("options"), dict):
+            opts = dict(out["options"])
+            for okey, ovalue in value.items():
+                if okey == "stp" and isinstance(opts.get("stp"), dict):
+                    opts["stp"] = dict(opts["stp"], **ovalue)
+                else:
+                    opts[okey] = ovalue
+            out["options"] = opts
+        elif section == "link-aggregation" and key == "options":
+            # options merge one by one: an option only the host has is kept (a vendor kernel's extra)
+            out["options"] = dict(current.get("options") or {},
+                                  **{k: bond_option(k, str(v)) for k, v in (value or {}).items()})
+        elif section == "bridge" and key == "port":
+            old = {p["name"]: p for p in current.get("port", [])}
+            out["port"] = [dict(old.get(p["name"], {}), **p) for p in value]
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def merge(current: Dict[str, Any], desired: Dict[str, Any]) -> Dict[str, Any]:
+    """The target state: ``desired`` (from :func:`from_document`) applied to
+    ``current`` (a full state).
+
+    - interfaces: merged by name; ``state: absent`` keeps the entry (the plan
+      deletes it); a new interface starts from ``new_interface()``;
+    - routes: every non-absent desired route is added unless an equal one
+      exists; ``state: absent`` entries remove every matching route;
+    - route rules: same as routes;
+    - DNS: each given key (server, search, options) replaces the current
+      list; ``config: {}`` clears all three (nmstate).
+    """
+    target = copy.deepcopy(current)
+    for name, iface in desired.get("interfaces", {}).items():
+        base = target["interfaces"].get(name) or new_interface(name, iface.get("type"))
+        target["interfaces"][name] = merge_iface(base, iface)
+    # removing an interface also removes the routes through it
+    gone = {n for n, i in target["interfaces"].items() if i.get("state") == "absent"}
+    routes = [r for r in target["routes"] if r.get("next-hop-interface") not in gone]
+    for entry in desired.get("routes", []):
+        if entry.get("state") == "absent":
+            routes = [r for r in routes if not route_matches(entry, r)]
+    for entry in desired.get("routes", []):
+        if entry.get("state") != "absent":
+            route = canonical_route(entry)
+            if route_key(route) not in {route_key(r) for r in routes}:
+                routes.append(route)
+    target["routes"] = sorted(routes, key=route_key)
+    rules = list(target["route-rules"])
+    for entry in desired.get("route-rules", []):
+        if entry.get("state") == "absent":
+            rules = [r for r in rules if not route_matches(canonical_rule(entry), r)]
+    for entry in desired.get("route-rules", []):
+        if entry.get("state") != "absent":
+            rule = canonical_rule(entry)
+            if rule_key(rule) not in {rule_key(r) for r in rules}:
+                rules.append(rule)
+    target["route-rules"] = sorted(rules, key=rule_key)
+    if "dns-resolver" in desired:
+        dns = desired["dns-resolver"]
+        if not dns:
+            target["dns-resolver"] = {"server": [], "search": [], "options": []}
+        else:
+            target["dns-resolver"] = dict(target["dns-resolver"], **dns)
+    return target
+
+
+def new_interface(name: str, iface_type: Optional[str]) -> Dict[str, Any]:
+    """The state a newly created profile starts from: up, IPv4 and IPv6
+    disabled (nmstate's default for a new interface)."""
+    out: Dict[str, Any] = {"name": name, "state": "up", "ipv4": {"enabled": False}, "ipv6": {"enabled": False}}
+    if iface_type:
+        out["type"] = iface_type
+    return out
+
+
+def ports_of(iface: Dict[str, Any]) -> List[str]:
+    """Names of an interface's ports (bridge ports or bond ports), in order."""
+    if iface.get("type") == "linux-bridge":
+        return [p["name"] for p in (iface.get("bridge") or {}).get("port", [])]
+    if iface.get("type") == "bond":
+        return list((iface.get("link-aggregation") or {}).get("port", []))
+    return []
+
+
+def parent_of(iface: Dict[str, Any]) -> Optional[str]:
+    """The interface this one is stacked on (a VLAN's base), if any."""
+    if iface.get("type") == "vlan":
+        return (iface.get("vlan") or {}).get("base-iface")
+    return None
+
+
+def controllers(state: Dict[str, Any]) -> Dict[str, str]:
+    """``{port name: controller name}`` for every port in the state."""
+    out: Dict[str, str] = {}
+    for name, iface in state.get("interfaces", {}).items():
+        if iface.get("state") != "absent":
+            for port in ports_of(iface):
+                out[port] = name
+    return out
+
+
+def dependency_order(state: Dict[str, Any], names: Iterable[str]) -> List[str]:
+    """``names`` ordered so that every interface comes after what it needs:
+    a VLAN after its base, a port after its controller (NM activates ports
+    once the controller exists). Cycles are broken by name order; validation
+    reports them."""
+    ifaces = state.get("interfaces", {})
+    ctrl = controllers(state)
+    wanted = sorted(set(names))
+    done: List[str] = []
+    seen: set = set()
+
+    def visit(name: str, stack: Tuple[str, ...]) -> None:
+        if name in seen or name in stack:
+            return
+        iface = ifaces.get(name, {})
+        for dep in (ctrl.get(name), parent_of(iface)):
+            if dep and dep in ifaces:
+                visit(dep, stack + (name,))
+        seen.add(name)
+        done.append(name)
+
+    for name in wanted:
+        visit(name, ())
+    return [n for n in done if n in set(wanted)]

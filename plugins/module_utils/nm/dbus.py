@@ -1,0 +1,198 @@
+# -*- coding: utf-8 -*-
+# Copyright: hostnet.nm contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The one seam between the core and D-Bus.
+
+Code against the dbus-next API; use its maintained fork dbus-fast when it is
+installed (same API), else dbus-next. ``HOSTNET_NM_DBUS_LIBRARY=dbus_next``
+(or ``dbus_fast``) forces one, for tests of both.
+
+Everything above this module sees plain Python values: :func:`unwrap` turns
+D-Bus variants into ints, strings, lists and dicts; writes are wrapped with
+explicit signatures by the caller (:class:`Variant`). Calls run on one asyncio
+loop owned by :class:`Bus`; :meth:`Bus.gather` sends many calls at once so a
+read costs one round trip of latency, not one per object.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import os
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
+
+from ..errors import DependencyError, NmError
+
+NM_BUS = "org.freedesktop.NetworkManager"
+NM_PATH = "/org/freedesktop/NetworkManager"
+PROPS = "org.freedesktop.DBus.Properties"
+
+#: Debian/Ubuntu and Fedora/RHEL package names, for the missing-library message
+PACKAGES = "python3-dbus-fast or python3-dbus-next (Debian/Ubuntu), python3-dbus-next (Fedora/EPEL), " \
+           "or 'pip install dbus-fast'"
+
+
+def _load() -> Tuple[Any, Any, str]:
+    """Import the D-Bus library: returns ``(base module, aio module, name)``.
+
+    Raises:
+        DependencyError: neither dbus-fast nor dbus-next is importable.
+    """
+    forced = os.environ.get("HOSTNET_NM_DBUS_LIBRARY", "")
+    names = [forced] if forced else ["dbus_fast", "dbus_next"]
+    errors = []
+    for name in names:
+        try:
+            return importlib.import_module(name), importlib.import_module(name + ".aio"), name
+        except ImportError as exc:
+            errors.append("%s: %s" % (name, exc))
+    raise DependencyError("Failed to import the required Python library (dbus-fast or dbus-next) on this host's "
+                          "Python. Install %s. (%s)" % (PACKAGES, "; ".join(errors)))
+
+
+def library_name() -> str:
+    """Name of the D-Bus library in use (``dbus_fast`` or ``dbus_next``)."""
+    return _load()[2]
+
+
+def unwrap(value: Any) -> Any:
+    """A D-Bus value as plain Python: variants unwrapped, recursively;
+    byte arrays (``ay``) stay ``bytes``."""
+    if hasattr(value, "signature") and hasattr(value, "value") and not isinstance(value, (bytes, str)):
+        return unwrap(value.value)
+    if isinstance(value, dict):
+        return {k: unwrap(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [unwrap(v) for v in value]
+    return value
+
+
+class Variant:
+    """A value to send with an explicit D-Bus signature, e.g.
+    ``Variant("aa{sv}", [{"address": Variant("s", "198.18.1.1"), ...}])``.
+    Converted to the library's own Variant by :meth:`Bus.wrap`."""
+
+    __slots__ = ("signature", "value")
+
+    def __init__(self, signature: str, value: Any) -> None:
+        self.signature = signature
+        self.value = value
+
+    def __eq__(self, other: Any) -> bool:
+        return isinstance(other, Variant) and (self.signature, self.value) == (other.signature, other.value)
+
+    def __repr__(self) -> str:
+        return "Variant(%r, %r)" % (self.signature, self.value)
+
+
+class Call:
+    """One method call: ``Call(path, interface, member, signature, body)``."""
+
+    __slots__ = ("path", "interface", "member", "signature", "body", "write")
+
+    def __init__(self, path: str, interface: str, member: str, signature: str = "",
+                 body: Sequence[Any] = (), write: bool = False) -> None:
+        self.path, self.interface, self.member = path, interface, member
+        self.signature, self.body, self.write = signature, list(body), write
+
+
+class Bus:
+    """A connection to the system bus (or ``address``), speaking to
+    NetworkManager.
+
+    ``writes`` counts the mutating calls made (those built with
+    ``write=True``): a no-op run must end with ``writes == 0``.
+
+    Raises:
+        DependencyError: no D-Bus library, or NetworkManager is not running.
+    """
+
+    def __init__(self, address: Optional[str] = None) -> None:
+        self._lib, self._aio, self.library = _load()
+        self.address = address or os.environ.get("DBUS_SYSTEM_BUS_ADDRESS") or \
+            "unix:path=/run/dbus/system_bus_socket"
+        self.loop = asyncio.new_event_loop()
+        self.writes = 0
+        self.write_log: List[str] = []
+        async def _connect() -> Any:
+            # the bus object must be made inside the loop it runs on
+            return await self._aio.MessageBus(bus_address=self.address).connect()
+        try:
+            self._bus = self.loop.run_until_complete(_connect())
+        except (OSError, Exception) as exc:  # the libraries raise plain Exception subclasses here
+            self.loop.close()
+            raise DependencyError("cannot connect to the D-Bus system bus at %s: %s" % (self.address, exc))
+
+    # -- plumbing
+    def wrap(self, value: Any) -> Any:
+        """Our :class:`Variant` (nested in dicts/lists) as the library's."""
+        if isinstance(value, Variant):
+            return self._lib.Variant(value.signature, self.wrap(value.value))
+        if isinstance(value, dict):
+            return {k: self.wrap(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self.wrap(v) for v in value]
+        return value
+
+    async def _call(self, call: Call) -> List[Any]:
+        if call.write:
+            self.writes += 1
+            self.write_log.append("%s.%s %s" % (call.interface.rsplit(".", 1)[-1], call.member, call.path))
+        msg = self._lib.Message(destination=NM_BUS, path=call.path, interface=call.interface,
+                                member=call.member, signature=call.signature, body=self.wrap(call.body))
+        reply = await self._bus.call(msg)
+        if reply.message_type == self._lib.MessageType.ERROR:
+            text = reply.body[0] if reply.body else ""
+            raise NmError("NetworkManager: %s.%s on %s failed: %s (%s)" % (
+                call.interface.rsplit(".", 1)[-1], call.member, call.path, text, reply.error_name),
+                dbus_error=reply.error_name or "")
+        return list(reply.body)
+
+    def run(self, coro: Any) -> Any:
+        """Run a coroutine on this bus's loop."""
+        return self.loop.run_until_complete(coro)
+
+    def call(self, call: Call) -> List[Any]:
+        """Make one call; returns the reply body (plain values).
+
+        Raises:
+            NmError: NetworkManager answered with a D-Bus error.
+        """
+        return unwrap(self.run(self._call(call)))
+
+    def gather(self, calls: Iterable[Call], return_errors: bool = False, raw: bool = False) -> List[Any]:
+        """Send many calls at once and wait for all replies (in order).
+
+        With ``return_errors`` a failed call yields its :class:`NmError`
+        instead of raising; with ``raw`` the replies keep the library's
+        variants (to send settings back with their own signatures)."""
+        async def _all() -> List[Any]:
+            return await asyncio.gather(*(self._call(c) for c in calls), return_exceptions=return_errors)
+        out = []
+        for item in self.run(_all()):
+            if isinstance(item, BaseException):
+                if not (return_errors and isinstance(item, NmError)):
+                    raise item
+                out.append(item)
+            else:
+                out.append(item if raw else unwrap(item))
+        return out
+
+    def get_all(self, paths: Iterable[Tuple[str, str]]) -> List[Dict[str, Any]]:
+        """``Properties.GetAll`` for many ``(path, interface)`` pairs at once;
+        objects that vanished in between yield ``{}``."""
+        pairs = list(paths)
+        replies = self.gather([Call(p, PROPS, "GetAll", "s", [i]) for p, i in pairs], return_errors=True)
+        return [{} if isinstance(r, NmError) else r[0] for r in replies]
+
+    def get(self, path: str, interface: str, prop: str) -> Any:
+        """One property's value."""
+        return self.call(Call(path, PROPS, "Get", "ss", [interface, prop]))[0]
+
+    def close(self) -> None:
+        """Disconnect and close the loop."""
+        try:
+            self._bus.disconnect()
+            self.loop.run_until_complete(asyncio.sleep(0))
+        finally:
+            self.loop.close()

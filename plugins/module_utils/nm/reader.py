@@ -1,0 +1,272 @@
+# -*- coding: utf-8 -*-
+# Copyright: hostnet.nm contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Reading a host's state from NetworkManager over D-Bus, in batches.
+
+:func:`read_snapshot` asks for everything in three waves of concurrent
+calls (object lists; devices + profiles + active connections; nothing per
+property), whatever the number of profiles. :func:`current_state` turns a
+snapshot into the model; :func:`read_live` reads what the kernel has now
+(addresses, routes, DNS) for verification.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Any, Dict, List, Optional, Tuple
+
+from .. import model
+from . import settings as nms
+from .dbus import NM_PATH, PROPS, Bus, Call, unwrap
+
+NM_IFACE = "org.freedesktop.NetworkManager"
+SETTINGS_PATH = NM_PATH + "/Settings"
+SETTINGS_IFACE = NM_IFACE + ".Settings"
+CONNECTION_IFACE = SETTINGS_IFACE + ".Connection"
+DEVICE_IFACE = NM_IFACE + ".Device"
+ACTIVE_IFACE = NM_IFACE + ".Connection.Active"
+
+# NMDeviceState and NMActiveConnectionState values (NetworkManager D-Bus API)
+DEVICE_UNMANAGED = 10
+DEVICE_ACTIVATED = 100
+AC_ACTIVATING, AC_ACTIVATED, AC_DEACTIVATING, AC_DEACTIVATED = 1, 2, 3, 4
+MULTI_CONNECT_SINGLE = (0, 1)  # default / single
+
+
+class Profile:
+    """One connection profile: ``path``, ``raw`` settings (library variants,
+    sent back on update), ``settings`` (plain), ``iface`` (interface-name or
+    the device it is active on), ``uuid``, ``active`` (active-connection
+    path or ``""``), ``bound`` (``True`` if bound to the interface by name)."""
+
+    __slots__ = ("path", "raw", "settings", "iface", "uuid", "active", "bound", "flags", "filename")
+
+    def __init__(self, path: str, raw: Dict[str, Any], props: Dict[str, Any]) -> None:
+        self.path = path
+        self.raw = raw
+        self.settings = unwrap(raw)
+        con = self.settings.get("connection", {})
+        self.uuid = con.get("uuid", "")
+        self.iface = con.get("interface-name", "")
+        self.bound = bool(self.iface)
+        self.active = ""
+        self.flags = int(props.get("Flags", 0))
+        self.filename = props.get("Filename", "")
+
+    @property
+    def multi_connect(self) -> bool:
+        """Whether NM may activate this profile on several devices at once."""
+        return int(self.settings.get("connection", {}).get("multi-connect", 0)) not in MULTI_CONNECT_SINGLE
+
+    @property
+    def timestamp(self) -> int:
+        """When the profile was last activated (seconds since the epoch, 0 never)."""
+        return int(self.settings.get("connection", {}).get("timestamp", 0))
+
+
+class Snapshot:
+    """What NetworkManager has, as read at one moment.
+
+    ``devices``: ``{name: {path, type, nm_type, managed, state, mtu, mac,
+    active, ip4config, ip6config, real}}`` (all devices, managed or not);
+    ``profiles``: every :class:`Profile`; ``chosen``: ``{name: Profile}``,
+    the profile that configures each interface; ``extra``: ``{name: [Profile]}``
+    other profiles bound to the same interface (they could win at the next
+    boot); ``active``: ``{path: {connection, state, devices}}``;
+    ``checkpoints``: checkpoint object paths; ``version``: NM's version.
+    """
+
+    def __init__(self) -> None:
+        self.devices: Dict[str, Dict[str, Any]] = {}
+        self.profiles: List[Profile] = []
+        self.chosen: Dict[str, Profile] = {}
+        self.extra: Dict[str, List[Profile]] = {}
+        self.active: Dict[str, Dict[str, Any]] = {}
+        self.checkpoints: List[str] = []
+        self.version = ""
+        self.gateways: Dict[str, List[Tuple[Any, ...]]] = {}
+
+    def managed(self, name: str) -> bool:
+        """Whether NM manages the interface (or could create it: no device yet)."""
+        dev = self.devices.get(name)
+        return dev is None or bool(dev["managed"])
+
+
+def read_snapshot(bus: Bus) -> Snapshot:
+    """Read devices, profiles, active connections and checkpoints.
+
+    Raises:
+        NmError: NetworkManager is not on the bus or refused a call.
+    """
+    snap = Snapshot()
+    root, listing = bus.gather([
+        Call(NM_PATH, "org.freedesktop.DBus.Properties", "GetAll", "s", [NM_IFACE]),
+        Call(SETTINGS_PATH, SETTINGS_IFACE, "ListConnections"),
+    ])
+    root = root[0]
+    snap.version = root.get("Version", "")
+    snap.checkpoints = list(root.get("Checkpoints", []))
+    devices = list(root.get("AllDevices", root.get("Devices", [])))
+    connections = list(listing[0])
+    actives = list(root.get("ActiveConnections", []))
+    # one wave for every object, whatever their number
+    calls = [Call(p, PROPS, "GetAll", "s", [DEVICE_IFACE]) for p in devices]
+    calls += [Call(p, PROPS, "GetAll", "s", [ACTIVE_IFACE]) for p in actives]
+    calls += [Call(p, PROPS, "GetAll", "s", [CONNECTION_IFACE]) for p in connections]
+    calls += [Call(p, CONNECTION_IFACE, "GetSettings") for p in connections]
+    replies = bus.gather(calls, return_errors=True, raw=True)
+    plain = [{} if isinstance(r, Exception) else unwrap(r[0]) for r in replies[:-len(connections) or None]]
+    dev_props = plain[:len(devices)]
+    ac_props = plain[len(devices):len(devices) + len(actives)]
+    con_props = plain[len(devices) + len(actives):]
+    raws = replies[len(replies) - len(connections):]
+    for path, props in zip(devices, dev_props):
+        if not props:
+            continue
+        snap.devices[props["Interface"]] = {
+            "path": path, "nm_type": int(props.get("DeviceType", 0)),
+            "type": nms.DEVICE_TYPES.get(int(props.get("DeviceType", 0))),
+            "managed": bool(props.get("Managed")), "state": int(props.get("State", 0)),
+            "mtu": int(props.get("Mtu", 0)), "mac": (props.get("HwAddress") or "").upper() or None,
+            "active": props.get("ActiveConnection", "/"), "ip4config": props.get("Ip4Config", "/"),
+            "ip6config": props.get("Ip6Config", "/"), "real": bool(props.get("Real", True)),
+        }
+    for path, props in zip(actives, ac_props):
+        if props:
+            snap.active[path] = {"connection": props.get("Connection", "/"), "state": int(props.get("State", 0)),
+                                 "devices": list(props.get("Devices", []))}
+    by_path = {d["path"]: name for name, d in snap.devices.items()}
+    for path, raw, props in zip(connections, raws, con_props):
+        if isinstance(raw, Exception):
+            continue  # deleted while we read
+        prof = Profile(path, raw[0], props)
+        for ac_path, ac in snap.active.items():
+            if ac["connection"] == path and ac["state"] in (AC_ACTIVATING, AC_ACTIVATED):
+                prof.active = ac_path
+                if not prof.iface and ac["devices"]:
+                    prof.iface = by_path.get(ac["devices"][0], "")
+        snap.profiles.append(prof)
+    _choose(snap)
+    return snap
+
+
+def _choose(snap: Snapshot) -> None:
+    """Pick the profile that configures each interface: the active one, else
+    one bound by name (autoconnect first, then the most recently used)."""
+    candidates: Dict[str, List[Profile]] = {}
+    for prof in snap.profiles:
+        if prof.iface and nms.MODEL_TYPES.get(prof.settings.get("connection", {}).get("type", "")):
+            candidates.setdefault(prof.iface, []).append(prof)
+    for name, profs in candidates.items():
+        profs.sort(key=lambda p: (not p.active, not p.settings.get("connection", {}).get("autoconnect", True),
+                                  -p.timestamp, p.path))
+        snap.chosen[name] = profs[0]
+        snap.extra[name] = [p for p in profs[1:] if p.bound and not p.multi_connect]
+
+
+def _controller_name(snap: Snapshot, master: str) -> str:
+    for prof in snap.profiles:
+        if master in (prof.uuid, prof.iface) and prof.iface:
+            return prof.iface
+    return master
+
+
+def current_state(snap: Snapshot) -> Dict[str, Any]:
+    """The model of what the host has, from a snapshot: every interface NM
+    manages (unmanaged ones and loopback are left out, with their routes),
+    static routes and DNS from the chosen profiles."""
+    state = model.empty_state()
+    ifaces = state["interfaces"]
+    for name, dev in snap.devices.items():
+        if not dev["managed"] or dev["type"] is None or name in snap.chosen:
+            continue
+        iface: Dict[str, Any] = {"name": name, "type": dev["type"], "state": "down",
+                                 "ipv4": {"enabled": False}, "ipv6": {"enabled": False}}
+        if dev["mtu"]:
+            iface["mtu"] = dev["mtu"]
+        if dev["mac"]:
+            iface["mac-address"] = dev["mac"]
+        ifaces[name] = iface
+    dns_parts = []
+    for name, prof in snap.chosen.items():
+        dev = snap.devices.get(name)
+        if dev is not None and not dev["managed"]:
+            continue
+        ifaces[name] = nms.iface_from_profile(prof.settings, dev if dev and dev["real"] else None,
+                                              bool(prof.active))
+        if nms.is_port(prof.settings):
+            continue
+        routes, gateways = nms.routes_from_profile(prof.settings)
+        state["routes"].extend(routes)
+        snap.gateways[name] = gateways
+        dns = nms.dns_from_profile(prof.settings)
+        if dns["server"] or dns["search"] or dns["options"]:
+            dns_parts.append((dns["priority"], name, dns))
+    for name, prof in snap.chosen.items():
+        master = prof.settings.get("connection", {}).get("master")
+        if not master or name not in ifaces:
+            continue
+        ctrl = ifaces.get(_controller_name(snap, master))
+        if ctrl is None:
+            continue
+        if ctrl["type"] == "linux-bridge":
+            ctrl["bridge"]["port"].append(nms.port_entry(prof.settings))
+        elif ctrl["type"] == "bond":
+            ctrl["link-aggregation"]["port"].append(name)
+    for iface in ifaces.values():
+        if iface["type"] == "linux-bridge":
+            iface["bridge"]["port"].sort(key=lambda p: p["name"])
+        elif iface["type"] == "bond":
+            iface["link-aggregation"]["port"].sort()
+    state["routes"].sort(key=model.route_key)
+    dns_parts.sort(key=lambda t: (t[0], t[1]))
+    for _prio, _name, dns in dns_parts:
+        for key in ("server", "search", "options"):
+            state["dns-resolver"][key] += [v for v in dns[key] if v not in state["dns-resolver"][key]]
+    return state
+
+
+def dns_holders(snap: Snapshot) -> List[str]:
+    """Interfaces whose chosen profile holds static DNS settings."""
+    out = []
+    for name, prof in snap.chosen.items():
+        dns = nms.dns_from_profile(prof.settings)
+        if dns["server"] or dns["search"] or dns["options"]:
+            out.append(name)
+    return sorted(out)
+
+
+def read_live(bus: Bus, snap: Snapshot) -> Dict[str, Dict[str, Any]]:
+    """What each managed device has right now, from NM's view of the kernel:
+    ``{name: {"state": NMDeviceState, "addresses": ["ip/prefix", ...],
+    "routes": [(destination, next hop or "", metric, table)], "active": path}}``.
+    Link-local IPv6 addresses are left out."""
+    names = [n for n, d in snap.devices.items() if d["managed"]]
+    paths: List[Tuple[str, str]] = []
+    for name in names:
+        dev = snap.devices[name]
+        for key, iface in (("ip4config", NM_IFACE + ".IP4Config"), ("ip6config", NM_IFACE + ".IP6Config")):
+            paths.append((dev[key] if dev[key] not in ("", "/") else NM_PATH + "/none", iface))
+    replies = bus.get_all(paths)
+    out: Dict[str, Dict[str, Any]] = {}
+    for i, name in enumerate(names):
+        addresses: List[str] = []
+        routes: List[Tuple[str, str, int, int]] = []
+        for props in replies[2 * i: 2 * i + 2]:
+            for a in props.get("AddressData", []):
+                ip = ipaddress.ip_address(a["address"])
+                if not (ip.version == 6 and ip.is_link_local):
+                    addresses.append("%s/%d" % (ip, a["prefix"]))
+            for r in props.get("RouteData", []):
+                routes.append(("%s/%d" % (ipaddress.ip_address(r["dest"]), r["prefix"]), r.get("next-hop", ""),
+                               int(r.get("metric", 0)), int(r.get("table", model.MAIN_TABLE))))
+        dev = snap.devices[name]
+        out[name] = {"state": dev["state"], "addresses": addresses, "routes": routes, "active": dev["active"]}
+    return out
+
+
+def refresh_devices(bus: Bus, snap: Snapshot) -> None:
+    """Re-read the device list and properties into ``snap`` (after activation)."""
+    fresh = read_snapshot(bus)
+    snap.devices = fresh.devices
+    snap.active = fresh.active

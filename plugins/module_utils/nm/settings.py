@@ -1,0 +1,383 @@
+# -*- coding: utf-8 -*-
+# Copyright: hostnet.nm contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""NetworkManager connection settings <-> the model, without D-Bus.
+
+Settings are NM's ``a{sa{sv}}`` as plain dicts (``settings["ipv4"]["method"]``).
+Reading (:func:`iface_from_profile`, :func:`routes_from_profile`,
+:func:`dns_from_profile`) tolerates every property NM may report; writing
+(:func:`build_settings`) starts from the profile's own settings and changes
+only the properties whose model value changed, so that NM keys we do not
+model survive and a no-op writes nothing. Property names, types and defaults
+follow NetworkManager's D-Bus settings reference (nm-settings-dbus(5)).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import sys
+import uuid as uuidlib
+from typing import Any, Dict, List, Optional, Tuple
+
+from .. import model
+from .dbus import Variant
+
+NM_TYPES = {"ethernet": "802-3-ethernet", "veth": "veth", "linux-bridge": "bridge", "bond": "bond", "vlan": "vlan"}
+MODEL_TYPES = {v: k for k, v in NM_TYPES.items()}
+#: NMDeviceType values -> model types (a veth device is an ethernet interface to the user)
+DEVICE_TYPES = {1: "ethernet", 20: "ethernet", 13: "linux-bridge", 10: "bond", 11: "vlan"}
+PORT_TYPES = {"linux-bridge": "bridge", "bond": "bond"}
+
+#: bridge options: model key -> (NM property, D-Bus signature, NM default)
+BRIDGE_OPTIONS = {
+    "mac-ageing-time": ("ageing-time", "u", 300),
+    "multicast-snooping": ("multicast-snooping", "b", True),
+    "group-forward-mask": ("group-forward-mask", "u", 0),
+    "vlan-protocol": ("vlan-protocol", "s", "802.1Q"),
+}
+STP_OPTIONS = {
+    "enabled": ("stp", "b", True),
+    "priority": ("priority", "u", 32768),
+    "forward-delay": ("forward-delay", "u", 15),
+    "hello-time": ("hello-time", "u", 2),
+    "max-age": ("max-age", "u", 20),
+}
+PORT_OPTIONS = {
+    "stp-priority": ("priority", "u", 32),
+    "stp-path-cost": ("path-cost", "u", 100),
+    "stp-hairpin-mode": ("hairpin-mode", "b", False),
+}
+#: deprecated forms NM still reports; sending them makes NM ignore the new ones
+DEPRECATED = {"ipv4": ("addresses", "routes"), "ipv6": ("addresses", "routes"),
+              "802-3-ethernet": ("cloned-mac-address",), "bridge": ("mac-address",)}
+
+
+# ------------------------------------------------------------------ reading
+
+def ipv4_dns_from_nm(values: List[int]) -> List[str]:
+    """``ipv4.dns`` (``au``, addresses in network byte order) as strings."""
+    return [str(ipaddress.IPv4Address(int(v).to_bytes(4, sys.byteorder))) for v in values]
+
+
+def ipv4_dns_to_nm(servers: List[str]) -> List[int]:
+    """Strings as ``ipv4.dns`` values (uint32 in network byte order)."""
+    return [int.from_bytes(ipaddress.IPv4Address(s).packed, sys.byteorder) for s in servers]
+
+
+def mac_text(value: Any) -> Optional[str]:
+    """A MAC from settings (``ay`` bytes or a string) in canonical form, or
+    ``None`` for NM's keywords (``preserve``, ``permanent``, ``random``...)."""
+    if isinstance(value, (bytes, bytearray, list)):
+        raw = bytes(value)
+        return ":".join("%02X" % b for b in raw) if len(raw) == 6 else None
+    if isinstance(value, str) and value.count(":") == 5:
+        return value.upper()
+    return None
+
+
+def _ip_section(sec: Dict[str, Any], family: int) -> Dict[str, Any]:
+    method = sec.get("method", "auto")
+    if method in ("disabled", "ignore"):
+        return {"enabled": False}
+    out: Dict[str, Any] = {"enabled": True}
+    if family == 4:
+        out["dhcp"] = method == "auto"
+        dynamic = out["dhcp"]
+    else:
+        out["dhcp"] = method in ("auto", "dhcp")
+        out["autoconf"] = method == "auto"
+        dynamic = out["dhcp"] or out["autoconf"]
+    out["address"] = [{"ip": str(ipaddress.ip_address(a["address"])), "prefix-length": int(a["prefix"])}
+                      for a in sec.get("address-data", [])]
+    if dynamic:
+        out["auto-dns"] = not sec.get("ignore-auto-dns", False)
+        out["auto-gateway"] = not sec.get("never-default", False)
+        out["auto-routes"] = not sec.get("ignore-auto-routes", False)
+    return out
+
+
+def _options(sec: Dict[str, Any], table: Dict[str, Tuple[str, str, Any]]) -> Dict[str, Any]:
+    return {key: sec.get(prop, default) for key, (prop, _sig, default) in table.items()}
+
+
+def is_port(settings: Dict[str, Any]) -> bool:
+    """Whether the profile is a port of a bridge or bond."""
+    return bool(settings.get("connection", {}).get("master"))
+
+
+def iface_from_profile(settings: Dict[str, Any], device: Optional[Dict[str, Any]], active: bool) -> Dict[str, Any]:
+    """One interface of the model from its profile and (if any) its device.
+
+    ``device`` is the reader's device record (``mtu``, ``mac`` live values)
+    or ``None``. ``mtu`` and ``mac-address`` are the profile's when it sets
+    them, else the device's live ones (NM's ``0``/unset mean "keep"), so a
+    document that restates the live value is a no-op. Ports are filled in by
+    the reader (they live in the ports' profiles)."""
+    con = settings.get("connection", {})
+    nm_type = con.get("type", "")
+    iface: Dict[str, Any] = {"name": con.get("interface-name", ""), "type": MODEL_TYPES.get(nm_type, nm_type),
+                             "state": "up" if active else "down"}
+    eth = settings.get("802-3-ethernet", {})
+    mtu = eth.get("mtu") or (device or {}).get("mtu")
+    if mtu:
+        iface["mtu"] = int(mtu)
+    mac = mac_text(eth.get("assigned-mac-address")) or mac_text(eth.get("cloned-mac-address")) or \
+        (device or {}).get("mac")
+    if mac:
+        iface["mac-address"] = mac
+    if is_port(settings):
+        iface["ipv4"], iface["ipv6"] = {"enabled": False}, {"enabled": False}
+    else:
+        iface["ipv4"] = _ip_section(settings.get("ipv4", {"method": "disabled"}), 4)
+        iface["ipv6"] = _ip_section(settings.get("ipv6", {"method": "disabled"}), 6)
+    if iface["type"] == "linux-bridge":
+        br = settings.get("bridge", {})
+        options = _options(br, BRIDGE_OPTIONS)
+        options["vlan-protocol"] = options["vlan-protocol"].replace("Q", "q")
+        options["stp"] = _options(br, STP_OPTIONS)
+        iface["bridge"] = {"options": options, "port": []}
+    elif iface["type"] == "bond":
+        opts = {k: model.bond_option(k, str(v)) for k, v in settings.get("bond", {}).get("options", {}).items()}
+        mode = opts.pop("mode", "balance-rr")
+        iface["link-aggregation"] = {"mode": mode, "options": opts, "port": []}
+    elif iface["type"] == "vlan":
+        vlan = settings.get("vlan", {})
+        iface["vlan"] = {"base-iface": vlan.get("parent", ""), "id": int(vlan.get("id", 0))}
+    elif iface["type"] == "veth":
+        iface["veth"] = {"peer": settings.get("veth", {}).get("peer", "")}
+    return iface
+
+
+def port_entry(settings: Dict[str, Any]) -> Dict[str, Any]:
+    """A bridge's ``port`` entry from the port's own profile."""
+    entry = {"name": settings.get("connection", {}).get("interface-name", "")}
+    entry.update(_options(settings.get("bridge-port", {}), PORT_OPTIONS))
+    return entry
+
+
+def routes_from_profile(settings: Dict[str, Any]) -> Tuple[List[Dict[str, Any]], List[Tuple[Any, ...]]]:
+    """The profile's static routes as canonical model routes, and the keys of
+    those that are the profile's ``gateway`` field (kept there on write, so a
+    gateway set outside hostnet.nm survives)."""
+    name = settings.get("connection", {}).get("interface-name", "")
+    routes, gateways = [], []
+    for family, sec_name in ((4, "ipv4"), (6, "ipv6")):
+        sec = settings.get(sec_name, {})
+        table = sec.get("route-table") or model.MAIN_TABLE
+        for r in sec.get("route-data", []):
+            route = {"destination": "%s/%d" % (ipaddress.ip_address(r["dest"]), int(r["prefix"])),
+                     "next-hop-interface": name, "table-id": int(r.get("table", table) or table)}
+            if r.get("next-hop"):
+                route["next-hop-address"] = str(ipaddress.ip_address(r["next-hop"]))
+            if r.get("metric") is not None and int(r["metric"]) >= 0:
+                route["metric"] = int(r["metric"])
+            if r.get("onlink"):
+                route["on-link"] = True
+            routes.append(model.canonical_route(route))
+        if sec.get("gateway"):
+            route = {"destination": "0.0.0.0/0" if family == 4 else "::/0", "next-hop-interface": name,
+                     "next-hop-address": str(ipaddress.ip_address(sec["gateway"])), "table-id": table}
+            if sec.get("route-metric", -1) not in (-1, None):
+                route["metric"] = int(sec["route-metric"])
+            route = model.canonical_route(route)
+            routes.append(route)
+            gateways.append(model.route_key(route))
+    return routes, gateways
+
+
+def dns_from_profile(settings: Dict[str, Any]) -> Dict[str, Any]:
+    """The profile's static DNS: ``{"server": [...], "search": [...],
+    "options": [...], "priority": int}`` with servers in the order NM writes
+    them (the family with the lower ``dns-priority`` first, IPv4 on a tie).
+    IPv6 link-local servers get ``%<interface>`` (NM scopes them to the
+    profile's interface)."""
+    name = settings.get("connection", {}).get("interface-name", "")
+    v4, v6 = settings.get("ipv4", {}), settings.get("ipv6", {})
+    s4 = ipv4_dns_from_nm(v4.get("dns", []))
+    s6 = []
+    for raw in v6.get("dns", []):
+        addr = ipaddress.IPv6Address(bytes(raw))
+        s6.append("%s%%%s" % (addr, name) if addr.is_link_local else str(addr))
+    p4, p6 = int(v4.get("dns-priority", 0) or 0), int(v6.get("dns-priority", 0) or 0)
+    servers = s6 + s4 if (p6 or 100) < (p4 or 100) else s4 + s6
+    search = _unique(list(v4.get("dns-search", [])) + list(v6.get("dns-search", [])))
+    options = _unique(list(v4.get("dns-options", [])) + list(v6.get("dns-options", [])))
+    return {"server": servers, "search": search, "options": options,
+            "priority": min(p or 100 for p in (p4, p6))}
+
+
+def _unique(items: List[str]) -> List[str]:
+    seen: set = set()
+    return [i for i in items if not (i in seen or seen.add(i))]
+
+
+# ------------------------------------------------------------------ writing
+
+def _ip_method(ip: Dict[str, Any], family: int) -> str:
+    if not ip.get("enabled", False):
+        return "disabled"
+    if family == 4:
+        return "auto" if ip.get("dhcp") else "manual"
+    if ip.get("autoconf"):
+        return "auto"
+    if ip.get("dhcp"):
+        return "dhcp"
+    return "manual" if ip.get("address") else "link-local"
+
+
+def _write_ip(sec: Dict[str, Any], ip: Dict[str, Any], family: int) -> None:
+    sec["method"] = Variant("s", _ip_method(ip, family))
+    sec["address-data"] = Variant("aa{sv}", [{"address": Variant("s", a["ip"]),
+                                              "prefix": Variant("u", a["prefix-length"])}
+                                             for a in (ip.get("address", []) if ip.get("enabled") else [])])
+    for key, prop in (("auto-dns", "ignore-auto-dns"), ("auto-gateway", "never-default"),
+                      ("auto-routes", "ignore-auto-routes")):
+        if key in ip:
+            sec[prop] = Variant("b", not ip[key])
+    if not ip.get("enabled"):
+        # NM refuses a gateway or DNS without a method that uses them
+        for prop in ("gateway", "dns", "dns-search", "dns-options", "route-data"):
+            sec.pop(prop, None)
+
+
+def _write_routes(sec: Dict[str, Any], routes: List[Dict[str, Any]], gateway: Optional[Dict[str, Any]]) -> None:
+    data = []
+    for r in routes:
+        net = ipaddress.ip_network(r["destination"])
+        item = {"dest": Variant("s", str(net.network_address)), "prefix": Variant("u", net.prefixlen),
+                "table": Variant("u", r.get("table-id", model.MAIN_TABLE))}
+        if r.get("next-hop-address"):
+            item["next-hop"] = Variant("s", r["next-hop-address"])
+        if r.get("metric") is not None:
+            item["metric"] = Variant("u", r["metric"])
+        if r.get("on-link"):
+            item["onlink"] = Variant("b", True)
+        data.append(item)
+    sec["route-data"] = Variant("aa{sv}", data)
+    if gateway:
+        sec["gateway"] = Variant("s", gateway["next-hop-address"])
+    else:
+        sec.pop("gateway", None)
+
+
+def _write_dns(settings: Dict[str, Any], dns: Dict[str, Any]) -> None:
+    s4 = [s for s in dns["server"] if model.family_of(s) == 4]
+    s6 = [s.split("%")[0] for s in dns["server"] if model.family_of(s) == 6]
+    first6 = bool(dns["server"]) and model.family_of(dns["server"][0]) == 6
+    # search domains and options are per profile in resolv.conf: keep them on one family
+    named_family = 4 if sec_has_v4(settings) else 6
+    for family, sec_name, servers in ((4, "ipv4", s4), (6, "ipv6", s6)):
+        sec = settings.setdefault(sec_name, {})
+        if _method_of(sec) in ("disabled", "ignore", None):
+            for prop in ("dns", "dns-priority", "dns-search", "dns-options"):
+                sec.pop(prop, None)  # NM does not allow DNS on a disabled family
+            continue
+        if family == 4:
+            sec["dns"] = Variant("au", ipv4_dns_to_nm(servers))
+        else:
+            sec["dns"] = Variant("aay", [ipaddress.IPv6Address(s).packed for s in servers])
+        # the family listed first gets the lower (stronger) priority
+        prio = 0
+        if dns["server"] or dns["search"] or dns["options"]:
+            prio = 40 if (family == 6) == first6 else 50
+        sec["dns-priority"] = Variant("i", prio)
+        sec["dns-search"] = Variant("as", dns["search"] if family == named_family else [])
+        sec["dns-options"] = Variant("as", dns["options"] if family == named_family else [])
+
+
+def _method_of(sec: Dict[str, Any]) -> Optional[str]:
+    method = sec.get("method")
+    return getattr(method, "value", method)
+
+
+def sec_has_v4(settings: Dict[str, Any]) -> bool:
+    """Whether the settings enable IPv4 (so search domains go on ipv4)."""
+    return _method_of(settings.get("ipv4", {})) not in ("disabled", "ignore", None)
+
+
+def new_profile(name: str, iface_type: str) -> Dict[str, Any]:
+    """The skeleton settings of a new profile for interface ``name``."""
+    return {"connection": {"id": Variant("s", name), "uuid": Variant("s", str(uuidlib.uuid4())),
+                           "type": Variant("s", NM_TYPES[iface_type]), "interface-name": Variant("s", name)}}
+
+
+def build_settings(old: Optional[Dict[str, Any]], cur: Dict[str, Any], tgt: Dict[str, Any],
+                   port: Optional[Tuple[str, str, Dict[str, Any]]], cur_port: Optional[Tuple[str, str, Dict[str, Any]]],
+                   routes: Optional[Tuple[List[Dict[str, Any]], List[Dict[str, Any]]]],
+                   dns: Optional[Dict[str, Any]]) -> Dict[str, Any]:
+    """New settings for one profile: ``old`` (raw settings as read, or
+    ``None`` for a new profile) with the changes from ``cur`` to ``tgt``
+    (model interfaces) applied.
+
+    ``port``/``cur_port``: ``(controller name, controller type, port entry)``
+    in the target and now, or ``None``; ``routes``: ``(routes4, routes6)`` to
+    write (each route list may hold one route marked as the gateway by the
+    caller via ``"_gateway": True``), or ``None`` to keep; ``dns``: the static
+    DNS this profile holds, or ``None`` to keep.
+
+    Returns the settings dict to send (``Variant`` for what changed, the
+    library's own variants for what stays). Deprecated duplicates NM reports
+    (``ipv4.addresses``...) are dropped so NM reads the current forms."""
+    out: Dict[str, Dict[str, Any]] = {k: dict(v) for k, v in (old or new_profile(tgt["name"], tgt["type"])).items()}
+    for sec_name, keys in DEPRECATED.items():
+        for key in keys:
+            out.get(sec_name, {}).pop(key, None)
+    con = out.setdefault("connection", {})
+    con["autoconnect"] = Variant("b", tgt.get("state", "up") == "up")
+    nm_type = NM_TYPES[tgt["type"]]
+    if tgt.get("mtu") != cur.get("mtu") and tgt.get("mtu") is not None:
+        out.setdefault("802-3-ethernet", {})["mtu"] = Variant("u", tgt["mtu"])
+    if tgt.get("mac-address") != cur.get("mac-address") and tgt.get("mac-address"):
+        out.setdefault("802-3-ethernet", {})["assigned-mac-address"] = Variant("s", tgt["mac-address"])
+    if port:
+        ctrl, ctrl_type, entry = port
+        con["master"] = Variant("s", ctrl)
+        con["slave-type"] = Variant("s", PORT_TYPES[ctrl_type])
+        out.pop("ipv4", None)
+        out.pop("ipv6", None)
+        if ctrl_type == "linux-bridge":
+            sec = out.setdefault("bridge-port", {})
+            for key, (prop, sig, _default) in PORT_OPTIONS.items():
+                if key in entry:
+                    sec[prop] = Variant(sig, entry[key])
+        else:
+            out.pop("bridge-port", None)
+    else:
+        con.pop("master", None)
+        con.pop("slave-type", None)
+        out.pop("bridge-port", None)
+        for family in (4, 6):
+            key = "ipv%d" % family
+            if tgt.get(key) != cur.get(key) or cur_port or old is None:
+                _write_ip(out.setdefault(key, {}), tgt.get(key, {"enabled": False}), family)
+        if routes is not None:
+            for family, family_routes in zip((4, 6), routes):
+                sec = out.setdefault("ipv%d" % family, {})
+                gateway = next((r for r in family_routes if r.get("_gateway")), None)
+                _write_routes(sec, [r for r in family_routes if not r.get("_gateway")], gateway)
+        if dns is not None:
+            _write_dns(out, dns)
+    if nm_type == "bridge":
+        options = (tgt.get("bridge") or {}).get("options", {})
+        cur_options = (cur.get("bridge") or {}).get("options", {})
+        sec = out.setdefault("bridge", {})
+        for key, (prop, sig, _default) in BRIDGE_OPTIONS.items():
+            if key in options and options[key] != cur_options.get(key):
+                sec[prop] = Variant(sig, options[key].replace("q", "Q") if key == "vlan-protocol" else options[key])
+        stp, cur_stp = options.get("stp", {}), cur_options.get("stp", {})
+        for key, (prop, sig, _default) in STP_OPTIONS.items():
+            if key in stp and stp[key] != cur_stp.get(key):
+                sec[prop] = Variant(sig, stp[key])
+    elif nm_type == "bond":
+        agg = tgt.get("link-aggregation") or {}
+        if agg != (cur.get("link-aggregation") or {}) or old is None:
+            opts = {k: Variant("s", v) for k, v in (agg.get("options") or {}).items()}
+            opts["mode"] = Variant("s", agg.get("mode", "balance-rr"))
+            out["bond"] = {"options": Variant("a{ss}", {k: v.value for k, v in opts.items()})}
+    elif nm_type == "vlan":
+        vlan = tgt.get("vlan") or {}
+        out["vlan"] = dict(out.get("vlan", {}), parent=Variant("s", vlan.get("base-iface", "")),
+                           id=Variant("u", vlan.get("id", 0)))
+    elif nm_type == "veth" and (tgt.get("veth") or {}).get("peer"):
+        out["veth"] = dict(out.get("veth", {}), peer=Variant("s", tgt["veth"]["peer"]))
+    return out

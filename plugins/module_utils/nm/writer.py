@@ -1,0 +1,187 @@
+# -*- coding: utf-8 -*-
+# Copyright: hostnet.nm contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Writes to NetworkManager: profiles, activation, checkpoints.
+
+Every mutating call is made with ``write=True`` so :class:`~.dbus.Bus`
+counts it; nothing here decides *what* to do (that is :mod:`..plan`).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Dict, List
+
+from ..errors import NmError
+from ..plan import Op
+from .dbus import NM_PATH, PROPS, Bus, Call
+from .reader import (AC_ACTIVATED, AC_DEACTIVATED, ACTIVE_IFACE, CONNECTION_IFACE, DEVICE_IFACE, NM_IFACE,
+                     SETTINGS_IFACE, SETTINGS_PATH, Snapshot)
+
+# NMSettingsUpdate2Flags / NMSettingsAddConnection2Flags
+TO_DISK, IN_MEMORY, BLOCK_AUTOCONNECT = 0x1, 0x2, 0x20
+# NMCheckpointCreateFlags
+CP_DESTROY_ALL, CP_DELETE_NEW_CONNECTIONS, CP_DISCONNECT_NEW_DEVICES = 0x1, 0x2, 0x4
+INCOMPATIBLE = "org.freedesktop.NetworkManager.Device.IncompatibleConnection"
+NOT_ACTIVE = "org.freedesktop.NetworkManager.ConnectionNotActive"
+SETTINGS_SIG = "a{sa{sv}}"
+
+
+class Writer:
+    """Runs plan operations against NM over ``bus``.
+
+    ``persistent``: profiles go to disk (keyfiles) or stay in memory.
+    ``log``: what was done, one line per call, for the task result.
+    """
+
+    def __init__(self, bus: Bus, snap: Snapshot, persistent: bool = True) -> None:
+        self.bus = bus
+        self.snap = snap
+        self.flags = (TO_DISK if persistent else IN_MEMORY) | BLOCK_AUTOCONNECT
+        self.profiles: Dict[str, str] = {n: p.path for n, p in snap.chosen.items()}
+        self.pending: Dict[str, str] = {}  # iface -> active connection path to wait for
+        self.log: List[str] = []
+
+    # -- profiles
+    def run(self, ops: List[Op]) -> None:
+        """Run ``ops`` in order (see :mod:`..plan` for their meaning).
+
+        Raises:
+            NmError: NM refused a call; the caller rolls back.
+        """
+        for op in ops:
+            getattr(self, "_" + op.kind)(op)
+            self.log.append("%s %s" % (op.kind, op.iface))
+
+    def _create(self, op: Op) -> None:
+        path, _result = self.bus.call(Call(SETTINGS_PATH, SETTINGS_IFACE, "AddConnection2", SETTINGS_SIG + "ua{sv}",
+                                           [op.settings, self.flags, {}], write=True))
+        self.profiles[op.iface] = path
+
+    def _update(self, op: Op) -> None:
+        self.bus.call(Call(op.profile, CONNECTION_IFACE, "Update2", SETTINGS_SIG + "ua{sv}",
+                           [op.settings, self.flags, {}], write=True))
+
+    def _delete(self, op: Op) -> None:
+        try:
+            self.bus.call(Call(op.profile, CONNECTION_IFACE, "Delete", write=True))
+        except NmError as exc:
+            if "UnknownMethod" not in exc.dbus_error and "UnknownObject" not in exc.dbus_error:
+                raise  # a profile that vanished meanwhile is gone, as asked
+        if self.profiles.get(op.iface) == op.profile:
+            del self.profiles[op.iface]
+
+    def _deactivate(self, op: Op) -> None:
+        dev = self.snap.devices.get(op.iface)
+        ac = dev["active"] if dev else "/"
+        if ac in ("", "/"):
+            return
+        try:
+            self.bus.call(Call(NM_PATH, NM_IFACE, "DeactivateConnection", "o", [ac], write=True))
+        except NmError as exc:
+            if exc.dbus_error != NOT_ACTIVE:
+                raise
+
+    def _activate(self, op: Op) -> None:
+        self.activate(op.iface)
+
+    def activate(self, iface: str) -> str:
+        """Activate the interface's profile; returns the active-connection path
+        (recorded for :meth:`wait`)."""
+        dev = self.snap.devices.get(iface)
+        device = dev["path"] if dev and dev["real"] else "/"
+        ac = self.bus.call(Call(NM_PATH, NM_IFACE, "ActivateConnection", "ooo",
+                                [self.profiles[iface], device, "/"], write=True))[0]
+        self.pending[iface] = ac
+        return ac
+
+    def _reapply(self, op: Op) -> None:
+        dev = self.snap.devices.get(op.iface)
+        if dev is None:
+            self.activate(op.iface)
+            return
+        try:
+            self.bus.call(Call(dev["path"], DEVICE_IFACE, "Reapply", SETTINGS_SIG + "tu", [{}, 0, 0], write=True))
+        except NmError as exc:
+            if exc.dbus_error != INCOMPATIBLE:
+                raise
+            # NM cannot apply this change live: re-activate (a short link flap)
+            op.disruption = "reactivate"
+            self.log.append("reapply refused for %s (%s): re-activating" % (op.iface, exc.message))
+            self.activate(op.iface)
+
+    # -- waiting
+    def wait(self, timeout: float) -> Dict[str, str]:
+        """Wait until every activation started here is activated or failed.
+
+        Returns ``{iface: problem}`` for those that failed or did not finish
+        within ``timeout`` seconds (empty when all are up)."""
+        deadline = time.monotonic() + timeout
+        pending = dict(self.pending)
+        failed: Dict[str, str] = {}
+        while pending:
+            names = list(pending)
+            states = self.bus.gather([Call(pending[n], PROPS, "Get", "ss", [ACTIVE_IFACE, "State"]) for n in names],
+                                     return_errors=True)
+            for name, reply in zip(names, states):
+                state = AC_DEACTIVATED if isinstance(reply, Exception) else int(reply[0])
+                if state == AC_ACTIVATED:
+                    del pending[name]
+                elif state == AC_DEACTIVATED:
+                    failed[name] = "activation failed (NetworkManager deactivated it; see its log)"
+                    del pending[name]
+            if pending and time.monotonic() > deadline:
+                for name in pending:
+                    failed[name] = "not activated within %.0f s" % timeout
+                break
+            if pending:
+                time.sleep(0.05)
+        self.pending.clear()
+        return failed
+
+
+class Checkpoint:
+    """An NM checkpoint covering all devices (empty device list), created with
+    ``DELETE_NEW_CONNECTIONS | DISCONNECT_NEW_DEVICES`` so that profiles and
+    devices created after it are removed on rollback. NM itself rolls back
+    when ``timeout`` seconds pass without a commit (a dead module, a cut SSH
+    session); 0 means never."""
+
+    def __init__(self, bus: Bus, path: str) -> None:
+        self.bus = bus
+        self.path = path
+
+    @classmethod
+    def create(cls, bus: Bus, timeout: int) -> "Checkpoint":
+        """Create one. Raises :class:`NmError` (e.g. a device is already in
+        another checkpoint)."""
+        path = bus.call(Call(NM_PATH, NM_IFACE, "CheckpointCreate", "aouu",
+                             [[], int(timeout), CP_DELETE_NEW_CONNECTIONS | CP_DISCONNECT_NEW_DEVICES],
+                             write=True))[0]
+        return cls(bus, path)
+
+    def exists(self) -> bool:
+        """Whether NM still has it (it is gone after a commit, a rollback, or
+        NM's own rollback on timeout)."""
+        return self.path in self.bus.get(NM_PATH, NM_IFACE, "Checkpoints")
+
+    def adjust(self, timeout: int) -> None:
+        """Restart its rollback timer at ``timeout`` seconds from now."""
+        self.bus.call(Call(NM_PATH, NM_IFACE, "CheckpointAdjustRollbackTimeout", "ou", [self.path, int(timeout)],
+                           write=True))
+
+    def commit(self) -> None:
+        """Keep the changes: destroy the checkpoint."""
+        self.bus.call(Call(NM_PATH, NM_IFACE, "CheckpointDestroy", "o", [self.path], write=True))
+
+    def rollback(self) -> Dict[str, int]:
+        """Restore the state at creation. Returns ``{device path: result}``
+        (0 = success, NMRollbackResult)."""
+        return self.bus.call(Call(NM_PATH, NM_IFACE, "CheckpointRollback", "o", [self.path], write=True))[0]
+
+
+def checkpoint_info(bus: Bus, paths: List[str]) -> List[Dict[str, Any]]:
+    """Properties of existing checkpoints: ``[{path, Created, RollbackTimeout,
+    Devices}]`` (Created is CLOCK_BOOTTIME in milliseconds)."""
+    props = bus.get_all([(p, NM_IFACE + ".Checkpoint") for p in paths])
+    return [dict(p, path=path) for path, p in zip(paths, props) if p]

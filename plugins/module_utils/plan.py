@@ -1,0 +1,357 @@
+# -*- coding: utf-8 -*-
+# Copyright: hostnet.nm contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Current state + desired state -> the target state and the ordered
+operations that reach it, each with its disruption class.
+
+The plan is pure: it reads a :class:`~.nm.reader.Snapshot` (plain data) and
+writes nothing. Operations, in the order they run:
+
+==============  ===========================================================
+``update``      rewrite a profile (NM ``Update2``), then ``reapply`` it
+``create``      add a profile (NM ``AddConnection2``)
+``delete``      remove a profile (NM ``Delete``); its software device goes too
+``deactivate``  take a profile down (``DeactivateConnection``)
+``activate``    bring a profile up (``ActivateConnection``)
+``reapply``     push an updated profile to its device without a link flap
+                (``Device.Reapply``; falls back to re-activation when NM
+                cannot reapply that change)
+==============  ===========================================================
+
+Disruption classes: ``none`` (profile only), ``reapply`` (live, no link
+flap), ``reactivate`` (the link goes down and up), ``remove``.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any, Dict, List, Optional, Tuple
+
+from . import model
+from .errors import InvalidStateError, Problem
+from .nm import settings as nms
+from .nm.dbus import unwrap
+from .nm.reader import Profile, Snapshot
+
+
+class Op:
+    """One operation: ``kind`` (see module doc), ``iface``, ``profile``
+    (path of an existing profile or ``""``), ``settings`` (for create and
+    update), ``disruption`` and ``reason`` (for people)."""
+
+    __slots__ = ("kind", "iface", "profile", "settings", "disruption", "reason")
+
+    def __init__(self, kind: str, iface: str, profile: str = "", settings: Optional[Dict[str, Any]] = None,
+                 disruption: str = "none", reason: str = "") -> None:
+        self.kind, self.iface, self.profile, self.settings = kind, iface, profile, settings
+        self.disruption, self.reason = disruption, reason
+
+    def as_dict(self) -> Dict[str, str]:
+        """The operation for the task result (no settings: they may hold secrets)."""
+        return {"op": self.kind, "interface": self.iface, "disruption": self.disruption, "reason": self.reason}
+
+
+class Plan:
+    """The result of :func:`make_plan`: ``ops`` (ordered), ``current`` and
+    ``target`` states, ``changed`` (bool), ``diff`` (``{"before": doc,
+    "after": doc}`` limited to what changes), ``warnings``."""
+
+    def __init__(self) -> None:
+        self.ops: List[Op] = []
+        self.current: Dict[str, Any] = {}
+        self.target: Dict[str, Any] = {}
+        self.diff: Dict[str, Any] = {"before": {}, "after": {}}
+        self.warnings: List[str] = []
+
+    @property
+    def changed(self) -> bool:
+        """Whether applying the plan changes anything."""
+        return bool(self.ops)
+
+
+def _normalize(iface: Dict[str, Any], warnings: List[str]) -> None:
+    """Drop keys that have no effect for the chosen method (NM ignores them,
+    and comparing them would report a change on every run)."""
+    for fam in ("ipv4", "ipv6"):
+        ip = iface.get(fam)
+        if not isinstance(ip, dict):
+            continue
+        if not ip.get("enabled", False):
+            dropped = [k for k in ip if k != "enabled"]
+            if [k for k in dropped if ip[k] not in ([], False)]:
+                warnings.append("interfaces %s: %s disabled, ignoring %s" % (iface["name"], fam, ", ".join(dropped)))
+            iface[fam] = {"enabled": False}
+            continue
+        dynamic = ip.get("dhcp") or ip.get("autoconf")
+        if not dynamic:
+            for key in ("auto-dns", "auto-gateway", "auto-routes"):
+                if ip.pop(key, None) is False:
+                    warnings.append("interfaces %s: %s.%s has no effect without dhcp/autoconf; ignored"
+                                    % (iface["name"], fam, key))
+        else:
+            for key in ("auto-dns", "auto-gateway", "auto-routes"):
+                ip.setdefault(key, True)
+        ip.setdefault("address", [])
+        ip.setdefault("dhcp", False)
+        if fam == "ipv6":
+            ip.setdefault("autoconf", False)
+
+
+def make_plan(snap: Snapshot, current: Dict[str, Any], desired: Dict[str, Any]) -> Plan:
+    """Plan the change from ``current`` (the model of ``snap``) to
+    ``desired`` (a partial state from :func:`model.from_document`).
+
+    Raises:
+        InvalidStateError: what only the host can tell is wrong (an interface
+            that does not exist and has no type, a port that does not exist,
+            an unmanaged interface, DNS that no interface can hold...).
+    """
+    plan = Plan()
+    problems: List[Problem] = []
+    desired = copy.deepcopy(desired)
+    for name, iface in desired.get("interfaces", {}).items():
+        _resolve_type(name, iface, snap, current, problems)
+    target = model.merge(current, desired)
+    ctrl = model.controllers(target)
+    for name in desired.get("interfaces", {}):
+        _normalize(target["interfaces"][name], plan.warnings)
+    for port, controller in ctrl.items():
+        if port not in target["interfaces"]:
+            problems.append(Problem("PORT_MISSING", "interfaces[%s]" % controller,
+                                    "port %s of %s does not exist on this host" % (port, controller),
+                                    "add %s to interfaces with its type, or remove it from the port list" % port))
+            continue
+        iface = target["interfaces"][port]
+        iface["ipv4"], iface["ipv6"] = {"enabled": False}, {"enabled": False}
+        if port not in desired.get("interfaces", {}) and iface.get("state") != "absent":
+            iface["state"] = "up"
+    if desired.get("route-rules"):
+        problems.append(Problem("UNSUPPORTED", "route-rules", "unsupported: route-rules (not applied yet by "
+                                "hostnet.nm)", "configure routing rules outside hostnet.nm for now"))
+    dns_owner = _dns_assignment(snap, current, target, problems)
+    _check_routes(target, problems)
+    if problems:
+        raise InvalidStateError(problems)
+    plan.current, plan.target = current, target
+    _build_ops(plan, snap, dns_owner, set(desired.get("interfaces", {})))
+    _build_diff(plan, dns_owner is not None)
+    return plan
+
+
+def _resolve_type(name: str, iface: Dict[str, Any], snap: Snapshot, current: Dict[str, Any],
+                  problems: List[Problem]) -> None:
+    path = "interfaces[%s]" % name
+    dev = snap.devices.get(name)
+    if dev is not None and not dev["managed"]:
+        problems.append(Problem("INTERFACE_UNMANAGED", path, "%s is not managed by NetworkManager on this host"
+                                % name, "hostnet.nm leaves unmanaged interfaces alone: remove it from the document"))
+        return
+    have = current["interfaces"].get(name)
+    if iface.get("type") == "veth" and "veth" not in iface and (dev is not None or have):
+        iface["type"] = (have or {}).get("type", "ethernet")  # an existing veth is configured as ethernet
+    if "type" not in iface:
+        if have:
+            iface["type"] = have["type"]
+        elif iface.get("state") != "absent":
+            problems.append(Problem("INTERFACE_TYPE_REQUIRED", path, "%s does not exist on this host and has no "
+                                    "type" % name, "add type (ethernet, linux-bridge, bond, vlan or veth)%s"
+                                    % (" - it looks like a VLAN: type: vlan with vlan.base-iface and vlan.id"
+                                       if "." in name else "")))
+    elif iface["type"] == "ethernet" and dev is None and not have and iface.get("state") != "absent":
+        problems.append(Problem("INTERFACE_NOT_FOUND", path, "there is no ethernet device %s on this host" % name,
+                                "check the name (ip link)%s" % (
+                                    "; for a VLAN use type: vlan with vlan.base-iface and vlan.id"
+                                    if "." in name or name.startswith("vlan") else "")))
+
+
+def _check_routes(target: Dict[str, Any], problems: List[Problem]) -> None:
+    ctrl = model.controllers(target)
+    for route in target["routes"]:
+        name = route.get("next-hop-interface")
+        iface = target["interfaces"].get(name or "")
+        path = "routes.config[%s]" % route["destination"]
+        if not name:
+            problems.append(Problem("ROUTE_INTERFACE_REQUIRED", path, "route to %s has no next-hop-interface"
+                                    % route["destination"], "add next-hop-interface"))
+        elif iface is None:
+            problems.append(Problem("ROUTE_INTERFACE_MISSING", path, "route to %s uses %s, which is not on this "
+                                    "host nor in the document" % (route["destination"], name),
+                                    "add the interface or fix next-hop-interface"))
+        elif name in ctrl:
+            problems.append(Problem("ROUTE_VIA_PORT", path, "route to %s uses %s, a port of %s" % (
+                route["destination"], name, ctrl[name]), "route through %s instead" % ctrl[name]))
+
+
+def _holder_ok(iface: Dict[str, Any], families: set) -> bool:
+    return iface.get("state") == "up" and all(iface.get("ipv%d" % f, {}).get("enabled") for f in families)
+
+
+def _dns_assignment(snap: Snapshot, current: Dict[str, Any], target: Dict[str, Any],
+                    problems: List[Problem]) -> Optional[str]:
+    """Choose the interface whose profile holds the static DNS, or ``None``
+    when DNS does not change. NM writes a profile's DNS only while it is
+    active, so the holder must be up with each server's family enabled."""
+    dns = target["dns-resolver"]
+    if dns == current["dns-resolver"]:
+        return None
+    if not (dns["server"] or dns["search"] or dns["options"]):
+        return ""
+    families = {model.family_of(s) for s in dns["server"]}
+    scopes = sorted({s.split("%")[1] for s in dns["server"] if "%" in s})
+    ctrl = model.controllers(target)
+    candidates = [n for n, i in sorted(target["interfaces"].items())
+                  if n not in ctrl and i.get("state") == "up" and any(i.get("ipv%d" % f, {}).get("enabled")
+                                                                      for f in (4, 6))]
+    if len(scopes) > 1:
+        problems.append(Problem("DNS_SCOPE_CONFLICT", "dns-resolver.config.server", "link-local name servers are "
+                                "scoped to several interfaces (%s); NetworkManager keeps them on one" %
+                                ", ".join(scopes), "use one scope interface, or global addresses"))
+        return None
+    if scopes:
+        candidates = [n for n in candidates if n == scopes[0]]
+    good = [n for n in candidates if _holder_ok(target["interfaces"][n], families)]
+    if not good:
+        problems.append(Problem("DNS_NO_HOLDER", "dns-resolver.config", "no interface that is up with IPv%s "
+                                "enabled can hold the DNS configuration%s" % (
+                                    "/".join(str(f) for f in sorted(families)) or "4 or IPv6",
+                                    " (scope %s)" % scopes[0] if scopes else ""),
+                                "NetworkManager stores DNS in an active profile: bring up an interface with "
+                                "an address of that family in the same document"))
+        return None
+    holders = set(dns_holders_of(snap))
+    gateways = {r["next-hop-interface"] for r in target["routes"] if r["destination"] in ("0.0.0.0/0", "::/0")}
+    good.sort(key=lambda n: (n not in holders, n not in gateways,
+                             target["interfaces"][n].get("ipv4", {}).get("dhcp", True), n))
+    return good[0]
+
+
+def dns_holders_of(snap: Snapshot) -> List[str]:
+    """Names of interfaces whose profile holds static DNS now."""
+    out = []
+    for name, prof in snap.chosen.items():
+        dns = nms.dns_from_profile(prof.settings)
+        if dns["server"] or dns["search"] or dns["options"]:
+            out.append(name)
+    return out
+
+
+def _routes_of(state: Dict[str, Any], name: str) -> List[Dict[str, Any]]:
+    return [r for r in state["routes"] if r.get("next-hop-interface") == name]
+
+
+def _port_info(state: Dict[str, Any], name: str) -> Optional[Tuple[str, str, Dict[str, Any]]]:
+    ctrl = model.controllers(state).get(name)
+    if not ctrl:
+        return None
+    cif = state["interfaces"][ctrl]
+    entry: Dict[str, Any] = {"name": name}
+    if cif["type"] == "linux-bridge":
+        entry = next((p for p in cif.get("bridge", {}).get("port", []) if p["name"] == name), entry)
+    return ctrl, cif["type"], entry
+
+
+def _build_ops(plan: Plan, snap: Snapshot, dns_owner: Optional[str], desired_names: set) -> None:
+    cur, tgt = plan.current, plan.target
+    holders = set(dns_holders_of(snap)) if dns_owner is not None else set()
+    names = model.dependency_order(tgt, tgt["interfaces"].keys())
+    updates: List[Op] = []
+    activations: List[Op] = []
+    downs: List[Op] = []
+    deletes: List[Op] = []
+    for name in names:
+        t_if = tgt["interfaces"][name]
+        c_if = cur["interfaces"].get(name)
+        prof: Optional[Profile] = snap.chosen.get(name)
+        if t_if.get("state") == "absent":
+            for p in ([prof] if prof else []) + snap.extra.get(name, []):
+                deletes.append(Op("delete", name, p.path, disruption="remove", reason="state: absent"))
+            continue
+        port, cur_port = _port_info(tgt, name), _port_info(cur, name)
+        routes = None
+        if _routes_of(tgt, name) != _routes_of(cur, name):
+            gws = set(snap.gateways.get(name, []))
+            marked = [dict(r, _gateway=True) if model.route_key(r) in gws else r for r in _routes_of(tgt, name)]
+            routes = ([r for r in marked if model.family_of(r["destination"]) == 4],
+                      [r for r in marked if model.family_of(r["destination"]) == 6])
+        dns = None
+        if dns_owner is not None and (name == dns_owner or name in holders):
+            dns = tgt["dns-resolver"] if name == dns_owner else {"server": [], "search": [], "options": []}
+        if prof is not None and prof.settings.get("connection", {}).get("type") != nms.NM_TYPES.get(t_if["type"]):
+            deletes.append(Op("delete", name, prof.path, disruption="remove", reason="type changes to %s"
+                              % t_if["type"]))
+            prof, c_if = None, None
+        autoconnect = t_if.get("state") == "up"
+        if name not in desired_names and c_if == t_if and routes is None and dns is None and port == cur_port:
+            continue  # not named by the document and nothing it depends on changes
+        dirty = (c_if is None or _without_state(c_if) != _without_state(t_if) or routes is not None
+                 or dns is not None or port != cur_port or prof is None or not prof.bound
+                 or bool(prof.settings.get("connection", {}).get("autoconnect", True)) != autoconnect)
+        written = False
+        if dirty:
+            new = nms.build_settings(prof.raw if prof else None, c_if or {"name": name}, t_if, port, cur_port,
+                                     routes, dns)
+            if prof is not None and not prof.multi_connect:
+                new["connection"]["interface-name"] = nms.Variant("s", name)  # adopt a profile bound by MAC
+                updates.append(Op("update", name, prof.path, new,
+                                  reason=_why(c_if, t_if, routes, dns, port != cur_port)))
+            else:
+                updates.append(Op("create", name, settings=new, reason="new profile for %s" % name))
+                prof = None
+            written = True
+        for extra in snap.extra.get(name, []):
+            deletes.append(Op("delete", name, extra.path, disruption="none",
+                              reason="another profile for %s that could win at boot" % name))
+        active = prof is not None and bool(prof.active)
+        moved = (port[0] if port else None) != (cur_port[0] if cur_port else None)
+        if t_if.get("state") == "up":
+            if not active or (written and moved):
+                activations.append(Op("activate", name, disruption="reactivate" if active else "none",
+                                      reason="bring %s up%s" % (name, " as a port of %s" % port[0] if port else "")))
+            elif written:
+                updates[-1].disruption = "reapply"
+                activations.append(Op("reapply", name, prof.path if prof else "", disruption="reapply",
+                                      reason="apply the updated profile live"))
+        elif t_if.get("state") == "down" and active:
+            downs.append(Op("deactivate", name, prof.path if prof else "", disruption="remove",
+                            reason="state: down"))
+    order = {n: i for i, n in enumerate(names)}
+    deletes.sort(key=lambda o: -order.get(o.iface, 0))  # ports and VLANs before what they sit on
+    downs.sort(key=lambda o: -order.get(o.iface, 0))
+    plan.ops = updates + deletes + downs + activations
+
+
+def _without_state(iface: Dict[str, Any]) -> Dict[str, Any]:
+    return {k: v for k, v in iface.items() if k != "state"}
+
+
+def _why(c_if: Optional[Dict[str, Any]], t_if: Dict[str, Any], routes: Any, dns: Any, moved: bool) -> str:
+    parts = []
+    if c_if:
+        parts += [k for k in sorted(set(c_if) | set(t_if)) if c_if.get(k) != t_if.get(k) and k != "state"]
+    if routes is not None:
+        parts.append("routes")
+    if dns is not None:
+        parts.append("dns")
+    if moved:
+        parts.append("controller")
+    return "changes: %s" % ", ".join(parts) if parts else "profile settings"
+
+
+def _build_diff(plan: Plan, dns_changed: bool) -> None:
+    cur, tgt = plan.current, plan.target
+    touched = sorted({op.iface for op in plan.ops})
+    before: Dict[str, Any] = {"interfaces": [cur["interfaces"][n] for n in touched if n in cur["interfaces"]]}
+    after: Dict[str, Any] = {"interfaces": [_shown(tgt["interfaces"][n]) for n in touched]}
+    if cur["routes"] != tgt["routes"]:
+        old = {model.route_key(r) for r in cur["routes"]}
+        new = {model.route_key(r) for r in tgt["routes"]}
+        before["routes"] = {"config": [r for r in cur["routes"] if model.route_key(r) not in new]}
+        after["routes"] = {"config": [r for r in tgt["routes"] if model.route_key(r) not in old]}
+    if dns_changed:
+        before["dns-resolver"] = {"config": cur["dns-resolver"]}
+        after["dns-resolver"] = {"config": tgt["dns-resolver"]}
+    plan.diff = {"before": before, "after": after}
+
+
+def _shown(iface: Dict[str, Any]) -> Dict[str, Any]:
+    return {"name": iface["name"], "state": "absent"} if iface.get("state") == "absent" else iface

@@ -1,0 +1,573 @@
+# -*- coding: utf-8 -*-
+# Copyright: hostnet.nm contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The desired-state schema: nmstate's YAML keys, strict.
+
+One table of node types describes every key we accept. The same table
+parses a document into its canonical form (MAC letter case, compressed IPv6,
+integers for numbers), reports unknown keys with a "did you mean", refuses
+known nmstate features we do not support yet as ``unsupported: <path>``, and
+exports a JSON Schema for editors (:func:`json_schema`).
+
+Parsing never raises on bad input: it appends :class:`Problem` objects to a
+list, so that every error of a document is reported at once.
+"""
+
+from __future__ import annotations
+
+import difflib
+import ipaddress
+import re
+from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
+
+from .errors import Problem
+
+INVALID = object()  # marks a value that failed to parse; never reaches the model
+
+#: nmstate interface types we manage; other nmstate types are refused as unsupported.
+SUPPORTED_TYPES = ("ethernet", "veth", "linux-bridge", "bond", "vlan")
+#: nmstate interface types known to exist but not supported yet.
+UNSUPPORTED_TYPES = ("ovs-bridge", "ovs-interface", "team", "vrf", "vxlan", "mac-vlan", "macvtap",
+                     "dummy", "infiniband", "loopback", "ipvlan", "hsr", "macsec", "ipsec", "xfrm",
+                     "dispatch", "unknown")
+
+
+def join(path: str, key: Any) -> str:
+    """Extend a document path: ``join("interfaces", 2) == "interfaces[2]"``,
+    ``join("interfaces[2]", "ipv4") == "interfaces[2].ipv4"``."""
+    if isinstance(key, int):
+        return "%s[%d]" % (path, key)
+    return "%s.%s" % (path, key) if path else str(key)
+
+
+def type_name(value: Any) -> str:
+    """A YAML-ish name of a Python value's type, for messages."""
+    if value is None:
+        return "null"
+    return {bool: "boolean", int: "integer", float: "number", str: "string",
+            list: "list", dict: "mapping"}.get(type(value), type(value).__name__)
+
+
+class Node:
+    """A schema node: parses one value into its canonical form."""
+
+    description = ""
+
+    def parse(self, value: Any, path: str, problems: List[Problem]) -> Any:
+        """Return the canonical value, or :data:`INVALID` after appending
+        problems (each with ``path``)."""
+        raise NotImplementedError
+
+    def json_schema(self) -> Dict[str, Any]:
+        """The JSON Schema (draft 2020-12) fragment for this node."""
+        raise NotImplementedError
+
+    def _wrong_type(self, value: Any, path: str, problems: List[Problem], expected: str) -> Any:
+        problems.append(Problem("TYPE_MISMATCH", path, "expected %s, got %s %r" % (expected, type_name(value), value),
+                                "write a %s here" % expected))
+        return INVALID
+
+
+class Bool(Node):
+    """A YAML boolean (``true``/``false``; the strings ``yes``/``no`` are refused
+    because they are ambiguous once templated)."""
+
+    def parse(self, value, path, problems):
+        if isinstance(value, bool):
+            return value
+        return self._wrong_type(value, path, problems, "a boolean (true or false)")
+
+    def json_schema(self):
+        return {"type": "boolean"}
+
+
+class Int(Node):
+    """An integer in ``[lo, hi]``. Numeric strings (e.g. from templates) are
+    accepted and converted; ``"0x30"`` is read as hexadecimal."""
+
+    def __init__(self, lo: int, hi: int, unit: str = "", code: str = "VALUE_OUT_OF_RANGE") -> None:
+        self.lo, self.hi, self.unit, self.code = lo, hi, unit, code
+
+    def parse(self, value, path, problems):
+        if isinstance(value, str) and re.fullmatch(r"\s*(0x[0-9a-fA-F]+|-?[0-9]+)\s*", value):
+            value = int(value.strip(), 0)
+        if isinstance(value, bool) or not isinstance(value, int):
+            return self._wrong_type(value, path, problems, "an integer")
+        if not self.lo <= value <= self.hi:
+            problems.append(Problem(self.code, path, "%d is out of range %d..%d%s" % (
+                value, self.lo, self.hi, (" " + self.unit) if self.unit else ""),
+                "use a value from %d to %d" % (self.lo, self.hi)))
+            return INVALID
+        return value
+
+    def json_schema(self):
+        return {"type": "integer", "minimum": self.lo, "maximum": self.hi}
+
+
+class Str(Node):
+    """A non-empty string, optionally matching ``pattern``."""
+
+    def __init__(self, pattern: Optional[str] = None, what: str = "a string", allow_empty: bool = False) -> None:
+        self.pattern, self.what, self.allow_empty = pattern, what, allow_empty
+
+    def parse(self, value, path, problems):
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            value = str(value)  # e.g. an interface named 10 in YAML
+        if not isinstance(value, str):
+            return self._wrong_type(value, path, problems, self.what)
+        if not value and not self.allow_empty:
+            problems.append(Problem("EMPTY_VALUE", path, "must not be empty", "write %s" % self.what))
+            return INVALID
+        if self.pattern and not re.fullmatch(self.pattern, value):
+            problems.append(Problem("BAD_FORMAT", path, "%r is not %s" % (value, self.what), "write %s" % self.what))
+            return INVALID
+        return value
+
+    def json_schema(self):
+        out: Dict[str, Any] = {"type": "string"}
+        if self.pattern:
+            out["pattern"] = "^(?:%s)$" % self.pattern
+        if not self.allow_empty:
+            out["minLength"] = 1
+        return out
+
+
+class Enum(Node):
+    """One of a fixed set of strings."""
+
+    def __init__(self, *values: str, unsupported: Iterable[str] = ()) -> None:
+        self.values = values
+        self.unsupported = tuple(unsupported)
+
+    def parse(self, value, path, problems):
+        if value in self.values:
+            return value
+        if value in self.unsupported:
+            problems.append(Problem("UNSUPPORTED", path, "unsupported: %s (%r is a valid nmstate value that hostnet.nm "
+                                    "does not support yet)" % (path, value), "use one of: %s" % ", ".join(self.values)))
+            return INVALID
+        close = difflib.get_close_matches(str(value), self.values, 1)
+        problems.append(Problem("BAD_VALUE", path, "%r is not one of: %s" % (value, ", ".join(self.values)),
+                                ("did you mean %r?" % close[0]) if close else ""))
+        return INVALID
+
+    def json_schema(self):
+        return {"enum": list(self.values)}
+
+
+class IpAddress(Node):
+    """An IP address literal without a prefix; canonical form from the
+    standard library (compressed IPv6, RFC 5952)."""
+
+    def __init__(self, family: Optional[int] = None) -> None:
+        self.family = family
+
+    def parse(self, value, path, problems):
+        if not isinstance(value, str):
+            return self._wrong_type(value, path, problems, "an IP address")
+        if "/" in value or "\\" in value:
+            problems.append(Problem("ADDRESS_WITH_PREFIX", path, "%r carries a prefix here" % value,
+                                    "write the address alone and the prefix in prefix-length"))
+            return INVALID
+        try:
+            addr = ipaddress.ip_address(value.strip())
+        except ValueError:
+            problems.append(Problem("BAD_ADDRESS", path, "%r is not an IP address" % value,
+                                    "write an IPv4 (198.18.1.10) or IPv6 (2001:db8::10) address"))
+            return INVALID
+        if self.family and addr.version != self.family:
+            problems.append(Problem("ADDRESS_FAMILY_MISMATCH", path, "%s is not an IPv%d address" % (addr, self.family),
+                                    "move it to the ipv%d section" % addr.version))
+            return INVALID
+        return str(addr)
+
+    def json_schema(self):
+        return {"type": "string", "format": "ipv%d" % self.family if self.family else "ip-address"}
+
+
+class IpNetwork(Node):
+    """A destination ``address/prefix``; a bare address means a host route
+    (/32 or /128). Host bits set are an error (the kernel would mask them)."""
+
+    def parse(self, value, path, problems):
+        if not isinstance(value, str):
+            return self._wrong_type(value, path, problems, "an IP network such as 198.18.5.0/24")
+        text = value.strip()
+        if "\\" in text:
+            problems.append(Problem("BAD_PREFIX", path, "%r uses a backslash before the prefix" % value,
+                                    "write %s" % text.replace("\\", "/")))
+            return INVALID
+        try:
+            net = ipaddress.ip_network(text, strict=False)
+        except ValueError:
+            problems.append(Problem("BAD_NETWORK", path, "%r is not an IP network" % value,
+                                    "write address/prefix, e.g. 198.18.5.0/24 or 2001:db8:5::/64"))
+            return INVALID
+        if "/" in text and str(net.network_address) != str(ipaddress.ip_address(text.split("/")[0])):
+            problems.append(Problem("ROUTE_DESTINATION_HOST_BITS", path,
+                                    "%s has host bits set; the network is %s" % (value, net),
+                                    "write %s" % net))
+            return INVALID
+        return str(net)
+
+    def json_schema(self):
+        return {"type": "string", "description": "IP network, e.g. 198.18.5.0/24"}
+
+
+class DnsServer(Node):
+    """A name server literal; IPv6 link-local ones carry ``%iface``."""
+
+    def parse(self, value, path, problems):
+        if not isinstance(value, str):
+            return self._wrong_type(value, path, problems, "a name server address")
+        addr_text, _, scope = value.strip().partition("%")
+        try:
+            addr = ipaddress.ip_address(addr_text)
+        except ValueError:
+            problems.append(Problem("DNS_SERVER_INVALID", path, "%r is not an IP address" % value,
+                                    "name servers are IP addresses, not host names"))
+            return INVALID
+        return "%s%%%s" % (addr, scope) if scope else str(addr)
+
+    def json_schema(self):
+        return {"type": "string", "description": "IP address, IPv6 link-local as fe80::1%eth1"}
+
+
+_MAC_RE = r"[0-9A-Fa-f]{2}([:-][0-9A-Fa-f]{2}){5}"
+
+
+class Mac(Node):
+    """An Ethernet MAC address; canonical form upper case with colons (as
+    NetworkManager reports it), so either letter case compares equal."""
+
+    def parse(self, value, path, problems):
+        if not isinstance(value, str) or not re.fullmatch(_MAC_RE, value.strip()):
+            problems.append(Problem("MAC_INVALID", path, "%r is not a MAC address" % (value,),
+                                    "write six hex pairs, e.g. 02:00:00:00:09:01"))
+            return INVALID
+        return value.strip().replace("-", ":").upper()
+
+    def json_schema(self):
+        return {"type": "string", "pattern": "^%s$" % _MAC_RE}
+
+
+class List(Node):
+    """A list of ``item`` nodes (a scalar where a list is expected is refused)."""
+
+    def __init__(self, item: Node) -> None:
+        self.item = item
+
+    def parse(self, value, path, problems):
+        if not isinstance(value, list):
+            return self._wrong_type(value, path, problems, "a list")
+        out = [self.item.parse(v, join(path, i), problems) for i, v in enumerate(value)]
+        return INVALID if any(v is INVALID for v in out) else out
+
+    def json_schema(self):
+        return {"type": "array", "items": self.item.json_schema()}
+
+
+class Unsupported(Node):
+    """A key nmstate knows that we do not support yet: always refused with
+    ``unsupported: <path>`` so that it is never silently ignored."""
+
+    def parse(self, value, path, problems):
+        problems.append(Problem("UNSUPPORTED", path, "unsupported: %s (a valid nmstate key that hostnet.nm does "
+                                "not support yet)" % path, "remove it, or configure it outside hostnet.nm"))
+        return INVALID
+
+    def json_schema(self):
+        return {"not": {}, "description": "unsupported by hostnet.nm"}
+
+
+class Obj(Node):
+    """A mapping with known keys. Unknown keys are errors with a suggestion;
+    keys listed in ``unsupported`` are refused as unsupported; ``required``
+    keys must be present. ``check`` may add cross-key problems."""
+
+    def __init__(self, fields: Dict[str, Node], required: Tuple[str, ...] = (), unsupported: Iterable[str] = (),
+                 check: Optional[Callable[[Dict[str, Any], str, List[Problem]], None]] = None,
+                 free_keys: Optional[Node] = None) -> None:
+        self.fields = dict(fields)
+        for key in unsupported:
+            self.fields[key] = Unsupported()
+        self.required = required
+        self.check = check
+        self.free_keys = free_keys  # value node for mappings with free-form keys (bond options)
+
+    def parse(self, value, path, problems):
+        if value is None:
+            value = {}
+        if not isinstance(value, dict):
+            return self._wrong_type(value, path, problems, "a mapping")
+        out: Dict[str, Any] = {}
+        bad = False
+        for key, item in value.items():
+            sub = join(path, key)
+            node = self.fields.get(key)
+            if node is None and self.free_keys is not None:
+                node = self.free_keys
+            if node is None:
+                close = difflib.get_close_matches(str(key), [k for k, n in self.fields.items()
+                                                             if not isinstance(n, Unsupported)], 1, 0.6)
+                problems.append(Problem("UNKNOWN_KEY", sub, "unknown key %r" % key,
+                                        ("did you mean %r?" % close[0]) if close else
+                                        "known keys here: %s" % ", ".join(sorted(self.fields))))
+                bad = True
+                continue
+            parsed = node.parse(item, sub, problems)
+            if parsed is INVALID:
+                bad = True
+            else:
+                out[key] = parsed
+        for key in self.required:
+            if key not in value:
+                problems.append(Problem("MISSING_KEY", join(path, key), "%s is required" % key,
+                                        "add %s" % key))
+                bad = True
+        if not bad and self.check:
+            before = len(problems)
+            self.check(out, path, problems)
+            bad = len(problems) > before and any(p.severity == "error" for p in problems[before:])
+        return INVALID if bad else out
+
+    def json_schema(self):
+        props = {k: n.json_schema() for k, n in self.fields.items()}
+        out: Dict[str, Any] = {"type": "object", "properties": props}
+        if self.free_keys is None:
+            out["additionalProperties"] = False
+        else:
+            out["additionalProperties"] = self.free_keys.json_schema()
+        if self.required:
+            out["required"] = list(self.required)
+        return out
+
+
+class Scalar(Node):
+    """Any scalar (string, integer or boolean): bond options, whose values the
+    kernel reports as text. Canonical form: the string the kernel reports."""
+
+    def parse(self, value, path, problems):
+        if isinstance(value, bool):
+            return "1" if value else "0"
+        if isinstance(value, (int, str)):
+            return str(value)
+        return self._wrong_type(value, path, problems, "a string or number")
+
+    def json_schema(self):
+        return {"type": ["string", "integer", "boolean"]}
+
+
+# --------------------------------------------------------------------- checks
+
+def _check_address(addr: Dict[str, Any], path: str, problems: List[Problem]) -> None:
+    ip = ipaddress.ip_address(addr["ip"])
+    limit = 32 if ip.version == 4 else 128
+    if addr["prefix-length"] > limit:
+        problems.append(Problem("PREFIX_OUT_OF_RANGE", join(path, "prefix-length"),
+                                "prefix-length %d is above %d for IPv%d address %s" % (
+                                    addr["prefix-length"], limit, ip.version, ip),
+                                "use 0..%d" % limit))
+
+
+def _prefix_node() -> Node:
+    return Int(0, 128, code="PREFIX_OUT_OF_RANGE")
+
+
+class _AddressNode(Obj):
+    """``{ip, prefix-length}``; a prefix written inside ``ip`` (``198.18.1.5/24``
+    or ``198.18.1.5\\24``) gets a hint, and a missing prefix is an error
+    rather than a silent /32."""
+
+    def __init__(self) -> None:
+        super().__init__({"ip": IpAddress(), "prefix-length": _prefix_node()},
+                         required=("ip", "prefix-length"), check=_check_address)
+
+    def parse(self, value, path, problems):
+        if isinstance(value, dict) and isinstance(value.get("ip"), str) and "prefix-length" not in value:
+            m = re.fullmatch(r"\s*([^/\\]+)[/\\](\d+)\s*", value["ip"])
+            if m:
+                problems.append(Problem("ADDRESS_PREFIX_IN_IP", join(path, "ip"),
+                                        "%r puts the prefix inside ip" % value["ip"],
+                                        "write ip: %s and prefix-length: %s" % (m.group(1), m.group(2))))
+                return INVALID
+            problems.append(Problem("ADDRESS_PREFIX_MISSING", join(path, "prefix-length"),
+                                    "address %s has no prefix-length (it would silently become a host address)"
+                                    % value["ip"], "add prefix-length, e.g. 24 for IPv4 or 64 for IPv6"))
+            return INVALID
+        return super().parse(value, path, problems)
+
+
+def _ip_section(family: int) -> Obj:
+    fields: Dict[str, Node] = {
+        "enabled": Bool(),
+        "dhcp": Bool(),
+        "address": List(_AddressNode()),
+        "auto-dns": Bool(),
+        "auto-gateway": Bool(),
+        "auto-routes": Bool(),
+    }
+    unsupported = ["auto-route-table-id", "auto-route-metric", "dhcp-client-id", "dhcp-duid", "dhcp-send-hostname",
+                   "dhcp-custom-hostname", "allow-extra-address", "dhcp-timeout", "map-to-dns", "dns",
+                   "token", "addr-gen-mode", "dhcp-send-hostname-v2"]
+    if family == 6:
+        fields["autoconf"] = Bool()
+    else:
+        unsupported.append("autoconf")
+    return Obj(fields, unsupported=unsupported)
+
+
+_STP = Obj({
+    "enabled": Bool(),
+    "forward-delay": Int(2, 30, "seconds"),
+    "hello-time": Int(1, 10, "seconds"),
+    "max-age": Int(6, 40, "seconds"),
+    "priority": Int(0, 65535),
+})
+
+_BRIDGE_OPTIONS = Obj({
+    "stp": _STP,
+    "mac-ageing-time": Int(0, 1000000, "seconds"),
+    "multicast-snooping": Bool(),
+    "group-forward-mask": Int(0, 65535),
+    "vlan-protocol": Enum("802.1q", "802.1ad"),
+}, unsupported=["group-addr", "hash-max", "multicast-router", "multicast-last-member-count",
+                "multicast-last-member-interval", "multicast-membership-interval", "multicast-querier",
+                "multicast-querier-interval", "multicast-query-interval", "multicast-query-response-interval",
+                "multicast-query-use-ifaddr", "multicast-startup-query-count", "multicast-startup-query-interval",
+                "vlan-default-pvid", "gc-timer", "hello-timer", "group-fwd-mask"])
+
+_BRIDGE_PORT = Obj({
+    "name": Str(what="an interface name"),
+    "stp-priority": Int(0, 63),
+    "stp-path-cost": Int(1, 65535),
+    "stp-hairpin-mode": Bool(),
+}, required=("name",), unsupported=["vlan"])
+
+_BRIDGE = Obj({"options": _BRIDGE_OPTIONS, "port": List(_BRIDGE_PORT)})
+
+BOND_MODES = ("balance-rr", "active-backup", "balance-xor", "broadcast", "802.3ad", "balance-tlb", "balance-alb")
+
+_BOND = Obj({
+    "mode": Enum(*BOND_MODES),
+    "options": Obj({}, free_keys=Scalar()),
+    "port": List(Str(what="an interface name")),
+}, unsupported=["ports-config", "slaves", "ports"])
+
+_VLAN = Obj({"base-iface": Str(what="an interface name"), "id": Int(0, 4095, code="VLAN_ID_OUT_OF_RANGE")},
+            required=("base-iface", "id"), unsupported=["protocol", "registration-protocol", "reorder-headers",
+                                                       "loose-binding"])
+
+_VETH = Obj({"peer": Str(what="an interface name")}, required=("peer",))
+
+
+class _TypeNode(Enum):
+    def __init__(self) -> None:
+        super().__init__(*SUPPORTED_TYPES, unsupported=UNSUPPORTED_TYPES)
+
+
+INTERFACE = Obj({
+    "name": Str(what="an interface name"),
+    "type": _TypeNode(),
+    "state": Enum("up", "down", "absent", unsupported=("ignore",)),
+    "mtu": Int(68, 65535, "bytes", code="MTU_OUT_OF_RANGE"),
+    "mac-address": Mac(),
+    "ipv4": _ip_section(4),
+    "ipv6": _ip_section(6),
+    "bridge": _BRIDGE,
+    "link-aggregation": _BOND,
+    "vlan": _VLAN,
+    "veth": _VETH,
+}, required=("name",), unsupported=[
+    "ovs-db", "lldp", "ethtool", "802.1x", "dispatch", "wait-ip", "accept-all-mac-addresses", "copy-mac-from",
+    "controller", "profile-name", "identifier", "permanent-mac-address", "min-mtu", "max-mtu", "ethernet",
+    "sr-iov", "mptcp", "ipsec", "vrf", "vxlan", "mac-vlan", "macvtap", "team", "infiniband", "hsr", "ipvlan",
+    "macsec", "xfrm", "loopback", "ovs-bridge", "patch", "dpdk", "bond-port", "alt-names", "match",
+    "description",
+])
+
+ROUTE = Obj({
+    "destination": IpNetwork(),
+    "next-hop-interface": Str(what="an interface name"),
+    "next-hop-address": IpAddress(),
+    "metric": Int(0, 4294967295),
+    "table-id": Int(0, 4294967295, code="ROUTE_TABLE_INVALID"),
+    "state": Enum("absent"),
+    "on-link": Bool(),
+}, unsupported=["source", "cwnd", "route-type", "weight", "initcwnd", "initrwnd", "mtu", "quickack",
+                "advmss", "vrf-name"])
+
+ROUTE_RULE = Obj({
+    "ip-from": IpNetwork(),
+    "ip-to": IpNetwork(),
+    "priority": Int(0, 4294967295, code="ROUTE_RULE_PRIORITY_INVALID"),
+    "route-table": Int(1, 4294967295, code="ROUTE_TABLE_INVALID"),
+    "family": Enum("ipv4", "ipv6"),
+    "state": Enum("absent"),
+}, unsupported=["fwmark", "fwmask", "iif", "action", "suppress-prefix-length", "suppress_prefixlength",
+                "ipproto", "source-port", "destination-port"])
+
+_DNS_CONFIG = Obj({
+    "server": List(DnsServer()),
+    "search": List(Str(what="a domain name")),
+    "options": List(Str(what="a resolver option")),
+})
+
+DOCUMENT = Obj({
+    "interfaces": List(INTERFACE),
+    "routes": Obj({"config": List(ROUTE)}, unsupported=["running"]),
+    "route-rules": Obj({"config": List(ROUTE_RULE)}, unsupported=["running"]),
+    "dns-resolver": Obj({"config": _DNS_CONFIG}, unsupported=["running"]),
+}, unsupported=["ovs-db", "ovn", "hostname", "hostname-config", "dispatch"])
+
+
+def parse_document(doc: Any) -> Tuple[Dict[str, Any], List[Problem]]:
+    """Parse a desired-state document (a mapping as loaded from YAML).
+
+    Returns ``(canonical, problems)``: ``canonical`` holds every key that
+    parsed (bad ones are left out), ``problems`` every schema error, each
+    with its path. The caller decides to stop when ``problems`` has errors.
+    """
+    problems: List[Problem] = []
+    if doc is None:
+        doc = {}
+    out = DOCUMENT.parse(doc, "", problems)
+    if out is INVALID:
+        # keep what parsed, for the semantic rules that can still run
+        out = _salvage(doc, problems)
+    return out, problems
+
+
+def _salvage(doc: Any, problems: List[Problem]) -> Dict[str, Any]:
+    """Best-effort canonical form of the valid parts of an invalid document,
+    so semantic rules still run and all errors come at once. Invalid list
+    items become ``None`` so that indexes keep matching the document."""
+    if not isinstance(doc, dict):
+        return {}
+    scratch: List[Problem] = []
+    out: Dict[str, Any] = {}
+    ifaces = doc.get("interfaces")
+    if isinstance(ifaces, list):
+        out["interfaces"] = [_or_none(INTERFACE.parse(i, "", scratch)) for i in ifaces]
+    for key, node in (("routes", ROUTE), ("route-rules", ROUTE_RULE)):
+        sec = doc.get(key)
+        if isinstance(sec, dict) and isinstance(sec.get("config"), list):
+            out[key] = {"config": [_or_none(node.parse(r, "", scratch)) for r in sec["config"]]}
+    dns = DOCUMENT.fields["dns-resolver"].parse(doc.get("dns-resolver"), "", scratch) if "dns-resolver" in doc else None
+    if isinstance(dns, dict):
+        out["dns-resolver"] = dns
+    return out
+
+
+def _or_none(value: Any) -> Any:
+    # invalid list items stay as None so that indexes (and paths) keep their meaning
+    return None if value is INVALID else value
+
+
+def json_schema() -> Dict[str, Any]:
+    """The JSON Schema of the desired-state document, generated from the same
+    table the parser uses (published as docs/desired-state.schema.json)."""
+    out = DOCUMENT.json_schema()
+    out["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    out["title"] = "hostnet.nm desired state (nmstate-compatible subset)"
+    return out

@@ -1,0 +1,116 @@
+# -*- coding: utf-8 -*-
+# Copyright: hostnet.nm contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Verification: does the live state (not only the saved profiles) match
+the target? Pure functions over plain data, so they are unit-tested
+without NetworkManager; :func:`mismatches` lists every difference."""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Any, Dict, Iterable, List, Optional
+
+from . import model
+
+DEVICE_ACTIVATED = 100  # NMDeviceState
+
+
+def is_subset(want: Any, have: Any) -> bool:
+    """Whether ``have`` has everything ``want`` states: mappings are
+    compared on ``want``'s keys, recursively; lists and scalars must be
+    equal (lists of mappings element by element, in order)."""
+    if isinstance(want, dict):
+        return isinstance(have, dict) and all(k in have and is_subset(v, have[k]) for k, v in want.items())
+    if isinstance(want, list):
+        return isinstance(have, list) and len(want) == len(have) and all(
+            is_subset(w, h) for w, h in zip(want, have))
+    return want == have
+
+
+def _static_only(ip: Dict[str, Any]) -> bool:
+    return bool(ip.get("enabled")) and not ip.get("dhcp") and not ip.get("autoconf")
+
+
+def mismatches(target: Dict[str, Any], saved: Dict[str, Any], live: Dict[str, Dict[str, Any]],
+               profiles: Iterable[str], names: Iterable[str], check_routes: bool,
+               dns_servers: Optional[List[str]], want_dns: bool) -> List[Dict[str, Any]]:
+    """Every difference between ``target`` and what the host has.
+
+    ``saved``: the model re-read from NM's profiles; ``live``: from
+    :func:`~.nm.reader.read_live`; ``profiles``: interfaces that have a
+    profile now; ``names``: the interfaces to check;
+    ``dns_servers``: name servers in the order the resolver uses them
+    (``None`` when unknown); ``want_dns``: whether DNS is part of the change.
+    Each mismatch is ``{"what": path, "desired": value, "actual": value}``.
+    """
+    out: List[Dict[str, Any]] = []
+    profiles = set(profiles)
+
+    def add(what: str, desired: Any, actual: Any) -> None:
+        out.append({"what": what, "desired": desired, "actual": actual})
+
+    ctrl = model.controllers(target)
+    for name in sorted(names):
+        t_if = target["interfaces"].get(name)
+        if t_if is None:
+            continue
+        s_if = saved["interfaces"].get(name)
+        dev = live.get(name)
+        where = "interfaces[%s]" % name
+        if t_if.get("state") == "absent":
+            if name in profiles:
+                add(where + ".state", "absent", "a profile for %s is still there" % name)
+            continue
+        if s_if is None:
+            add(where, "present", "missing")
+            continue
+        if t_if.get("state") == "up" and (dev is None or dev["state"] != DEVICE_ACTIVATED):
+            add(where + ".state", "up", "device state %s" % (dev or {}).get("state", "missing"))
+        if t_if.get("state") == "down" and s_if.get("state") == "up":
+            add(where + ".state", "down", "up")
+        for key, want in t_if.items():
+            if key != "state" and not is_subset(want, s_if.get(key)):
+                add("%s.%s" % (where, key), want, s_if.get(key))
+        if t_if.get("state") != "up" or dev is None or name in ctrl:
+            continue
+        for fam in (4, 6):
+            ip = t_if.get("ipv%d" % fam, {})
+            want = {"%s/%d" % (a["ip"], a["prefix-length"]) for a in ip.get("address", [])} if ip.get("enabled") \
+                else set()
+            have = {a for a in dev["addresses"] if model.family_of(a) == fam}
+            if (have != want) if (_static_only(ip) or not ip.get("enabled")) else not want <= have:
+                add("%s.ipv%d.address (live)" % (where, fam), sorted(want), sorted(have))
+    if check_routes:
+        for route in target["routes"]:
+            dev = live.get(route.get("next-hop-interface", ""))
+            t_if = target["interfaces"].get(route.get("next-hop-interface", ""), {})
+            if dev is None or t_if.get("state") != "up":
+                continue
+            if not any(_route_live(route, r) for r in dev["routes"]):
+                add("routes[%s via %s] (live)" % (route["destination"], route.get("next-hop-interface")),
+                    route, "not in the kernel")
+    if want_dns and dns_servers is not None:
+        want = [s.split("%")[0] for s in target["dns-resolver"]["server"]]
+        have = [s.split("%")[0] for s in dns_servers]
+        if have[:len(want)] != want:
+            add("dns-resolver.config.server (live)", want, have)
+    return out
+
+
+def _route_live(want: Dict[str, Any], have: tuple) -> bool:
+    dest, nh, metric, table = have
+    if dest != want["destination"] or table != want.get("table-id", model.MAIN_TABLE):
+        return False
+    if (want.get("next-hop-address") or "") != (str(ipaddress.ip_address(nh)) if nh else ""):
+        return False
+    return want.get("metric") is None or want["metric"] == metric
+
+
+def resolv_conf_servers(text: str) -> List[str]:
+    """``nameserver`` entries of a resolv.conf, in order."""
+    out = []
+    for line in text.splitlines():
+        parts = line.split()
+        if len(parts) >= 2 and parts[0] == "nameserver":
+            out.append(parts[1])
+    return out

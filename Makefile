@@ -1,0 +1,38 @@
+# hostnet.nm - the two commands a newcomer needs are `make demo` and `make test`.
+SHELL := /bin/bash
+N ?= 3
+
+.PHONY: help setup demo test test-unit test-integration test-kernel lab-up lab-down bench clean
+
+help:
+	@echo "make demo      set up, bring up a lab of $(N) NetworkManager hosts, run playbooks/site.yml (check, apply, re-run)"
+	@echo "make test      set up, then every test tier this machine can run (unit, lab, kernel)"
+	@echo "make test-unit | test-integration | test-kernel   one tier"
+	@echo "make lab-up N=3 | lab-down                        the lab by hand"
+
+setup:
+	bash scripts/setup.sh
+
+demo: setup
+	bash scripts/demo.sh
+
+test: setup
+	bash scripts/test.sh all
+
+test-unit: setup
+	bash scripts/test.sh unit
+
+test-integration: setup
+	bash scripts/test.sh integration
+
+test-kernel: setup
+	bash scripts/test.sh kernel
+
+lab-up: setup
+	bash tests/lab/up.sh $(N)
+
+lab-down:
+	bash tests/lab/down.sh
+
+clean: lab-down
+	rm -rf build .venv .pytest_cache

@@ -1,0 +1,53 @@
+# -*- coding: utf-8 -*-
+# Copyright: hostnet.nm contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What the modules share: finding a Python with a D-Bus library and turning
+core errors into ``fail_json``. The only module_utils file that imports
+Ansible."""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Dict
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.common.respawn import has_respawned, probe_interpreters_for_module, respawn_module
+
+from .errors import DependencyError, HostnetError
+from .nm.dbus import PACKAGES
+
+#: system interpreters that may have the distribution's D-Bus bindings
+SYSTEM_PYTHONS = ["/usr/bin/python3", "/usr/libexec/platform-python", "/usr/bin/python"]
+
+
+def ensure_dbus_library(module: AnsibleModule) -> None:
+    """Make sure dbus-fast or dbus-next is importable, re-running the module
+    under a system Python that has one (as ansible.posix's firewalld does);
+    otherwise fail with Ansible's standard missing-library message."""
+    for name in ("dbus_fast", "dbus_next"):
+        try:
+            __import__(name + ".aio")
+            return
+        except ImportError:
+            continue
+    if not has_respawned():
+        for name in ("dbus_fast", "dbus_next"):
+            interpreter = probe_interpreters_for_module(SYSTEM_PYTHONS, name)
+            if interpreter:
+                respawn_module(interpreter)  # does not return
+    module.fail_json(msg=missing_required_lib("dbus-fast or dbus-next", reason="to talk to NetworkManager",
+                                              url="https://pypi.org/project/dbus-fast/") + " Packages: " + PACKAGES)
+
+
+def run(module: AnsibleModule, action: Callable[[], Dict[str, Any]]) -> None:
+    """Call the core and exit: ``exit_json`` with its result, or
+    ``fail_json`` with the error's message and partial result. No traceback
+    ever reaches the user for an error the core knows."""
+    try:
+        result = action()
+    except DependencyError as exc:
+        module.fail_json(msg=exc.message, error_kind=exc.kind, **exc.result)
+    except HostnetError as exc:
+        result = dict(exc.result)
+        result.setdefault("changed", bool(result.get("writes")))
+        module.fail_json(msg=exc.message, error_kind=exc.kind, **result)
+    module.exit_json(**result)

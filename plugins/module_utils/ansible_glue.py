@@ -12,7 +12,7 @@ from typing import Any, Callable, Dict
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible.module_utils.common.respawn import has_respawned, probe_interpreters_for_module, respawn_module
 
-from .errors import DependencyError, HostnetError
+from .errors import HostnetError
 from .nm.dbus import PACKAGES
 
 #: system interpreters that may have the distribution's D-Bus bindings
@@ -44,10 +44,16 @@ def run(module: AnsibleModule, action: Callable[[], Dict[str, Any]]) -> None:
     ever reaches the user for an error the core knows."""
     try:
         result = action()
-    except DependencyError as exc:
-        module.fail_json(msg=exc.message, error_kind=exc.kind, **exc.result)
     except HostnetError as exc:
         result = dict(exc.result)
         result.setdefault("changed", bool(result.get("writes")))
+        _warn(module, result)
         module.fail_json(msg=exc.message, error_kind=exc.kind, **result)
+    _warn(module, result)
     module.exit_json(**result)
+
+
+def _warn(module: AnsibleModule, result: Dict[str, Any]) -> None:
+    # Ansible shows warnings through module.warn(); a "warnings" result key is deprecated
+    for text in result.pop("warnings", []):
+        module.warn(text)

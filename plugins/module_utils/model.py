@@ -222,9 +222,10 @@ def merge(current: Dict[str, Any], desired: Dict[str, Any]) -> Dict[str, Any]:
     for name, iface in desired.get("interfaces", {}).items():
         base = target["interfaces"].get(name) or new_interface(name, iface.get("type"))
         target["interfaces"][name] = merge_iface(base, iface)
-    # removing an interface also removes the routes through it
+    # removing an interface, or disabling a family on it, also removes the routes through it
     gone = {n for n, i in target["interfaces"].items() if i.get("state") == "absent"}
-    routes = [r for r in target["routes"] if r.get("next-hop-interface") not in gone]
+    routes = [r for r in target["routes"] if r.get("next-hop-interface") not in gone and _family_enabled(
+        target["interfaces"].get(r.get("next-hop-interface", ""), {}), family_of(r["destination"]))]
     for entry in desired.get("routes", []):
         if entry.get("state") == "absent":
             routes = [r for r in routes if not route_matches(entry, r)]
@@ -251,6 +252,11 @@ def merge(current: Dict[str, Any], desired: Dict[str, Any]) -> Dict[str, Any]:
         else:
             target["dns-resolver"] = dict(target["dns-resolver"], **dns)
     return target
+
+
+def _family_enabled(iface: Dict[str, Any], family: int) -> bool:
+    # interfaces without a section (not modelled yet) keep their routes
+    return (iface.get("ipv%d" % family) or {"enabled": True}).get("enabled", True) is not False
 
 
 def new_interface(name: str, iface_type: Optional[str]) -> Dict[str, Any]:

@@ -281,8 +281,9 @@ def _build_ops(plan: Plan, snap: Snapshot, dns_owner: Optional[str], desired_nam
                               % t_if["type"]))
             prof, c_if = None, None
         autoconnect = t_if.get("state") == "up"
-        if name not in desired_names and c_if == t_if and routes is None and dns is None and port == cur_port:
-            continue  # not named by the document and nothing it depends on changes
+        unchanged = c_if == t_if and routes is None and dns is None and port == cur_port
+        if unchanged and (name not in desired_names or prof is None):
+            continue  # nothing it depends on changes (a device without a profile that stays down)
         dirty = (c_if is None or _without_state(c_if) != _without_state(t_if) or routes is not None
                  or dns is not None or port != cur_port or prof is None or not prof.bound
                  or bool(prof.settings.get("connection", {}).get("autoconnect", True)) != autoconnect)
@@ -303,10 +304,16 @@ def _build_ops(plan: Plan, snap: Snapshot, dns_owner: Optional[str], desired_nam
                               reason="another profile for %s that could win at boot" % name))
         active = prof is not None and bool(prof.active)
         moved = (port[0] if port else None) != (cur_port[0] if cur_port else None)
+        # NM's reapply syncs only the main table: a route it must drop from another table needs a re-activation
+        stale_table = routes is not None and any(
+            r.get("table-id") != model.MAIN_TABLE for r in _routes_of(cur, name)
+            if model.route_key(r) not in {model.route_key(t) for t in _routes_of(tgt, name)})
         if t_if.get("state") == "up":
-            if not active or (written and moved):
+            if not active or (written and (moved or stale_table)):
                 activations.append(Op("activate", name, disruption="reactivate" if active else "none",
-                                      reason="bring %s up%s" % (name, " as a port of %s" % port[0] if port else "")))
+                                      reason="bring %s up%s" % (name, " as a port of %s" % port[0] if port else
+                                                                " to drop routes from other tables" if stale_table
+                                                                else "")))
             elif written:
                 updates[-1].disruption = "reapply"
                 activations.append(Op("reapply", name, prof.path if prof else "", disruption="reapply",

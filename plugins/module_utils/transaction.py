@@ -217,13 +217,16 @@ def _verify(bus: Bus, plan: Plan, options: Options) -> List[Dict[str, Any]]:
     names = {op.iface for op in plan.ops}
     want_dns = plan.current["dns-resolver"] != plan.target["dns-resolver"]
     check_routes = plan.current["routes"] != plan.target["routes"] or bool(names)
+    kept = {model.route_key(r) for r in plan.target["routes"]}
+    gone = [r for r in plan.current["routes"] if model.route_key(r) not in kept]
     deadline = time.monotonic() + options.verify_timeout
     while True:
         snap = reader.read_snapshot(bus)
         saved = reader.current_state(snap)
         live = reader.read_live(bus, snap)
         servers = resolv_conf_servers(_read(options.resolv_conf)) if want_dns else None
-        problems = mismatches(plan.target, saved, live, snap.chosen.keys(), names, check_routes, servers, want_dns)
+        problems = mismatches(plan.target, saved, live, snap.chosen.keys(), names, check_routes, servers, want_dns,
+                              gone)
         if not problems or time.monotonic() >= deadline:
             return problems
         time.sleep(0.2)

@@ -33,14 +33,16 @@ def _static_only(ip: Dict[str, Any]) -> bool:
 
 def mismatches(target: Dict[str, Any], saved: Dict[str, Any], live: Dict[str, Dict[str, Any]],
                profiles: Iterable[str], names: Iterable[str], check_routes: bool,
-               dns_servers: Optional[List[str]], want_dns: bool) -> List[Dict[str, Any]]:
+               dns_servers: Optional[List[str]], want_dns: bool,
+               gone_routes: Iterable[Dict[str, Any]] = ()) -> List[Dict[str, Any]]:
     """Every difference between ``target`` and what the host has.
 
     ``saved``: the model re-read from NM's profiles; ``live``: from
     :func:`~.nm.reader.read_live`; ``profiles``: interfaces that have a
     profile now; ``names``: the interfaces to check;
     ``dns_servers``: name servers in the order the resolver uses them
-    (``None`` when unknown); ``want_dns``: whether DNS is part of the change.
+    (``None`` when unknown); ``want_dns``: whether DNS is part of the change;
+    ``gone_routes``: routes the change removes (they must be gone live).
     Each mismatch is ``{"what": path, "desired": value, "actual": value}``.
     """
     out: List[Dict[str, Any]] = []
@@ -89,6 +91,11 @@ def mismatches(target: Dict[str, Any], saved: Dict[str, Any], live: Dict[str, Di
             if not any(_route_live(route, r) for r in dev["routes"]):
                 add("routes[%s via %s] (live)" % (route["destination"], route.get("next-hop-interface")),
                     route, "not in the kernel")
+    for route in gone_routes:
+        dev = live.get(route.get("next-hop-interface", ""))
+        if dev is not None and any(_route_live(route, r) for r in dev["routes"]):
+            add("routes[%s via %s] (live)" % (route["destination"], route.get("next-hop-interface")),
+                "absent", "still in the kernel")
     if want_dns and dns_servers is not None:
         want = [s.split("%")[0] for s in target["dns-resolver"]["server"]]
         have = [s.split("%")[0] for s in dns_servers]

@@ -1,0 +1,81 @@
+"""Run ansible-playbook against lab hosts and collect real task results.
+
+``Runner(lab).apply(host, desired_state, check=False)`` writes a one-task
+playbook, runs ``ansible-playbook`` over SSH with the lab inventory and returns
+the task's result dict (with ``status``: ok/failed/unreachable).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import Any, Dict, List, Optional
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+ANSIBLE_PLAYBOOK = ROOT / ".venv" / "bin" / "ansible-playbook"
+
+
+class PlayResult:
+    """Results of one ansible-playbook run: ``rc``, ``stdout``, ``tasks``
+    (list of ``{host, task, status, result}``)."""
+
+    def __init__(self, rc: int, stdout: str, tasks: List[Dict[str, Any]]) -> None:
+        self.rc, self.stdout, self.tasks = rc, stdout, tasks
+
+    def task(self, name: Optional[str] = None, host: Optional[str] = None) -> Dict[str, Any]:
+        """The result of the (last) task called ``name`` on ``host``, with ``status``."""
+        for item in reversed(self.tasks):
+            if (name is None or item["task"] == name) and (host is None or item["host"] == host):
+                return dict(item["result"], status=item["status"])
+        raise AssertionError("no result for task %r on %r; ansible output:\n%s" % (name, host, self.stdout[-3000:]))
+
+
+class Runner:
+    """Drives ansible-playbook against a lab (``tests/lab/lab.py``)."""
+
+    def __init__(self, lab: Any, inventory: Optional[str] = None) -> None:
+        self.lab = lab
+        self.inventory = inventory or lab.inventory
+
+    def play(self, plays: List[Dict[str, Any]], *args: str, env: Optional[Dict[str, str]] = None,
+             inventory: Optional[str] = None) -> PlayResult:
+        """Run ``plays`` (a playbook as data) with extra CLI ``args``."""
+        with tempfile.TemporaryDirectory(prefix="hostnet-play-") as tmp:
+            book = Path(tmp) / "play.yml"
+            book.write_text(yaml.safe_dump(plays, sort_keys=False))
+            results = Path(tmp) / "results.jsonl"
+            environ = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"),
+                           ANSIBLE_COLLECTIONS_PATH=str(ROOT / "build" / "collections"),
+                           ANSIBLE_CALLBACK_PLUGINS=str(Path(__file__).parent / "callback_plugins"),
+                           ANSIBLE_CALLBACKS_ENABLED="hostnet_results", HOSTNET_RESULTS=str(results),
+                           ANSIBLE_NOCOLOR="1", ANSIBLE_DEPRECATION_WARNINGS="0")
+            environ.update(env or {})
+            proc = subprocess.run([str(ANSIBLE_PLAYBOOK), "-i", inventory or self.inventory, str(book), *args],
+                                  env=environ, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                  timeout=600)
+            tasks = [json.loads(line) for line in results.read_text().splitlines()] if results.exists() else []
+            return PlayResult(proc.returncode, proc.stdout, tasks)
+
+    def apply(self, host: str, desired_state: Dict[str, Any], *args: str, module_args: Optional[Dict[str, Any]] = None,
+              env: Optional[Dict[str, str]] = None) -> Dict[str, Any]:
+        """Apply ``desired_state`` to ``host`` with hostnet.nm.network_state;
+        returns the task result (``status`` ok or failed)."""
+        task_args = dict(module_args or {}, desired_state=desired_state)
+        play = {"hosts": host, "gather_facts": False,
+                "tasks": [{"name": "apply", "hostnet.nm.network_state": task_args}]}
+        if env:
+            play["environment"] = env
+        return self.play([play], *args).task("apply", host)
+
+    def info(self, host: str) -> Dict[str, Any]:
+        """``network_state_info`` of ``host`` (the ``network_state`` document)."""
+        play = {"hosts": host, "gather_facts": False,
+                "tasks": [{"name": "info", "hostnet.nm.network_state_info": {}}]}
+        result = self.play([play]).task("info", host)
+        assert result["status"] == "ok", result
+        return result["network_state"]

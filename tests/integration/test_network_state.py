@@ -1,0 +1,286 @@
+"""hostnet.nm.network_state against real NetworkManager lab hosts, through
+ansible-playbook over SSH (issue: the main job, and the CASES.md cases about
+idempotence, routes, DNS, check mode and profiles)."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from ansible_run import Runner
+from hostview import HostView
+
+pytestmark = pytest.mark.lab
+
+
+@pytest.fixture
+def runner(lab):
+    return Runner(lab)
+
+
+@pytest.fixture
+def view(lab, lab_host):
+    return HostView(lab, lab_host)
+
+
+def static_eth1(lab, host, *extra, prefix=24, v6=False):
+    iface = {"name": "eth1", "type": "ethernet", "state": "up",
+             "ipv4": {"enabled": True, "dhcp": False,
+                      "address": [{"ip": lab.data_ip(host, 1), "prefix-length": prefix}] + list(extra)}}
+    if v6:
+        iface["ipv6"] = {"enabled": True, "dhcp": False, "autoconf": False,
+                         "address": [{"ip": lab.data_ip6(host, 1), "prefix-length": 64}]}
+    return iface
+
+
+def ok(result, changed=None):
+    assert result["status"] == "ok", result.get("msg", result)
+    if changed is not None:
+        assert result["changed"] is changed, result
+    return result
+
+
+def test_apply_then_rerun_is_a_no_op_with_zero_writes(lab, lab_host, runner, view):
+    doc = {"interfaces": [static_eth1(lab, lab_host, v6=True)],
+           "routes": {"config": [{"destination": "198.19.0.0/16", "next-hop-address": "198.18.1.1",
+                                  "next-hop-interface": "eth1", "metric": 150}]},
+           "dns-resolver": {"config": {"server": ["198.18.1.1"], "search": ["lab.test"]}}}
+    first = ok(runner.apply(lab_host, doc), changed=True)
+    assert first["writes"] > 0 and not first["rolled_back"]
+    assert set(first["timings"]) >= {"read", "plan", "write", "activate", "verify", "commit"}
+    assert view.addresses("eth1") == [lab.data_ip(lab_host, 1) + "/24"]
+    assert view.addresses("eth1", 6) == [lab.data_ip6(lab_host, 1) + "/64"]
+    assert view.routes("198.19.0.0/16")[0]["gateway"] == "198.18.1.1"
+    assert view.routes("198.19.0.0/16")[0]["metric"] == 150
+    assert view.nameservers() == ["198.18.1.1"] and view.search() == ["lab.test"]
+    assert view.checkpoints() == "ao 0"  # committed, nothing left pending
+    before = view.snapshot()
+    second = ok(runner.apply(lab_host, doc), changed=False)
+    assert second["writes"] == 0 and second["plan"] == []
+    assert view.snapshot() == before
+
+
+def test_check_mode_changes_nothing_and_the_diff_names_the_change(lab, lab_host, runner, view):
+    before = view.snapshot()
+    result = ok(runner.apply(lab_host, {"interfaces": [static_eth1(lab, lab_host)]}, "--check", "--diff"),
+                changed=True)
+    assert result["writes"] == 0
+    assert view.snapshot() == before  # no profile, no address, no checkpoint
+    diff = result["diff"]
+    assert "198.18.1.11" not in diff["before"] and lab.data_ip(lab_host, 1) in diff["after"]
+    assert "eth1" in diff["after"] and "prefix-length: 24" in diff["after"]
+
+
+def test_check_mode_predicts_exactly_the_added_route(lab, lab_host, runner, view):
+    # BC-15
+    eth1 = static_eth1(lab, lab_host, prefix=24)
+    routes = [{"destination": d, "next-hop-address": "198.18.1.1", "next-hop-interface": "eth1"}
+              for d in ("198.19.80.0/26", "198.19.80.64/26", "198.19.80.128/26")]
+    ok(runner.apply(lab_host, {"interfaces": [eth1], "routes": {"config": routes[:2]}}), changed=True)
+    before = view.snapshot()
+    result = ok(runner.apply(lab_host, {"interfaces": [eth1], "routes": {"config": routes}}, "--check", "--diff"),
+                changed=True)
+    assert "198.19.80.128/26" in result["diff"]["after"]
+    assert "198.19.80.0/26" not in result["diff"]["after"] and "198.19.80.64/26" not in result["diff"]["after"]
+    assert view.snapshot() == before
+    ok(runner.apply(lab_host, {"interfaces": [eth1], "routes": {"config": routes[:2]}}, "--check"), changed=False)
+
+
+def test_info_round_trip_is_a_no_op(lab, lab_host, runner):
+    # BC-29: apply(show()) changes nothing, and the unmanaged mgmt0 is not in it
+    ok(runner.apply(lab_host, {"interfaces": [static_eth1(lab, lab_host)]}), changed=True)
+    state = runner.info(lab_host)
+    names = [i["name"] for i in state["interfaces"]]
+    assert "eth1" in names and "mgmt0" not in names and "lo" not in names
+    eth1 = next(i for i in state["interfaces"] if i["name"] == "eth1")
+    assert eth1["ipv4"]["address"] == [{"ip": lab.data_ip(lab_host, 1), "prefix-length": 24}]
+    result = ok(runner.apply(lab_host, state), changed=False)
+    assert result["writes"] == 0
+
+
+def test_absent_removes_the_profile_and_nothing_reactivates(lab, lab_host, runner, view):
+    ok(runner.apply(lab_host, {"interfaces": [static_eth1(lab, lab_host)]}), changed=True)
+    ok(runner.apply(lab_host, {"interfaces": [{"name": "eth1", "state": "absent"}]}), changed=True)
+    assert [p for p in view.profiles() if p["name"] == "eth1" or p["device"] == "eth1"] == []
+    time.sleep(2)  # NM's autoconnect would have struck by now
+    assert view.device_state("eth1").startswith("30")  # disconnected
+    assert view.addresses("eth1") == []
+
+
+def test_dns_only_state_and_its_order(lab, lab_host, runner, view):
+    # BC-10 and BC-30: a DNS-only document is idempotent, and order is significant
+    ok(runner.apply(lab_host, {"interfaces": [static_eth1(lab, lab_host)]}), changed=True)
+    first = {"dns-resolver": {"config": {"server": ["198.19.0.53", "198.18.1.1"],
+                                         "search": ["site-b.example", "site-a.example"]}}}
+    ok(runner.apply(lab_host, first), changed=True)
+    assert view.nameservers() == ["198.19.0.53", "198.18.1.1"]
+    swapped = {"dns-resolver": {"config": {"server": ["198.18.1.1", "198.19.0.53"],
+                                           "search": ["site-a.example", "site-b.example"]}}}
+    ok(runner.apply(lab_host, swapped), changed=True)
+    assert view.nameservers() == ["198.18.1.1", "198.19.0.53"]
+    assert view.search() == ["site-a.example", "site-b.example"]
+    again = ok(runner.apply(lab_host, swapped), changed=False)
+    assert again["writes"] == 0
+
+
+def test_route_only_state_in_another_table_without_a_link_flap(lab, lab_host, runner, view):
+    # BC-05, BC-06, BC-08: structured comparison, runtime = profile, reapply not down/up
+    ok(runner.apply(lab_host, {"interfaces": [static_eth1(lab, lab_host, v6=True)]}), changed=True)
+    active = view.active_path("eth1")
+    routes = {"routes": {"config": [
+        {"destination": "0.0.0.0/0", "next-hop-address": "198.18.1.1", "next-hop-interface": "eth1", "table-id": 201},
+        {"destination": "198.19.40.0/24", "next-hop-interface": "eth1"},
+        {"destination": "2001:db8:41::/64", "next-hop-address": "2001:db8:1::1", "next-hop-interface": "eth1",
+         "metric": 0}]}}
+    result = ok(runner.apply(lab_host, routes), changed=True)
+    assert [op["op"] for op in result["plan"]] == ["update", "reapply"]
+    assert view.active_path("eth1") == active  # not re-activated
+    assert view.routes("table", "201")[0]["gateway"] == "198.18.1.1"
+    assert view.routes("198.19.40.0/24")[0]["dev"] == "eth1"  # landed in the main table
+    assert view.routes("2001:db8:41::/64", family=6)[0]["metric"] == 1024
+    again = ok(runner.apply(lab_host, routes), changed=False)
+    assert again["writes"] == 0 and view.active_path("eth1") == active
+    gone = {"routes": {"config": [{"next-hop-interface": "eth1", "table-id": 201, "state": "absent"}]}}
+    ok(runner.apply(lab_host, gone), changed=True)
+    assert view.routes("table", "201") == [] and view.routes("198.19.40.0/24")
+
+
+def test_removing_one_address_keeps_the_others_live(lab, lab_host, runner, view):
+    # BC-09: the device holds exactly the profile's addresses afterwards
+    extra = {"ip": "198.18.1.200", "prefix-length": 24}
+    ok(runner.apply(lab_host, {"interfaces": [static_eth1(lab, lab_host, extra)]}), changed=True)
+    active = view.active_path("eth1")
+    assert view.addresses("eth1") == sorted([lab.data_ip(lab_host, 1) + "/24", "198.18.1.200/24"])
+    ok(runner.apply(lab_host, {"interfaces": [static_eth1(lab, lab_host)]}), changed=True)
+    assert view.addresses("eth1") == [lab.data_ip(lab_host, 1) + "/24"]
+    assert view.active_path("eth1") == active
+    moved = static_eth1(lab, lab_host)
+    moved["ipv4"]["address"] = [{"ip": "198.18.70.1", "prefix-length": 16}]
+    ok(runner.apply(lab_host, {"interfaces": [moved]}), changed=True)
+    assert view.addresses("eth1") == ["198.18.70.1/16"]
+    assert len([r for r in view.routes("dev", "eth1") if r.get("protocol") == "kernel"]) == 1
+    ok(runner.apply(lab_host, {"interfaces": [moved]}), changed=False)
+
+
+def test_up_and_down_on_a_host_already_so(lab, lab_host, runner, view):
+    # BC-12
+    ok(runner.apply(lab_host, {"interfaces": [static_eth1(lab, lab_host)]}), changed=True)
+    active = view.active_path("eth1")
+    down_eth2 = {"name": "eth2", "type": "ethernet", "state": "down",
+                 "ipv4": {"enabled": True, "dhcp": False, "address": [{"ip": "198.18.12.14", "prefix-length": 30}]}}
+    ok(runner.apply(lab_host, {"interfaces": [down_eth2]}), changed=True)
+    start = time.monotonic()
+    ok(runner.apply(lab_host, {"interfaces": [{"name": "eth1", "type": "ethernet", "state": "up"}, down_eth2]}),
+       changed=False)
+    assert time.monotonic() - start < 10
+    assert view.active_path("eth1") == active and view.active_path("eth2") == "/"
+
+
+def test_unrelated_uplink_is_untouched(lab, lab_host, runner, view):
+    # BC-22: creating and removing a bridge leaves eth1's profile and activation alone
+    ok(runner.apply(lab_host, {"interfaces": [static_eth1(lab, lab_host)]}), changed=True)
+    keyfile = view.keyfiles()
+    active = view.active_path("eth1")
+    bridge = {"name": "br22", "type": "linux-bridge", "state": "up", "ipv4": {"enabled": False},
+              "ipv6": {"enabled": False}, "bridge": {"options": {"stp": {"enabled": False}}, "port": []}}
+    result = ok(runner.apply(lab_host, {"interfaces": [bridge]}), changed=True)
+    assert {op["interface"] for op in result["plan"]} == {"br22"}
+    ok(runner.apply(lab_host, {"interfaces": [{"name": "br22", "state": "absent"}]}), changed=True)
+    after = view.keyfiles()
+    assert {k: v for k, v in after.items() if "eth1" in k} == {k: v for k, v in keyfile.items() if "eth1" in k}
+    assert view.active_path("eth1") == active
+    assert "br22" not in view.links()
+
+
+def test_bridge_with_stp_off_is_idempotent(lab, lab_host, runner, view):
+    # BC-02 and BC-01 (no mtu key on a bridge)
+    doc = {"interfaces": [{"name": "br0", "type": "linux-bridge", "state": "up",
+                           "bridge": {"options": {"stp": {"enabled": False}}, "port": [{"name": "eth1"}]},
+                           "ipv4": {"enabled": True, "dhcp": False,
+                                    "address": [{"ip": "198.18.20.2", "prefix-length": 24}]}}]}
+    ok(runner.apply(lab_host, doc), changed=True)
+    assert view.link("eth1").get("master") == "br0"
+    assert view.run("cat", "/sys/class/net/br0/bridge/stp_state").strip() == "0"
+    assert view.addresses("br0") == ["198.18.20.2/24"]
+    assert ok(runner.apply(lab_host, doc), changed=False)["writes"] == 0
+    ok(runner.apply(lab_host, {"interfaces": [{"name": "br0", "state": "absent"}]}), changed=True)
+    assert "br0" not in view.links()
+
+
+def test_ipv6_section_not_mentioned_stays_as_it_is(lab, lab_host, runner, view):
+    # BC-35: the profile's IPv6 method is unchanged and the diff lists no IPv6 property
+    ok(runner.apply(lab_host, {"interfaces": [dict(static_eth1(lab, lab_host), ipv6={"enabled": False})]}),
+       changed=True)
+    result = ok(runner.apply(lab_host, {"interfaces": [static_eth1(lab, lab_host, prefix=25)]}, "--diff"),
+                changed=True)
+    assert "ipv6" not in result["diff"]["after"].split("ipv4")[0] or "ipv6:\n    enabled: false" in result["diff"]["after"]
+    assert view.profile_fields("eth1", "ipv6.method")["ipv6.method"] == "disabled"
+
+
+def test_gateway_set_outside_survives_and_ipv4_can_be_disabled(lab, lab_host, runner, view):
+    # BC-27 A and B
+    host_ip = lab.data_ip(lab_host, 1)
+    view.run("nmcli", "connection", "add", "type", "ethernet", "ifname", "eth1", "con-name", "eth1",
+             "ipv4.method", "manual", "ipv4.addresses", host_ip + "/24", "ipv4.gateway", "198.18.1.1",
+             "ipv6.method", "disabled")
+    view.run("nmcli", "connection", "up", "eth1")
+    ok(runner.apply(lab_host, {"interfaces": [static_eth1(lab, lab_host, {"ip": "198.18.1.201",
+                                                                          "prefix-length": 24})]}), changed=True)
+    assert view.routes("default")[0]["gateway"] == "198.18.1.1"
+    ok(runner.apply(lab_host, {"interfaces": [{"name": "eth1", "type": "ethernet", "state": "up",
+                                               "ipv4": {"enabled": False}}]}), changed=True)
+    assert view.addresses("eth1") == [] and view.routes("default") == []
+    assert view.profile_fields("eth1", "ipv4.gateway")["ipv4.gateway"] in ("", "--")
+
+
+def test_one_profile_per_interface(lab, lab_host, runner, view):
+    # BC-40: a second profile bound to eth1 is removed, the address survives a reload + reconnect
+    view.run("nmcli", "connection", "add", "type", "ethernet", "ifname", "eth1", "con-name", "Wired connection 1",
+             "ipv4.method", "auto")
+    view.run("nmcli", "connection", "add", "type", "ethernet", "ifname", "eth1", "con-name", "eth1-static",
+             "ipv4.method", "manual", "ipv4.addresses", "198.18.1.99/24", "connection.autoconnect", "no")
+    ok(runner.apply(lab_host, {"interfaces": [static_eth1(lab, lab_host)]}), changed=True)
+    bound = [p for p in view.profiles() if p["type"] == "802-3-ethernet"]
+    assert len(bound) == 1, bound
+    view.run("nmcli", "connection", "reload")
+    view.run("nmcli", "device", "reapply", "eth1")
+    assert view.addresses("eth1") == [lab.data_ip(lab_host, 1) + "/24"]
+
+
+def test_auto_options_without_dhcp_warn_and_stay_idempotent(lab, lab_host, runner):
+    # BC-04's kind: options that have no effect for the method are dropped with a warning
+    eth1 = static_eth1(lab, lab_host)
+    eth1["ipv4"]["auto-dns"] = False
+    first = ok(runner.apply(lab_host, {"interfaces": [eth1]}), changed=True)
+    assert any("auto-dns" in w for w in first.get("warnings", [])), first.get("warnings")
+    ok(runner.apply(lab_host, {"interfaces": [eth1]}), changed=False)
+
+
+def test_dhcp_and_slaac_on_the_dhcp_network(lab, lab_host, runner, view):
+    doc = {"interfaces": [{"name": "eth2", "type": "ethernet", "state": "up",
+                           "ipv4": {"enabled": True, "dhcp": True},
+                           "ipv6": {"enabled": True, "dhcp": True, "autoconf": True}}]}
+    ok(runner.apply(lab_host, doc), changed=True)
+    assert view.addresses("eth2")[0].startswith("198.18.2.")
+    assert ok(runner.apply(lab_host, doc), changed=False)["writes"] == 0
+
+
+def test_dbus_next_fallback_works_the_same(lab, lab_host, runner, view):
+    env = {"HOSTNET_NM_DBUS_LIBRARY": "dbus_next"}
+    doc = {"interfaces": [static_eth1(lab, lab_host)]}
+    ok(runner.apply(lab_host, doc, env=env), changed=True)
+    assert view.addresses("eth1") == [lab.data_ip(lab_host, 1) + "/24"]
+    assert ok(runner.apply(lab_host, doc, env=env), changed=False)["writes"] == 0
+
+
+def test_invalid_document_fails_on_the_controller_with_paths(lab, lab_host, runner, view):
+    before = view.snapshot()
+    bad = {"interfaces": [{"name": "eth1", "type": "ethernet", "ipv4": {"enabled": True, "address": [
+        {"ip": "198.18.1.5\\24"}]}, "mtuu": 1500}]}
+    result = runner.apply(lab_host, bad)
+    assert result["status"] == "failed"
+    paths = {e["path"] for e in result["validation_errors"]}
+    assert "interfaces[0].ipv4.address[0].ip" in paths and "interfaces[0].mtuu" in paths
+    assert "Traceback" not in result["msg"]
+    assert view.snapshot() == before

@@ -1,0 +1,139 @@
+"""NM settings <-> model conversion (plain data, no D-Bus)."""
+
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.hostnet.nm.plugins.module_utils.nm import settings as nms
+from ansible_collections.hostnet.nm.plugins.module_utils.nm.dbus import Variant, unwrap
+from ansible_collections.hostnet.nm.plugins.module_utils.verify import is_subset
+
+STATIC = {"name": "eth1", "type": "ethernet", "state": "up",
+          "ipv4": {"enabled": True, "dhcp": False, "address": [{"ip": "198.18.1.11", "prefix-length": 24}]},
+          "ipv6": {"enabled": True, "dhcp": False, "autoconf": False,
+                   "address": [{"ip": "2001:db8:1::11", "prefix-length": 64}]}}
+
+
+def roundtrip(target, old=None, cur=None, **kw):
+    args = dict(port=None, cur_port=None, routes=None, dns=None)
+    args.update(kw)
+    raw = nms.build_settings(old, cur or {"name": target["name"]}, target, **args)
+    return unwrap(raw)
+
+
+@pytest.mark.parametrize("target", [
+    STATIC,
+    {"name": "eth2", "type": "ethernet", "state": "up", "ipv4": {"enabled": True, "dhcp": True, "address": [],
+                                                                 "auto-dns": False, "auto-gateway": True,
+                                                                 "auto-routes": True},
+     "ipv6": {"enabled": True, "dhcp": True, "autoconf": True, "address": [], "auto-dns": True,
+              "auto-gateway": True, "auto-routes": True}},
+    {"name": "eth1", "type": "ethernet", "state": "down", "mtu": 9000, "mac-address": "02:00:00:00:09:01",
+     "ipv4": {"enabled": False}, "ipv6": {"enabled": True, "dhcp": False, "autoconf": False, "address": []}},
+    {"name": "br0", "type": "linux-bridge", "state": "up", "ipv4": {"enabled": False}, "ipv6": {"enabled": False},
+     "bridge": {"options": {"stp": {"enabled": False, "priority": 4096}, "mac-ageing-time": 100}, "port": []}},
+    {"name": "bond0", "type": "bond", "state": "up", "ipv4": {"enabled": False}, "ipv6": {"enabled": False},
+     "link-aggregation": {"mode": "802.3ad", "options": {"miimon": "100", "lacp_rate": "fast"}, "port": []}},
+    {"name": "bond0.100", "type": "vlan", "state": "up", "ipv4": {"enabled": False}, "ipv6": {"enabled": False},
+     "vlan": {"base-iface": "bond0", "id": 100}},
+])
+def test_written_settings_read_back_as_the_target(target):
+    settings = roundtrip(target)
+    assert settings["connection"]["interface-name"] == target["name"]
+    assert settings["connection"]["autoconnect"] is (target["state"] == "up")
+    back = nms.iface_from_profile(settings, None, target["state"] == "up")
+    assert is_subset(target, back), (target, back)
+
+
+def test_mtu_and_mac_fall_back_to_the_live_device():
+    # BC-01: a profile without mtu reports the live value, so restating it is a no-op
+    settings = roundtrip({"name": "eth1", "type": "ethernet", "state": "up", "ipv4": {"enabled": False},
+                          "ipv6": {"enabled": False}})
+    assert "mtu" not in settings.get("802-3-ethernet", {})
+    iface = nms.iface_from_profile(settings, {"mtu": 1500, "mac": "02:00:00:00:00:01"}, True)
+    assert iface["mtu"] == 1500 and iface["mac-address"] == "02:00:00:00:00:01"
+
+
+def test_update_keeps_unmodelled_properties_and_drops_deprecated_forms():
+    old = {"connection": {"id": "eth1", "uuid": "u1", "type": "802-3-ethernet", "interface-name": "eth1",
+                          "zone": "trusted"},
+           "ipv4": {"method": "manual", "addresses": [[1, 24, 0]],
+                    "address-data": [{"address": "198.18.1.11", "prefix": 24}], "gateway": "198.18.1.1",
+                    "may-fail": False}}
+    cur = nms.iface_from_profile(old, None, True)
+    tgt = dict(cur, ipv4=dict(cur["ipv4"], address=[{"ip": "198.18.1.12", "prefix-length": 24}]))
+    new = unwrap(nms.build_settings(old, cur, tgt, None, None, None, None))
+    assert new["connection"]["zone"] == "trusted"
+    assert new["ipv4"]["may-fail"] is False
+    assert "addresses" not in new["ipv4"]  # else NM ignores address-data
+    assert new["ipv4"]["address-data"] == [{"address": "198.18.1.12", "prefix": 24}]
+    assert new["ipv4"]["gateway"] == "198.18.1.1"  # BC-27 A: a gateway set outside survives
+
+
+def test_disabling_ipv4_drops_gateway_and_dns():
+    # BC-27 B: NM refuses a gateway without addresses
+    old = {"connection": {"id": "eth1", "uuid": "u1", "type": "802-3-ethernet", "interface-name": "eth1"},
+           "ipv4": {"method": "manual", "address-data": [{"address": "198.18.1.11", "prefix": 24}],
+                    "gateway": "198.18.1.1", "dns": [0x0101A8C0]}}
+    cur = nms.iface_from_profile(old, None, True)
+    new = unwrap(nms.build_settings(old, cur, dict(cur, ipv4={"enabled": False}), None, None, None, None))
+    assert new["ipv4"]["method"] == "disabled"
+    assert "gateway" not in new["ipv4"] and "dns" not in new["ipv4"]
+
+
+def test_port_profile_has_no_ip_and_carries_port_options():
+    tgt = {"name": "eth2", "type": "ethernet", "state": "up", "ipv4": {"enabled": False}, "ipv6": {"enabled": False}}
+    port = ("br0", "linux-bridge", {"name": "eth2", "stp-priority": 20, "stp-path-cost": 50})
+    new = roundtrip(tgt, port=port)
+    assert new["connection"]["master"] == "br0" and new["connection"]["slave-type"] == "bridge"
+    assert "ipv4" not in new and "ipv6" not in new
+    assert new["bridge-port"] == {"priority": 20, "path-cost": 50}
+    assert nms.port_entry(new) == {"name": "eth2", "stp-priority": 20, "stp-path-cost": 50,
+                                   "stp-hairpin-mode": False}
+
+
+def test_routes_written_with_explicit_table_and_read_back():
+    routes4 = [{"destination": "0.0.0.0/0", "next-hop-address": "198.18.30.1", "next-hop-interface": "eth1",
+                "table-id": 201}]
+    routes6 = [{"destination": "2001:db8:41::/64", "next-hop-address": "2001:db8:40::1", "metric": 1024,
+                "next-hop-interface": "eth1", "table-id": 254}]
+    new = roundtrip(STATIC, routes=(routes4, routes6))
+    assert new["ipv4"]["route-data"] == [{"dest": "0.0.0.0", "prefix": 0, "table": 201, "next-hop": "198.18.30.1"}]
+    routes, gateways = nms.routes_from_profile(new)
+    assert routes == routes4 + routes6 and gateways == []  # BC-05: compared as structured records
+
+
+def test_gateway_route_is_kept_in_the_gateway_field():
+    gw = {"destination": "0.0.0.0/0", "next-hop-address": "198.18.1.1", "next-hop-interface": "eth1",
+          "table-id": 254, "_gateway": True}
+    new = roundtrip(STATIC, routes=([gw], []))
+    assert new["ipv4"]["gateway"] == "198.18.1.1" and new["ipv4"]["route-data"] == []
+    routes, gateways = nms.routes_from_profile(new)
+    assert len(routes) == 1 and len(gateways) == 1
+
+
+@pytest.mark.parametrize("servers, first_prio", [
+    (["198.18.0.53", "2001:db8::53"], ("ipv4", 40)),
+    (["2001:db8::53", "198.18.0.53"], ("ipv6", 40)),  # IPv6 first: IPv6 gets the stronger priority
+])
+def test_dns_order_survives_the_round_trip(servers, first_prio):
+    dns = {"server": servers, "search": ["corp.example"], "options": ["rotate"]}
+    new = roundtrip(STATIC, dns=dns)
+    assert new[first_prio[0]]["dns-priority"] == first_prio[1]
+    back = nms.dns_from_profile(new)
+    assert back["server"] == servers  # BC-30: order is significant
+    assert back["search"] == ["corp.example"] and back["options"] == ["rotate"]
+
+
+def test_ipv4_dns_byte_order():
+    assert nms.ipv4_dns_from_nm(nms.ipv4_dns_to_nm(["198.18.0.53"])) == ["198.18.0.53"]
+
+
+def test_link_local_dns_gets_the_profile_interface_as_scope():
+    settings = {"connection": {"interface-name": "eth1"},
+                "ipv6": {"method": "manual", "dns": [bytes.fromhex("fe800000000000000000000000000053")]}}
+    assert nms.dns_from_profile(settings)["server"] == ["fe80::53%eth1"]
+
+
+def test_variant_compares_by_signature_and_value():
+    assert Variant("u", 1) == Variant("u", 1) and Variant("u", 1) != Variant("i", 1)

@@ -1,0 +1,168 @@
+"""Plan: current snapshot + desired -> operations (plain data, no D-Bus)."""
+
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.hostnet.nm.plugins.module_utils import model
+from ansible_collections.hostnet.nm.plugins.module_utils.errors import InvalidStateError
+from ansible_collections.hostnet.nm.plugins.module_utils.nm import reader
+from ansible_collections.hostnet.nm.plugins.module_utils.nm.reader import Profile, Snapshot
+from ansible_collections.hostnet.nm.plugins.module_utils.plan import make_plan
+from ansible_collections.hostnet.nm.plugins.module_utils.schema import parse_document
+
+
+def device(name, path, managed=True, nm_type=1, active="/"):
+    return {"path": path, "nm_type": nm_type, "type": "ethernet" if nm_type in (1, 20) else "linux-bridge",
+            "managed": managed, "state": 100 if active != "/" else 30, "mtu": 1500, "mac": None,
+            "active": active, "ip4config": "/", "ip6config": "/", "real": True}
+
+
+def profile(path, iface, active="", **sections):
+    settings = {"connection": {"id": iface, "uuid": "uuid-" + path[-1], "type": "802-3-ethernet",
+                               "interface-name": iface}}
+    settings.update(sections)
+    prof = Profile(path, settings, {})
+    prof.active = active
+    return prof
+
+
+def snapshot(profiles=(), devices=None):
+    snap = Snapshot()
+    snap.devices = devices or {"eth1": device("eth1", "/d/1"), "eth2": device("eth2", "/d/2"),
+                               "mgmt0": device("mgmt0", "/d/0", managed=False)}
+    snap.profiles = list(profiles)
+    reader._choose(snap)
+    return snap
+
+
+STATIC4 = {"method": "manual", "address-data": [{"address": "198.18.1.11", "prefix": 24}]}
+
+
+def plan_for(snap, doc):
+    parsed, problems = parse_document(doc)
+    assert problems == []
+    return make_plan(snap, reader.current_state(snap), model.from_document(parsed))
+
+
+def kinds(plan):
+    return [(op.kind, op.iface) for op in plan.ops]
+
+
+def active_eth1():
+    return snapshot([profile("/p/1", "eth1", active="/a/1", ipv4=STATIC4, ipv6={"method": "disabled"})])
+
+
+def test_up_on_an_active_profile_is_a_no_op():
+    # BC-12: no re-activation, no change
+    plan = plan_for(active_eth1(), {"interfaces": [{"name": "eth1", "type": "ethernet", "state": "up"}]})
+    assert plan.ops == [] and not plan.changed
+
+
+def test_down_on_an_inactive_profile_is_a_no_op():
+    snap = snapshot([profile("/p/2", "eth2", ipv4={"method": "manual", "address-data": [
+        {"address": "198.18.12.14", "prefix": 30}]}, ipv6={"method": "disabled"},
+        connection={"id": "eth2", "uuid": "u2", "type": "802-3-ethernet", "interface-name": "eth2",
+                    "autoconnect": False})])
+    plan = plan_for(snap, {"interfaces": [{"name": "eth2", "type": "ethernet", "state": "down", "ipv4": {
+        "enabled": True, "dhcp": False, "address": [{"ip": "198.18.12.14", "prefix-length": 30}]}}]})
+    assert plan.ops == []
+
+
+def test_info_output_fed_back_is_a_no_op():
+    snap = active_eth1()
+    doc = model.to_document(reader.current_state(snap))
+    assert plan_for(snap, doc).ops == []
+
+
+def test_route_change_is_an_update_and_reapply_without_reactivation():
+    # BC-06 / BC-08: runtime must follow the profile, without a link flap
+    plan = plan_for(active_eth1(), {"routes": {"config": [
+        {"destination": "198.19.60.0/24", "next-hop-address": "198.18.1.1", "next-hop-interface": "eth1"}]}})
+    assert kinds(plan) == [("update", "eth1"), ("reapply", "eth1")]
+    assert plan.ops[0].disruption == "reapply"
+    assert plan.diff["after"]["routes"]["config"][0]["destination"] == "198.19.60.0/24"
+    assert plan.diff["before"]["routes"]["config"] == []
+
+
+def test_unrelated_interfaces_are_untouched():
+    # BC-22: a new bridge does not rewrite eth1's profile
+    plan = plan_for(active_eth1(), {"interfaces": [{"name": "br22", "type": "linux-bridge", "state": "up",
+                                                    "ipv4": {"enabled": False}, "ipv6": {"enabled": False},
+                                                    "bridge": {"options": {"stp": {"enabled": False}}, "port": []}}]})
+    assert {op.iface for op in plan.ops} == {"br22"}
+    assert kinds(plan) == [("create", "br22"), ("activate", "br22")]
+
+
+def test_other_profiles_of_the_same_interface_are_removed():
+    # BC-40: exactly one profile can activate on eth1
+    snap = snapshot([profile("/p/1", "eth1", active="/a/1", ipv4={"method": "auto"}),
+                     profile("/p/3", "eth1", ipv4=STATIC4)])
+    plan = plan_for(snap, {"interfaces": [{"name": "eth1", "type": "ethernet", "state": "up", "ipv4": {
+        "enabled": True, "dhcp": False, "address": [{"ip": "198.18.40.2", "prefix-length": 24}]}}]})
+    assert ("delete", "eth1") in kinds(plan)
+    assert [op.profile for op in plan.ops if op.kind == "delete"] == ["/p/3"]
+    assert [op.profile for op in plan.ops if op.kind == "update"] == ["/p/1"]
+
+
+def test_nic_becoming_a_bridge_port_is_reactivated_as_a_port():
+    # BC-45 (bridge variant): the active NIC is re-activated, its address goes
+    snap = snapshot([profile("/p/2", "eth2", active="/a/2", ipv4=STATIC4, ipv6={"method": "disabled"})])
+    plan = plan_for(snap, {"interfaces": [{"name": "br45", "type": "linux-bridge", "state": "up", "bridge": {
+        "port": [{"name": "eth2"}]}, "ipv4": {"enabled": True, "dhcp": False, "address": [
+            {"ip": "198.18.45.1", "prefix-length": 24}]}}]})
+    assert kinds(plan) == [("create", "br45"), ("update", "eth2"), ("activate", "br45"), ("activate", "eth2")]
+    port_settings = plan.ops[1].settings
+    assert port_settings["connection"]["master"].value == "br45"
+    assert "ipv4" not in port_settings
+    assert plan.target["interfaces"]["eth2"]["ipv4"] == {"enabled": False}
+
+
+def test_absent_deletes_every_profile_of_the_interface():
+    snap = snapshot([profile("/p/1", "eth1", active="/a/1", ipv4=STATIC4), profile("/p/3", "eth1")])
+    plan = plan_for(snap, {"interfaces": [{"name": "eth1", "state": "absent"}]})
+    assert sorted(op.profile for op in plan.ops if op.kind == "delete") == ["/p/1", "/p/3"]
+
+
+def test_dns_goes_to_an_up_interface_of_the_right_family():
+    plan = plan_for(active_eth1(), {"dns-resolver": {"config": {"server": ["198.18.0.53"], "search": ["lab.test"]}}})
+    assert kinds(plan) == [("update", "eth1"), ("reapply", "eth1")]
+    assert plan.diff["after"]["dns-resolver"]["config"]["server"] == ["198.18.0.53"]
+
+
+@pytest.mark.parametrize("doc, code", [
+    # BC-32: no active place to store DNS -> a clear error, not a silent no-op
+    ({"dns-resolver": {"config": {"search": ["corp.example"]}}}, "DNS_NO_HOLDER"),
+    # BC-44: a VLAN declared as ethernet
+    ({"interfaces": [{"name": "vlan20", "type": "ethernet", "state": "up"}]}, "INTERFACE_NOT_FOUND"),
+    ({"interfaces": [{"name": "br9", "state": "up"}]}, "INTERFACE_TYPE_REQUIRED"),
+    ({"interfaces": [{"name": "mgmt0", "type": "ethernet", "state": "up"}]}, "INTERFACE_UNMANAGED"),
+    ({"routes": {"config": [{"destination": "198.19.0.0/16", "next-hop-interface": "eth9"}]}},
+     "ROUTE_INTERFACE_MISSING"),
+    ({"interfaces": [{"name": "br0", "type": "linux-bridge", "bridge": {"port": [{"name": "eth7"}]}}]},
+     "PORT_MISSING"),
+])
+def test_host_side_errors(doc, code):
+    with pytest.raises(InvalidStateError) as err:
+        plan_for(snapshot(), doc)
+    assert code in [p.code for p in err.value.problems]
+    if code == "INTERFACE_NOT_FOUND":
+        assert "type: vlan" in err.value.problems[0].hint
+
+
+def test_unmanaged_interfaces_and_their_routes_are_not_in_the_state():
+    # BC-29: the exported state never names what we cannot apply
+    st = reader.current_state(snapshot())
+    assert "mgmt0" not in st["interfaces"] and st["routes"] == []
+
+
+def test_diff_lists_only_the_added_route():
+    # BC-15: exactly one route would be added
+    routes = [{"dest": "198.19.80.0", "prefix": 26, "next-hop": "198.18.80.1"},
+              {"dest": "198.19.80.64", "prefix": 26, "next-hop": "198.18.80.1"}]
+    snap = snapshot([profile("/p/1", "eth1", active="/a/1", ipv4=dict(STATIC4, **{"route-data": routes}))])
+    plan = plan_for(snap, {"routes": {"config": [
+        {"destination": d, "next-hop-address": "198.18.80.1", "next-hop-interface": "eth1"}
+        for d in ("198.19.80.0/26", "198.19.80.64/26", "198.19.80.128/26")]}})
+    assert [r["destination"] for r in plan.diff["after"]["routes"]["config"]] == ["198.19.80.128/26"]
+    assert plan.diff["before"]["routes"]["config"] == []

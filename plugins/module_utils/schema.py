@@ -18,16 +18,43 @@ from __future__ import annotations
 import difflib
 import ipaddress
 import re
-from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
+from typing import Any, Callable, Dict, Iterable, Optional, Tuple
 
 from .errors import Problem
 
 INVALID = object()  # marks a value that failed to parse; never reaches the model
 
+#: every code the schema reports, with what it means (docs/validation.md lists them)
+CODES = {
+    "TYPE_MISMATCH": "a value of the wrong type (a list where a mapping belongs, text for a number...)",
+    "VALUE_OUT_OF_RANGE": "a number outside the range the kernel or NetworkManager accepts",
+    "EMPTY_VALUE": "an empty string where a name or value is needed",
+    "BAD_FORMAT": "a string that does not have the expected form",
+    "BAD_VALUE": "a value that is not one of the allowed words",
+    "UNKNOWN_KEY": "a key that is neither ours nor nmstate's (typo), with a suggestion",
+    "MISSING_KEY": "a required key is missing",
+    "UNSUPPORTED": "a valid nmstate key or value that hostnet.nm does not support yet",
+    "BAD_ADDRESS": "not an IP address",
+    "ADDRESS_WITH_PREFIX": "an address that must stand alone carries a /prefix",
+    "ADDRESS_FAMILY_MISMATCH": "an IPv6 address in the ipv4 section or the other way round",
+    "ADDRESS_PREFIX_IN_IP": "an interface address written as ip/prefix (or ip\\prefix) inside ip",
+    "ADDRESS_PREFIX_MISSING": "an interface address without prefix-length",
+    "PREFIX_OUT_OF_RANGE": "prefix-length above 32 (IPv4) or 128 (IPv6), or negative",
+    "BAD_PREFIX": "a network written with a backslash before the prefix",
+    "BAD_NETWORK": "not an IP network (address/prefix)",
+    "ROUTE_DESTINATION_HOST_BITS": "a route destination with host bits set",
+    "MAC_INVALID": "not a MAC address",
+    "MTU_OUT_OF_RANGE": "an MTU outside 68..65535",
+    "VLAN_ID_OUT_OF_RANGE": "a VLAN id outside 1..4094 (IEEE 802.1Q reserves 0 and 4095)",
+    "ROUTE_TABLE_INVALID": "a route table id outside the kernel's range",
+    "ROUTE_RULE_PRIORITY_INVALID": "a route rule priority outside 0..4294967295",
+    "DNS_SERVER_INVALID": "a name server that is not an IP address, or a bad %scope",
+}
+
 #: nmstate interface types we manage; other nmstate types are refused as unsupported.
 SUPPORTED_TYPES = ("ethernet", "veth", "linux-bridge", "bond", "vlan")
 #: nmstate interface types known to exist but not supported yet.
-UNSUPPORTED_TYPES = ("ovs-bridge", "ovs-interface", "team", "vrf", "vxlan", "mac-vlan", "macvtap",
+UNSUPPORTED_TYPES = ("ovs-bridge", "ovs-interface", "team", "vrf", "vxlan", "mac-vlan", "mac-vtap", "macvtap",
                      "dummy", "infiniband", "loopback", "ipvlan", "hsr", "macsec", "ipsec", "xfrm",
                      "dispatch", "unknown")
 
@@ -53,7 +80,7 @@ class Node:
 
     description = ""
 
-    def parse(self, value: Any, path: str, problems: List[Problem]) -> Any:
+    def parse(self, value: Any, path: str, problems: list[Problem]) -> Any:
         """Return the canonical value, or :data:`INVALID` after appending
         problems (each with ``path``)."""
         raise NotImplementedError
@@ -62,7 +89,7 @@ class Node:
         """The JSON Schema (draft 2020-12) fragment for this node."""
         raise NotImplementedError
 
-    def _wrong_type(self, value: Any, path: str, problems: List[Problem], expected: str) -> Any:
+    def _wrong_type(self, value: Any, path: str, problems: list[Problem], expected: str) -> Any:
         problems.append(Problem("TYPE_MISMATCH", path, "expected %s, got %s %r" % (expected, type_name(value), value),
                                 "write a %s here" % expected))
         return INVALID
@@ -182,7 +209,9 @@ class IpAddress(Node):
         return str(addr)
 
     def json_schema(self):
-        return {"type": "string", "format": "ipv%d" % self.family if self.family else "ip-address"}
+        if self.family:
+            return {"type": "string", "format": "ipv%d" % self.family}
+        return {"type": "string", "anyOf": [{"format": "ipv4"}, {"format": "ipv6"}]}
 
 
 class IpNetwork(Node):
@@ -220,12 +249,16 @@ class DnsServer(Node):
     def parse(self, value, path, problems):
         if not isinstance(value, str):
             return self._wrong_type(value, path, problems, "a name server address")
-        addr_text, _, scope = value.strip().partition("%")
+        addr_text, percent, scope = value.strip().partition("%")
         try:
             addr = ipaddress.ip_address(addr_text)
         except ValueError:
             problems.append(Problem("DNS_SERVER_INVALID", path, "%r is not an IP address" % value,
                                     "name servers are IP addresses, not host names"))
+            return INVALID
+        if percent and (addr.version == 4 or not scope or re.search(r"[\s/:%]", scope)):
+            problems.append(Problem("DNS_SERVER_INVALID", path, "%r has a bad scope: only an IPv6 address takes "
+                                    "%%<interface name>" % value, "write e.g. fe80::53%eth1, or drop the %"))
             return INVALID
         return "%s%%%s" % (addr, scope) if scope else str(addr)
 
@@ -243,7 +276,8 @@ class Mac(Node):
     def parse(self, value, path, problems):
         if not isinstance(value, str) or not re.fullmatch(_MAC_RE, value.strip()):
             problems.append(Problem("MAC_INVALID", path, "%r is not a MAC address" % (value,),
-                                    "write six hex pairs, e.g. 02:00:00:00:09:01"))
+                                    "quote it: YAML 1.1 reads an unquoted 10:20:30:40:50:59 as a number"
+                                    if isinstance(value, int) else "write six hex pairs, e.g. 02:00:00:00:09:01"))
             return INVALID
         return value.strip().replace("-", ":").upper()
 
@@ -286,7 +320,7 @@ class Obj(Node):
     keys must be present. ``check`` may add cross-key problems."""
 
     def __init__(self, fields: Dict[str, Node], required: Tuple[str, ...] = (), unsupported: Iterable[str] = (),
-                 check: Optional[Callable[[Dict[str, Any], str, List[Problem]], None]] = None,
+                 check: Optional[Callable[[Dict[str, Any], str, list[Problem]], None]] = None,
                  free_keys: Optional[Node] = None) -> None:
         self.fields = dict(fields)
         for key in unsupported:
@@ -360,7 +394,7 @@ class Scalar(Node):
 
 # --------------------------------------------------------------------- checks
 
-def _check_address(addr: Dict[str, Any], path: str, problems: List[Problem]) -> None:
+def _check_address(addr: Dict[str, Any], path: str, problems: list[Problem]) -> None:
     ip = ipaddress.ip_address(addr["ip"])
     limit = 32 if ip.version == 4 else 128
     if addr["prefix-length"] > limit:
@@ -379,9 +413,10 @@ class _AddressNode(Obj):
     or ``198.18.1.5\\24``) gets a hint, and a missing prefix is an error
     rather than a silent /32."""
 
-    def __init__(self) -> None:
-        super().__init__({"ip": IpAddress(), "prefix-length": _prefix_node()},
-                         required=("ip", "prefix-length"), check=_check_address)
+    def __init__(self, family: int) -> None:
+        super().__init__({"ip": IpAddress(family), "prefix-length": _prefix_node()},
+                         required=("ip", "prefix-length"), check=_check_address,
+                         unsupported=["valid-life-time", "preferred-life-time", "mptcp-flags"])
 
     def parse(self, value, path, problems):
         if isinstance(value, dict) and isinstance(value.get("ip"), str) and "prefix-length" not in value:
@@ -402,7 +437,7 @@ def _ip_section(family: int) -> Obj:
     fields: Dict[str, Node] = {
         "enabled": Bool(),
         "dhcp": Bool(),
-        "address": List(_AddressNode()),
+        "address": List(_AddressNode(family)),
         "auto-dns": Bool(),
         "auto-gateway": Bool(),
         "auto-routes": Bool(),
@@ -435,7 +470,7 @@ _BRIDGE_OPTIONS = Obj({
                 "multicast-last-member-interval", "multicast-membership-interval", "multicast-querier",
                 "multicast-querier-interval", "multicast-query-interval", "multicast-query-response-interval",
                 "multicast-query-use-ifaddr", "multicast-startup-query-count", "multicast-startup-query-interval",
-                "vlan-default-pvid", "gc-timer", "hello-timer", "group-fwd-mask"])
+                "vlan-default-pvid", "gc-timer", "hello-timer", "group-fwd-mask", "hash-elasticity"])
 
 _BRIDGE_PORT = Obj({
     "name": Str(what="an interface name"),
@@ -454,7 +489,8 @@ _BOND = Obj({
     "port": List(Str(what="an interface name")),
 }, unsupported=["ports-config", "slaves", "ports"])
 
-_VLAN = Obj({"base-iface": Str(what="an interface name"), "id": Int(0, 4095, code="VLAN_ID_OUT_OF_RANGE")},
+_VLAN = Obj({"base-iface": Str(what="an interface name"),
+             "id": Int(1, 4094, "(IEEE 802.1Q reserves 0 and 4095)", code="VLAN_ID_OUT_OF_RANGE")},
             required=("base-iface", "id"), unsupported=["protocol", "registration-protocol", "reorder-headers",
                                                        "loose-binding"])
 
@@ -466,7 +502,18 @@ class _TypeNode(Enum):
         super().__init__(*SUPPORTED_TYPES, unsupported=UNSUPPORTED_TYPES)
 
 
-INTERFACE = Obj({
+class _InterfaceNode(Obj):
+    """An interface. One of a type we do not support yet is refused at its
+    ``type`` alone: its type-specific keys (an OVS bridge's ``fail-mode``...)
+    are not ours to judge, so they are neither parsed nor reported."""
+
+    def parse(self, value, path, problems):
+        if isinstance(value, dict) and isinstance(value.get("type"), str) and value["type"] in UNSUPPORTED_TYPES:
+            return self.fields["type"].parse(value["type"], join(path, "type"), problems)
+        return super().parse(value, path, problems)
+
+
+INTERFACE = _InterfaceNode({
     "name": Str(what="an interface name"),
     "type": _TypeNode(),
     "state": Enum("up", "down", "absent", unsupported=("ignore",)),
@@ -483,7 +530,7 @@ INTERFACE = Obj({
     "controller", "profile-name", "identifier", "permanent-mac-address", "min-mtu", "max-mtu", "ethernet",
     "sr-iov", "mptcp", "ipsec", "vrf", "vxlan", "mac-vlan", "macvtap", "team", "infiniband", "hsr", "ipvlan",
     "macsec", "xfrm", "loopback", "ovs-bridge", "patch", "dpdk", "bond-port", "alt-names", "match",
-    "description",
+    "description", "mac-vtap", "libreswan",
 ])
 
 ROUTE = Obj({
@@ -494,8 +541,8 @@ ROUTE = Obj({
     "table-id": Int(0, 4294967295, code="ROUTE_TABLE_INVALID"),
     "state": Enum("absent"),
     "on-link": Bool(),
-}, unsupported=["source", "cwnd", "route-type", "weight", "initcwnd", "initrwnd", "mtu", "quickack",
-                "advmss", "vrf-name"])
+}, unsupported=["source", "cwnd", "lock-cwnd", "route-type", "weight", "initcwnd", "initrwnd", "mtu",
+                "quickack", "advmss", "vrf-name"])
 
 ROUTE_RULE = Obj({
     "ip-from": IpNetwork(),
@@ -521,14 +568,14 @@ DOCUMENT = Obj({
 }, unsupported=["ovs-db", "ovn", "hostname", "hostname-config", "dispatch"])
 
 
-def parse_document(doc: Any) -> Tuple[Dict[str, Any], List[Problem]]:
+def parse_document(doc: Any) -> Tuple[Dict[str, Any], list[Problem]]:
     """Parse a desired-state document (a mapping as loaded from YAML).
 
     Returns ``(canonical, problems)``: ``canonical`` holds every key that
     parsed (bad ones are left out), ``problems`` every schema error, each
     with its path. The caller decides to stop when ``problems`` has errors.
     """
-    problems: List[Problem] = []
+    problems: list[Problem] = []
     if doc is None:
         doc = {}
     out = DOCUMENT.parse(doc, "", problems)
@@ -538,13 +585,13 @@ def parse_document(doc: Any) -> Tuple[Dict[str, Any], List[Problem]]:
     return out, problems
 
 
-def _salvage(doc: Any, problems: List[Problem]) -> Dict[str, Any]:
+def _salvage(doc: Any, problems: list[Problem]) -> Dict[str, Any]:
     """Best-effort canonical form of the valid parts of an invalid document,
     so semantic rules still run and all errors come at once. Invalid list
     items become ``None`` so that indexes keep matching the document."""
     if not isinstance(doc, dict):
         return {}
-    scratch: List[Problem] = []
+    scratch: list[Problem] = []
     out: Dict[str, Any] = {}
     ifaces = doc.get("interfaces")
     if isinstance(ifaces, list):

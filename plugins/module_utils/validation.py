@@ -7,34 +7,54 @@ Runs on the controller (action plugin, before any host is contacted) and
 again on the host. Every rule sees the whole canonical document and appends
 :class:`~.errors.Problem` objects; :func:`validate` runs the schema and every
 rule and returns all findings at once. Each rule is registered with
-:func:`rule` under its codes; docs/validation.md lists them.
+:func:`rule` under its codes; docs/validation.md lists them (a unit test
+keeps that list equal to :func:`codes`).
+
+The controller cannot see the host, so a rule only judges what the
+document itself says: an interface, address or route the document does not
+mention is left to the host-side checks in :mod:`.plan`.
 """
 
 from __future__ import annotations
 
 import ipaddress
-from typing import Any, Callable, Dict, Iterator, List, Tuple
+import re
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Set, Tuple
 
+from . import model
 from .errors import InvalidStateError, Problem
-from .schema import parse_document
+from .schema import CODES as SCHEMA_CODES
+from .schema import join, parse_document
 
 Rule = Callable[[Dict[str, Any], List[Problem]], None]
 RULES: List[Tuple[Tuple[str, ...], Rule]] = []
+#: codes reported as warnings (they never block an apply); every other code is an error
+WARNING_CODES: Set[str] = set()
 
 
-def rule(*codes: str) -> Callable[[Rule], Rule]:
-    """Register a rule function under the codes it may report."""
+def rule(*codes: str, warnings: Iterable[str] = ()) -> Callable[[Rule], Rule]:
+    """Register a rule function under the codes it may report; those in
+    ``warnings`` are reported with severity ``warning``."""
+    WARNING_CODES.update(warnings)
+
     def register(func: Rule) -> Rule:
         RULES.append((codes, func))
         return func
     return register
 
 
-def interfaces(doc: Dict[str, Any]) -> Iterator[Tuple[int, Dict[str, Any]]]:
-    """``(index, interface)`` for every interface that parsed (index in the document)."""
-    for i, iface in enumerate(doc.get("interfaces") or []):
-        if iface is not None:
-            yield i, iface
+def codes() -> List[Tuple[str, str, str]]:
+    """Every code validation can report, as ``(code, severity, summary)``
+    sorted by code: the schema's, and each rule's from the ``CODE: summary``
+    paragraph of its docstring. docs/validation.md carries this table."""
+    out = {code: ("error", text) for code, text in SCHEMA_CODES.items()}
+    out["INTERNAL_RULE_ERROR"] = ("error", "a rule failed on the document (a bug: please report it)")
+    for rule_codes, func in RULES:
+        summaries = dict(re.findall(r"^\s*([A-Z0-9_]+): (.+(?:\n\s+[^A-Z\s].*)*)", func.__doc__ or "", re.M))
+        for code in rule_codes:
+            text = " ".join(summaries.get(code, (func.__doc__ or code).strip().split("\n")[0]).split())
+            out[code] = ("warning" if code in WARNING_CODES else "error", text.replace("``", "`"))
+    return [(code,) + out[code] for code in sorted(out)]
 
 
 def validate(document: Any) -> Tuple[Dict[str, Any], List[Problem], List[Problem]]:
@@ -43,12 +63,12 @@ def validate(document: Any) -> Tuple[Dict[str, Any], List[Problem], List[Problem
     Returns ``(canonical document, errors, warnings)``; never raises on bad
     input (a rule that crashes is reported as ``INTERNAL_RULE_ERROR``)."""
     doc, problems = parse_document(document)
-    for codes, func in RULES:
+    for rule_codes, func in RULES:
         try:
             func(doc, problems)
         except Exception as exc:  # a rule must never turn bad input into a traceback
             problems.append(Problem("INTERNAL_RULE_ERROR", "", "rule %s failed on this document: %s: %s" % (
-                codes[0], type(exc).__name__, exc), "please report this; the other checks still ran"))
+                rule_codes[0], type(exc).__name__, exc), "please report this; the other checks still ran"))
     errors = [p for p in problems if p.severity == "error"]
     warnings = [p for p in problems if p.severity != "error"]
     return doc, errors, warnings
@@ -68,48 +88,788 @@ def check(document: Any) -> Tuple[Dict[str, Any], List[Problem]]:
     return doc, warnings
 
 
-# ---------------------------------------------------------------- the rules
+# ------------------------------------------------------------------ helpers
+
+def report(problems: List[Problem], code: str, path: str, message: str, hint: str) -> None:
+    """Append a problem; its severity comes from the code (:data:`WARNING_CODES`)."""
+    problems.append(Problem(code, path, message, hint, "warning" if code in WARNING_CODES else "error"))
+
+
+def interfaces(doc: Dict[str, Any]) -> Iterator[Tuple[int, Dict[str, Any]]]:
+    """``(index, interface)`` for every interface that parsed (index in the document)."""
+    for i, iface in enumerate(doc.get("interfaces") or []):
+        if iface is not None:
+            yield i, iface
+
+
+def present(doc: Dict[str, Any]) -> Dict[str, Tuple[int, Dict[str, Any]]]:
+    """``{name: (index, interface)}`` of the interfaces the document keeps or
+    creates (not ``state: absent``); the first entry of a name wins."""
+    out: Dict[str, Tuple[int, Dict[str, Any]]] = {}
+    for i, iface in interfaces(doc):
+        if iface.get("state") != "absent":
+            out.setdefault(iface["name"], (i, iface))
+    return out
+
+
+def ipath(i: int, *keys: Any) -> str:
+    """``ipath(2, "ipv4", "address", 0) == "interfaces[2].ipv4.address[0]"``."""
+    path = "interfaces[%d]" % i
+    for key in keys:
+        path = join(path, key)
+    return path
+
+
+def entries(doc: Dict[str, Any], section: str,
+            absent: Optional[bool] = False) -> Iterator[Tuple[str, Dict[str, Any]]]:
+    """``(path, entry)`` for the parsed entries of ``routes`` or ``route-rules``:
+    the ones to add (``absent=False``), the ``state: absent`` ones (``True``)
+    or all (``None``)."""
+    for j, entry in enumerate((doc.get(section) or {}).get("config") or []):
+        if entry is not None and (absent is None or (entry.get("state") == "absent") == absent):
+            yield "%s.config[%d]" % (section, j), entry
+
+
+def ip_sections(iface: Dict[str, Any]) -> Iterator[Tuple[int, str, Dict[str, Any]]]:
+    """``(family, "ipv4"/"ipv6", section)`` for the IP sections an interface gives."""
+    for fam in (4, 6):
+        sec = iface.get("ipv%d" % fam)
+        if isinstance(sec, dict):
+            yield fam, "ipv%d" % fam, sec
+
+
+def addresses(doc: Dict[str, Any]) -> Iterator[Tuple[str, str, Any]]:
+    """``(path, interface name, ipaddress interface)`` for every static
+    address that takes effect: interfaces not absent, family not disabled."""
+    for i, iface in interfaces(doc):
+        if iface.get("state") == "absent":
+            continue
+        for _fam, key, sec in ip_sections(iface):
+            if sec.get("enabled") is not False:
+                for j, addr in enumerate(sec.get("address", [])):
+                    yield ipath(i, key, "address", j), iface["name"], ipaddress.ip_interface(
+                        "%s/%d" % (addr["ip"], addr["prefix-length"]))
+
+
+def ports(iface: Dict[str, Any]) -> List[Tuple[str, str]]:
+    """``(path suffix, port name)`` of an interface's bridge or bond ports,
+    read from the sections the document gives (the type may be omitted)."""
+    out = [(join(join("bridge.port", k), "name"), p["name"])
+           for k, p in enumerate((iface.get("bridge") or {}).get("port", []))]
+    out += [(join("link-aggregation.port", k), p)
+            for k, p in enumerate((iface.get("link-aggregation") or {}).get("port", []))]
+    return out
+
+
+def controllers(doc: Dict[str, Any]) -> Dict[str, Tuple[str, str]]:
+    """``{port name: (controller name, path of the port entry)}``; the first
+    controller listing a port wins."""
+    out: Dict[str, Tuple[str, str]] = {}
+    for name, (i, iface) in present(doc).items():
+        for suffix, port in ports(iface):
+            out.setdefault(port, (name, "%s.%s" % (ipath(i), suffix)))
+    return out
+
+
+def family_of(text: str) -> int:
+    """4 or 6 for a canonical address or network literal (as the schema
+    writes them: only IPv6 ones contain ``:``)."""
+    return 6 if ":" in text else 4
+
+
+def is_default(destination: str) -> bool:
+    """Whether a destination is a default route (``0.0.0.0/0``, ``::/0``)."""
+    return destination.endswith("/0")
+
+
+# ---------------------------------------------------------- interface rules
 
 IFNAMSIZ = 16  # kernel: names are at most IFNAMSIZ - 1 = 15 bytes
 
 
+def name_refs(doc: Dict[str, Any]) -> Iterator[Tuple[str, str]]:
+    """``(path, name)`` for every interface name the document writes: the
+    interfaces' names, VLAN bases, ports, veth peers (created by
+    NetworkManager under that name), route interfaces and DNS scopes."""
+    for i, iface in interfaces(doc):
+        yield ipath(i, "name"), iface["name"]
+        if "base-iface" in (iface.get("vlan") or {}):
+            yield ipath(i, "vlan", "base-iface"), iface["vlan"]["base-iface"]
+        if "peer" in (iface.get("veth") or {}):
+            yield ipath(i, "veth", "peer"), iface["veth"]["peer"]
+        for suffix, port in ports(iface):
+            yield "%s.%s" % (ipath(i), suffix), port
+    for path, route in entries(doc, "routes", None):
+        if "next-hop-interface" in route:
+            yield join(path, "next-hop-interface"), route["next-hop-interface"]
+    for j, server in enumerate(dns_config(doc).get("server", [])):
+        if "%" in server:
+            yield "dns-resolver.config.server[%d]" % j, server.split("%", 1)[1]
+
+
 @rule("INTERFACE_NAME_INVALID")
 def _interface_names(doc: Dict[str, Any], problems: List[Problem]) -> None:
-    """Kernel rule (dev_valid_name): 1..15 bytes, no ``/``, ``:`` or
-    whitespace, not ``.`` or ``..``."""
-    for i, iface in interfaces(doc):
-        name = iface["name"]
-        path = "interfaces[%d].name" % i
+    """Interface names the kernel refuses.
+
+    INTERFACE_NAME_INVALID: an interface name over 15 bytes, with ``/``, ``:`` or white space, or ``.``/``..``
+
+    Source: the kernel's dev_valid_name() (IFNAMSIZ 16 with the final NUL);
+    NetworkManager refuses such a profile when it loads it. Checked wherever
+    the document names an interface, VLAN bases and veth peers included."""
+    for path, name in name_refs(doc):
         if len(name.encode()) > IFNAMSIZ - 1:
-            problems.append(Problem("INTERFACE_NAME_INVALID", path, "%r is %d bytes; the kernel allows at most 15"
-                                    % (name, len(name.encode())), "use a shorter name"))
+            report(problems, "INTERFACE_NAME_INVALID", path, "%r is %d bytes; the kernel allows at most 15"
+                   % (name, len(name.encode())), "use a name of at most 15 bytes")
         elif name in (".", "..") or any(c in name for c in "/:") or any(c.isspace() for c in name):
-            problems.append(Problem("INTERFACE_NAME_INVALID", path, "%r is not a valid interface name" % name,
-                                    "no '/', ':' or white space, and not '.' or '..'"))
+            report(problems, "INTERFACE_NAME_INVALID", path, "%r is not a valid interface name" % name,
+                   "no '/', ':' or white space, and not '.' or '..'")
 
 
 @rule("INTERFACE_DUPLICATE")
 def _duplicates(doc: Dict[str, Any], problems: List[Problem]) -> None:
+    """Interface names given twice.
+
+    INTERFACE_DUPLICATE: the same interface name in two entries
+
+    Source: one kernel device per name; two entries would make the result
+    depend on their order."""
     seen: Dict[str, int] = {}
     for i, iface in interfaces(doc):
         if iface["name"] in seen:
-            problems.append(Problem("INTERFACE_DUPLICATE", "interfaces[%d].name" % i, "%s is already defined at "
-                                    "interfaces[%d]" % (iface["name"], seen[iface["name"]]),
-                                    "merge the two entries into one"))
+            report(problems, "INTERFACE_DUPLICATE", ipath(i, "name"), "%s is already defined at interfaces[%d]"
+                   % (iface["name"], seen[iface["name"]]), "merge the two entries into one")
         seen.setdefault(iface["name"], i)
 
 
-@rule("ADDRESS_IS_NETWORK", "ADDRESS_IS_BROADCAST")
-def _address_values(doc: Dict[str, Any], problems: List[Problem]) -> None:
+SECTION_TYPES = {"bridge": "linux-bridge", "link-aggregation": "bond", "vlan": "vlan", "veth": "veth"}
+
+
+@rule("INTERFACE_SECTION_MISMATCH")
+def _section_types(doc: Dict[str, Any], problems: List[Problem]) -> None:
+    """Type-specific sections on interfaces of another type.
+
+    INTERFACE_SECTION_MISMATCH: a ``bridge``, ``link-aggregation``, ``vlan`` or ``veth`` section on an
+    interface of another type
+
+    Source: NetworkManager keeps one type per profile; the section would be
+    silently ignored."""
     for i, iface in interfaces(doc):
-        for fam in ("ipv4", "ipv6"):
-            for j, addr in enumerate((iface.get(fam) or {}).get("address", [])):
-                net = ipaddress.ip_interface("%s/%d" % (addr["ip"], addr["prefix-length"])).network
-                ip = ipaddress.ip_address(addr["ip"])
-                path = "interfaces[%d].%s.address[%d]" % (i, fam, j)
-                if net.version == 4 and net.prefixlen < 31 and ip == net.network_address:
-                    problems.append(Problem("ADDRESS_IS_NETWORK", path, "%s is the network address of %s" % (ip, net),
-                                            "use a host address inside %s" % net))
-                elif net.version == 4 and net.prefixlen < 31 and ip == net.broadcast_address:
-                    problems.append(Problem("ADDRESS_IS_BROADCAST", path, "%s is the broadcast address of %s"
-                                            % (ip, net), "use a host address inside %s" % net))
+        for section, wanted in SECTION_TYPES.items():
+            if section in iface and iface.get("type") not in (None, wanted):
+                report(problems, "INTERFACE_SECTION_MISMATCH", ipath(i, section), "%s is of type %s; %s belongs to "
+                       "type %s" % (iface["name"], iface["type"], section, wanted),
+                       "set type: %s, or remove %s" % (wanted, section))
+
+
+def stacks(doc: Dict[str, Any]) -> Callable[[str], str]:
+    """A function giving each name the representative of its stack: names
+    joined by port/controller or VLAN/base links share one."""
+    parent: Dict[str, str] = {}
+
+    def find(name: str) -> str:
+        while parent.get(name, name) != name:
+            name = parent[name]
+        return name
+
+    links = [(port, ctrl) for port, (ctrl, _path) in controllers(doc).items()]
+    links += [(name, model.parent_of(iface) or name) for name, (_i, iface) in present(doc).items()]
+    for a, b in links:
+        parent[find(a)] = find(b)
+    return find
+
+
+@rule("MAC_DUPLICATE")
+def _macs(doc: Dict[str, Any], problems: List[Problem]) -> None:
+    """MAC addresses used twice.
+
+    MAC_DUPLICATE: two interfaces (not stacked on each other) with the same MAC address, in either letter case
+
+    Source: IEEE 802 (a MAC is unique on its link); switches flap between
+    the ports. Stacked interfaces (a bond and its ports, a VLAN and its base)
+    may share one: the kernel gives them the same MAC itself."""
+    stack = stacks(doc)
+    seen: Dict[str, Tuple[int, str]] = {}
+    for name, (i, iface) in present(doc).items():
+        mac = iface.get("mac-address")
+        if not mac:
+            continue
+        if mac in seen and stack(seen[mac][1]) != stack(name):
+            report(problems, "MAC_DUPLICATE", ipath(i, "mac-address"), "%s is also the MAC address of %s "
+                   "(interfaces[%d])" % (mac, seen[mac][1], seen[mac][0]), "give each interface its own MAC address")
+        seen.setdefault(mac, (i, name))
+
+
+@rule("IPV6_MTU_TOO_SMALL")
+def _ipv6_mtu(doc: Dict[str, Any], problems: List[Problem]) -> None:
+    """MTUs too small for IPv6.
+
+    IPV6_MTU_TOO_SMALL: IPv6 enabled on an interface whose MTU is below 1280
+
+    Source: RFC 8200 section 5 (every link carries at least 1280 bytes);
+    the kernel removes IPv6 from such a device."""
+    for i, iface in interfaces(doc):
+        if iface.get("mtu", 1280) < 1280 and (iface.get("ipv6") or {}).get("enabled") is True:
+            report(problems, "IPV6_MTU_TOO_SMALL", ipath(i, "mtu"), "%s has MTU %d with IPv6 enabled; IPv6 needs "
+                   "at least 1280" % (iface["name"], iface["mtu"]), "raise mtu to 1280 or more, or disable ipv6")
+
+
+# ------------------------------------------------------------ address rules
+
+@rule("ADDRESS_IS_NETWORK", "ADDRESS_IS_BROADCAST", "ADDRESS_NOT_UNICAST")
+def _address_values(doc: Dict[str, Any], problems: List[Problem]) -> None:
+    """Interface addresses that cannot be a host's.
+
+    ADDRESS_IS_NETWORK: an IPv4 address equal to its subnet's network address
+    ADDRESS_IS_BROADCAST: an IPv4 address equal to its subnet's broadcast address
+    ADDRESS_NOT_UNICAST: a multicast, loopback or unspecified address on an interface
+
+    Source: RFC 919/RFC 922 (network and broadcast addresses of an IPv4
+    subnet, except /31 and /32, RFC 3021); NetworkManager refuses 0.0.0.0,
+    ::, multicast and loopback addresses on an interface."""
+    for path, _name, addr in addresses(doc):
+        ip, net = addr.ip, addr.network
+        if ip.is_multicast or ip.is_unspecified or ip.is_loopback:
+            report(problems, "ADDRESS_NOT_UNICAST", path, "%s is a %s address" % (ip, "multicast" if ip.is_multicast
+                   else "loopback" if ip.is_loopback else "unspecified"), "use a unicast host address")
+        elif net.version == 4 and net.prefixlen < 31 and ip == net.network_address:
+            report(problems, "ADDRESS_IS_NETWORK", path, "%s is the network address of %s" % (ip, net),
+                   "use a host address inside %s" % net)
+        elif net.version == 4 and net.prefixlen < 31 and ip == net.broadcast_address:
+            report(problems, "ADDRESS_IS_BROADCAST", path, "%s is the broadcast address of %s" % (ip, net),
+                   "use a host address inside %s" % net)
+
+
+@rule("ADDRESS_DUPLICATE", "ADDRESS_SUBNET_OVERLAP")
+def _address_conflicts(doc: Dict[str, Any], problems: List[Problem]) -> None:
+    """Addresses and subnets that collide.
+
+    ADDRESS_DUPLICATE: the same address twice, on one interface or on two
+    ADDRESS_SUBNET_OVERLAP: overlapping subnets on two different interfaces
+
+    Source: the kernel installs one prefix route per subnet, so a subnet on
+    two interfaces makes traffic leave by whichever was configured first
+    (RFC 1122 3.3.1: one directly connected network per interface). Not
+    judged: link-local addresses (every link has fe80::/64; the same
+    link-local address on two links is fine) and host prefixes (/32,
+    /128), which add no subnet route."""
+    seen: Dict[Any, Tuple[str, str]] = {}
+    nets: List[Tuple[Any, str, str]] = []
+    for path, name, addr in addresses(doc):
+        first = seen.get(addr.ip)
+        if first and not (addr.ip.is_link_local and first[1] != name):
+            report(problems, "ADDRESS_DUPLICATE", path, "%s is already configured at %s (%s)" % (
+                addr.ip, first[0], first[1]), "remove one of the two")
+            continue
+        seen.setdefault(addr.ip, (path, name))
+        if addr.ip.is_link_local or addr.network.prefixlen == addr.max_prefixlen:
+            continue
+        clash = next((n for n in nets if n[2] != name and n[0].version == addr.version
+                      and n[0].overlaps(addr.network)), None)
+        if clash:
+            report(problems, "ADDRESS_SUBNET_OVERLAP", path, "%s (%s) overlaps %s on %s (%s)" % (
+                addr.with_prefixlen, name, clash[0], clash[2], clash[1]),
+                "put each subnet on one interface; for a second address on the other link use a /%d"
+                % addr.max_prefixlen)
+        nets.append((addr.network, path, name))
+
+
+# ---------------------------------------------------- bond, bridge and VLAN
+
+#: bond options limited to some modes: option -> modes that accept it
+#: (kernel drivers/net/bonding/bond_options.c "unsuppmodes"; NetworkManager's nm-setting-bond.c)
+BOND_OPTION_MODES = {
+    "lacp_rate": ("802.3ad",), "ad_select": ("802.3ad",), "ad_actor_sys_prio": ("802.3ad",),
+    "ad_actor_system": ("802.3ad",), "ad_user_port_key": ("802.3ad",), "lacp_active": ("802.3ad",),
+    "primary": ("active-backup", "balance-tlb", "balance-alb"),
+    "active_slave": ("active-backup", "balance-tlb", "balance-alb"),
+    "packets_per_slave": ("balance-rr",),
+    "tlb_dynamic_lb": ("balance-tlb", "balance-alb"),
+    "arp_interval": ("balance-rr", "active-backup", "balance-xor", "broadcast"),
+    "arp_validate": ("balance-rr", "active-backup", "balance-xor", "broadcast"),
+}
+#: every bond option the kernel documents (Documentation/networking/bonding.rst) plus NetworkManager's balance-slb
+BOND_OPTIONS = set(BOND_OPTION_MODES) | {
+    "all_slaves_active", "arp_all_targets", "arp_ip_target", "arp_missed_max", "coupled_control", "downdelay",
+    "fail_over_mac", "lp_interval", "miimon", "min_links", "ns_ip6_target", "num_grat_arp", "num_unsol_na",
+    "peer_notif_delay", "primary_reselect", "resend_igmp", "updelay", "use_carrier", "xmit_hash_policy",
+    "balance_slb",
+}
+
+
+def _is_off(key: str, value: str) -> bool:
+    """Whether a bond option value is the kernel's "off"/default (then no mode conflicts with it)."""
+    names = model.BOND_OPTION_NAMES.get(key)
+    return value.strip() in ("", "0", "none") or bool(names and model.bond_option(key, value) == names[0])
+
+
+@rule("BOND_MODE_REQUIRED", "BOND_OPTION_MODE_MISMATCH", "BOND_MONITOR_CONFLICT", "BOND_OPTION_UNKNOWN",
+      warnings=("BOND_OPTION_UNKNOWN",))
+def _bonds(doc: Dict[str, Any], problems: List[Problem]) -> None:
+    """Bond modes and options.
+
+    BOND_MODE_REQUIRED: ``link-aggregation`` with ``port`` but no ``mode``
+    BOND_OPTION_MODE_MISMATCH: a bond option the bond's mode does not take
+    BOND_MONITOR_CONFLICT: both ``miimon`` and ``arp_interval`` non-zero
+    BOND_OPTION_UNKNOWN: a bond option name this tool does not know (passed on as is)
+
+    Source: the kernel's bonding driver (Documentation/networking/bonding.rst:
+    ARP and MII monitoring exclude each other; mode-specific options) and
+    NetworkManager, which refuses those profiles. ``link-aggregation`` with
+    ``port`` needs ``mode``: the controller cannot tell a new bond from an
+    existing one, and a new bond without a mode would silently be
+    balance-rr. Unknown option names are only a warning: vendor kernels add
+    options."""
+    for i, iface in interfaces(doc):
+        bond = iface.get("link-aggregation")
+        if not isinstance(bond, dict):
+            continue
+        path, mode, options = ipath(i, "link-aggregation"), bond.get("mode"), bond.get("options") or {}
+        if mode is None and "port" in bond:
+            report(problems, "BOND_MODE_REQUIRED", join(path, "mode"), "bond %s lists ports but no mode"
+                   % iface["name"], "add link-aggregation.mode (e.g. active-backup or 802.3ad)")
+        for key, value in options.items():
+            where = join(join(path, "options"), key)
+            if key not in BOND_OPTIONS:
+                report(problems, "BOND_OPTION_UNKNOWN", where, "%s is not a bond option this tool knows; it is "
+                       "passed to NetworkManager as is" % key, "check the spelling (bond options use '_')")
+            elif mode and mode not in BOND_OPTION_MODES.get(key, (mode,)) and not _is_off(key, value):
+                report(problems, "BOND_OPTION_MODE_MISMATCH", where, "%s=%s is not valid in mode %s (only in %s)"
+                       % (key, value, mode, ", ".join(BOND_OPTION_MODES[key])),
+                       "remove %s or change the mode" % key)
+        if not _is_off("miimon", str(options.get("miimon", "0"))) \
+                and not _is_off("arp_interval", str(options.get("arp_interval", "0"))):
+            report(problems, "BOND_MONITOR_CONFLICT", join(join(path, "options"), "arp_interval"),
+                   "bond %s sets both miimon=%s and arp_interval=%s" % (iface["name"], options["miimon"],
+                                                                       options["arp_interval"]),
+                   "use one link monitor: set the other to 0 or remove it")
+
+
+@rule("PORT_MULTIPLE_CONTROLLERS", "PORT_HAS_IP", "CONTROLLER_CYCLE")
+def _ports(doc: Dict[str, Any], problems: List[Problem]) -> None:
+    """Ports and controllers.
+
+    PORT_MULTIPLE_CONTROLLERS: a port listed by two controllers, or twice by one
+    PORT_HAS_IP: a port with IPv4 or IPv6 enabled
+    CONTROLLER_CYCLE: controllers, ports and VLAN bases that form a loop
+
+    Source: the kernel enslaves a device to one master, and a port's
+    addresses are not used (NetworkManager disables IP on ports); a loop
+    (a bridge that is a port of its own VLAN) can never be created."""
+    owner: Dict[str, Tuple[str, str]] = {}
+    edges: Dict[str, List[str]] = {}
+    by_name = present(doc)
+    for name, (i, iface) in by_name.items():
+        for suffix, port in ports(iface):
+            where = "%s.%s" % (ipath(i), suffix)
+            if port in owner:
+                report(problems, "PORT_MULTIPLE_CONTROLLERS", where, "%s is already a port of %s (%s)" % (
+                    port, owner[port][0], owner[port][1]), "list each port under one controller, once")
+                continue
+            owner[port] = (name, where)
+            edges.setdefault(name, []).append(port)
+        if model.parent_of(iface):
+            edges.setdefault(name, []).append(model.parent_of(iface) or "")
+    for port, (ctrl, _where) in owner.items():
+        k, iface = by_name.get(port, (-1, {}))
+        for _fam, key, sec in ip_sections(iface):
+            if sec.get("enabled") is True:
+                report(problems, "PORT_HAS_IP", ipath(k, key, "enabled"), "%s is a port of %s but has %s enabled"
+                       % (port, ctrl, key), "put the IP configuration on %s and set %s.enabled: false on %s"
+                       % (ctrl, key, port))
+    for cycle in _cycles(edges):
+        first = min(cycle, key=lambda n: by_name[n][0] if n in by_name else -1)
+        report(problems, "CONTROLLER_CYCLE", ipath(by_name[first][0]), "interfaces form a loop: %s" % " -> ".join(
+            cycle[cycle.index(first):] + cycle[:cycle.index(first)] + [first]),
+            "a controller cannot be a port or VLAN base of itself, directly or through others")
+
+
+def _cycles(edges: Dict[str, List[str]]) -> List[List[str]]:
+    """The loops of a directed graph, each found once (depth-first search)."""
+    state: Dict[str, int] = {}  # 1 on the current path, 2 done
+    found: List[List[str]] = []
+
+    def visit(node: str, path: List[str]) -> None:
+        state[node] = 1
+        for nxt in edges.get(node, []):
+            if state.get(nxt) == 1:
+                found.append(path[path.index(nxt):] + [node] if nxt in path else [node])
+            elif nxt not in state:
+                visit(nxt, path + [node])
+        state[node] = 2
+
+    for node in list(edges):
+        if node not in state:
+            visit(node, [])
+    return found
+
+
+DEFAULT_MTU = 1500  # Ethernet (and NetworkManager's default for a new software device)
+
+
+@rule("VLAN_DUPLICATE", "VLAN_MTU_ABOVE_BASE")
+def _vlans(doc: Dict[str, Any], problems: List[Problem]) -> None:
+    """VLANs.
+
+    VLAN_DUPLICATE: two VLANs with the same base and id
+    VLAN_MTU_ABOVE_BASE: a VLAN's MTU above its base's (a base without ``mtu`` counts as 1500)
+
+    Source: the kernel's 8021q driver refuses a second VLAN device for the
+    same (base, id) and an MTU above the base device's (vlan_dev_change_mtu).
+    When the base is in the document without ``mtu``, its MTU is whatever the
+    host has (1500 for a new device), so the VLAN's MTU is checked against
+    1500 and the hint asks to state the base's MTU."""
+    by_name = present(doc)
+    seen: Dict[Tuple[str, int], str] = {}
+    for name, (i, iface) in by_name.items():
+        vlan = iface.get("vlan")
+        if iface.get("type") not in (None, "vlan") or not isinstance(vlan, dict):
+            continue
+        key = (vlan["base-iface"], vlan["id"])
+        if key in seen:
+            report(problems, "VLAN_DUPLICATE", ipath(i, "vlan", "id"), "VLAN %d on %s is already defined as %s"
+                   % (key[1], key[0], seen[key]), "use another id, or merge the two entries")
+        seen.setdefault(key, name)
+        base = by_name.get(vlan["base-iface"])
+        if "mtu" not in iface or base is None:
+            continue
+        base_mtu = base[1].get("mtu", DEFAULT_MTU)
+        if iface["mtu"] > base_mtu:
+            report(problems, "VLAN_MTU_ABOVE_BASE", ipath(i, "mtu"), "%s asks for MTU %d, above the MTU %d of its "
+                   "base %s (interfaces[%d]%s)" % (name, iface["mtu"], base_mtu, vlan["base-iface"], base[0],
+                                                   "" if "mtu" in base[1] else ", no mtu given"),
+                   "set mtu: %d (or more) on %s, or lower the MTU of %s" % (iface["mtu"], vlan["base-iface"], name))
+
+
+# ------------------------------------------------------------ route rules
+
+@rule("ROUTE_DESTINATION_REQUIRED", "ROUTE_INTERFACE_REQUIRED", "ROUTE_LINK_LOCAL_NEEDS_INTERFACE",
+      "ROUTE_FAMILY_MISMATCH", "ROUTE_ABSENT_MATCHES_ALL", "ROUTE_RULE_ABSENT_MATCHES_ALL")
+def _route_entries(doc: Dict[str, Any], problems: List[Problem]) -> None:
+    """The shape of route entries.
+
+    ROUTE_DESTINATION_REQUIRED: a route to add without ``destination``
+    ROUTE_INTERFACE_REQUIRED: a route to add without ``next-hop-interface``
+    ROUTE_LINK_LOCAL_NEEDS_INTERFACE: an IPv6 link-local next hop without ``next-hop-interface``
+    ROUTE_FAMILY_MISMATCH: a next hop of the other family than the destination
+    ROUTE_ABSENT_MATCHES_ALL: a ``state: absent`` route with no other key (it would remove every route)
+    ROUTE_RULE_ABSENT_MATCHES_ALL: a ``state: absent`` routing rule with no other key
+
+    Source: NetworkManager stores a route in the profile of its interface
+    (so it needs ``next-hop-interface``; an IPv6 link-local next hop is
+    meaningless without one, RFC 4291 2.5.6) and a route's gateway has the
+    family of its destination. An absent entry with no key would remove
+    every route (or rule) of the host, the kernel's own included."""
+    for path, route in entries(doc, "routes"):
+        nh = route.get("next-hop-address")
+        hop = ipaddress.ip_address(nh) if nh else None
+        if "destination" not in route:
+            report(problems, "ROUTE_DESTINATION_REQUIRED", join(path, "destination"), "the route has no destination",
+                   "add destination, e.g. 0.0.0.0/0 for a default route")
+        elif hop and hop.version != family_of(route["destination"]) and not hop.is_unspecified:
+            report(problems, "ROUTE_FAMILY_MISMATCH", join(path, "next-hop-address"), "next hop %s is IPv%d but "
+                   "destination %s is IPv%d" % (nh, hop.version, route["destination"],
+                                                family_of(route["destination"])), "use a next hop of the same family")
+        if "next-hop-interface" in route:
+            continue
+        if hop and hop.is_link_local:
+            report(problems, "ROUTE_LINK_LOCAL_NEEDS_INTERFACE", join(path, "next-hop-interface"), "link-local next "
+                   "hop %s needs next-hop-interface: the same address exists on every link" % nh,
+                   "add next-hop-interface naming the link of %s" % nh)
+        else:
+            report(problems, "ROUTE_INTERFACE_REQUIRED", join(path, "next-hop-interface"), "the route to %s has no "
+                   "next-hop-interface" % route.get("destination", "?"), "add next-hop-interface (NetworkManager keeps routes in the "
+                   "profile of their interface)")
+    for section, code, example in (("routes", "ROUTE_ABSENT_MATCHES_ALL", "next-hop-interface: eth1"),
+                                   ("route-rules", "ROUTE_RULE_ABSENT_MATCHES_ALL", "priority: 100")):
+        for path, entry in entries(doc, section, absent=True):
+            if len(entry) == 1:
+                report(problems, code, path, "state: absent with no other key would remove every entry of %s"
+                       % section, "add the keys that select what to remove (e.g. %s)" % example)
+
+
+def on_link_nets(doc: Dict[str, Any]) -> Dict[Tuple[str, int], List[Any]]:
+    """``{(interface, family): [subnet, ...]}``: the subnets through which an
+    interface of the document reaches next hops: its static addresses and
+    the document's direct routes (no next hop) on it. An interface whose
+    section (or address list) is not in the document, or that uses DHCP or
+    autoconf, has no entry: only the host knows its subnets."""
+    out: Dict[Tuple[str, int], List[Any]] = {}
+    for name, (_i, iface) in present(doc).items():
+        for fam, _key, sec in ip_sections(iface):
+            if "address" in sec and not (sec.get("dhcp") or sec.get("autoconf") or sec.get("enabled") is False):
+                out[(name, fam)] = [ipaddress.ip_interface("%s/%d" % (a["ip"], a["prefix-length"])).network
+                                    for a in sec["address"]]
+    for _path, route in entries(doc, "routes"):
+        key = (route.get("next-hop-interface", ""), family_of(route.get("destination", "0.0.0.0")))
+        if key in out and "destination" in route and not route.get("next-hop-address"):
+            out[key].append(ipaddress.ip_network(route["destination"]))
+    return out
+
+
+@rule("ROUTE_NEXT_HOP_OFF_LINK", "ROUTE_NEXT_HOP_IS_LOCAL", "ROUTE_FAMILY_DISABLED", "ROUTE_VIA_PORT",
+      "ROUTE_INTERFACE_ABSENT")
+def _next_hops(doc: Dict[str, Any], problems: List[Problem]) -> None:
+    """Next hops and the interfaces routes go through.
+
+    ROUTE_NEXT_HOP_OFF_LINK: a next hop in no subnet of its interface (unless ``on-link: true``)
+    ROUTE_NEXT_HOP_IS_LOCAL: a next hop equal to one of the document's own addresses
+    ROUTE_FAMILY_DISABLED: a route through an interface whose address family is disabled
+    ROUTE_VIA_PORT: a route through a port of a bond or bridge
+    ROUTE_INTERFACE_ABSENT: a route to add through an interface the document removes
+
+    Source: the kernel refuses a gateway it cannot reach directly ("Nexthop
+    has invalid gateway", unless the route is ``on-link``) and one that is a
+    local address; a port has no IP configuration of its own. Judged only
+    when the document gives the interface's static addresses: with DHCP or
+    autoconf, or an interface the document does not mention, the host
+    decides. IPv6 link-local next hops are always on link (RFC 4861)."""
+    by_name, ctrl, subnets = present(doc), controllers(doc), on_link_nets(doc)
+    own = {addr.ip: (path, name) for path, name, addr in addresses(doc)}
+    absent = {i["name"] for _k, i in interfaces(doc) if i.get("state") == "absent"} - set(by_name)
+    for path, route in entries(doc, "routes"):
+        name, nh = route.get("next-hop-interface"), route.get("next-hop-address")
+        if nh and ipaddress.ip_address(nh).is_unspecified:
+            nh = None
+        fam = family_of(route.get("destination") or nh or "0.0.0.0")
+        where = join(path, "next-hop-interface")
+        if name in absent:
+            report(problems, "ROUTE_INTERFACE_ABSENT", where, "the route uses %s, which the document removes "
+                   "(state: absent)" % name, "route through another interface, or keep %s" % name)
+        elif name in ctrl:
+            report(problems, "ROUTE_VIA_PORT", where, "the route uses %s, a port of %s" % (name, ctrl[name][0]),
+                   "route through %s instead" % ctrl[name][0])
+        elif name in by_name and (by_name[name][1].get("ipv%d" % fam) or {}).get("enabled") is False:
+            report(problems, "ROUTE_FAMILY_DISABLED", where, "IPv%d route via %s, which has ipv%d disabled "
+                   "(interfaces[%d].ipv%d.enabled)" % (fam, name, fam, by_name[name][0], fam),
+                   "enable ipv%d on %s or route through another interface" % (fam, name))
+        if not nh:
+            continue
+        ip = ipaddress.ip_address(nh)
+        if ip in own:
+            report(problems, "ROUTE_NEXT_HOP_IS_LOCAL", join(path, "next-hop-address"), "next hop %s is an address "
+                   "of this host (%s, %s)" % (nh, own[ip][0], own[ip][1]), "use the address of the router")
+            continue
+        nets = subnets.get((name or "", ip.version))
+        if nets is None or name in ctrl or route.get("on-link") or ip.is_link_local or any(ip in n for n in nets):
+            continue
+        elsewhere = [n for p, n, a in addresses(doc) if ip in a.network and n != name]
+        report(problems, "ROUTE_NEXT_HOP_OFF_LINK", join(path, "next-hop-address"), "next hop %s is in no subnet "
+               "of %s (%s)" % (nh, name, ", ".join(str(n) for n in nets) or "no addresses"),
+               "use next-hop-interface: %s" % elsewhere[0] if elsewhere else
+               "add an address in the next hop's subnet to %s, or set on-link: true if the router is "
+               "reachable directly" % name)
+
+
+#: route tables the kernel reserves (include/uapi/linux/rtnetlink.h)
+TABLE_DEFAULT, TABLE_MAIN, TABLE_LOCAL = 253, 254, 255
+
+
+def table_of(route: Dict[str, Any]) -> int:
+    """A route's table in canonical form (unset and 0 are main, 254)."""
+    return int(model.canonical_route(route)["table-id"])
+
+
+@rule("ROUTE_TABLE_LOCAL", "ROUTE_TABLE_DEFAULT", warnings=("ROUTE_TABLE_DEFAULT",))
+def _route_tables(doc: Dict[str, Any], problems: List[Problem]) -> None:
+    """Route tables the kernel reserves.
+
+    ROUTE_TABLE_LOCAL: a route in the kernel's local table (255)
+    ROUTE_TABLE_DEFAULT: a route in the kernel's ``default`` table (253)
+
+    Source: include/uapi/linux/rtnetlink.h (RT_TABLE_DEFAULT 253,
+    RT_TABLE_MAIN 254, RT_TABLE_LOCAL 255): the kernel fills the local table
+    itself; the default table is consulted after main and is rarely meant.
+    Table 0 means main (NetworkManager: the profile's table)."""
+    for path, route in entries(doc, "routes"):
+        table = route.get("table-id")
+        if table == TABLE_LOCAL:
+            report(problems, "ROUTE_TABLE_LOCAL", join(path, "table-id"), "table 255 is the kernel's local table",
+                   "use main (254) or a table of your own (1-252, 256 and above)")
+        elif table == TABLE_DEFAULT:
+            report(problems, "ROUTE_TABLE_DEFAULT", join(path, "table-id"), "table 253 is the kernel's 'default' "
+                   "table, looked up only after main", "use main (254) unless you mean the default table")
+
+
+def route_identity(route: Dict[str, Any]) -> Tuple[Any, ...]:
+    """What makes two routes the same: destination, next hop, interface,
+    table and metric, in canonical form."""
+    canon = model.canonical_route(route)
+    return (canon.get("destination"), canon.get("next-hop-address"), canon.get("next-hop-interface"),
+            canon["table-id"], canon.get("metric"))
+
+
+@rule("ROUTE_DUPLICATE", "ROUTE_DEFAULT_CONFLICT")
+def _route_conflicts(doc: Dict[str, Any], problems: List[Problem]) -> None:
+    """Routes that collide.
+
+    ROUTE_DUPLICATE: the same route twice (destination, next hop, interface, table, metric)
+    ROUTE_DEFAULT_CONFLICT: two default routes with the same metric on different interfaces
+
+    Source: the kernel keeps one route per (destination, table, metric) and
+    next hop; with two equal default routes on two links the egress depends
+    on which was added first. Several next hops on one interface with the
+    same metric are valid (IPv6 global plus link-local router, case BC-37)."""
+    seen: Dict[Tuple[Any, ...], str] = {}
+    defaults: Dict[Tuple[Any, ...], Tuple[str, str]] = {}
+    for path, route in entries(doc, "routes"):
+        if "destination" not in route:
+            continue
+        key = route_identity(route)
+        if key in seen:
+            report(problems, "ROUTE_DUPLICATE", path, "the same route as %s" % seen[key], "remove one of the two")
+            continue
+        seen[key] = path
+        name = route.get("next-hop-interface")
+        if not is_default(route["destination"]) or route.get("metric") is None or not name:
+            continue  # NetworkManager gives each device's default route its own metric
+        dkey = (route["destination"], key[3], key[4])
+        other = defaults.setdefault(dkey, (path, name))
+        if other[1] != name:
+            report(problems, "ROUTE_DEFAULT_CONFLICT", join(path, "metric"), "default route via %s has metric %s, "
+                   "like the default route via %s (%s)" % (name, key[4], other[1], other[0]),
+                   "give one of them a different metric (the lower one wins)")
+
+
+@rule("ROUTE_RULE_FAMILY_MISMATCH", "ROUTE_RULE_TABLE_EMPTY")
+def _route_rules(doc: Dict[str, Any], problems: List[Problem]) -> None:
+    """Routing rules.
+
+    ROUTE_RULE_FAMILY_MISMATCH: a routing rule whose ``ip-from``, ``ip-to`` and ``family`` disagree
+    ROUTE_RULE_TABLE_EMPTY: a routing rule to a table with no route in the document (main and local excepted)
+
+    Source: the kernel's fib rules are per family (RTM_NEWRULE with one
+    family). A rule to a table with no route sends the traffic to the next
+    rule, usually silently; the table's routes must be in the same document
+    (the kernel fills main 254 and local 255 itself), as nmstate requires."""
+    rules = list(entries(doc, "route-rules"))
+    tables = {table_of(r) for _p, r in entries(doc, "routes") if "destination" in r} if rules else set()
+    for path, rr in rules:
+        fams: List[Tuple[str, int]] = [(k, family_of(rr[k])) for k in ("ip-from", "ip-to") if k in rr]
+        if "family" in rr:
+            fams.append(("family", int(rr["family"][-1])))
+        odd = next((k for k, f in fams if f != fams[0][1]), None)
+        if odd:
+            report(problems, "ROUTE_RULE_FAMILY_MISMATCH", join(path, odd), "%s is IPv%d but %s is IPv%d" % (
+                odd, dict(fams)[odd], fams[0][0], fams[0][1]), "use one address family in a rule")
+        table = rr.get("route-table", TABLE_MAIN)
+        if table not in tables | {TABLE_MAIN, TABLE_LOCAL}:
+            report(problems, "ROUTE_RULE_TABLE_EMPTY", join(path, "route-table"), "the rule sends traffic to table "
+                   "%d, which has no route in this document" % table,
+                   "add a route with table-id %d to routes.config, or point the rule at a table that has routes"
+                   % table)
+
+
+# -------------------------------------------------------------- DNS rules
+
+#: resolv.conf options NetworkManager accepts (nm-utils.c, _nm_utils_dns_option_descs; glibc resolv.conf(5))
+DNS_OPTIONS = {"ndots": True, "timeout": True, "attempts": True, "debug": False, "rotate": False,
+               "no-check-names": False, "inet6": False, "ip6-bytestring": False, "ip6-dotint": False,
+               "no-ip6-dotint": False, "edns0": False, "single-request": False, "single-request-reopen": False,
+               "no-tld-query": False, "use-vc": False, "no-reload": False, "trust-ad": False, "no-aaaa": False,
+               "_no-add-edns0": False, "_no-add-trust-ad": False}
+MAXNS = 3  # glibc resolv.h: the resolver uses the first three servers
+_LABEL = r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)"
+_DOMAIN_RE = re.compile(r"~\.|~?%s(\.%s)*\.?" % (_LABEL, _LABEL))
+
+
+def dns_config(doc: Dict[str, Any]) -> Dict[str, Any]:
+    """The document's ``dns-resolver.config`` (empty when not given)."""
+    return (doc.get("dns-resolver") or {}).get("config") or {}
+
+
+@rule("DNS_LINK_LOCAL_NO_SCOPE", "DNS_SCOPE_UNKNOWN", "DNS_SCOPE_CONFLICT", "DNS_TOO_MANY_SERVERS",
+      warnings=("DNS_SCOPE_UNKNOWN", "DNS_TOO_MANY_SERVERS"))
+def _dns_servers(doc: Dict[str, Any], problems: List[Problem]) -> None:
+    """Name servers.
+
+    DNS_LINK_LOCAL_NO_SCOPE: a link-local name server without ``%iface``
+    DNS_SCOPE_UNKNOWN: a name server's scope names an interface the document does not list
+    DNS_SCOPE_CONFLICT: link-local name servers scoped to two different interfaces
+    DNS_TOO_MANY_SERVERS: more than three name servers (the resolver uses three)
+
+    Source: RFC 4007 (a link-local address means something only with its
+    zone); NetworkManager keeps scoped servers in one profile, so one scope
+    interface; glibc's resolver uses the first MAXNS = 3 servers. A scope
+    interface the document does not mention is a warning: only the host
+    knows it."""
+    names = {i["name"] for _k, i in interfaces(doc)}
+    scopes: Dict[str, str] = {}
+    for j, server in enumerate(dns_config(doc).get("server", [])):
+        path = "dns-resolver.config.server[%d]" % j
+        addr, _, scope = server.partition("%")
+        if not scope:
+            if ipaddress.ip_address(addr).is_link_local:
+                report(problems, "DNS_LINK_LOCAL_NO_SCOPE", path, "link-local name server %s has no interface" % addr,
+                       "write %s%%<interface>, e.g. %s%%eth1" % (addr, addr))
+            continue
+        if scope not in names:
+            report(problems, "DNS_SCOPE_UNKNOWN", path, "scope interface %s is not in this document; only the host "
+                   "can check it" % scope, "add %s to interfaces, or check the name" % scope)
+        first = next(iter(scopes.items()), None)
+        if first and first[0] != scope:
+            report(problems, "DNS_SCOPE_CONFLICT", path, "%s is scoped to %s but %s is scoped to %s; NetworkManager "
+                   "keeps scoped servers on one interface" % (server, scope, first[1], first[0]),
+                   "use one scope interface, or global addresses")
+        scopes.setdefault(scope, path)
+    if len(dns_config(doc).get("server", [])) > MAXNS:
+        report(problems, "DNS_TOO_MANY_SERVERS", "dns-resolver.config.server[%d]" % MAXNS, "%d name servers; the "
+               "resolver uses only the first %d" % (len(dns_config(doc)["server"]), MAXNS),
+               "keep the three you want first")
+
+
+@rule("DNS_SEARCH_INVALID", "DNS_OPTION_UNKNOWN")
+def _dns_search_options(doc: Dict[str, Any], problems: List[Problem]) -> None:
+    """Search domains and resolver options.
+
+    DNS_SEARCH_INVALID: a search domain that is not a domain name
+    DNS_OPTION_UNKNOWN: a resolver option NetworkManager refuses
+
+    Source: RFC 1123 2.1 (labels of letters, digits and hyphens, 1-63
+    characters, at most 253 in all); NetworkManager's list of resolv.conf
+    options (glibc resolv.conf(5)). A leading ``~`` (NetworkManager's
+    routing-only domain) is accepted."""
+    for j, domain in enumerate(dns_config(doc).get("search", [])):
+        if len(domain.lstrip("~").rstrip(".")) > 253 or not _DOMAIN_RE.fullmatch(domain):
+            report(problems, "DNS_SEARCH_INVALID", "dns-resolver.config.search[%d]" % j, "%r is not a domain name"
+                   % domain, "letters, digits and '-' in dot-separated labels of 1-63 characters, 253 at most")
+    for j, option in enumerate(dns_config(doc).get("options", [])):
+        name, colon, value = option.partition(":")
+        if name not in DNS_OPTIONS or DNS_OPTIONS[name] != bool(colon) or (colon and not value.isdigit()):
+            known = ", ".join(k + (":N" if v else "") for k, v in sorted(DNS_OPTIONS.items()))
+            report(problems, "DNS_OPTION_UNKNOWN", "dns-resolver.config.options[%d]" % j, "%r is not a resolver "
+                   "option NetworkManager accepts" % option, "one of: %s" % known)
+
+
+# ------------------------------------------------------- options with no effect
+
+OFF_KEYS = ("dhcp", "autoconf", "address")  # keys that merely restate "off" when false or empty
+
+
+@rule("OPTION_NO_EFFECT", warnings=("OPTION_NO_EFFECT",))
+def _no_effect(doc: Dict[str, Any], problems: List[Problem]) -> None:
+    """Keys that have no effect.
+
+    OPTION_NO_EFFECT: IP settings on a disabled family, ``auto-*`` without DHCP/autoconf, STP timers with STP off
+
+    Source: NetworkManager ignores them for the chosen method (it keeps its
+    own value, so comparing them would report a change on every run, cases
+    BC-02 and BC-04); the plan drops them."""
+    for i, iface in interfaces(doc):
+        for fam, key, sec in ip_sections(iface):
+            if sec.get("enabled") is False:
+                extra = [k for k, v in sec.items() if k != "enabled" and not (v in ([], False) and k in OFF_KEYS)]
+                why = "%s is disabled" % key
+            elif sec.get("dhcp") is False and (fam == 4 or sec.get("autoconf") is False):
+                extra = [k for k in ("auto-dns", "auto-gateway", "auto-routes") if k in sec]
+                why = "%s uses neither DHCP nor autoconf" % key
+            else:
+                extra = []
+            for k in extra:
+                report(problems, "OPTION_NO_EFFECT", ipath(i, key, k), "%s: %s has no effect (%s)" % (
+                    iface["name"], k, why), "remove %s.%s" % (key, k))
+        stp = ((iface.get("bridge") or {}).get("options") or {}).get("stp") or {}
+        if stp.get("enabled") is False:
+            for k in ("forward-delay", "hello-time", "max-age", "priority"):
+                if k in stp:
+                    report(problems, "OPTION_NO_EFFECT", ipath(i, "bridge", "options", "stp", k), "%s: stp.%s has no "
+                           "effect while STP is disabled" % (iface["name"], k), "remove it, or enable STP")

@@ -6,12 +6,18 @@ any connection to the host, run the module, render the diff as YAML."""
 
 from __future__ import annotations
 
+import time
 from typing import Any, Dict, Optional
 
 import yaml
+from ansible.errors import AnsibleError
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.hostnet.nm.plugins.module_utils.validation import validate
+
+
+#: seconds kept in hand before NM's rollback: a confirmation must not race it
+CONFIRM_MARGIN = 3
 
 
 def yaml_text(doc: Any) -> str:
@@ -50,4 +56,53 @@ class ActionModule(ActionBase):
         if isinstance(diff, dict) and "before" in diff:
             result["diff"] = {"before": yaml_text(diff["before"]), "after": yaml_text(diff["after"]),
                               "before_header": "current state", "after_header": "desired state"}
+        if module_result.get("confirm_pending") and not module_result.get("failed"):
+            result.update(self._confirm(module_result, int(args.get("rollback_timeout", 60)), task_vars))
         return result
+
+    def _confirm(self, module_result: Dict[str, Any], window: int, task_vars: Dict[str, Any]) -> Dict[str, Any]:
+        """Commit the pending checkpoint over a fresh connection (to the new
+        address when the change moved the controller's), retrying until the
+        rollback window closes. Returns the keys to add to the task result."""
+        move = module_result.get("management_move") or {}
+        old_host = self._connection.get_option("host") or self._play_context.remote_addr
+        target = move.get("new") or old_host
+        start = time.monotonic()
+        deadline = start + max(window - CONFIRM_MARGIN, 1)
+        args = {"state": "commit", "checkpoint": module_result.get("checkpoint") or "auto",
+                "apply_id": module_result.get("apply_id", ""),
+                "wait": int(max(window - CONFIRM_MARGIN, 1)) if module_result.get("detached") else 0}
+        last: Dict[str, Any] = {}
+        while time.monotonic() < deadline:
+            self._connection.set_option("host", target)
+            self._connection.reset()  # a fresh connection, never the multiplexed one the change may have cut
+            try:
+                last = self._execute_module(module_name="hostnet.nm.checkpoint", module_args=args,
+                                            task_vars=task_vars)
+            except AnsibleError as exc:  # the host is not reachable (yet) at the target address
+                last = {"unreachable": True, "msg": str(exc)}
+            if not last.get("unreachable"):
+                break
+            time.sleep(1)
+        out: Dict[str, Any] = {"confirm_pending": False}
+        applied = last.get("apply_result") or {}
+        for key in ("probes", "timings", "writes", "rolled_back", "rollback_reason", "restored", "mismatches"):
+            if key in applied:
+                out[key] = applied[key]
+        if last.get("unreachable") or last.get("failed") or not last.get("changed"):
+            self._connection.set_option("host", old_host)
+            self._connection.reset()
+            reason = last.get("msg", "no answer")
+            out.update(failed=True, confirmed=False, rolled_back=True,
+                       msg="the change was not confirmed: %s. %s" % (reason, (
+                           "The controller could not reach the host at %s within %d s; NetworkManager rolls the "
+                           "change back by itself and the host is back at %s." % (target, window, old_host))
+                           if last.get("unreachable") else "NetworkManager rolled it back."))
+            return out
+        out["confirmed"] = True
+        out["timings"] = dict(out.get("timings") or module_result.get("timings") or {},
+                              commit=round(time.monotonic() - start, 4))
+        if move.get("new"):
+            out["warnings"] = ["the host's management address moved from %s to %s: update ansible_host in the "
+                               "inventory" % (move["old"], move["new"])]
+        return out

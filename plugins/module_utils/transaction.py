@@ -14,20 +14,28 @@ and return the task result as a dict; failures raise a
 from __future__ import annotations
 
 import fcntl
+import json
 import os
+import signal
 import time
-from typing import Any, Callable, Dict, List, Optional
+import uuid
+from typing import Any, Dict, List, Optional
 
-from . import model, validation
-from .errors import ConflictError, HostnetError, NmError, VerificationError
+from . import model, probes, validation
+from .errors import ConflictError, HostnetError, InvalidStateError, NmError, Problem, VerificationError
 from .nm import reader
+from .nm.checkpoint import (APPLYING, GROUP, PENDING, Checkpoint, ledger_clear, ledger_read, ledger_write,
+                            resolve_existing)
 from .nm.dbus import Bus
-from .nm.writer import Checkpoint, Writer
+from .nm.writer import Writer
 from .plan import Plan, make_plan
 from .verify import mismatches, resolv_conf_servers
 
 LOCK_PATH = "/run/hostnet-nm.lock"
 RESOLV_CONF = "/etc/resolv.conf"
+LAST_RESULT = "/run/hostnet-nm/last-result.json"
+#: test-only fault injection: HOSTNET_NM_FAULT=kill:<phase> kills the module at that phase
+FAULT_ENV = "HOSTNET_NM_FAULT"
 
 
 class Options:
@@ -39,12 +47,23 @@ class Options:
     autoconf); ``lock_timeout``: how long to wait for another run on the host;
     ``persistent``: keyfiles on disk, or memory-only profiles;
     ``bus_address`` and ``resolv_conf``: where the host's system bus and
-    resolver file are (the defaults on the host itself).
+    resolver file are (the defaults on the host itself); ``verify``: the
+    probe options (see :class:`~.probes.ProbeSpec`, plus ``enabled``; the
+    probes run by default);
+    ``confirm``: leave the checkpoint pending for the controller to commit
+    over a fresh connection; ``allow_management_change``: accept a change
+    that moves the address the controller's SSH session uses;
+    ``environ``: the module's environment (``SSH_CONNECTION``, fault hooks).
+
+    Raises:
+        InvalidStateError: a probe option is invalid (the path names it).
     """
 
     def __init__(self, check_mode: bool = False, rollback_timeout: int = 60, wait_timeout: float = 30,
                  verify_timeout: float = 10, lock_timeout: float = 0, persistent: bool = True,
-                 bus_address: Optional[str] = None, resolv_conf: str = RESOLV_CONF) -> None:
+                 bus_address: Optional[str] = None, resolv_conf: str = RESOLV_CONF,
+                 verify: Optional[Dict[str, Any]] = None, confirm: bool = False,
+                 allow_management_change: bool = False, environ: Optional[Dict[str, str]] = None) -> None:
         self.check_mode = check_mode
         self.rollback_timeout = int(rollback_timeout)
         self.wait_timeout = float(wait_timeout)
@@ -53,6 +72,18 @@ class Options:
         self.persistent = persistent
         self.bus_address = bus_address
         self.resolv_conf = resolv_conf
+        verify = dict(verify or {})
+        self.probes_enabled = verify.pop("enabled", True) not in (False, "false", "no")
+        try:
+            self.probes = probes.ProbeSpec.from_option(verify)
+        except ValueError as exc:
+            path, _, message = str(exc).partition(": ")
+            raise InvalidStateError([Problem("VERIFY_OPTION_INVALID", path, message or str(exc),
+                                             "see the verify option in ansible-doc hostnet.nm.network_state")])
+        self.confirm = confirm
+        self.allow_management_change = allow_management_change
+        self.environ = dict(os.environ if environ is None else environ)
+        self.apply_id = uuid.uuid4().hex  # ties a confirmation to this apply
 
 
 class Timer:
@@ -71,7 +102,8 @@ class Timer:
 
 class HostLock:
     """An exclusive lock on the host (``flock`` on ``/run/hostnet-nm.lock``),
-    so two runs never interleave.
+    so two runs never interleave: :meth:`acquire` waits up to ``timeout``
+    seconds.
 
     Raises:
         ConflictError: another run holds it beyond ``timeout`` seconds.
@@ -80,7 +112,8 @@ class HostLock:
     def __init__(self, timeout: float, path: str = LOCK_PATH) -> None:
         self.timeout, self.path, self.fd = timeout, path, -1
 
-    def __enter__(self) -> "HostLock":
+    def acquire(self) -> None:
+        """Take the lock (see the class doc)."""
         self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
         deadline = time.monotonic() + self.timeout
         while True:
@@ -88,17 +121,29 @@ class HostLock:
                 fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 os.ftruncate(self.fd, 0)
                 os.write(self.fd, str(os.getpid()).encode())
-                return self
+                return
             except BlockingIOError:
                 if time.monotonic() >= deadline:
                     os.close(self.fd)
+                    self.fd = -1
                     raise ConflictError("another hostnet.nm run is applying on this host (lock %s held by pid %s);"
-                                        " try again when it has finished" % (self.path, _read(self.path).strip()))
+                                        " try again when it has finished, or set lock_timeout"
+                                        % (self.path, _read(self.path).strip() or "?"))
                 time.sleep(0.2)
 
-    def __exit__(self, *exc: Any) -> None:
-        fcntl.flock(self.fd, fcntl.LOCK_UN)
-        os.close(self.fd)
+    def release(self) -> None:
+        """Drop the lock (no-op when not held)."""
+        if self.fd >= 0:
+            fcntl.flock(self.fd, fcntl.LOCK_UN)
+            os.close(self.fd)
+            self.fd = -1
+
+    def hand_over(self) -> None:
+        """Close our descriptor without unlocking: a forked child that shares
+        it keeps the lock until it exits."""
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
 
 
 def _read(path: str) -> str:
@@ -124,12 +169,17 @@ def apply(document: Dict[str, Any], options: Options) -> Dict[str, Any]:
 
     Returns the task result: ``changed``, ``diff`` (``{"before": doc,
     "after": doc}``), ``plan``, ``timings``, ``warnings``, ``writes`` (D-Bus
-    write calls made), ``rolled_back``.
+    write calls made), ``rolled_back``, ``probes``; with ``confirm`` also
+    ``checkpoint`` and ``confirm_pending`` (the controller commits); when the
+    change moves the controller's address, ``management_move`` and
+    ``detached`` (the apply continues in the background, see
+    :func:`_detach`).
 
     Raises:
         InvalidStateError: the document is invalid (nothing touched).
-        ConflictError: another run holds the host.
-        VerificationError: the change did not verify and was rolled back.
+        ConflictError: another run or tool holds the host.
+        VerificationError: the change did not verify, or a probe failed;
+            it was rolled back.
         NmError, DependencyError: NM or the D-Bus library failed.
     """
     timer = Timer()
@@ -137,8 +187,14 @@ def apply(document: Dict[str, Any], options: Options) -> Dict[str, Any]:
     desired = model.from_document(desired_doc)
     bus = Bus(options.bus_address)
     result: Dict[str, Any] = {"changed": False, "rolled_back": False, "timings": timer.timings,
-                              "warnings": [str(w) for w in warnings]}
+                              "warnings": [str(w) for w in warnings], "probes": []}
+    lock = HostLock(options.lock_timeout)
+    group: Optional[Checkpoint] = None
     try:
+        if not options.check_mode:
+            lock.acquire()
+            group, notes = resolve_existing(bus)  # before reading: a stale rollback changes the state
+            result["warnings"] += notes
         snap = reader.read_snapshot(bus)
         current = reader.current_state(snap)
         timer.lap("read")
@@ -146,56 +202,193 @@ def apply(document: Dict[str, Any], options: Options) -> Dict[str, Any]:
         timer.lap("plan")
         result.update(changed=plan.changed, diff=plan.diff, plan=[op.as_dict() for op in plan.ops])
         result["warnings"] += plan.warnings
+        move = management_move(plan, options.environ)
+        if move:
+            result["management_move"] = move
+            if not options.allow_management_change:
+                raise InvalidStateError([Problem(
+                    "MANAGEMENT_ADDRESS_CHANGE", "interfaces[%s]" % move["interface"],
+                    "this change removes %s from %s, the address this SSH session uses" % (
+                        move["old"], move["interface"]),
+                    "set allow_management_change: true (with confirm: true the controller reconnects to %s and "
+                    "confirms, else NetworkManager restores %s after rollback_timeout)" % (
+                        move.get("new") or "the new address", move["old"]))])
         if options.check_mode or not plan.changed:
             return result
-        with HostLock(options.lock_timeout):
-            _transaction(bus, snap, plan, options, timer, result)
+        if move and options.confirm:
+            _detach(lock, bus, snap, plan, options, timer, result, group)
+            return result
+        _transaction(bus, snap, plan, options, timer, result, group)
         return result
     finally:
+        lock.release()
         result["writes"] = bus.writes
         bus.close()
 
 
+def management_move(plan: Plan, environ: Dict[str, str]) -> Optional[Dict[str, Any]]:
+    """Whether the plan takes away the address the controller's SSH session
+    came in on (``SSH_CONNECTION``'s server address). Returns ``{"interface",
+    "old", "new"}`` (``new`` is the interface's first target address of the
+    same family, or ``None``) or ``None``."""
+    conn = probes.parse_ssh_connection(environ.get("SSH_CONNECTION", ""))
+    if conn is None:
+        return None
+    for name, iface in plan.current["interfaces"].items():
+        for fam in (4, 6):
+            have = [a["ip"] for a in (iface.get("ipv%d" % fam) or {}).get("address", [])]
+            if conn.server not in have:
+                continue
+            tgt = plan.target["interfaces"].get(name, {})
+            kept = tgt.get("state") == "up" and name not in model.controllers(plan.target)
+            left = [a["ip"] for a in (tgt.get("ipv%d" % fam) or {}).get("address", [])] if kept else []
+            if conn.server in left:
+                return None
+            return {"interface": name, "old": conn.server, "new": left[0] if left else None}
+    return None
+
+
+def _fault(options: Options, phase: str) -> None:
+    """Test hook: ``HOSTNET_NM_FAULT=kill:<phase>`` kills this process at
+    ``phase``; ``sleep:<phase>:<seconds>`` stalls it there (a slow apply)."""
+    kind, _, rest = options.environ.get(FAULT_ENV, "").partition(":")
+    where, _, seconds = rest.partition(":")
+    if where != phase:
+        return
+    if kind == "kill":
+        os.kill(os.getpid(), signal.SIGKILL)
+    elif kind == "sleep":
+        time.sleep(float(seconds or 1))
+
+
+def _probe(options: Options, result: Dict[str, Any], timer: Timer) -> List[Dict[str, Any]]:
+    """Run the probes against what the host has right now."""
+    if not options.probes_enabled:
+        return []
+    controller = probes.controller_address(options.environ) if options.probes.controller else None
+    out = probes.run_probes(options.probes, probes.resolv_conf_servers(options.resolv_conf),
+                            probes.read_default_gateways(), controller)
+    timer.lap("probe")
+    return out
+
+
 def _transaction(bus: Bus, snap: reader.Snapshot, plan: Plan, options: Options, timer: Timer,
-                 result: Dict[str, Any]) -> None:
+                 result: Dict[str, Any], group: Optional[Checkpoint] = None) -> None:
+    baseline = _probe(options, result, timer)
+    if group is not None:
+        checkpoint = group
+        result["checkpoint"] = group.path
+        result["warnings"].append("joined the group checkpoint %s (commit it with hostnet.nm.checkpoint)"
+                                  % group.path)
+    else:
+        try:
+            checkpoint = Checkpoint.create(bus, options.rollback_timeout)
+        except NmError as exc:
+            raise ConflictError("cannot create a NetworkManager checkpoint, nothing was changed: %s. Another tool "
+                                "may hold one (nmcli/nmstate); see the Checkpoints property" % exc.message, result)
+        ledger_write(checkpoint.path, APPLYING, options.rollback_timeout, options.apply_id)
+        result["checkpoint"] = checkpoint.path
     try:
-        checkpoint = Checkpoint.create(bus, options.rollback_timeout)
-    except NmError as exc:
-        raise ConflictError("cannot create a NetworkManager checkpoint, nothing was changed: %s. Another tool may "
-                            "hold one (nmcli/nmstate); see the Checkpoints property" % exc.message, result)
-    result["checkpoint"] = checkpoint.path
-    try:
+        _fault(options, "checkpoint")
         writer = Writer(bus, snap, options.persistent)
         writer.run(plan.ops)
         timer.lap("write")
+        _fault(options, "write")
         failed = writer.wait(options.wait_timeout)
         failed.update(_converge(bus, writer, plan, options))
         timer.lap("activate")
-        checkpoint.adjust(options.rollback_timeout)  # the window covers verification, not only the writes
+        _fault(options, "activate")
+        if group is None:
+            if not checkpoint.exists():
+                raise _expired(options, result)
+            checkpoint.adjust(options.rollback_timeout)  # the window covers verification, not only the writes
         problems = _verify(bus, plan, options) if not failed else []
         timer.lap("verify")
-        if failed or problems:
-            reason = "; ".join("%s: %s" % kv for kv in sorted(failed.items())) or \
-                "verification failed: " + "; ".join("%s: desired %r, actual %r" % (p["what"], p["desired"],
-                                                                                    p["actual"]) for p in problems)
-            _rollback(checkpoint, result, reason, problems)
+        reason = ""
+        if failed:
+            reason = "; ".join("%s: %s" % kv for kv in sorted(failed.items()))
+        elif problems:
+            reason = "verification failed: " + "; ".join("%s: desired %r, actual %r" % (
+                p["what"], p["desired"], p["actual"]) for p in problems)
+        else:
+            after = _probe(options, result, timer)
+            result["probes"], blocking = probes.compare_with_baseline(baseline, after)
+            if blocking:
+                reason = "probe failed: " + "; ".join("%s (%s)" % (p["name"], p["detail"]) for p in blocking)
+        _fault(options, "verify")
+        if reason:
+            _rollback(bus, checkpoint, plan, result, reason, problems)
             raise VerificationError("the change was rolled back: %s" % reason, result)
         if not checkpoint.exists():
-            result["rolled_back"] = True
-            result["rollback_reason"] = "rolled back by timeout: NetworkManager's checkpoint expired after %d s " \
-                                        "before the commit" % options.rollback_timeout
-            raise VerificationError(result["rollback_reason"], result)
+            raise _expired(options, result)
+        if group is not None:
+            return
+        if options.confirm:
+            ledger_write(checkpoint.path, PENDING, options.rollback_timeout, options.apply_id)
+            result.update(confirm_pending=True, apply_id=options.apply_id)
+            return
         checkpoint.commit()
+        ledger_clear()
         timer.lap("commit")
     except HostnetError as exc:
         if not result.get("rolled_back"):
-            _rollback(checkpoint, result, exc.message, [])
+            _rollback(bus, checkpoint, plan, result, exc.message, [])
         result.update({k: v for k, v in exc.result.items() if k not in result})
         exc.result = result
         raise
     except Exception:
-        _rollback(checkpoint, result, "internal error", [])
+        _rollback(bus, checkpoint, plan, result, "internal error", [])
         raise
+
+
+def _expired(options: Options, result: Dict[str, Any]) -> VerificationError:
+    """NM rolled the change back on its own: say so, never report success."""
+    ledger_clear()
+    result["rolled_back"] = True
+    result["rollback_reason"] = "rolled back by timeout: NetworkManager's checkpoint expired after %d s before " \
+                                "the commit (raise rollback_timeout for slow activations)" % options.rollback_timeout
+    return VerificationError(result["rollback_reason"], result)
+
+
+def _detach(lock: "HostLock", bus: Bus, snap: reader.Snapshot, plan: Plan, options: Options, timer: Timer,
+            result: Dict[str, Any], group: Optional[Checkpoint]) -> None:
+    """The change moves the controller's own address: this SSH session will
+    die with it, so return now and apply from a detached child process that
+    leaves the checkpoint pending. The controller reconnects to the new
+    address and commits (``hostnet.nm.checkpoint``); if it cannot within
+    ``rollback_timeout``, NetworkManager restores the old address by itself.
+    The child writes its result to ``/run/hostnet-nm/last-result.json``."""
+    result.update(detached=True, confirm_pending=True, result_file=LAST_RESULT, apply_id=options.apply_id)
+    pid = os.fork()
+    if pid:
+        lock.hand_over()  # the child keeps the lock
+        return
+    try:  # the child: no Ansible, no stdout, its own session
+        os.setsid()
+        devnull = os.open(os.devnull, os.O_RDWR)
+        for fd in (0, 1, 2):
+            os.dup2(devnull, fd)
+        time.sleep(1.0)  # let the parent's answer reach the controller before the address moves
+        child_bus = Bus(options.bus_address)
+        outcome: Dict[str, Any] = dict(result, detached=False)
+        try:
+            _transaction(child_bus, reader.read_snapshot(child_bus), plan, options, timer, outcome, group)
+        except HostnetError as exc:
+            outcome = dict(exc.result, failed=True, msg=exc.message)
+        except Exception as exc:  # the child has no one to tell but the result file
+            outcome = dict(outcome, failed=True, msg="internal error: %s: %s" % (type(exc).__name__, exc))
+        outcome.update(writes=child_bus.writes, apply_id=options.apply_id)
+        _write_json(LAST_RESULT, outcome)
+    finally:
+        os._exit(0)
+
+
+def _write_json(path: str, data: Dict[str, Any]) -> None:
+    os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+    tmp = path + ".tmp"
+    with open(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as handle:
+        json.dump(data, handle, default=str)
+    os.replace(tmp, path)
 
 
 def _converge(bus: Bus, writer: Writer, plan: Plan, options: Options) -> Dict[str, str]:
@@ -232,13 +425,118 @@ def _verify(bus: Bus, plan: Plan, options: Options) -> List[Dict[str, Any]]:
         time.sleep(0.2)
 
 
-def _rollback(checkpoint: Checkpoint, result: Dict[str, Any], reason: str, problems: List[Dict[str, Any]]) -> None:
+def _rollback(bus: Bus, checkpoint: Checkpoint, plan: Plan, result: Dict[str, Any], reason: str,
+              problems: List[Dict[str, Any]]) -> None:
+    """Roll back, then read the state again and compare it with the one
+    before the apply (``restored``: true, or the differences)."""
     try:
         if checkpoint.exists():
             checkpoint.rollback()
+        ledger_clear()
         result["rolled_back"] = True
     except HostnetError as exc:
         result["rollback_error"] = exc.message
     result["rollback_reason"] = reason
     if problems:
         result["mismatches"] = problems
+    deadline = time.monotonic() + 10
+    while True:  # NM re-activates after the rollback call returns: give it a moment
+        try:
+            now = reader.current_state(reader.read_snapshot(bus))
+        except HostnetError:
+            return
+        diffs = [n for n in set(now["interfaces"]) | set(plan.current["interfaces"])
+                 if _without_live(now["interfaces"].get(n)) != _without_live(plan.current["interfaces"].get(n))]
+        if now["routes"] != plan.current["routes"]:
+            diffs.append("routes")
+        if now["dns-resolver"] != plan.current["dns-resolver"]:
+            diffs.append("dns-resolver")
+        if not diffs or time.monotonic() > deadline:
+            result["restored"] = True if not diffs else sorted(diffs)
+            return
+        time.sleep(0.2)
+
+
+def _without_live(iface: Optional[Dict[str, Any]]) -> Optional[Dict[str, Any]]:
+    return None if iface is None else {k: v for k, v in iface.items() if k not in ("mtu", "mac-address")}
+
+
+def checkpoint_action(state: str, path: str = "auto", rollback_timeout: int = 60, wait: float = 0,
+                      apply_id: str = "", bus_address: Optional[str] = None) -> Dict[str, Any]:
+    """``hostnet.nm.checkpoint``: ``create`` a group checkpoint (later
+    network_state runs join it), or ``commit`` / ``rollback`` one.
+
+    ``path`` ``"auto"`` means the checkpoint hostnet.nm recorded on this host
+    (a group, or a change waiting for confirmation). ``apply_id`` ties the
+    call to one apply; with ``wait`` (seconds) it waits for a detached apply
+    (one that moved the controller's address) to reach its pending state.
+
+    Returns ``{"changed", "checkpoint", "state", "apply_result"}``.
+
+    Raises:
+        ConflictError: nothing of ours to commit or roll back, or a checkpoint
+            that is not ours was named.
+        VerificationError: the apply failed and rolled back, or the
+            checkpoint expired (NM rolled back) before the commit.
+    """
+    bus = Bus(bus_address)
+    lock = HostLock(0)
+    try:
+        if state == "create":
+            lock.acquire()
+            group, notes = resolve_existing(bus)
+            if group is not None:
+                return {"changed": False, "checkpoint": group.path, "state": GROUP, "warnings": notes}
+            cp = Checkpoint.create(bus, rollback_timeout)
+            ledger_write(cp.path, GROUP, rollback_timeout)
+            return {"changed": True, "checkpoint": cp.path, "state": GROUP, "warnings": notes}
+        record, last = _wait_for_pending(apply_id, wait)
+        if record is None:
+            if last and last.get("failed"):
+                raise VerificationError("the change was rolled back on the host: %s" % (
+                    last.get("rollback_reason") or last.get("msg")), {"apply_result": last})
+            raise ConflictError("no pending hostnet.nm checkpoint on this host: it was committed, rolled back, or "
+                                "expired (NetworkManager rolls back after rollback_timeout)", {"apply_result": last})
+        if path not in ("auto", record["path"]):
+            raise ConflictError("checkpoint %s is not the one hostnet.nm recorded (%s); not touching it"
+                                % (path, record["path"]))
+        cp = Checkpoint(bus, record["path"])
+        if not cp.exists():
+            ledger_clear()
+            raise VerificationError("checkpoint %s expired: NetworkManager already rolled the change back" % cp.path,
+                                    {"apply_result": last})
+        if state == "commit":
+            cp.commit()
+        else:
+            cp.rollback()
+        ledger_clear()
+        return {"changed": True, "checkpoint": cp.path, "state": state, "apply_result": last}
+    finally:
+        lock.release()
+        bus.close()
+
+
+def _wait_for_pending(apply_id: str, wait: float) -> Any:
+    """``(ledger record or None, last detached result or None)`` once the
+    apply ``apply_id`` (any, when empty) is no longer applying, or after
+    ``wait`` seconds."""
+    deadline = time.monotonic() + wait
+    while True:
+        record = ledger_read()
+        if record and apply_id and record.get("apply_id") not in (apply_id, ""):
+            record = None  # a different apply's checkpoint
+        last = _read_json(LAST_RESULT)
+        if last and apply_id and last.get("apply_id") != apply_id:
+            last = None
+        if (record and record["state"] != APPLYING) or (last and last.get("failed")) or \
+                time.monotonic() >= deadline:
+            return record, last
+        time.sleep(0.2)
+
+
+def _read_json(path: str) -> Optional[Dict[str, Any]]:
+    try:
+        with open(path) as handle:
+            return json.load(handle)
+    except (OSError, ValueError):
+        return None

@@ -63,6 +63,70 @@ options:
       - Write profiles to disk (C(true)) or keep them in memory only, lost at reboot (C(false)).
     type: bool
     default: true
+  verify:
+    description:
+      - Connectivity probes run after the change is applied and verified. Each probe runs once
+        before the change too (the baseline); a probe that already failed before does not block
+        the change and is reported as such. A probe that passed before and fails after rolls
+        the change back.
+      - By default the default gateway of each address family, every configured name server
+        (any answer counts, even a refusal) and the controller's reachability are probed.
+    type: dict
+    suboptions:
+      enabled:
+        description: Run the probes at all.
+        type: bool
+        default: true
+      gateway:
+        description: The default gateway of each address family answers (ICMP echo or a complete neighbour entry).
+        type: bool
+        default: true
+      dns:
+        description: Every name server in resolv.conf answers a query.
+        type: bool
+        default: true
+      dns_names:
+        description: Names that must resolve (NOERROR with an answer) through each name server.
+        type: list
+        elements: str
+        default: []
+      targets:
+        description: Extra targets, each C(host) (an IP address) with C(port) (TCP connect) or without (ICMP echo).
+        type: list
+        elements: dict
+        default: []
+      controller:
+        description: The controller of this SSH session can still reach the host.
+        type: bool
+        default: true
+      timeout:
+        description: Seconds per probe attempt.
+        type: float
+        default: 2.0
+      interval:
+        description: Seconds between attempts.
+        type: float
+        default: 0.5
+      attempts:
+        description: Attempts per probe.
+        type: int
+        default: 3
+  confirm:
+    description:
+      - Confirmed commit. The module returns with the checkpoint still pending; the action plugin
+        then opens a fresh connection to the host (to the new address when the change moves the
+        host's management address) and commits. If it cannot within O(rollback_timeout),
+        NetworkManager rolls the change back by itself and the task fails.
+    type: bool
+    default: true
+  allow_management_change:
+    description:
+      - Allow a change that removes the address the controller's SSH session uses. Without it such
+        a change is refused before anything is touched.
+      - With O(confirm), the apply then runs detached on the host, and the controller reconnects to
+        the interface's new address to confirm it.
+    type: bool
+    default: false
 attributes:
   check_mode:
     support: full
@@ -161,6 +225,30 @@ rollback_reason:
   description: Why the change was rolled back, with the values that did not match.
   returned: when rolled back
   type: str
+probes:
+  description: Probe results after the change, each with its baseline before the change.
+  returned: when probes ran
+  type: list
+  elements: dict
+  sample: [{"name": "dns:198.18.1.1", "kind": "dns", "target": "198.18.1.1", "ok": true, "latency": 0.001,
+            "baseline": "ok", "detail": "answered (REFUSED)", "attempts": 1}]
+checkpoint:
+  description: The NetworkManager checkpoint of this apply.
+  returned: when something was applied
+  type: str
+  sample: /org/freedesktop/NetworkManager/Checkpoint/3
+confirmed:
+  description: Whether the controller confirmed the change over a fresh connection.
+  returned: when O(confirm) and something was applied
+  type: bool
+management_move:
+  description: The change moves the address the controller's SSH session uses (interface, old, new).
+  returned: when it does
+  type: dict
+restored:
+  description: After a rollback, C(true) when the state read again equals the one before the apply, else what differs.
+  returned: when rolled back
+  type: raw
 mismatches:
   description: Every difference found by verification, with desired and actual values.
   returned: when verification failed
@@ -190,6 +278,19 @@ ARGUMENT_SPEC = dict(
     verify_timeout=dict(type="int", default=10),
     lock_timeout=dict(type="int", default=0),
     persistent=dict(type="bool", default=True),
+    verify=dict(type="dict", options=dict(
+        enabled=dict(type="bool", default=True),
+        gateway=dict(type="bool", default=True),
+        dns=dict(type="bool", default=True),
+        dns_names=dict(type="list", elements="str", default=[]),
+        targets=dict(type="list", elements="dict", default=[]),
+        controller=dict(type="bool", default=True),
+        timeout=dict(type="float", default=2.0),
+        interval=dict(type="float", default=0.5),
+        attempts=dict(type="int", default=3),
+    )),
+    confirm=dict(type="bool", default=True),
+    allow_management_change=dict(type="bool", default=False),
 )
 
 
@@ -197,10 +298,16 @@ def main() -> None:
     module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     ensure_dbus_library(module)
     params = module.params
-    options = Options(check_mode=module.check_mode, rollback_timeout=params["rollback_timeout"],
-                      wait_timeout=params["wait_timeout"], verify_timeout=params["verify_timeout"],
-                      lock_timeout=params["lock_timeout"], persistent=params["persistent"])
-    run(module, lambda: apply(params["desired_state"], options))
+
+    def action() -> dict:
+        options = Options(check_mode=module.check_mode, rollback_timeout=params["rollback_timeout"],
+                          wait_timeout=params["wait_timeout"], verify_timeout=params["verify_timeout"],
+                          lock_timeout=params["lock_timeout"], persistent=params["persistent"],
+                          verify=params["verify"], confirm=params["confirm"],
+                          allow_management_change=params["allow_management_change"])
+        return apply(params["desired_state"], options)
+
+    run(module, action)
 
 
 if __name__ == "__main__":

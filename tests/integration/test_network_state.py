@@ -111,14 +111,15 @@ def test_absent_removes_the_profile_and_nothing_reactivates(lab, lab_host, runne
 def test_dns_only_state_and_its_order(lab, lab_host, runner, view):
     # BC-10 and BC-30: a DNS-only document is idempotent, and order is significant
     ok(runner.apply(lab_host, {"interfaces": [static_eth1(lab, lab_host)]}), changed=True)
-    first = {"dns-resolver": {"config": {"server": ["198.19.0.53", "198.18.1.1"],
+    # two resolvers that answer (the lab's dnsmasq listens on .1 of every lab network)
+    first = {"dns-resolver": {"config": {"server": ["198.18.0.1", "198.18.1.1"],
                                          "search": ["site-b.example", "site-a.example"]}}}
     ok(runner.apply(lab_host, first), changed=True)
-    assert view.nameservers() == ["198.19.0.53", "198.18.1.1"]
-    swapped = {"dns-resolver": {"config": {"server": ["198.18.1.1", "198.19.0.53"],
+    assert view.nameservers() == ["198.18.0.1", "198.18.1.1"]
+    swapped = {"dns-resolver": {"config": {"server": ["198.18.1.1", "198.18.0.1"],
                                            "search": ["site-a.example", "site-b.example"]}}}
     ok(runner.apply(lab_host, swapped), changed=True)
-    assert view.nameservers() == ["198.18.1.1", "198.19.0.53"]
+    assert view.nameservers() == ["198.18.1.1", "198.18.0.1"]
     assert view.search() == ["site-a.example", "site-b.example"]
     again = ok(runner.apply(lab_host, swapped), changed=False)
     assert again["writes"] == 0
@@ -228,8 +229,10 @@ def test_gateway_set_outside_survives_and_ipv4_can_be_disabled(lab, lab_host, ru
     ok(runner.apply(lab_host, {"interfaces": [static_eth1(lab, lab_host, {"ip": "198.18.1.201",
                                                                           "prefix-length": 24})]}), changed=True)
     assert view.routes("default")[0]["gateway"] == "198.18.1.1"
+    # the user takes the gateway away on purpose: say so, or the gateway probe rolls it back
     ok(runner.apply(lab_host, {"interfaces": [{"name": "eth1", "type": "ethernet", "state": "up",
-                                               "ipv4": {"enabled": False}}]}), changed=True)
+                                               "ipv4": {"enabled": False}}]},
+                    module_args={"verify": {"gateway": False}}), changed=True)
     assert view.addresses("eth1") == [] and view.routes("default") == []
     assert view.profile_fields("eth1", "ipv4.gateway")["ipv4.gateway"] in ("", "--")
 

@@ -210,13 +210,13 @@ def current_state(snap: Snapshot) -> Dict[str, Any]:
         if ctrl is None:
             continue
         if ctrl["type"] == "linux-bridge":
-            ctrl["bridge"]["port"].append(nms.port_entry(prof.settings))
+            ctrl.setdefault("bridge", {"options": {}, "port": []})["port"].append(nms.port_entry(prof.settings))
         elif ctrl["type"] == "bond":
-            ctrl["link-aggregation"]["port"].append(name)
+            ctrl.setdefault("link-aggregation", {"port": []})["port"].append(name)
     for iface in ifaces.values():
-        if iface["type"] == "linux-bridge":
+        if "bridge" in iface:
             iface["bridge"]["port"].sort(key=lambda p: p["name"])
-        elif iface["type"] == "bond":
+        elif "link-aggregation" in iface:
             iface["link-aggregation"]["port"].sort()
     state["routes"].sort(key=model.route_key)
     dns_parts.sort(key=lambda t: (t[0], t[1]))

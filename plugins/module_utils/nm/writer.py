@@ -10,7 +10,7 @@ counts it; nothing here decides *what* to do (that is :mod:`..plan`).
 from __future__ import annotations
 
 import time
-from typing import Any, Dict, List
+from typing import Dict, List
 
 from ..errors import NmError
 from ..plan import Op
@@ -20,8 +20,6 @@ from .reader import (AC_ACTIVATED, AC_DEACTIVATED, ACTIVE_IFACE, CONNECTION_IFAC
 
 # NMSettingsUpdate2Flags / NMSettingsAddConnection2Flags
 TO_DISK, IN_MEMORY, BLOCK_AUTOCONNECT = 0x1, 0x2, 0x20
-# NMCheckpointCreateFlags
-CP_DESTROY_ALL, CP_DELETE_NEW_CONNECTIONS, CP_DISCONNECT_NEW_DEVICES = 0x1, 0x2, 0x4
 INCOMPATIBLE = "org.freedesktop.NetworkManager.Device.IncompatibleConnection"
 NOT_ACTIVE = "org.freedesktop.NetworkManager.ConnectionNotActive"
 SETTINGS_SIG = "a{sa{sv}}"
@@ -138,50 +136,3 @@ class Writer:
                 time.sleep(0.05)
         self.pending.clear()
         return failed
-
-
-class Checkpoint:
-    """An NM checkpoint covering all devices (empty device list), created with
-    ``DELETE_NEW_CONNECTIONS | DISCONNECT_NEW_DEVICES`` so that profiles and
-    devices created after it are removed on rollback. NM itself rolls back
-    when ``timeout`` seconds pass without a commit (a dead module, a cut SSH
-    session); 0 means never."""
-
-    def __init__(self, bus: Bus, path: str) -> None:
-        self.bus = bus
-        self.path = path
-
-    @classmethod
-    def create(cls, bus: Bus, timeout: int) -> "Checkpoint":
-        """Create one. Raises :class:`NmError` (e.g. a device is already in
-        another checkpoint)."""
-        path = bus.call(Call(NM_PATH, NM_IFACE, "CheckpointCreate", "aouu",
-                             [[], int(timeout), CP_DELETE_NEW_CONNECTIONS | CP_DISCONNECT_NEW_DEVICES],
-                             write=True))[0]
-        return cls(bus, path)
-
-    def exists(self) -> bool:
-        """Whether NM still has it (it is gone after a commit, a rollback, or
-        NM's own rollback on timeout)."""
-        return self.path in self.bus.get(NM_PATH, NM_IFACE, "Checkpoints")
-
-    def adjust(self, timeout: int) -> None:
-        """Restart its rollback timer at ``timeout`` seconds from now."""
-        self.bus.call(Call(NM_PATH, NM_IFACE, "CheckpointAdjustRollbackTimeout", "ou", [self.path, int(timeout)],
-                           write=True))
-
-    def commit(self) -> None:
-        """Keep the changes: destroy the checkpoint."""
-        self.bus.call(Call(NM_PATH, NM_IFACE, "CheckpointDestroy", "o", [self.path], write=True))
-
-    def rollback(self) -> Dict[str, int]:
-        """Restore the state at creation. Returns ``{device path: result}``
-        (0 = success, NMRollbackResult)."""
-        return self.bus.call(Call(NM_PATH, NM_IFACE, "CheckpointRollback", "o", [self.path], write=True))[0]
-
-
-def checkpoint_info(bus: Bus, paths: List[str]) -> List[Dict[str, Any]]:
-    """Properties of existing checkpoints: ``[{path, Created, RollbackTimeout,
-    Devices}]`` (Created is CLOCK_BOOTTIME in milliseconds)."""
-    props = bus.get_all([(p, NM_IFACE + ".Checkpoint") for p in paths])
-    return [dict(p, path=path) for path, p in zip(paths, props) if p]

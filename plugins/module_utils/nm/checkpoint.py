@@ -1,0 +1,155 @@
+# -*- coding: utf-8 -*-
+# Copyright: hostnet.nm contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""NetworkManager checkpoints, and the ledger that tells ours from others'.
+
+NM does not label checkpoints, so each run records the one it creates in
+``/run/hostnet-nm/checkpoint.json`` (tmpfs: gone at reboot, like the
+checkpoint). :func:`resolve_existing` uses it before a new apply: a
+checkpoint left by a killed run of ours is rolled back, one that waited for a
+confirmation that never came is rolled back, one created by
+``hostnet.nm.checkpoint`` for a group of tasks is joined, and one that is not
+ours is reported and never touched.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from typing import Any, Dict, List, Optional, Tuple
+
+from ..errors import ConflictError
+from .dbus import NM_PATH, Bus, Call
+
+NM_IFACE = "org.freedesktop.NetworkManager"
+# NMCheckpointCreateFlags: remove profiles and devices created after the checkpoint on rollback
+CP_DELETE_NEW_CONNECTIONS, CP_DISCONNECT_NEW_DEVICES = 0x2, 0x4
+LEDGER = "/run/hostnet-nm/checkpoint.json"
+
+APPLYING, PENDING, GROUP = "applying", "pending-confirm", "group"
+
+
+class Checkpoint:
+    """An NM checkpoint covering all devices (empty device list), created with
+    ``DELETE_NEW_CONNECTIONS | DISCONNECT_NEW_DEVICES`` so that profiles and
+    devices created after it are removed on rollback. NM itself rolls back
+    when ``timeout`` seconds pass without a commit (a dead module, a cut SSH
+    session); 0 means never."""
+
+    def __init__(self, bus: Bus, path: str) -> None:
+        self.bus = bus
+        self.path = path
+
+    @classmethod
+    def create(cls, bus: Bus, timeout: int) -> "Checkpoint":
+        """Create one. Raises :class:`~..errors.NmError` (e.g. a device is
+        already in another checkpoint)."""
+        path = bus.call(Call(NM_PATH, NM_IFACE, "CheckpointCreate", "aouu",
+                             [[], int(timeout), CP_DELETE_NEW_CONNECTIONS | CP_DISCONNECT_NEW_DEVICES],
+                             write=True))[0]
+        return cls(bus, path)
+
+    def exists(self) -> bool:
+        """Whether NM still has it (it is gone after a commit, a rollback, or
+        NM's own rollback on timeout)."""
+        return self.path in self.bus.get(NM_PATH, NM_IFACE, "Checkpoints")
+
+    def adjust(self, timeout: int) -> None:
+        """Restart its rollback timer at ``timeout`` seconds from now."""
+        self.bus.call(Call(NM_PATH, NM_IFACE, "CheckpointAdjustRollbackTimeout", "ou", [self.path, int(timeout)],
+                           write=True))
+
+    def commit(self) -> None:
+        """Keep the changes: destroy the checkpoint."""
+        self.bus.call(Call(NM_PATH, NM_IFACE, "CheckpointDestroy", "o", [self.path], write=True))
+
+    def rollback(self) -> Dict[str, int]:
+        """Restore the state at creation. Returns ``{device path: result}``
+        (0 = success, NMRollbackResult)."""
+        return self.bus.call(Call(NM_PATH, NM_IFACE, "CheckpointRollback", "o", [self.path], write=True))[0]
+
+
+# ------------------------------------------------------------------ ledger
+
+def ledger_read(path: str = LEDGER) -> Optional[Dict[str, Any]]:
+    """The recorded checkpoint: ``{"path", "state", "pid", "created",
+    "timeout", "apply_id"}`` or ``None``."""
+    try:
+        with open(path) as handle:
+            data = json.load(handle)
+        return data if isinstance(data, dict) and data.get("path") else None
+    except (OSError, ValueError):
+        return None
+
+
+def ledger_write(checkpoint: str, state: str, timeout: int, apply_id: str = "", path: str = LEDGER) -> None:
+    """Record ``checkpoint`` as ours, in ``state`` (applying, pending-confirm
+    or group), for the apply ``apply_id``. Written atomically, root-only."""
+    os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+    tmp = "%s.%d" % (path, os.getpid())
+    with open(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as handle:
+        json.dump({"path": checkpoint, "state": state, "pid": os.getpid(), "created": time.time(),
+                   "timeout": int(timeout), "apply_id": apply_id}, handle)
+    os.replace(tmp, path)
+
+
+def ledger_clear(path: str = LEDGER) -> None:
+    """Forget the recorded checkpoint."""
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+        return True
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+
+
+def resolve_existing(bus: Bus, ledger: str = LEDGER) -> Tuple[Optional[Checkpoint], List[str]]:
+    """Deal with checkpoints found before a new apply (call it under the
+    host lock).
+
+    Returns ``(group checkpoint to join or None, notes for the result)``.
+
+    Raises:
+        ConflictError: a checkpoint that is not ours exists (it is reported
+            with its timeout, never destroyed), or ours is still being
+            applied by a live process.
+    """
+    notes: List[str] = []
+    record = ledger_read(ledger)
+    present = list(bus.get(NM_PATH, NM_IFACE, "Checkpoints"))
+    if record and record["path"] not in present:
+        if record.get("state") == PENDING:
+            notes.append("the previous change (checkpoint %s) was never confirmed: NetworkManager rolled it back "
+                         "when its %s s window expired" % (record["path"], record.get("timeout")))
+        elif record.get("state") == APPLYING:
+            notes.append("a previous run (pid %s) died during its apply; NetworkManager rolled its change back"
+                         % record.get("pid"))
+        ledger_clear(ledger)
+        record = None
+    for path in present:
+        if record is None or path != record["path"]:
+            raise ConflictError("NetworkManager checkpoint %s was not created by hostnet.nm (another tool, such as "
+                                "nmstate or nmcli, is changing this host); nothing was changed. Wait for its owner "
+                                "to commit it or for its rollback timeout to expire" % path,
+                                {"foreign_checkpoints": present})
+        state = record.get("state")
+        if state == GROUP:
+            return Checkpoint(bus, path), notes
+        if state == APPLYING and record.get("pid") != os.getpid() and _alive(int(record.get("pid", 0))):
+            raise ConflictError("checkpoint %s belongs to a hostnet.nm run that is still applying (pid %s)"
+                                % (path, record.get("pid")))
+        Checkpoint(bus, path).rollback()
+        ledger_clear(ledger)
+        notes.append("rolled back checkpoint %s left by %s" % (
+            path, "a killed run (pid %s)" % record.get("pid") if state == APPLYING
+            else "a change that was never confirmed"))
+    return None, notes

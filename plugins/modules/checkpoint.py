@@ -1,0 +1,110 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: hostnet.nm contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: checkpoint
+short_description: Create, commit or roll back a NetworkManager checkpoint around several tasks
+version_added: "0.1.0"
+description:
+  - C(state=create) makes a NetworkManager checkpoint covering all devices, with a rollback timeout
+    enforced by NetworkManager itself. Later M(hostnet.nm.network_state) tasks on the host join it
+    instead of making their own, so several tasks form one transaction.
+  - C(state=commit) keeps the changes; C(state=rollback) restores the state at creation.
+  - Only checkpoints hostnet.nm recorded on the host are committed or rolled back; another tool's
+    checkpoint is reported and never touched.
+  - The action plugin of M(hostnet.nm.network_state) uses C(state=commit) to confirm a change over a
+    fresh connection.
+author:
+  - hostnet.nm contributors
+requirements:
+  - The dbus-fast or dbus-next Python library on the managed host.
+options:
+  state:
+    description: What to do.
+    type: str
+    choices: [create, commit, rollback]
+    required: true
+  checkpoint:
+    description:
+      - The checkpoint's D-Bus path, or C(auto) for the one hostnet.nm recorded on the host.
+    type: str
+    default: auto
+  rollback_timeout:
+    description: With C(state=create), seconds until NetworkManager rolls back by itself (0 never).
+    type: int
+    default: 300
+  apply_id:
+    description: Commit or roll back only the checkpoint of this apply (from a network_state result).
+    type: str
+    default: ""
+  wait:
+    description: Seconds to wait for a detached apply to be ready for its confirmation.
+    type: int
+    default: 0
+attributes:
+  check_mode:
+    support: none
+"""
+
+EXAMPLES = r"""
+- name: Start one transaction for the next tasks
+  hostnet.nm.checkpoint:
+    state: create
+    rollback_timeout: 120
+
+- name: Uplink
+  hostnet.nm.network_state:
+    desired_state: "{{ uplink_state }}"
+
+- name: Storage network
+  hostnet.nm.network_state:
+    desired_state: "{{ storage_state }}"
+
+- name: Keep both changes
+  hostnet.nm.checkpoint:
+    state: commit
+"""
+
+RETURN = r"""
+checkpoint:
+  description: The checkpoint's D-Bus path.
+  returned: always
+  type: str
+  sample: /org/freedesktop/NetworkManager/Checkpoint/4
+state:
+  description: C(group) after create, else the action taken.
+  returned: always
+  type: str
+apply_result:
+  description: The result of a detached apply that this call confirmed or found rolled back.
+  returned: when there is one
+  type: dict
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ..module_utils.ansible_glue import ensure_dbus_library, run
+from ..module_utils.transaction import checkpoint_action
+
+
+def main() -> None:
+    module = AnsibleModule(argument_spec=dict(
+        state=dict(type="str", choices=["create", "commit", "rollback"], required=True),
+        checkpoint=dict(type="str", default="auto"),
+        rollback_timeout=dict(type="int", default=300),
+        apply_id=dict(type="str", default=""),
+        wait=dict(type="int", default=0),
+    ), supports_check_mode=False)
+    ensure_dbus_library(module)
+    p = module.params
+    run(module, lambda: checkpoint_action(p["state"], p["checkpoint"], p["rollback_timeout"], p["wait"],
+                                          p["apply_id"]))
+
+
+if __name__ == "__main__":
+    main()

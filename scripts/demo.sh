@@ -1,0 +1,45 @@
+#!/bin/bash
+# `make demo`: bring up a lab of NetworkManager hosts and run the main job
+# against it three times: a dry run with the diff, the apply, the re-run
+# (changed=0). Then show a bad change (a DNS server that does not exist)
+# being rolled back. The lab stays up afterwards for you to explore.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+N=${N:-3}
+export ANSIBLE_CONFIG="$PWD/ansible.cfg"
+INV=/run/${HNLAB_PREFIX:-hnlab}/inventory.ini
+PLAYBOOK=(.venv/bin/ansible-playbook -i "$INV" playbooks/site.yml)
+
+step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+
+step "1/5 bringing up $N lab hosts (each its own netns, D-Bus, NetworkManager, sshd)"
+bash tests/lab/up.sh "$N"
+
+step "2/5 dry run: ansible-playbook playbooks/site.yml --check --diff (changes nothing)"
+"${PLAYBOOK[@]}" --check --diff
+
+step "3/5 apply"
+"${PLAYBOOK[@]}" | tee /tmp/hostnet-demo-apply.log
+
+step "4/5 re-run: must report changed=0"
+"${PLAYBOOK[@]}" | tee /tmp/hostnet-demo-rerun.log
+if grep -E 'changed=[1-9]' /tmp/hostnet-demo-rerun.log; then
+  echo "demo: the re-run reported changes" >&2; exit 1
+fi
+
+step "5/5 a bad change: a DNS server that does not exist, rolled back by itself"
+if .venv/bin/ansible-playbook -i "$INV" playbooks/demo-bad-dns.yml; then
+  echo "demo: the bad change was not refused" >&2; exit 1
+fi
+echo "(the failure above is the point: the change was rolled back and h1's resolv.conf is as before)"
+bash tests/lab/exec.sh h1 cat /etc/resolv.conf
+
+cat <<EOT
+
+The lab is up: hosts h1..h$N, inventory $INV
+  ssh into a host:        bash tests/lab/ssh.sh h1
+  a command in a host:    bash tests/lab/exec.sh h1 nmcli device
+  the playbook by hand:   ANSIBLE_CONFIG=\$PWD/ansible.cfg .venv/bin/ansible-playbook -i $INV playbooks/site.yml --check --diff
+  read a host's state:    ANSIBLE_CONFIG=\$PWD/ansible.cfg .venv/bin/ansible -i $INV h1 -m hostnet.nm.network_state_info
+  tear the lab down:      make lab-down
+EOT

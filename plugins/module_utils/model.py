@@ -57,8 +57,9 @@ def bond_option(key: str, value: str) -> str:
 
 
 def family_of(text: str) -> int:
-    """4 or 6 for an address or network literal (a ``%scope`` is ignored)."""
-    return ipaddress.ip_network(text.split("%")[0], strict=False).version
+    """4 or 6 for a canonical address or network literal (``%scope`` and
+    ``/prefix`` allowed): IPv6 literals, and only they, contain a colon."""
+    return 6 if ":" in text else 4
 
 
 def canonical_route(route: Dict[str, Any]) -> Dict[str, Any]:

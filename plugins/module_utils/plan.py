@@ -109,15 +109,15 @@ def make_plan(snap: Snapshot, current: Dict[str, Any], desired: Dict[str, Any]) 
     plan = Plan()
     problems: List[Problem] = []
     desired = copy.deepcopy(desired)
-    for name, iface in desired.get("interfaces", {}).items():
-        _resolve_type(name, iface, snap, current, problems)
+    for index, (name, iface) in enumerate(desired.get("interfaces", {}).items()):
+        _resolve_type(name, "interfaces[%d]" % index, iface, snap, current, problems)
     target = model.merge(current, desired)
     ctrl = model.controllers(target)
     for name in desired.get("interfaces", {}):
         _normalize(target["interfaces"][name], plan.warnings)
     for port, controller in ctrl.items():
         if port not in target["interfaces"]:
-            problems.append(Problem("PORT_MISSING", "interfaces[%s]" % controller,
+            problems.append(Problem("PORT_MISSING", _port_path(desired, target, controller, port),
                                     "port %s of %s does not exist on this host" % (port, controller),
                                     "add %s to interfaces with its type, or remove it from the port list" % port))
             continue
@@ -129,7 +129,7 @@ def make_plan(snap: Snapshot, current: Dict[str, Any], desired: Dict[str, Any]) 
         problems.append(Problem("UNSUPPORTED", "route-rules", "unsupported: route-rules (not applied yet by "
                                 "hostnet.nm)", "configure routing rules outside hostnet.nm for now"))
     dns_owner = _dns_assignment(snap, current, target, problems)
-    _check_routes(target, problems)
+    _check_routes(desired, target, problems)
     if problems:
         raise InvalidStateError(problems)
     plan.current, plan.target = current, target
@@ -138,9 +138,21 @@ def make_plan(snap: Snapshot, current: Dict[str, Any], desired: Dict[str, Any]) 
     return plan
 
 
-def _resolve_type(name: str, iface: Dict[str, Any], snap: Snapshot, current: Dict[str, Any],
+def _port_path(desired: Dict[str, Any], target: Dict[str, Any], controller: str, port: str) -> str:
+    """The document path of ``port`` in ``controller``'s port list (its
+    position among the document's interfaces, as validation reports it)."""
+    names = list(desired.get("interfaces", {}))
+    if controller not in names:
+        return "interfaces"
+    where = "interfaces[%d]" % names.index(controller)
+    ports = model.ports_of(target["interfaces"][controller])
+    if target["interfaces"][controller].get("type") == "linux-bridge":
+        return "%s.bridge.port[%d].name" % (where, ports.index(port))
+    return "%s.link-aggregation.port[%d]" % (where, ports.index(port))
+
+
+def _resolve_type(name: str, path: str, iface: Dict[str, Any], snap: Snapshot, current: Dict[str, Any],
                   problems: List[Problem]) -> None:
-    path = "interfaces[%s]" % name
     dev = snap.devices.get(name)
     if dev is not None and not dev["managed"]:
         problems.append(Problem("INTERFACE_UNMANAGED", path, "%s is not managed by NetworkManager on this host"
@@ -164,22 +176,23 @@ def _resolve_type(name: str, iface: Dict[str, Any], snap: Snapshot, current: Dic
                                     if "." in name or name.startswith("vlan") else "")))
 
 
-def _check_routes(target: Dict[str, Any], problems: List[Problem]) -> None:
+def _check_routes(desired: Dict[str, Any], target: Dict[str, Any], problems: List[Problem]) -> None:
+    """Routes the document adds must go through an interface the host has
+    (or the document creates) that is not a port."""
     ctrl = model.controllers(target)
-    for route in target["routes"]:
+    for index, route in enumerate(desired.get("routes", [])):
         name = route.get("next-hop-interface")
-        iface = target["interfaces"].get(name or "")
-        path = "routes.config[%s]" % route["destination"]
-        if not name:
-            problems.append(Problem("ROUTE_INTERFACE_REQUIRED", path, "route to %s has no next-hop-interface"
-                                    % route["destination"], "add next-hop-interface"))
-        elif iface is None:
+        if route.get("state") == "absent" or not name:
+            continue  # validation requires the interface; absent entries are patterns
+        path = "routes.config[%d].next-hop-interface" % index
+        iface = target["interfaces"].get(name)
+        if iface is None or iface.get("state") == "absent":
             problems.append(Problem("ROUTE_INTERFACE_MISSING", path, "route to %s uses %s, which is not on this "
-                                    "host nor in the document" % (route["destination"], name),
+                                    "host nor in the document" % (route.get("destination"), name),
                                     "add the interface or fix next-hop-interface"))
         elif name in ctrl:
             problems.append(Problem("ROUTE_VIA_PORT", path, "route to %s uses %s, a port of %s" % (
-                route["destination"], name, ctrl[name]), "route through %s instead" % ctrl[name]))
+                route.get("destination"), name, ctrl[name]), "route through %s instead" % ctrl[name]))
 
 
 def _holder_ok(iface: Dict[str, Any], families: set) -> bool:

@@ -67,24 +67,27 @@ spawn() {
   rm -f "$d/pids/$name.pid"
   enter_argv "$h"
   # shellcheck disable=SC2016
-  setsid sh -c 'echo $$ > "$0"; exec "$@"' "$d/pids/$name.pid" "${ENTER[@]}" "$@" \
-    </dev/null >>"$d/log/$name.log" 2>&1 &
+  setsid env -u HNLAB_LOCKED "HNLAB_DAEMON=$PFX/$h" sh -c 'echo $$ > "$0"; exec "$@"' \
+    "$d/pids/$name.pid" "${ENTER[@]}" "$@" </dev/null >>"$d/log/$name.log" 2>&1 &
 }
 
 # ns_inode FILE : inode of a namespace (file or /proc/PID/ns/X), empty if none
-ns_inode() { stat -L -c %i "$1" 2>/dev/null; }
+ns_inode() { stat -L -c %i "$1" 2>/dev/null || true; }
 
 # pid_of HOST NAME : print the PID of daemon NAME if it is alive inside HOST
 # (same netns and, for hosts, the same mount ns as the namespace files).
+# Builtins and one stat: up.sh runs this 3x per host on every call.
 pid_of() {
-  local h=$1 f pid state
-  f="$(hdir "$h")/pids/$2.pid"; [ -s "$f" ] || return 1
-  pid=$(<"$f"); [ -d "/proc/$pid" ] || return 1
-  state=$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null) && [ "$state" != Z ] || return 1
-  [ "$(ns_inode "/proc/$pid/ns/net")" = "$(ns_inode "$(hnet "$h")")" ] || return 1
-  if [ "$h" != sw ]; then
-    [ "$(ns_inode "/proc/$pid/ns/mnt")" = "$(ns_inode "$(hmnt "$h")")" ] || return 1
+  local h=$1 f pid inodes
+  f="$(hdir "$h")/pids/$2.pid"
+  [ -s "$f" ] && read -r pid < "$f" && [[ $pid =~ ^[0-9]+$ ]] && alive "$pid" || return 1
+  if [ "$h" = sw ]; then
+    inodes=$(stat -L -c %i "/proc/$pid/ns/net" "$(hnet sw)" 2>/dev/null) || return 1
+  else
+    inodes=$(stat -L -c %i "/proc/$pid/ns/net" "$(hnet "$h")" "/proc/$pid/ns/mnt" "$(hmnt "$h")" 2>/dev/null) || return 1
   fi
+  # lines pairwise equal: process ns == lab ns
+  awk 'NR % 2 { v = $0; next } $0 != v { bad = 1 } END { exit bad }' <<< "$inodes" || return 1
   echo "$pid"
 }
 pid_alive() { pid_of "$@" >/dev/null; }
@@ -127,32 +130,47 @@ lab_hosts() {
   done | sort -V
 }
 
-# lab_pids [HOST...] : PIDs of all processes inside the given lab netns (default:
-# every netns of this lab, hosts and switch).  One scan of /proc, not one per netns.
+# lab_pids [HOST...] : PIDs of our processes in the given hosts (default: the
+# whole lab, hosts and switch): every process inside their netns or mount ns,
+# plus daemons carrying spawn's HNLAB_DAEMON marker (finds them even when a
+# namespace file was removed by hand).  One scan of /proc, not one per host.
 lab_pids() {
-  local hs=("$@") h want=""
-  [ ${#hs[@]} -gt 0 ] || mapfile -t hs < <(lab_hosts; echo sw)
+  local hs=("$@") h want="" re
+  if [ ${#hs[@]} -eq 0 ]; then
+    mapfile -t hs < <(lab_hosts; echo sw)
+    re="^HNLAB_DAEMON=$PFX/"
+  else
+    re="^HNLAB_DAEMON=$PFX/($(IFS='|'; echo "${hs[*]}"))\$"
+  fi
   for h in "${hs[@]}"; do
-    [ -e "$(hnet "$h")" ] && want+=" $(ns_inode "$(hnet "$h")")"
+    want+=" $(ns_inode "$(hnet "$h")")"
+    [ "$h" = sw ] || want+=" $(ns_inode "$(hmnt "$h")")"
   done
-  [ -n "$want" ] || return 0
-  # shellcheck disable=SC2086
-  stat -L -c '%i %n' /proc/[0-9]*/ns/net 2>/dev/null |
-    awk -v want="$want" '
-      BEGIN { n = split(want, w, " "); for (i = 1; i <= n; i++) ok[w[i]] = 1 }
-      ok[$1] { split($2, p, "/"); print p[3] }'
+  # (processes come and go during the scan: stat and grep complain, never mind)
+  {
+    stat -L -c '%i %n' /proc/[0-9]*/ns/net /proc/[0-9]*/ns/mnt 2>/dev/null || true
+    grep -lzE "$re" /proc/[0-9]*/environ 2>/dev/null | sed 's|^|env |' || true
+  } | awk -v want="$want" -v self=$$ '
+        BEGIN { n = split(want, w, " "); for (i = 1; i <= n; i++) ok[w[i]] = 1 }
+        ($1 == "env" || ok[$1]) { split($2, p, "/"); if (p[3] != self) print p[3] }' | sort -un
+}
+
+# alive PID : the process exists and is not a zombie (builtins only: called
+# for hundreds of PIDs in a loop by kill_pids)
+alive() {
+  local stat
+  read -r stat 2>/dev/null < "/proc/$1/stat" || return 1
+  stat=${stat##*) }; [ "${stat%% *}" != Z ]
 }
 
 # kill_pids PID... : TERM, wait up to 5 s, then KILL what is left (by PID only)
 kill_pids() {
   [ $# -gt 0 ] || return 0
   kill -TERM "$@" 2>/dev/null || true
-  local i p left
+  local i p left=("$@")
   for i in $(seq 50); do
-    left=()
-    for p in "$@"; do
-      [ -d "/proc/$p" ] && [ "$(awk '{print $3}' "/proc/$p/stat" 2>/dev/null)" != Z ] && left+=("$p")
-    done
+    set -- "${left[@]}"; left=()
+    for p in "$@"; do alive "$p" && left+=("$p"); done
     [ ${#left[@]} -eq 0 ] && return 0
     sleep 0.1
   done
@@ -161,37 +179,24 @@ kill_pids() {
 }
 
 # ------------------------------------------------------------ teardown
-# host_down HOST [fast] : kill every process inside HOST's netns, then drop its
-# namespaces, its switch ports and state dir.  "fast" (full teardown): the
-# processes are already dead and the switch netns goes next, taking the ports.
+# host_down HOST : kill every process inside HOST's netns (by PID), then drop
+# its namespaces, its switch ports and its state dir.  (down.sh without
+# arguments does the same for all hosts at once, faster.)
 host_down() {
-  local h=$1 mode=${2:-} pids l
-  if [ "$mode" != fast ]; then
-    mapfile -t pids < <(lab_pids "$h")
-    [ ${#pids[@]} -gt 0 ] && log "  $h: stopping PIDs ${pids[*]}"
-    kill_pids "${pids[@]}"
-  fi
-  # The mount ns holds the host's sysfs, which pins the netns: unmount it first.
-  umount "$(hmnt "$h")" 2>/dev/null || true
-  umount "$(huts "$h")" 2>/dev/null || true
-  if [ "$mode" != fast ] && [ -e "$(hnet sw)" ]; then
+  local h=$1 pids l
+  mapfile -t pids < <(lab_pids "$h")
+  [ ${#pids[@]} -gt 0 ] && log "  $h: stopping PIDs ${pids[*]}"
+  kill_pids "${pids[@]}"
+  # the mount ns holds the host's sysfs, which pins the netns: unmount first
+  umount -l "$(hmnt "$h")" 2>/dev/null || true
+  umount -l "$(huts "$h")" 2>/dev/null || true
+  if [ -e "$(hnet sw)" ]; then
     for l in $(ip -n "$SW" -o link show 2>/dev/null | awk -F': ' '{print $2}' | cut -d@ -f1 | grep "^$h-"); do
       ip -n "$SW" link del "$l" 2>/dev/null || true
     done
   fi
   [ -e "$(hnet "$h")" ] && ip netns del "$PFX-$h"
   rm -rf "${LAB:?}/$h" "$(hmnt "$h")" "$(huts "$h")"
-  return 0
-}
-
-# sw_down : stop dnsmasq and anything else in the switch, delete its netns.
-sw_down() {
-  local pids
-  mapfile -t pids < <(lab_pids sw)
-  [ ${#pids[@]} -gt 0 ] && log "  sw: stopping PIDs ${pids[*]}"
-  kill_pids "${pids[@]}"
-  [ -e "$(hnet sw)" ] && ip netns del "$SW"
-  rm -rf "${LAB:?}/sw"
   return 0
 }
 

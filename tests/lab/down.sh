@@ -22,16 +22,23 @@ mapfile -t hosts < <(lab_hosts)
 mapfile -t pids < <(lab_pids)
 [ ${#pids[@]} -gt 0 ] && log "stopping ${#pids[@]} lab processes"
 kill_pids "${pids[@]}"
-for h in "${hosts[@]}"; do host_down "$h" fast; done
-# state dirs of hosts whose netns is already gone
-for d in "$LAB"/h*; do
-  [ -d "$d" ] && is_host "${d##*/}" && host_down "${d##*/}" fast
-done
-sw_down
-if [ -d "$LAB" ]; then
-  umount "$LAB/ns" 2>/dev/null
-  rm -rf "${LAB:?}"
+T1=$(now_ms)
+# Each host's mount ns holds a sysfs that pins the host's netns.  One lazy
+# unmount of $LAB/ns detaches the namespace files of all hosts at once (one
+# unmount per file costs ~25 ms each, serialised in the kernel).
+while mountpoint -q "$LAB/ns" 2>/dev/null; do umount -l "$LAB/ns"; done
+for f in "$LAB"/ns/*; do [ -e "$f" ] && umount -l "$f" 2>/dev/null; done   # if $LAB/ns was no mount
+# all netns in one ip run; -force: go on after an error
+{ for h in "${hosts[@]}"; do echo "netns delete $PFX-$h"; done
+  [ -e "$(hnet sw)" ] && echo "netns delete $SW"; } | ip -force -batch - || true
+T2=$(now_ms)
+# undo up.sh's inotify_room, unless someone changed the limit since
+if [ -f "$LAB/inotify.orig" ] && [ "$(cat /proc/sys/fs/inotify/max_user_instances)" = "$(cat "$LAB/inotify.set" 2>/dev/null)" ]; then
+  cat "$LAB/inotify.orig" > /proc/sys/fs/inotify/max_user_instances
+  log "fs.inotify.max_user_instances restored to $(cat "$LAB/inotify.orig")"
 fi
+rm -rf "${LAB:?}"
+T3=$(now_ms)
 
 # verify: no netns, no mount, no state dir of this lab
 left=$(ip netns list | awk '{print $1}' | grep -E "^$PFX-(sw|h[0-9]+)\$")
@@ -40,4 +47,5 @@ mnts=$(findmnt -rn -o TARGET | grep -E "^$LAB(/|$)")
 [ -z "$mnts" ] || log "ERROR: mounts left: $mnts"
 [ ! -e "$LAB" ] || log "ERROR: $LAB left"
 [ -z "$left$mnts" ] && [ ! -e "$LAB" ] || exit 1
-log "lab $PFX down (${#hosts[@]} hosts) in $(( $(now_ms) - T0 )) ms"
+log "lab $PFX down (${#hosts[@]} hosts) in $(( $(now_ms) - T0 )) ms" \
+    "(processes $((T1 - T0)), namespaces $((T2 - T1)), state dir $((T3 - T2)))"

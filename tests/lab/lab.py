@@ -205,10 +205,17 @@ class Lab:
             found.append(f"dir {self.root}")
         lab_ns = {_ns_inode(f"/run/netns/{e[len('netns '):]}") for e in found if e.startswith("netns ")}
         lab_ns.discard(None)
-        if lab_ns:
-            for pid in _all_pids():
-                if _ns_inode(f"/proc/{pid}/ns/net") in lab_ns:
-                    found.append(f"process {pid} {_cmdline(pid)}")
+        marker = f"HNLAB_DAEMON={self.prefix}/".encode()   # set by spawn in common.sh
+        for pid in _all_pids():
+            if lab_ns and _ns_inode(f"/proc/{pid}/ns/net") in lab_ns:
+                found.append(f"process {pid} {_cmdline(pid)}")
+                continue
+            try:
+                with open(f"/proc/{pid}/environ", "rb") as f:
+                    if any(v.startswith(marker) for v in f.read().split(b"\0")) and _alive(pid):
+                        found.append(f"process {pid} {_cmdline(pid)}")
+            except OSError:
+                continue
         return found
 
     # ------------------------------------------------------------ lifecycle

@@ -30,7 +30,7 @@ nics_settled() {
 }
 
 reset_host() {
-  local h=$1 d ns p flags l k name mtu mac states
+  local h=$1 d ns p flags l k name mtu mac states keep
   d=$(hdir "$h"); ns=$PFX-$h
   is_host "$h" && [ -e "$(hnet "$h")" ] || die "$h: no such lab host"
   pid_alive "$h" dbus || die "$h: dbus-daemon is not running (up.sh repairs the host)"
@@ -58,7 +58,10 @@ reset_host() {
 
   # 3. interfaces that did not exist after up.sh.  NM removes the software
   # devices of deleted profiles itself, maybe while we look: ignore "not found".
-  for l in $(ip -n "$ns" -o link show | awk -F': ' '{print $2}' | cut -d@ -f1); do
+  # (sysfs lists the host's links reliably; lo, mgmt0 and ethK are never deleted)
+  keep=" lo mgmt0 $(seq -f 'eth%g' -s ' ' 1 "$NICS") "
+  for l in $(hx "$h" ls -1 /sys/class/net); do
+    [[ $keep == *" $l "* ]] && continue
     grep -qxF "$l" "$d/pristine/links" || ip -n "$ns" link del "$l" 2>/dev/null || true
   done
 
@@ -69,7 +72,7 @@ reset_host() {
     ip -n "$ns" -4 route flush dev "$name" table main
     ip -n "$ns" -6 route flush dev "$name" table main
     ip -n "$ns" link set "$name" mtu "$mtu"
-    if ! ip -n "$ns" -o link show "$name" | grep -q "link/ether $mac "; then
+    if [ "$(hx "$h" cat "/sys/class/net/$name/address")" != "$mac" ]; then
       ip -n "$ns" link set "$name" down
       ip -n "$ns" link set "$name" address "$mac"
     fi

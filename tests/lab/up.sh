@@ -176,13 +176,13 @@ EOF
 }
 
 # ------------------------------------------------------------ one host
-# host_healthy HOST : its three daemons run inside it and its NICs exist
+# host_healthy HOST : its three daemons run inside it and its NICs exist.
+# (sysfs, not "ip link" dumps: those get interrupted while other hosts are built)
 host_healthy() {
-  local h=$1 k links
+  local h=$1 k nics=(mgmt0)
   pid_alive "$h" dbus && pid_alive "$h" nm && pid_alive "$h" sshd || return 1
-  links=" $(ip -n "$PFX-$h" -o link show 2>/dev/null | awk -F': ' '{print $2}' | cut -d@ -f1 | tr '\n' ' ') "
-  [[ $links == *" mgmt0 "* ]] || return 1
-  for k in $(seq 1 "$NICS"); do [[ $links == *" eth$k "* ]] || return 1; done
+  for k in $(seq 1 "$NICS"); do nics+=("eth$k"); done
+  hx "$h" sh -c 'for n; do [ -e "/sys/class/net/$n" ] || exit 1; done' sh "${nics[@]}"
 }
 
 sshd_listening() { [ -n "$(nsenter --net="$(hnet "$1")" ss -Hltn 'sport = :22')" ]; }
@@ -210,8 +210,9 @@ host_up() {
   # A rebuilt host has a new mgmt0 MAC: announce it and drop the switch's
   # stale neighbour entry, or ssh times out ("banner exchange").
   nsenter --net="$(hnet "$h")" sysctl -qw net.ipv4.conf.mgmt0.arp_notify=1 net.ipv6.conf.mgmt0.ndisc_notify=1
-  ip -n "$SW" neigh flush to "$(mgmt4 "$i")"
-  ip -n "$SW" -6 neigh flush to "$(mgmt6 "$i")"
+  # (2>/dev/null: "Dump was interrupted" while other hosts are built is harmless here)
+  ip -n "$SW" neigh flush to "$(mgmt4 "$i")" 2>/dev/null
+  ip -n "$SW" -6 neigh flush to "$(mgmt6 "$i")" 2>/dev/null
   ip -n "$PFX-$h" link set mgmt0 up
 
   # persistent mount + uts ns (files on the private $LAB/ns mount; no holder process)
@@ -234,17 +235,36 @@ host_up() {
 
   # pristine state, for reset.sh
   hx "$h" cat /etc/resolv.conf > "$d/pristine/resolv.conf"
-  ip -n "$PFX-$h" -o link show | awk -F': ' '{print $2}' | cut -d@ -f1 > "$d/pristine/links"
-  for k in $(seq 1 "$NICS"); do          # "ethK MTU MAC" lines
-    ip -n "$PFX-$h" -o link show "eth$k" |
-      awk -v n="eth$k" '{for (i = 1; i < NF; i++) {if ($i == "mtu") m = $(i+1); if ($i == "link/ether") a = $(i+1)} print n, m, a}'
-  done > "$d/pristine/nics"
+  # (from the host's sysfs: "ip link" dumps get interrupted while other hosts are built)
+  hx "$h" ls -1 /sys/class/net > "$d/pristine/links"
+  # shellcheck disable=SC2016
+  hx "$h" sh -c 'for k in $(seq 1 "$1"); do n=eth$k
+    echo "$n $(cat /sys/class/net/$n/mtu) $(cat /sys/class/net/$n/address)"; done' sh "$NICS" > "$d/pristine/nics"
+  [ "$(wc -l < "$d/pristine/links")" -eq $((NICS + 2)) ] ||
+    log "$h: note: kernel-made interfaces, kept by reset.sh: $(tr '\n' ' ' < "$d/pristine/links")"
   printf '%s setup_ms=%d nm_startup_ms=%d total_ms=%d\n' \
     "$h" $((t1 - t0)) $((t2 - t1)) $(($(now_ms) - t0)) | tee -a "$LAB/timings.log" >&2
 }
 
+# inotify_room : NetworkManager and dbus-daemon take one inotify instance each
+# per host, and the default limit (fs.inotify.max_user_instances = 128, for
+# all of root) runs out near 60 hosts: dbus then runs without watching its
+# config and, worse, every other root process on the machine gets EMFILE.
+# Raise the limit for big labs; down.sh puts the old value back.
+inotify_room() {
+  local f=/proc/sys/fs/inotify/max_user_instances cur need
+  need=$(( 2 * N + 128 ))
+  read -r cur < "$f"
+  [ "$cur" -lt "$need" ] || return 0
+  [ -f "$LAB/inotify.orig" ] || echo "$cur" > "$LAB/inotify.orig"
+  log "raising fs.inotify.max_user_instances $cur -> $need (2 per host; down.sh restores it)"
+  echo "$need" > "$f"
+  echo "$need" > "$LAB/inotify.set"
+}
+
 # ------------------------------------------------------------ main
 lab_dir_up
+inotify_room
 sw_up
 
 # host_up in up to $JOBS background jobs; a failed host is retried once alone

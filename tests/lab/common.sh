@@ -60,7 +60,9 @@ hx() { local ENTER; enter_argv "$1"; shift; "${ENTER[@]}" "$@"; }
 # spawn HOST NAME CMD... : start a daemon inside HOST, detached from us
 # (setsid, stdio to $LAB/HOST/log/NAME.log).  The PID in pids/NAME.pid is the
 # daemon's own: sh writes $$, then execs nsenter, which execs CMD (nsenter
-# does not fork without --pid).  $! of a backgrounded function would be a subshell.
+# does not fork without --pid).  $! of a backgrounded function would be a
+# subshell.  HNLAB_DAEMON=<prefix>/<host> in its environment marks it as ours
+# (lab_pids), even if its namespace files are gone.
 spawn() {
   local h=$1 name=$2 d ENTER; shift 2
   d=$(hdir "$h"); mkdir -p "$d/log" "$d/pids"

@@ -41,11 +41,11 @@ rm -rf "${LAB:?}"
 T3=$(now_ms)
 
 # verify: no netns, no mount, no state dir of this lab
-left=$(ip netns list | awk '{print $1}' | grep -E "^$PFX-(sw|h[0-9]+)\$")
+stale_ns=$(ip netns list | awk '{print $1}' | grep -E "^$PFX-(sw|h[0-9]+)\$")
 mnts=$(findmnt -rn -o TARGET | grep -E "^$LAB(/|$)")
-[ -z "$left" ] || log "ERROR: netns left: $left"
+[ -z "$stale_ns" ] || log "ERROR: netns left: $stale_ns"
 [ -z "$mnts" ] || log "ERROR: mounts left: $mnts"
 [ ! -e "$LAB" ] || log "ERROR: $LAB left"
-[ -z "$left$mnts" ] && [ ! -e "$LAB" ] || exit 1
+[ -z "$stale_ns$mnts" ] && [ ! -e "$LAB" ] || exit 1
 log "lab $PFX down (${#hosts[@]} hosts) in $(( $(now_ms) - T0 )) ms" \
     "(processes $((T1 - T0)), namespaces $((T2 - T1)), state dir $((T3 - T2)))"

@@ -67,7 +67,7 @@ sw_up() {
   ip -n "$SW" link set lo up
   hx sw sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
   for k in $(seq 0 "$NICS"); do
-    br=br-data$k; [ "$k" = 0 ] && br=br-mgmt
+    br="br-data$k"; [ "$k" = 0 ] && br="br-mgmt"
     ip -n "$SW" link show "$br" >/dev/null 2>&1 || ip -n "$SW" link add "$br" type bridge
     ip -n "$SW" addr replace "$(net4 "$k").1/24" dev "$br"
     ip -n "$SW" addr replace "$(net6 "$k")::1/64" dev "$br" nodad

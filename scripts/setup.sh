@@ -7,16 +7,25 @@ cd "$(dirname "$0")/.."
 [ "$(id -u)" = 0 ] || { echo "setup: run as root (the lab needs network namespaces)" >&2; exit 1; }
 
 bash tests/lab/install.sh
+bash tests/kernel/setup.sh   # user-mode-linux for the kernel tier (bonds, VLANs)
 
-if [ ! -x .venv/bin/python ]; then
-  /usr/bin/python3 -m venv .venv
-fi
-stamp=.venv/.requirements.sha
-want=$(sha256sum requirements-dev.txt | cut -d' ' -f1)
-if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
-  .venv/bin/pip install -q --disable-pip-version-check -r requirements-dev.txt
-  echo "$want" > "$stamp"
-fi
+# a virtualenv, (re)installed when its requirements file changes
+venv() {
+  local dir=$1 requirements=$2 stamp want
+  if [ ! -x "$dir/bin/python" ]; then
+    /usr/bin/python3 -m venv "$dir"
+  fi
+  stamp=$dir/.requirements.sha
+  want=$(sha256sum "$requirements" | cut -d' ' -f1)
+  if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+    "$dir/bin/pip" install -q --disable-pip-version-check -r "$requirements"
+    echo "$want" > "$stamp"
+  fi
+}
+venv .venv requirements-dev.txt
+# the lint, docs and packaging tools (`make lint`, `make docs`): their own virtualenv, as
+# ansible-lint's dependencies must not move .venv's
+venv .venv-lint requirements-lint.txt
 
 # ansible finds the collection as ansible_collections/hostnet/nm: link the checkout there
 mkdir -p build/collections/ansible_collections/hostnet

@@ -60,6 +60,17 @@ class ActionModule(ActionBase):
             result.update(self._confirm(module_result, int(args.get("rollback_timeout", 60)), task_vars))
         return result
 
+    def _keepalive(self) -> None:
+        """A session cut by a rollback must fail within seconds, not hang:
+        ask ssh to probe the server (only for the ssh connection plugin)."""
+        try:
+            extra = self._connection.get_option("ssh_extra_args") or ""
+        except KeyError:
+            return
+        if "ServerAliveInterval" not in extra:
+            self._connection.set_option("ssh_extra_args",
+                                        (extra + " -o ServerAliveInterval=2 -o ServerAliveCountMax=3").strip())
+
     def _confirm(self, module_result: Dict[str, Any], window: int, task_vars: Dict[str, Any]) -> Dict[str, Any]:
         """Commit the pending checkpoint over a fresh connection (to the new
         address when the change moved the controller's), retrying until the
@@ -73,6 +84,7 @@ class ActionModule(ActionBase):
                 "apply_id": module_result.get("apply_id", ""),
                 "wait": int(max(window - CONFIRM_MARGIN, 1)) if module_result.get("detached") else 0}
         last: Dict[str, Any] = {}
+        self._keepalive()
         while time.monotonic() < deadline:
             self._connection.set_option("host", target)
             self._connection.reset()  # a fresh connection, never the multiplexed one the change may have cut

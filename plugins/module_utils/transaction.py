@@ -77,7 +77,7 @@ class Options:
         try:
             self.probes = probes.ProbeSpec.from_option(verify)
         except ValueError as exc:
-            path, _, message = str(exc).partition(": ")
+            path, _sep, message = str(exc).partition(": ")
             raise InvalidStateError([Problem("VERIFY_OPTION_INVALID", path, message or str(exc),
                                              "see the verify option in ansible-doc hostnet.nm.network_state")])
         self.confirm = confirm
@@ -251,8 +251,8 @@ def management_move(plan: Plan, environ: Dict[str, str]) -> Optional[Dict[str, A
 def _fault(options: Options, phase: str) -> None:
     """Test hook: ``HOSTNET_NM_FAULT=kill:<phase>`` kills this process at
     ``phase``; ``sleep:<phase>:<seconds>`` stalls it there (a slow apply)."""
-    kind, _, rest = options.environ.get(FAULT_ENV, "").partition(":")
-    where, _, seconds = rest.partition(":")
+    kind, _sep, rest = options.environ.get(FAULT_ENV, "").partition(":")
+    where, _sep, seconds = rest.partition(":")
     if where != phase:
         return
     if kind == "kill":
@@ -369,6 +369,11 @@ def _detach(lock: "HostLock", bus: Bus, snap: reader.Snapshot, plan: Plan, optio
         for fd in (0, 1, 2):
             os.dup2(devnull, fd)
         time.sleep(1.0)  # let the parent's answer reach the controller before the address moves
+        move = result["management_move"]
+        conn = options.environ.get("SSH_CONNECTION", "").split()
+        if move.get("new") and len(conn) == 4:
+            # the controller will come back on the new address: that is the one to probe
+            options.environ["SSH_CONNECTION"] = " ".join(conn[:2] + [move["new"], conn[3]])
         child_bus = Bus(options.bus_address)
         outcome: Dict[str, Any] = dict(result, detached=False)
         try:

@@ -1,0 +1,279 @@
+"""Safe apply against lab hosts: checkpoints, probes, rollback, confirmed
+commit, the controller's own address, killed runs and concurrent runs
+(issue: safe apply, and the CASES.md cases BC-16, BC-18, BC-19, BC-21)."""
+
+from __future__ import annotations
+
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from ansible_run import Runner
+from hostview import HostView
+
+pytestmark = pytest.mark.lab
+
+
+@pytest.fixture
+def runner(lab):
+    return Runner(lab)
+
+
+@pytest.fixture
+def view(lab, lab_host):
+    return HostView(lab, lab_host)
+
+
+def eth1(lab, host, address=None, prefix=24):
+    return {"name": "eth1", "type": "ethernet", "state": "up",
+            "ipv4": {"enabled": True, "dhcp": False,
+                     "address": [{"ip": address or lab.data_ip(host, 1), "prefix-length": prefix}]}}
+
+
+def base_state(lab, host):
+    """eth1 with a default route via the lab router and the router as DNS server."""
+    return {"interfaces": [eth1(lab, host)],
+            "routes": {"config": [{"destination": "0.0.0.0/0", "next-hop-address": "198.18.1.1",
+                                   "next-hop-interface": "eth1"}]},
+            "dns-resolver": {"config": {"server": ["198.18.1.1"], "search": ["lab.test"]}}}
+
+
+def ok(result):
+    assert result["status"] == "ok", result.get("msg", result)
+    return result
+
+
+def stable(view):
+    """What a rollback must restore exactly."""
+    snap = view.snapshot()
+    snap["profiles"] = [{k: v for k, v in p.items() if k != "timestamp"} for p in snap["profiles"]]
+    return snap
+
+
+def test_dns_server_that_does_not_exist_is_rolled_back(lab, lab_host, runner, view):
+    ok(runner.apply(lab_host, base_state(lab, lab_host)))
+    resolv = view.resolv_conf()
+    before = stable(view)
+    result = runner.apply(lab_host, {"dns-resolver": {"config": {"server": ["198.18.1.253"]}}},
+                          module_args={"rollback_timeout": 30})
+    assert result["status"] == "failed" and result["rolled_back"] is True
+    assert "dns:198.18.1.253" in result["rollback_reason"]
+    probe = next(p for p in result["probes"] if p["target"] == "198.18.1.253")
+    assert probe["ok"] is False and probe["baseline"] == "new"
+    assert result["restored"] is True
+    assert view.resolv_conf() == resolv  # byte-identical
+    assert view.checkpoints() == "ao 0"  # BC-16: nothing leaked
+    assert stable(view) == before
+    ok(runner.apply(lab_host, base_state(lab, lab_host)))  # an immediate valid run succeeds
+
+
+def test_removing_the_route_to_the_gateway_is_rolled_back(lab, lab_host, runner, view):
+    ok(runner.apply(lab_host, base_state(lab, lab_host)))
+    result = runner.apply(lab_host, {"routes": {"config": [{"destination": "0.0.0.0/0", "state": "absent"}]}})
+    assert result["status"] == "failed" and result["rolled_back"] is True
+    assert "gateway" in result["rollback_reason"]
+    assert view.routes("default")[0]["gateway"] == "198.18.1.1"
+    assert view.checkpoints() == "ao 0"
+
+
+def test_a_probe_that_failed_before_does_not_block(lab, lab_host, runner, view):
+    # the lab host has no default route at first: the gateway probe fails before and after
+    result = ok(runner.apply(lab_host, {"interfaces": [eth1(lab, lab_host)]},
+                             module_args={"verify": {"targets": [{"host": "198.18.1.1"}]}}))
+    gateway = [p for p in result["probes"] if p["kind"] == "gateway"]
+    assert gateway and all(p["baseline"] == "failed" for p in gateway)
+    assert "no IPv4 default route" in gateway[0]["detail"] or "default route" in gateway[0]["detail"]
+    target = next(p for p in result["probes"] if p["target"] == "198.18.1.1")
+    assert target["ok"] is True
+
+
+def test_gateway_found_in_main_table_with_any_metric(lab, lab_host, runner, view):
+    # BC-21: the only default route is on a bridge, metric 426; the probe finds and pings it
+    state = {"interfaces": [{"name": "br21", "type": "linux-bridge", "state": "up",
+                             "bridge": {"options": {"stp": {"enabled": False}}, "port": [{"name": "eth1"}]},
+                             "ipv4": {"enabled": True, "dhcp": False,
+                                      "address": [{"ip": lab.data_ip(lab_host, 1), "prefix-length": 24}]}}],
+             "routes": {"config": [{"destination": "0.0.0.0/0", "next-hop-address": "198.18.1.1",
+                                    "next-hop-interface": "br21", "metric": 426}]}}
+    start = time.monotonic()
+    result = ok(runner.apply(lab_host, state))
+    gateway = next(p for p in result["probes"] if p["kind"] == "gateway")
+    assert gateway["target"].startswith("198.18.1.1") and gateway["ok"] is True
+    assert time.monotonic() - start < 60
+
+
+def test_checkpoint_window_is_extended_while_activation_is_slow(lab, lab_host, runner, view):
+    # BC-18: a slow activation outlasts the first window; the window restarts before verification
+    result = ok(runner.apply(lab_host, {"interfaces": [eth1(lab, lab_host)]},
+                             module_args={"rollback_timeout": 6}, env={"HOSTNET_NM_FAULT": "sleep:activate:4"}))
+    assert result["confirmed"] is True
+    time.sleep(3)  # past the first window: still applied
+    assert view.addresses("eth1") == [lab.data_ip(lab_host, 1) + "/24"]
+
+
+def test_checkpoint_that_expires_first_is_reported_as_rolled_back(lab, lab_host, runner, view):
+    # BC-18: if NM rolled back first, say so, never success
+    before = stable(view)
+    result = runner.apply(lab_host, {"interfaces": [eth1(lab, lab_host)]}, module_args={"rollback_timeout": 3},
+                          env={"HOSTNET_NM_FAULT": "sleep:write:5"})
+    assert result["status"] == "failed"
+    assert "rolled back by timeout" in result["msg"]
+    assert stable(view) == before
+
+
+@pytest.mark.parametrize("phase", ["checkpoint", "write", "activate", "verify"])
+def test_killed_module_leaves_the_host_as_it_was(lab, lab_host, runner, view, phase):
+    ok(runner.apply(lab_host, base_state(lab, lab_host)))
+    before = stable(view)
+    changed = base_state(lab, lab_host)
+    changed["interfaces"] = [eth1(lab, lab_host, "198.18.1.99"),
+                             {"name": "br9", "type": "linux-bridge", "state": "up", "ipv4": {"enabled": False},
+                              "ipv6": {"enabled": False}, "bridge": {"options": {"stp": {"enabled": False}}}}]
+    result = runner.apply(lab_host, changed, module_args={"rollback_timeout": 5},
+                          env={"HOSTNET_NM_FAULT": "kill:" + phase})
+    assert result["status"] == "failed"
+    deadline = time.monotonic() + 15
+    while stable(view) != before and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert stable(view) == before, phase  # NM's own timer restored everything
+    assert "br9" not in view.links()
+    ok(runner.apply(lab_host, base_state(lab, lab_host)))
+
+
+def test_stale_checkpoint_of_a_killed_run_does_not_block_the_next_run(lab, lab_host, runner, view):
+    ok(runner.apply(lab_host, base_state(lab, lab_host)))
+    killed = runner.apply(lab_host, {"interfaces": [eth1(lab, lab_host, "198.18.1.98")]},
+                          module_args={"rollback_timeout": 120}, env={"HOSTNET_NM_FAULT": "kill:write"})
+    assert killed["status"] == "failed"
+    assert view.checkpoints() != "ao 0"  # still pending: NM would wait 120 s
+    result = ok(runner.apply(lab_host, {"interfaces": [eth1(lab, lab_host, "198.18.1.97")]}))
+    assert any("killed run" in w for w in result.get("warnings", [])), result.get("warnings")
+    assert view.addresses("eth1") == ["198.18.1.97/24"]
+    assert view.checkpoints() == "ao 0"
+
+
+def test_foreign_checkpoint_is_reported_and_never_destroyed(lab, lab_host, runner, view):
+    path = view.run("busctl", "call", "org.freedesktop.NetworkManager", "/org/freedesktop/NetworkManager",
+                    "org.freedesktop.NetworkManager", "CheckpointCreate", "aouu", "0", "60", "0").split()[-1]
+    path = path.strip('"')
+    result = runner.apply(lab_host, {"interfaces": [eth1(lab, lab_host)]})
+    assert result["status"] == "failed" and "not created by hostnet.nm" in result["msg"]
+    assert path in view.checkpoints()
+    assert view.addresses("eth1") == []
+    view.run("busctl", "call", "org.freedesktop.NetworkManager", "/org/freedesktop/NetworkManager",
+             "org.freedesktop.NetworkManager", "CheckpointDestroy", "o", path)
+
+
+def test_two_runs_never_interleave(lab, lab_host, runner, view):
+    results = {}
+
+    def slow():
+        results["slow"] = runner.apply(lab_host, {"interfaces": [eth1(lab, lab_host)]},
+                                       env={"HOSTNET_NM_FAULT": "sleep:write:6"})
+
+    thread = threading.Thread(target=slow)
+    thread.start()
+    time.sleep(3.5)  # the slow run holds the host now
+    results["second"] = runner.apply(lab_host, {"interfaces": [eth1(lab, lab_host, "198.18.1.96")]})
+    thread.join()
+    assert results["slow"]["status"] == "ok", results["slow"].get("msg")
+    assert results["second"]["status"] == "failed"
+    assert "another hostnet.nm run is applying" in results["second"]["msg"]
+    assert view.addresses("eth1") == [lab.data_ip(lab_host, 1) + "/24"]
+    # with lock_timeout the second run queues instead
+    thread = threading.Thread(target=slow)
+    thread.start()
+    time.sleep(3.5)
+    queued = ok(runner.apply(lab_host, {"interfaces": [eth1(lab, lab_host, "198.18.1.96")]},
+                             module_args={"lock_timeout": 60}))
+    thread.join()
+    assert queued["changed"] is True and view.addresses("eth1") == ["198.18.1.96/24"]
+
+
+def test_group_checkpoint_spans_several_tasks(lab, lab_host, runner, view):
+    plays = [{"hosts": lab_host, "gather_facts": False, "tasks": [
+        {"name": "open", "hostnet.nm.checkpoint": {"state": "create", "rollback_timeout": 60}},
+        {"name": "first", "hostnet.nm.network_state": {"desired_state": {"interfaces": [eth1(lab, lab_host)]}}},
+        {"name": "second", "hostnet.nm.network_state": {"desired_state": {"interfaces": [
+            {"name": "eth2", "type": "ethernet", "state": "up", "ipv4": {"enabled": True, "dhcp": False,
+                                                                        "address": [{"ip": "198.18.2.50",
+                                                                                     "prefix-length": 24}]}}]}}},
+        {"name": "rollback", "hostnet.nm.checkpoint": {"state": "rollback"}}]}]
+    out = runner.play(plays)
+    assert out.rc == 0, out.stdout[-3000:]
+    assert out.task("first")["checkpoint"] == out.task("open")["checkpoint"]
+    time.sleep(1)
+    assert view.addresses("eth1") == [] and view.addresses("eth2") == []  # both undone together
+    assert view.checkpoints() == "ao 0"
+
+
+MANAGED_SSH_PORT = 2222
+
+
+@pytest.fixture
+def managed_ssh(lab, lab_host):
+    """A second sshd in the host, on every address (the lab's own sshd listens
+    on mgmt0 only), so a session can run over the NM-managed eth1. Stopped
+    by its PID afterwards."""
+    pidfile = "/run/sshd-hostnet-test.pid"
+    lab.run(lab_host, "/usr/sbin/sshd", "-o", "ListenAddress=0.0.0.0:%d" % MANAGED_SSH_PORT,
+            "-o", "PidFile=" + pidfile)
+    yield MANAGED_SSH_PORT
+    lab.run(lab_host, "sh", "-c", 'kill "$(cat %s)"' % pidfile, check=False)
+
+
+def managed_inventory(lab, host, address, port, tmp_path: Path) -> str:
+    """An inventory that reaches ``host`` through its NM-managed eth1 (not mgmt0)."""
+    path = tmp_path / "inventory-eth1.ini"
+    path.write_text("[lab]\n%s ansible_host=%s ansible_port=%d\n\n[lab:vars]\nansible_user=root\n"
+                    "ansible_python_interpreter=/usr/bin/python3\nansible_ssh_common_args=-F %s\n"
+                    % (host, address, port, lab.ssh_config))
+    return str(path)
+
+
+def test_controller_address_change_without_opt_in_is_refused(lab, lab_host, runner, view, tmp_path, managed_ssh):
+    # BC-19: a change that moves the session's own address needs an explicit opt-in
+    ok(runner.apply(lab_host, {"interfaces": [eth1(lab, lab_host)]}))
+    inv = managed_inventory(lab, lab_host, lab.data_ip(lab_host, 1), managed_ssh, tmp_path)
+    play = [{"hosts": lab_host, "gather_facts": False, "tasks": [{"name": "move", "hostnet.nm.network_state": {
+        "desired_state": {"interfaces": [eth1(lab, lab_host, "198.18.1.33")]}}}]}]
+    result = runner.play(play, inventory=inv).task("move")
+    assert result["status"] == "failed" and "MANAGEMENT_ADDRESS_CHANGE" in str(result.get("validation_errors"))
+    assert view.addresses("eth1") == [lab.data_ip(lab_host, 1) + "/24"]
+
+
+def test_controller_reconnects_to_the_new_address_and_confirms(lab, lab_host, runner, view, tmp_path, managed_ssh):
+    ok(runner.apply(lab_host, {"interfaces": [eth1(lab, lab_host)]}))
+    inv = managed_inventory(lab, lab_host, lab.data_ip(lab_host, 1), managed_ssh, tmp_path)
+    play = [{"hosts": lab_host, "gather_facts": False, "tasks": [{"name": "move", "hostnet.nm.network_state": {
+        "allow_management_change": True, "rollback_timeout": 30,
+        "desired_state": {"interfaces": [eth1(lab, lab_host, "198.18.1.33")]}}}]}]
+    result = runner.play(play, inventory=inv).task("move")
+    assert result["status"] == "ok", result.get("msg")
+    assert result["confirmed"] is True and result["management_move"]["new"] == "198.18.1.33"
+    time.sleep(2)
+    assert view.addresses("eth1") == ["198.18.1.33/24"] and view.checkpoints() == "ao 0"
+
+
+def test_cut_session_comes_back_at_the_old_address(lab, lab_host, runner, view, tmp_path, managed_ssh):
+    # issue acceptance: the session runs over eth1; moving eth1 to an unreachable subnet cuts it
+    ok(runner.apply(lab_host, {"interfaces": [eth1(lab, lab_host)]}))
+    old = lab.data_ip(lab_host, 1)
+    inv = managed_inventory(lab, lab_host, old, managed_ssh, tmp_path)
+    play = [{"hosts": lab_host, "gather_facts": False, "tasks": [{"name": "move", "hostnet.nm.network_state": {
+        "allow_management_change": True, "rollback_timeout": 15,
+        "desired_state": {"interfaces": [eth1(lab, lab_host, "198.18.9.33")]}}}]}]
+    start = time.monotonic()
+    result = runner.play(play, inventory=inv).task("move")
+    assert result["status"] == "failed"
+    assert "not confirmed" in result["msg"] and old in result["msg"]
+    deadline = start + 40
+    while view.addresses("eth1") != [old + "/24"] and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert view.addresses("eth1") == [old + "/24"]
+    again = runner.play([{"hosts": lab_host, "gather_facts": False,
+                          "tasks": [{"name": "ping", "ansible.builtin.ping": {}}]}], inventory=inv)
+    assert again.task("ping")["status"] == "ok"  # the next play reaches the host

@@ -202,7 +202,7 @@ def test_root_netns_untouched(lab: Lab, root_netns_before: Dict[str, object]) ->
 def test_teardown_leaves_nothing(lab: Lab) -> None:
     """A second, small lab (own prefix) goes up and down next to the session's:
     afterwards nothing of it is left, and the session's lab is unharmed."""
-    other = Lab(prefix=lab.prefix + "td")
+    other = Lab(prefix=lab.prefix[:14] + "td")
     other.down()
     before = root_netns_state()
     try:

@@ -250,10 +250,11 @@ host_up() {
 # per host, and the default limit (fs.inotify.max_user_instances = 128, for
 # all of root) runs out near 60 hosts: dbus then runs without watching its
 # config and, worse, every other root process on the machine gets EMFILE.
-# Raise the limit for big labs; down.sh puts the old value back.
+# Raise the limit for big labs (more than 32 hosts with the default), leaving
+# 64 for everybody else; down.sh puts the old value back.
 inotify_room() {
   local f=/proc/sys/fs/inotify/max_user_instances cur need
-  need=$(( 2 * N + 128 ))
+  need=$(( 2 * N + 64 ))
   read -r cur < "$f"
   [ "$cur" -lt "$need" ] || return 0
   [ -f "$LAB/inotify.orig" ] || echo "$cur" > "$LAB/inotify.orig"

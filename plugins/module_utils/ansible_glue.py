@@ -35,7 +35,7 @@ def ensure_dbus_library(module: AnsibleModule) -> None:
             if interpreter:
                 respawn_module(interpreter)  # does not return
     module.fail_json(msg=missing_required_lib("dbus-fast or dbus-next", reason="to talk to NetworkManager",
-                                              url="https://pypi.org/project/dbus-fast/") + " Packages: " + PACKAGES)
+                                              url="https://pypi.org/project/dbus-fast/") + ". Packages: " + PACKAGES)
 
 
 def run(module: AnsibleModule, action: Callable[[], Dict[str, Any]]) -> None:

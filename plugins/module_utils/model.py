@@ -125,8 +125,8 @@ def canonical_rule(rule: Dict[str, Any]) -> Dict[str, Any]:
 
 def empty_state() -> Dict[str, Any]:
     """A state with nothing in it."""
-    return {"interfaces": {}, "routes": [], "route-rules": [], "dns-resolver": {"server": [], "search": [],
-                                                                                 "options": []}}
+    return {"interfaces": {}, "routes": [], "route-rules": [],
+            "dns-resolver": {"server": [], "search": [], "options": []}}
 
 
 def from_document(doc: Dict[str, Any]) -> Dict[str, Any]:

@@ -30,7 +30,6 @@ from typing import Any, Dict, List, Optional, Tuple
 from . import model
 from .errors import InvalidStateError, Problem
 from .nm import settings as nms
-from .nm.dbus import unwrap
 from .nm.reader import Profile, Snapshot
 
 
@@ -52,14 +51,15 @@ class Op:
 
 
 class Plan:
-    """The result of :func:`make_plan`: ``ops`` (ordered), ``current`` and
-    ``target`` states, ``changed`` (bool), ``diff`` (``{"before": doc,
+    """The result of :func:`make_plan`: ``ops`` (ordered), ``current``,
+    ``desired`` (the document's partial state) and ``target`` states, ``changed`` (bool), ``diff`` (``{"before": doc,
     "after": doc}`` limited to what changes), ``warnings``."""
 
     def __init__(self) -> None:
         self.ops: List[Op] = []
         self.current: Dict[str, Any] = {}
         self.target: Dict[str, Any] = {}
+        self.desired: Dict[str, Any] = {}
         self.diff: Dict[str, Any] = {"before": {}, "after": {}}
         self.warnings: List[str] = []
 
@@ -132,7 +132,7 @@ def make_plan(snap: Snapshot, current: Dict[str, Any], desired: Dict[str, Any]) 
     _check_routes(desired, target, problems)
     if problems:
         raise InvalidStateError(problems)
-    plan.current, plan.target = current, target
+    plan.current, plan.target, plan.desired = current, target, desired
     _build_ops(plan, snap, dns_owner, set(desired.get("interfaces", {})))
     _build_diff(plan, dns_owner is not None)
     return plan

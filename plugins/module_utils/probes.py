@@ -222,7 +222,7 @@ def ip_literal(path: str, value: Any) -> str:
             ``%iface`` on any other address.
     """
     text = value.strip() if isinstance(value, str) else ""
-    addr, _, scope = text.partition("%")
+    addr, _sep, scope = text.partition("%")
     try:
         ip = ipaddress.ip_address(addr)
     except ValueError:
@@ -277,7 +277,7 @@ def scoped(address: str, iface: str) -> str:
 def _order(found: List[Tuple[str, str, int]]) -> List[Tuple[str, str]]:
     """IPv4 before IPv6, lowest metric first, each (next hop, interface) once."""
     out: List[Tuple[str, str]] = []
-    for nh, iface, _ in sorted(found, key=lambda r: (ipaddress.ip_address(r[0]).version, r[2])):
+    for nh, iface, _metric in sorted(found, key=lambda r: (ipaddress.ip_address(r[0]).version, r[2])):
         if (nh, iface) not in out:
             out.append((nh, iface))
     return out
@@ -435,7 +435,7 @@ def parse_ssh_connection(value: str) -> Optional[Controller]:
 
 
 def _unmapped(text: str) -> str:
-    addr, _, scope = text.partition("%")
+    addr, _sep, scope = text.partition("%")
     ip = ipaddress.ip_address(addr)
     if ip.version == 6 and ip.ipv4_mapped:
         return str(ip.ipv4_mapped)
@@ -443,7 +443,7 @@ def _unmapped(text: str) -> str:
 
 
 def _ancestor_env(name: str, proc: str, pid: int) -> Optional[str]:
-    for _ in range(32):  # a bounded walk: sudo, sh and the login shell are a few levels up
+    for _level in range(32):  # a bounded walk: sudo, sh and the login shell are a few levels up
         ppid = _ppid(proc, pid)
         if ppid <= 1:
             return None
@@ -454,7 +454,7 @@ def _ancestor_env(name: str, proc: str, pid: int) -> Optional[str]:
         except OSError:
             continue
         for entry in entries:
-            key, _, val = entry.partition(b"=")
+            key, _sep, val = entry.partition(b"=")
             if key.decode("ascii", "replace") == name:
                 return val.decode("ascii", "replace")
     return None
@@ -617,7 +617,7 @@ def parse_dns_reply(data: bytes) -> Dict[str, Any]:
     if not flags & 0x8000:
         raise ValueError("not a response (QR bit clear)")
     pos, question = 12, None
-    for _ in range(qdcount):
+    for _question in range(qdcount):
         name, pos = _read_name(data, pos)
         if pos + 4 > len(data):
             raise ValueError("question runs past the end")
@@ -625,12 +625,12 @@ def parse_dns_reply(data: bytes) -> Dict[str, Any]:
         pos += 4
     answers = []
     truncated = bool(flags & 0x0200)
-    for _ in range(ancount):
+    for _answer in range(ancount):
         try:
-            _, pos = _read_name(data, pos)
+            _name, pos = _read_name(data, pos)
             if pos + 10 > len(data):
                 raise ValueError("answer runs past the end")
-            rtype, _, _, rdlen = struct.unpack("!HHIH", data[pos:pos + 10])
+            rtype, _class, _ttl, rdlen = struct.unpack("!HHIH", data[pos:pos + 10])
             pos += 10 + rdlen
             if pos > len(data):
                 raise ValueError("answer data runs past the end")
@@ -886,9 +886,9 @@ def plan_probes(spec: ProbeSpec, servers: Sequence[str], gateways: Sequence[Tupl
             mine = [(nh, i) for nh, i in gateways if ipaddress.ip_address(nh.split("%")[0]).version == family]
             if not mine:
                 out.append(Probe("gateway:ipv%d" % family, "gateway", "", None, t,
-                                  "no IPv%d default route in table %d" % (family, MAIN_TABLE)))
+                                 "no IPv%d default route in table %d" % (family, MAIN_TABLE)))
             for nh, iface in mine:
-                addr, _, scope = nh.partition("%")
+                addr, _sep, scope = nh.partition("%")
                 target = scoped(addr, iface or scope)
                 out.append(Probe("gateway:" + target, "gateway", target, _gateway_check(addr, iface or scope), t))
     if spec.dns:
@@ -897,14 +897,14 @@ def plan_probes(spec: ProbeSpec, servers: Sequence[str], gateways: Sequence[Tupl
         for server in servers:
             for name in spec.dns_names or [None]:
                 out.append(Probe("dns:%s@%s" % (name, server) if name else "dns:" + server, "dns", server,
-                                  _bind_dns(server, name), t))
+                                 _bind_dns(server, name), t))
     for target in spec.targets:
         host, port = target["host"], target["port"]
         if port is None:
             out.append(Probe("icmp:" + host, "icmp", host, _bind_ping(host), target["timeout"]))
         else:
             out.append(Probe("tcp:" + _hostport(host, port), "tcp", _hostport(host, port),
-                              _bind_tcp(host, port), target["timeout"]))
+                             _bind_tcp(host, port), target["timeout"]))
     if spec.controller and controller:
         client, server = controller[0], controller[1]
         out.append(Probe("controller-address:" + server, "controller", server, _address_check(server), t))

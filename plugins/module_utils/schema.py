@@ -492,7 +492,7 @@ _BOND = Obj({
 _VLAN = Obj({"base-iface": Str(what="an interface name"),
              "id": Int(1, 4094, "(IEEE 802.1Q reserves 0 and 4095)", code="VLAN_ID_OUT_OF_RANGE")},
             required=("base-iface", "id"), unsupported=["protocol", "registration-protocol", "reorder-headers",
-                                                       "loose-binding"])
+                                                        "loose-binding"])
 
 _VETH = Obj({"peer": Str(what="an interface name")}, required=("peer",))
 

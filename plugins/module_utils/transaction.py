@@ -424,7 +424,7 @@ def _verify(bus: Bus, plan: Plan, options: Options) -> List[Dict[str, Any]]:
         live = reader.read_live(bus, snap)
         servers = resolv_conf_servers(_read(options.resolv_conf)) if want_dns else None
         problems = mismatches(plan.target, saved, live, snap.chosen.keys(), names, check_routes, servers, want_dns,
-                              gone)
+                              gone, plan.desired.get("interfaces", {}))
         if not problems or time.monotonic() >= deadline:
             return problems
         time.sleep(0.2)

@@ -50,7 +50,7 @@ def codes() -> List[Tuple[str, str, str]]:
     out = {code: ("error", text) for code, text in SCHEMA_CODES.items()}
     out["INTERNAL_RULE_ERROR"] = ("error", "a rule failed on the document (a bug: please report it)")
     for rule_codes, func in RULES:
-        summaries = dict(re.findall(r"^\s*([A-Z0-9_]+): (.+(?:\n\s+[^A-Z\s].*)*)", func.__doc__ or "", re.M))
+        summaries = dict(re.findall(r"^\s*([A-Z0-9_]+): (.+(?:\n[ \t]*[^A-Z\s].*)*)", func.__doc__ or "", re.M))
         for code in rule_codes:
             text = " ".join(summaries.get(code, (func.__doc__ or code).strip().split("\n")[0]).split())
             out[code] = ("warning" if code in WARNING_CODES else "error", text.replace("``", "`"))
@@ -440,7 +440,7 @@ def _bonds(doc: Dict[str, Any], problems: List[Problem]) -> None:
                 and not _is_off("arp_interval", str(options.get("arp_interval", "0"))):
             report(problems, "BOND_MONITOR_CONFLICT", join(join(path, "options"), "arp_interval"),
                    "bond %s sets both miimon=%s and arp_interval=%s" % (iface["name"], options["miimon"],
-                                                                       options["arp_interval"]),
+                                                                        options["arp_interval"]),
                    "use one link monitor: set the other to 0 or remove it")
 
 
@@ -796,7 +796,7 @@ def _dns_servers(doc: Dict[str, Any], problems: List[Problem]) -> None:
     scopes: Dict[str, str] = {}
     for j, server in enumerate(dns_config(doc).get("server", [])):
         path = "dns-resolver.config.server[%d]" % j
-        addr, _, scope = server.partition("%")
+        addr, _sep, scope = server.partition("%")
         if not scope:
             if ipaddress.ip_address(addr).is_link_local:
                 report(problems, "DNS_LINK_LOCAL_NO_SCOPE", path, "link-local name server %s has no interface" % addr,

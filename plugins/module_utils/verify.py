@@ -13,6 +13,7 @@ from typing import Any, Dict, Iterable, List, Optional
 from . import model
 
 DEVICE_ACTIVATED = 100  # NMDeviceState
+LIVE_KEYS = ("mtu", "mac-address")  # reported from the device when the profile does not set them
 
 
 def is_subset(want: Any, have: Any) -> bool:
@@ -34,7 +35,8 @@ def _static_only(ip: Dict[str, Any]) -> bool:
 def mismatches(target: Dict[str, Any], saved: Dict[str, Any], live: Dict[str, Dict[str, Any]],
                profiles: Iterable[str], names: Iterable[str], check_routes: bool,
                dns_servers: Optional[List[str]], want_dns: bool,
-               gone_routes: Iterable[Dict[str, Any]] = ()) -> List[Dict[str, Any]]:
+               gone_routes: Iterable[Dict[str, Any]] = (),
+               desired: Optional[Dict[str, Any]] = None) -> List[Dict[str, Any]]:
     """Every difference between ``target`` and what the host has.
 
     ``saved``: the model re-read from NM's profiles; ``live``: from
@@ -42,7 +44,10 @@ def mismatches(target: Dict[str, Any], saved: Dict[str, Any], live: Dict[str, Di
     profile now; ``names``: the interfaces to check;
     ``dns_servers``: name servers in the order the resolver uses them
     (``None`` when unknown); ``want_dns``: whether DNS is part of the change;
-    ``gone_routes``: routes the change removes (they must be gone live).
+    ``gone_routes``: routes the change removes (they must be gone live);
+    ``desired``: the document's interfaces by name — ``mtu`` and
+    ``mac-address`` are checked only where it states them (else they are
+    live values the kernel may change: a bond gives its ports its MAC).
     Each mismatch is ``{"what": path, "desired": value, "actual": value}``.
     """
     out: List[Dict[str, Any]] = []
@@ -70,7 +75,10 @@ def mismatches(target: Dict[str, Any], saved: Dict[str, Any], live: Dict[str, Di
             add(where + ".state", "up", "device state %s" % (dev or {}).get("state", "missing"))
         if t_if.get("state") == "down" and s_if.get("state") == "up":
             add(where + ".state", "down", "up")
+        stated = (desired or {}).get(name, {})
         for key, want in t_if.items():
+            if key in LIVE_KEYS and key not in stated:
+                continue
             if key != "state" and not is_subset(want, s_if.get(key)):
                 add("%s.%s" % (where, key), want, s_if.get(key))
         if t_if.get("state") != "up" or dev is None or name in ctrl:

@@ -114,6 +114,7 @@ class Bus:
         self.loop = asyncio.new_event_loop()
         self.writes = 0
         self.write_log: List[str] = []
+
         async def _connect() -> Any:
             # the bus object must be made inside the loop it runs on
             return await self._aio.MessageBus(bus_address=self.address).connect()

@@ -13,7 +13,7 @@ snapshot into the model; :func:`read_live` reads what the kernel has now
 from __future__ import annotations
 
 import ipaddress
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Tuple
 
 from .. import model
 from . import settings as nms

@@ -2,12 +2,14 @@
 SHELL := /bin/bash
 N ?= 3
 
-.PHONY: help setup demo test test-unit test-integration test-kernel lab-up lab-down bench clean
+.PHONY: help setup demo test test-unit test-integration test-kernel lint docs lab-up lab-down bench clean
 
 help:
 	@echo "make demo      set up, bring up a lab of $(N) NetworkManager hosts, run playbooks/site.yml (check, apply, re-run)"
-	@echo "make test      set up, then every test tier this machine can run (unit, lab, kernel)"
+	@echo "make test      set up, then every test tier this machine can run (unit, lab, kernel), then lint"
 	@echo "make test-unit | test-integration | test-kernel   one tier"
+	@echo "make lint      sanity, unit tests under ansible-test, ansible-lint, docs and changelog lint, the release tarball installed and used"
+	@echo "make docs      HTML documentation in build/docs/build/html"
 	@echo "make lab-up N=3 | lab-down                        the lab by hand"
 
 setup:
@@ -28,6 +30,12 @@ test-integration: setup
 test-kernel: setup
 	bash scripts/test.sh kernel
 
+lint: setup
+	bash scripts/lint.sh
+
+docs: setup
+	bash scripts/docs.sh
+
 lab-up: setup
 	bash tests/lab/up.sh $(N)
 
@@ -35,4 +43,4 @@ lab-down:
 	bash tests/lab/down.sh
 
 clean: lab-down
-	rm -rf build .venv .pytest_cache
+	rm -rf build .venv .venv-lint .pytest_cache

@@ -1,5 +1,5 @@
 #!/bin/bash
-# Run test tiers: unit | integration | kernel | all (what `make test` runs).
+# Run test tiers: unit | integration | kernel | all (what `make test` runs: the three, then lint).
 # The lab and the kernel guest are brought up and torn down by the tests'
 # fixtures, also when a test fails.
 set -euo pipefail
@@ -14,4 +14,11 @@ case "$tier" in
   all)         paths=(tests/unit tests/integration tests/kernel) ;;
   *) echo "usage: test.sh unit|integration|kernel|all" >&2; exit 2 ;;
 esac
-exec .venv/bin/python -m pytest -q -p no:cacheprovider "${paths[@]}"
+if [ "$tier" != all ]; then
+  exec .venv/bin/python -m pytest -q -p no:cacheprovider "${paths[@]}"
+fi
+# all: then the packaging, docs and sanity checks (scripts/lint.sh); fails when either fails
+rc=0
+.venv/bin/python -m pytest -q -p no:cacheprovider "${paths[@]}" || rc=$?
+bash scripts/lint.sh || rc=$((rc ? rc : 1))
+exit "$rc"

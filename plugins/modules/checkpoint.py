@@ -20,9 +20,10 @@ description:
   - The action plugin of M(hostnet.nm.network_state) uses C(state=commit) to confirm a change over a
     fresh connection.
 author:
-  - hostnet.nm contributors
-requirements:
-  - The dbus-fast or dbus-next Python library on the managed host.
+  - hostnet.nm contributors (@hostnet)
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - hostnet.nm.networkmanager
 options:
   state:
     description: What to do.
@@ -49,6 +50,12 @@ options:
 attributes:
   check_mode:
     support: none
+  diff_mode:
+    support: none
+  platform:
+    platforms: posix
+seealso:
+  - module: hostnet.nm.network_state
 """
 
 EXAMPLES = r"""
@@ -71,19 +78,28 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+changed:
+  description: Whether a checkpoint was created, committed or rolled back (C(false) when joining an existing group).
+  returned: always
+  type: bool
+  sample: true
 checkpoint:
   description: The checkpoint's D-Bus path.
   returned: always
   type: str
   sample: /org/freedesktop/NetworkManager/Checkpoint/4
 state:
-  description: C(group) after create, else the action taken.
+  description: C(group) after O(state=create), else the action taken (C(commit) or C(rollback)).
   returned: always
   type: str
+  sample: group
 apply_result:
-  description: The result of a detached apply that this call confirmed or found rolled back.
+  description:
+    - The result of the M(hostnet.nm.network_state) apply that this call confirmed or found rolled back, with
+      the same keys as that module's result (C(probes), C(timings), C(rolled_back)...).
   returned: when there is one
   type: dict
+  sample: {"changed": true, "rolled_back": false, "writes": 3, "timings": {"activate": 0.4, "verify": 0.05}}
 """
 
 from ansible.module_utils.basic import AnsibleModule

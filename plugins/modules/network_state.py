@@ -24,18 +24,20 @@ description:
   - Supports check mode (the same plan and diff, zero writes) and diff mode (a YAML before/after
     of exactly what changes).
 author:
-  - hostnet.nm contributors
-requirements:
-  - NetworkManager 1.30 or later on the managed host.
-  - The dbus-fast or dbus-next Python library on the managed host (C(python3-dbus-fast) or
-    C(python3-dbus-next) on Debian and Ubuntu).
+  - hostnet.nm contributors (@hostnet)
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.actiongroups
+  - ansible.builtin.action_common_attributes.flow
+  - hostnet.nm.networkmanager
 options:
   desired_state:
     description:
       - The desired state, as an nmstate document with C(interfaces), C(routes),
         C(route-rules) and C(dns-resolver).
       - Supported interface types are C(ethernet), C(veth), C(linux-bridge), C(bond) and
-        C(vlan). Other nmstate features are refused with C(unsupported: <path>).
+        C(vlan). Any other nmstate feature is refused as C(unsupported), with its path; none is
+        silently ignored.
     type: dict
     required: true
   rollback_timeout:
@@ -132,11 +134,26 @@ attributes:
     support: full
   diff_mode:
     support: full
+  platform:
+    platforms: posix
+  action_group:
+    support: full
+    membership: [hostnet.nm.network]
+  action:
+    support: full
+    details:
+      - The action plugin validates O(desired_state) on the controller before the host is contacted, and
+        confirms the change over a fresh connection (O(confirm)).
+  async:
+    support: none
+  bypass_host_loop:
+    support: none
 notes:
   - Runs the host's interface changes through NetworkManager only; interfaces NetworkManager
     does not manage are left alone and refused when named.
 seealso:
   - module: hostnet.nm.network_state_info
+  - module: hostnet.nm.checkpoint
 """
 
 EXAMPLES = r"""
@@ -196,11 +213,22 @@ changed:
   description: Whether the host's network configuration changed (or would, in check mode).
   returned: always
   type: bool
+  sample: true
 diff:
-  description: The part of the state that changes, before and after, as nmstate documents.
+  description:
+    - The part of the state that changes, before and after, as nmstate documents rendered as YAML text
+      (shown with C(--diff)).
   returned: always
   type: dict
-  sample: {"before": {"interfaces": []}, "after": {"interfaces": [{"name": "eth1", "state": "up"}]}}
+  sample:
+    before: ""
+    after: |
+      interfaces:
+      - name: eth1
+        type: ethernet
+        state: up
+    before_header: current state
+    after_header: desired state
 plan:
   description: The operations, in order, each with its disruption class.
   returned: always
@@ -208,7 +236,7 @@ plan:
   elements: dict
   sample: [{"op": "update", "interface": "eth1", "disruption": "reapply", "reason": "changes: ipv4"}]
 timings:
-  description: Seconds spent per phase (read, plan, write, activate, verify, commit).
+  description: Seconds spent per phase (read, plan, write, activate, verify, probe, commit).
   returned: always
   type: dict
   sample: {"read": 0.01, "plan": 0.001, "write": 0.02, "activate": 0.3, "verify": 0.05, "commit": 0.001}
@@ -221,10 +249,12 @@ rolled_back:
   description: Whether the change was rolled back.
   returned: always
   type: bool
+  sample: false
 rollback_reason:
   description: Why the change was rolled back, with the values that did not match.
   returned: when rolled back
   type: str
+  sample: "probe dns:198.18.1.253 failed after the change (passed before): no answer within 2.0 s"
 probes:
   description: Probe results after the change, each with its baseline before the change.
   returned: when probes ran
@@ -237,33 +267,62 @@ checkpoint:
   returned: when something was applied
   type: str
   sample: /org/freedesktop/NetworkManager/Checkpoint/3
+apply_id:
+  description: The identifier of this apply, which M(hostnet.nm.checkpoint) takes to confirm or roll back exactly it.
+  returned: when something was applied
+  type: str
+  sample: 8f14e45fceea167a5a36dedd4bea2543
+detached:
+  description: The apply ran detached on the host because it moves the controller's management address.
+  returned: when it did
+  type: bool
+  sample: true
 confirmed:
   description: Whether the controller confirmed the change over a fresh connection.
   returned: when O(confirm) and something was applied
   type: bool
+  sample: true
 management_move:
-  description: The change moves the address the controller's SSH session uses (interface, old, new).
+  description:
+    - The change moves the address the controller's SSH session uses; C(new) is the interface's new
+      address of the same family, or C(null) when it has none.
   returned: when it does
   type: dict
+  sample: {"interface": "eth0", "old": "198.18.1.11", "new": "198.18.1.21"}
 restored:
   description: After a rollback, C(true) when the state read again equals the one before the apply, else what differs.
   returned: when rolled back
   type: raw
+  sample: true
 mismatches:
   description: Every difference found by verification, with desired and actual values.
   returned: when verification failed
   type: list
   elements: dict
+  sample: [{"what": "eth1 ipv4 address", "desired": ["198.18.1.11/24"], "actual": []}]
 validation_errors:
-  description: Every problem in the document, each with code, path, message and hint.
+  description: Every problem in the document, each with code, path, message, hint and severity.
   returned: when the document is invalid
   type: list
   elements: dict
+  sample: [{"code": "BAD_ADDRESS", "path": "interfaces[0].ipv4.address[0].ip",
+            "message": "'198.18.1.300' is not an IP address",
+            "hint": "write an IPv4 (198.18.1.10) or IPv6 (2001:db8::10) address", "severity": "error"}]
+error_kind:
+  description: >-
+    The kind of failure: C(invalid) (the document), C(conflict) (another run or tool holds the host),
+    C(verification) (the live state or a probe, after rollback), C(timeout), C(dependency) (a library or
+    NetworkManager missing) or C(backend) (NetworkManager refused an operation).
+  returned: on failure
+  type: str
+  sample: verification
 warnings:
   description: Non-blocking findings (options without effect, more than three DNS servers...).
-  returned: always
+  returned: when there are some
   type: list
   elements: str
+  sample: ["dns-resolver.config.server[3]: 4 name servers; the resolver uses only the first 3 [DNS_TOO_MANY_SERVERS]
+            (hint: keep the three you want first)"]
 """
 
 from ansible.module_utils.basic import AnsibleModule

@@ -16,13 +16,26 @@ description:
   - Feeding the result back to M(hostnet.nm.network_state) is a no-op.
   - Interfaces NetworkManager does not manage, loopback, and routes through them are left out.
 author:
-  - hostnet.nm contributors
-requirements:
-  - The dbus-fast or dbus-next Python library on the managed host.
+  - hostnet.nm contributors (@hostnet)
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.actiongroups
+  - hostnet.nm.networkmanager
 options: {}
 attributes:
   check_mode:
     support: full
+    details: The module only reads.
+  diff_mode:
+    support: N/A
+    details: The module only reads.
+  platform:
+    platforms: posix
+  action_group:
+    support: full
+    membership: [hostnet.nm.network]
+seealso:
+  - module: hostnet.nm.network_state
 """
 
 EXAMPLES = r"""
@@ -36,6 +49,11 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+changed:
+  description: Always C(false); the module only reads.
+  returned: always
+  type: bool
+  sample: false
 network_state:
   description: The current state as an nmstate document.
   returned: always

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # -*- coding: utf-8 -*-
 # Copyright: hostnet.nm contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
@@ -42,8 +41,8 @@ def codes_table() -> str:
 
 def with_table(doc: str) -> str:
     """``doc`` with the generated table between the markers."""
-    head, _, rest = doc.partition(BEGIN)
-    _, _, tail = rest.partition(END)
+    head, _sep, rest = doc.partition(BEGIN)
+    _table, _sep, tail = rest.partition(END)
     return "%s%s\n%s\n%s%s" % (head, BEGIN, codes_table(), END, tail)
 
 

@@ -54,7 +54,7 @@ def test_dns_query_bytes() -> None:
     assert probes.dns_query(0x1234, "www.lab.test", probes.DNS_TYPE_A) == \
         bytes.fromhex("123401000001000000000000") + QUESTION_WWW_A
     assert probes.dns_query(0x1234, "www.lab.test.", 1) == probes.dns_query(0x1234, "www.lab.test", 1)
-    assert probes.dns_query(0xABCD, ".", probes.DNS_TYPE_NS) == bytes.fromhex("abcd01000001000000000000" "0000020001")
+    assert probes.dns_query(0xABCD, ".", probes.DNS_TYPE_NS) == bytes.fromhex("abcd01000001000000000000" + "0000020001")
 
 
 @pytest.mark.parametrize("name", ["a..b", "-" * 64 + ".test", "ä.test", ("a" * 63 + ".") * 4 + "test"])

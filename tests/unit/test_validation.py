@@ -324,7 +324,7 @@ routes:
 
 
 def test_bc26_gateway_outside_every_subnet():
-    errors, _ = run(BC26 % "")
+    errors, _warnings = run(BC26 % "")
     assert errors == [("ROUTE_NEXT_HOP_OFF_LINK", "routes.config[0].next-hop-address")]
     _doc, problems, _w = validation.validate(yaml.safe_load(BC26 % ""))
     assert "198.19.26.1" in problems[0].message and "198.18.26.0/24" in problems[0].message
@@ -357,7 +357,7 @@ def test_bc38_sixteen_character_names(name):
 
 
 def test_bc38_name_length_counts_bytes():
-    errors, _ = run("interfaces: [{name: 'eth1\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9', type: ethernet}]")
+    errors, _warnings = run("interfaces: [{name: 'eth1\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9', type: ethernet}]")
     assert errors == [("INTERFACE_NAME_INVALID", "interfaces[0].name")]  # 10 characters but 16 bytes
 
 

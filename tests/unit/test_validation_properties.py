@@ -163,7 +163,7 @@ def mutated(draw) -> Any:
     by junk or by another value of the document, nested, an entry copied, a
     key added."""
     doc = copy.deepcopy(draw(documents()))
-    for _ in range(draw(st.integers(1, 3))):
+    for _round in range(draw(st.integers(1, 3))):
         spots = places(doc)
         path = draw(st.sampled_from(spots))
         if not path:

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# ansible-test on this checkout, without containers and with no download but from PyPI.
+#   usage: tests/tools/ansible-test.sh sanity|units [ansible-test options]
+#
+# - It tests the collection as released: the tarball `ansible-galaxy collection build` makes of the
+#   working tree (galaxy.yml's build_ignore leaves out the development harness: lab, kernel VM,
+#   scripts, bench), unpacked at $HOSTNET_ANSIBLE_TEST_ROOT/ansible_collections/hostnet/nm.
+#   (ansible-test wants that path, and resolves symlinks such as build/collections/....)
+# - --venv: each test runs in a virtualenv of its own with ansible-test's pinned requirements
+#   (from PyPI), kept in ~/.ansible/test/venv between runs. ansible-test bootstraps pip in them with
+#   a get-pip script it downloads from outside PyPI; tests/tools/get_pip_offline.py stands in for it.
+# - Python versions: pyenv's interpreters, linked as python3.X into build/pythons and put first
+#   on PATH (pyenv's own shims fail for versions that are not pyenv's global one).
+#   tests/config.yml says which versions modules and module_utils support (3.9+).
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+VENV=${HOSTNET_LINT_VENV:-$ROOT/.venv-lint}
+DEST=${HOSTNET_ANSIBLE_TEST_ROOT:-/tmp/hostnet-nm-ansible-test}/ansible_collections/hostnet/nm
+
+# the interpreters
+PYTHONS=$ROOT/build/pythons
+mkdir -p "$PYTHONS"
+for v in 3.9 3.10 3.11 3.12 3.13; do
+  for real in /root/.pyenv/versions/"$v".*/bin/python"$v" /usr/bin/python"$v"; do
+    if [ -x "$real" ]; then ln -sfn "$real" "$PYTHONS/python$v"; break; fi
+  done
+done
+export PATH=$PYTHONS:$VENV/bin:$PATH
+
+# the get-pip stand-in, under the name ansible-test looks for
+pip_version=$(grep -oP "pip='\K[0-9.]+" "$VENV"/lib/python3*/site-packages/ansible_test/_internal/python_requirements.py)
+cache=$HOME/.ansible/test/cache
+mkdir -p "$cache"
+cp "$ROOT/tests/tools/get_pip_offline.py" "$cache/get_pip_${pip_version//./_}.py"
+
+# the release, unpacked afresh (tests/output, ansible-test's results, is kept between runs)
+dist=$(mktemp -d)
+trap 'rm -rf "$dist"' EXIT
+ansible-galaxy collection build --output-path "$dist" "$ROOT" >/dev/null
+mkdir -p "$DEST"
+find "$DEST" -mindepth 1 -maxdepth 1 ! -name tests -exec rm -rf {} +
+find "$DEST/tests" -mindepth 1 -maxdepth 1 ! -name output -exec rm -rf {} + 2>/dev/null || true
+tar -xzf "$dist"/*.tar.gz -C "$DEST"
+
+cd "$DEST"
+ansible-test "$@"

@@ -4,7 +4,8 @@
 #
 # - It tests the collection as released: the tarball `ansible-galaxy collection build` makes of the
 #   working tree (galaxy.yml's build_ignore leaves out the development harness: lab, kernel VM,
-#   scripts, bench), unpacked at $HOSTNET_ANSIBLE_TEST_ROOT/ansible_collections/hostnet/nm.
+#   scripts, bench), unpacked at build/ansible-test/ansible_collections/hostnet/nm (or under
+#   $HOSTNET_ANSIBLE_TEST_ROOT).
 #   (ansible-test wants that path, and resolves symlinks such as build/collections/....)
 # - --venv: each test runs in a virtualenv of its own with ansible-test's pinned requirements
 #   (from PyPI), kept in ~/.ansible/test/venv between runs. ansible-test bootstraps pip in them with
@@ -15,7 +16,7 @@
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 VENV=${HOSTNET_LINT_VENV:-$ROOT/.venv-lint}
-DEST=${HOSTNET_ANSIBLE_TEST_ROOT:-/tmp/hostnet-nm-ansible-test}/ansible_collections/hostnet/nm
+DEST=${HOSTNET_ANSIBLE_TEST_ROOT:-$ROOT/build/ansible-test}/ansible_collections/hostnet/nm
 
 # the interpreters
 PYTHONS=$ROOT/build/pythons

@@ -34,6 +34,7 @@ CODES = {
     "UNKNOWN_KEY": "a key that is neither ours nor nmstate's (typo), with a suggestion",
     "MISSING_KEY": "a required key is missing",
     "UNSUPPORTED": "a valid nmstate key or value that hostnet.nm does not support yet",
+    "BRIDGE_VLAN_INVALID": "a bridge port's VLAN settings do not form an 802.1Q access or trunk port",
     "BAD_ADDRESS": "not an IP address",
     "ADDRESS_WITH_PREFIX": "an address that must stand alone carries a /prefix",
     "ADDRESS_FAMILY_MISMATCH": "an IPv6 address in the ipv4 section or the other way round",
@@ -472,12 +473,45 @@ _BRIDGE_OPTIONS = Obj({
                 "multicast-query-use-ifaddr", "multicast-startup-query-count", "multicast-startup-query-interval",
                 "vlan-default-pvid", "gc-timer", "hello-timer", "group-fwd-mask", "hash-elasticity"])
 
+def _check_port_vlan(vlan: Dict[str, Any], path: str, problems: List[Problem]) -> None:
+    """IEEE 802.1Q port modes as nmstate writes them: an access port has one
+    untagged VLAN (``tag``); a trunk port carries ``trunk-tags`` and, with
+    ``enable-native``, ``tag`` untagged as its native VLAN."""
+    mode = vlan.get("mode", "trunk" if vlan.get("trunk-tags") else "access")
+    if mode == "access" and ("trunk-tags" in vlan or "tag" not in vlan):
+        problems.append(Problem("BRIDGE_VLAN_INVALID", path, "an access port takes exactly one tag and no trunk-tags",
+                                "write mode: access with tag: <vlan id>, or mode: trunk"))
+    if mode == "trunk" and not vlan.get("trunk-tags"):
+        problems.append(Problem("BRIDGE_VLAN_INVALID", path, "a trunk port needs trunk-tags",
+                                "list the VLANs the port carries under trunk-tags"))
+    if vlan.get("enable-native") and "tag" not in vlan:
+        problems.append(Problem("BRIDGE_VLAN_INVALID", path, "enable-native needs tag (the native VLAN)",
+                                "add tag: <native vlan id>"))
+    for i, entry in enumerate(vlan.get("trunk-tags", [])):
+        rng = entry.get("id-range")
+        if ("id" in entry) == (rng is not None):
+            problems.append(Problem("BRIDGE_VLAN_INVALID", "%s.trunk-tags[%d]" % (path, i),
+                                    "give either id or id-range", "write id: 101 or id-range: {min: 500, max: 599}"))
+        elif rng is not None and rng["min"] > rng["max"]:
+            problems.append(Problem("BRIDGE_VLAN_INVALID", "%s.trunk-tags[%d].id-range" % (path, i),
+                                    "min %d is above max %d" % (rng["min"], rng["max"]), "swap them"))
+
+
+_VLAN_RANGE = Obj({"min": Int(1, 4094), "max": Int(1, 4094)}, required=("min", "max"))
+_PORT_VLAN = Obj({
+    "mode": Enum("access", "trunk"),
+    "tag": Int(1, 4094),
+    "trunk-tags": List(Obj({"id": Int(1, 4094), "id-range": _VLAN_RANGE})),
+    "enable-native": Bool(),
+}, check=_check_port_vlan)
+
 _BRIDGE_PORT = Obj({
     "name": Str(what="an interface name"),
     "stp-priority": Int(0, 63),
     "stp-path-cost": Int(1, 65535),
     "stp-hairpin-mode": Bool(),
-}, required=("name",), unsupported=["vlan"])
+    "vlan": _PORT_VLAN,
+}, required=("name",))
 
 _BRIDGE = Obj({"options": _BRIDGE_OPTIONS, "port": List(_BRIDGE_PORT)})
 

@@ -219,3 +219,28 @@ def test_check_mode_and_diff_for_a_bond(guest, runner):
     result = ok(apply(runner, {"interfaces": [bond()] + PORTS}, "--check", "--diff"), changed=True)
     assert result["writes"] == 0 and profiles(guest) == before
     assert "bond0" in result["diff"]["after"] and "active-backup" in result["diff"]["after"]
+
+
+def test_bridge_port_access_vlan_is_live_at_once(guest, runner):
+    # BC-42: right after apply, the port carries only VLAN 867 as PVID/untagged
+    doc = {"interfaces": [
+        {"name": "br42", "type": "linux-bridge", "state": "up", "ipv4": {"enabled": False},
+         "bridge": {"options": {"stp": {"enabled": False}}, "port": [{"name": "eth1", "vlan": {"mode": "access",
+                                                                                                "tag": 867}}]}},
+        {"name": "eth1", "type": "ethernet", "state": "up", "ipv4": {"enabled": False}}]}
+    ok(apply(runner, doc), changed=True)
+    vlans = json.loads(sh(guest, "bridge -j vlan show dev eth1"))
+    entries = [v for port in vlans for v in port["vlans"]]
+    assert [(v["vlan"], sorted(v.get("flags", []))) for v in entries] == [(867, ["Egress Untagged", "PVID"])]
+    assert sh(guest, "cat /sys/class/net/br42/bridge/vlan_filtering").strip() == "1"
+    ok(apply(runner, doc), changed=False)
+
+
+def test_port_removed_from_a_bond_is_released(guest, runner):
+    ok(apply(runner, {"interfaces": [bond()] + PORTS}), changed=True)
+    ok(apply(runner, {"interfaces": [bond(ports=("eth1",)),
+                                     {"name": "eth2", "type": "ethernet", "state": "up", "ipv4": {
+                                         "enabled": True, "dhcp": False,
+                                         "address": [{"ip": "198.18.2.12", "prefix-length": 24}]}}]}), changed=True)
+    assert link(guest, "eth1").get("master") == "bond0" and "master" not in link(guest, "eth2")
+    assert v4(guest, "eth2") == ["198.18.2.12/24"] and v4(guest, "bond0") == ["198.18.1.10/24"]

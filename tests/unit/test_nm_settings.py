@@ -87,7 +87,7 @@ def test_port_profile_has_no_ip_and_carries_port_options():
     new = roundtrip(tgt, port=port)
     assert new["connection"]["master"] == "br0" and new["connection"]["slave-type"] == "bridge"
     assert "ipv4" not in new and "ipv6" not in new
-    assert new["bridge-port"] == {"priority": 20, "path-cost": 50}
+    assert new["bridge-port"] == {"priority": 20, "path-cost": 50, "vlans": []}
     assert nms.port_entry(new) == {"name": "eth2", "stp-priority": 20, "stp-path-cost": 50,
                                    "stp-hairpin-mode": False}
 
@@ -137,3 +137,26 @@ def test_link_local_dns_gets_the_profile_interface_as_scope():
 
 def test_variant_compares_by_signature_and_value():
     assert Variant("u", 1) == Variant("u", 1) and Variant("u", 1) != Variant("i", 1)
+
+
+@pytest.mark.parametrize("vlan, nm", [
+    # BC-42: an access port is one PVID + untagged VLAN
+    ({"mode": "access", "tag": 867}, [{"vid-start": 867, "vid-end": 867, "pvid": True, "untagged": True}]),
+    ({"mode": "trunk", "trunk-tags": [{"id": 101}, {"id-range": {"min": 500, "max": 599}}], "tag": 100,
+      "enable-native": True},
+     [{"vid-start": 101, "vid-end": 101, "pvid": False, "untagged": False},
+      {"vid-start": 500, "vid-end": 599, "pvid": False, "untagged": False},
+      {"vid-start": 100, "vid-end": 100, "pvid": True, "untagged": True}]),
+])
+def test_bridge_port_vlans_round_trip(vlan, nm):
+    assert unwrap(nms.port_vlan_to_nm(vlan)) == nm
+    assert nms.port_vlan_from_nm(nm) == vlan
+
+
+def test_vlan_filtering_follows_the_ports():
+    br = {"name": "br42", "type": "linux-bridge", "state": "up", "ipv4": {"enabled": False},
+          "ipv6": {"enabled": False}, "bridge": {"options": {}, "port": [{"name": "eth1", "vlan": {
+              "mode": "access", "tag": 867}}]}}
+    assert roundtrip(br)["bridge"]["vlan-filtering"] is True
+    plain = dict(br, bridge={"options": {}, "port": [{"name": "eth1"}]})
+    assert "vlan-filtering" not in roundtrip(plain).get("bridge", {})  # BC-48: never switched on by itself

@@ -31,6 +31,14 @@ def route(extra: str) -> str:
 
 # (code, path, document that triggers it, neighbour that parses)
 SCHEMA_CASES: List[Tuple[str, str, str, str]] = [
+    ("BRIDGE_VLAN_INVALID", "interfaces[0].bridge.port[0].vlan",
+     "interfaces: [{name: br42, type: linux-bridge, bridge: {port: [{name: eth1, vlan: {mode: access}}]}}]",
+     "interfaces: [{name: br42, type: linux-bridge, bridge: {port: [{name: eth1, vlan: {mode: access, tag: 867}}]}}]"),
+    ("BRIDGE_VLAN_INVALID", "interfaces[0].bridge.port[0].vlan.trunk-tags[0].id-range",
+     "interfaces: [{name: br0, type: linux-bridge, bridge: {port: [{name: eth1, vlan: {mode: trunk, "
+     "trunk-tags: [{id-range: {min: 600, max: 500}}]}}]}}]",
+     "interfaces: [{name: br0, type: linux-bridge, bridge: {port: [{name: eth1, vlan: {mode: trunk, "
+     "trunk-tags: [{id-range: {min: 500, max: 600}}]}}]}}]"),
     ("TYPE_MISMATCH", "interfaces", "interfaces: {name: eth1}", "interfaces: [{name: eth1}]"),
     ("TYPE_MISMATCH", "interfaces[0].ipv4.enabled",
      "interfaces: [{name: eth1, ipv4: {enabled: 'yes'}}]", "interfaces: [{name: eth1, ipv4: {enabled: true}}]"),

@@ -152,7 +152,41 @@ def port_entry(settings: Dict[str, Any]) -> Dict[str, Any]:
     """A bridge's ``port`` entry from the port's own profile."""
     entry = {"name": settings.get("connection", {}).get("interface-name", "")}
     entry.update(_options(settings.get("bridge-port", {}), PORT_OPTIONS))
+    vlans = settings.get("bridge-port", {}).get("vlans", [])
+    if vlans:
+        entry["vlan"] = port_vlan_from_nm(vlans)
     return entry
+
+
+def port_vlan_from_nm(vlans: List[Dict[str, Any]]) -> Dict[str, Any]:
+    """``bridge-port.vlans`` (``[{vid-start, vid-end, pvid, untagged}]``) as
+    nmstate's port ``vlan``: one PVID+untagged VLAN alone is an access port,
+    anything else a trunk (the PVID+untagged one is its native VLAN)."""
+    native = [v for v in vlans if v.get("pvid") and v.get("untagged")]
+    tagged = [v for v in vlans if not (v.get("pvid") and v.get("untagged"))]
+    if len(native) == 1 and not tagged and native[0]["vid-start"] == native[0]["vid-end"]:
+        return {"mode": "access", "tag": int(native[0]["vid-start"])}
+    out: Dict[str, Any] = {"mode": "trunk", "trunk-tags": [
+        {"id": int(v["vid-start"])} if v["vid-start"] == v["vid-end"] else
+        {"id-range": {"min": int(v["vid-start"]), "max": int(v["vid-end"])}}
+        for v in sorted(tagged, key=lambda v: v["vid-start"])]}
+    if native:
+        out.update({"tag": int(native[0]["vid-start"]), "enable-native": True})
+    return out
+
+
+def port_vlan_to_nm(vlan: Dict[str, Any]) -> List[Dict[str, Variant]]:
+    """nmstate's port ``vlan`` as ``bridge-port.vlans`` (``aa{sv}``)."""
+    def item(start: int, end: int, native: bool) -> Dict[str, Variant]:
+        return {"vid-start": Variant("q", start), "vid-end": Variant("q", end), "pvid": Variant("b", native),
+                "untagged": Variant("b", native)}
+    if vlan.get("mode", "access" if "trunk-tags" not in vlan else "trunk") == "access":
+        return [item(vlan["tag"], vlan["tag"], True)]
+    out = [item(t["id"], t["id"], False) if "id" in t else item(t["id-range"]["min"], t["id-range"]["max"], False)
+           for t in vlan.get("trunk-tags", [])]
+    if vlan.get("enable-native") and "tag" in vlan:
+        out.append(item(vlan["tag"], vlan["tag"], True))
+    return out
 
 
 def routes_from_profile(settings: Dict[str, Any]) -> Tuple[List[Dict[str, Any]], List[Tuple[Any, ...]]]:
@@ -340,6 +374,7 @@ def build_settings(old: Optional[Dict[str, Any]], cur: Dict[str, Any], tgt: Dict
             for key, (prop, sig, _default) in PORT_OPTIONS.items():
                 if key in entry:
                     sec[prop] = Variant(sig, entry[key])
+            sec["vlans"] = Variant("aa{sv}", port_vlan_to_nm(entry["vlan"]) if entry.get("vlan") else [])
         else:
             out.pop("bridge-port", None)
     else:
@@ -364,6 +399,12 @@ def build_settings(old: Optional[Dict[str, Any]], cur: Dict[str, Any], tgt: Dict
         for key, (prop, sig, _default) in BRIDGE_OPTIONS.items():
             if key in options and options[key] != cur_options.get(key):
                 sec[prop] = Variant(sig, options[key].replace("q", "Q") if key == "vlan-protocol" else options[key])
+        # VLAN filtering only when a port asks for VLANs (BC-48: never because a VLAN sits on top)
+        filtering = any(p.get("vlan") for p in (tgt.get("bridge") or {}).get("port", []))
+        if filtering or "vlan-filtering" in sec:
+            sec["vlan-filtering"] = Variant("b", filtering)
+            # no implicit VLAN 1 on every port: a port carries exactly the VLANs it names
+            sec["vlan-default-pvid"] = Variant("u", 0 if filtering else 1)
         stp, cur_stp = options.get("stp", {}), cur_options.get("stp", {})
         for key, (prop, sig, _default) in STP_OPTIONS.items():
             if key in stp and stp[key] != cur_stp.get(key):

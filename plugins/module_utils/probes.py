@@ -978,7 +978,9 @@ def _run_one(probe: Probe, spec: ProbeSpec, results: List[Optional[Dict[str, Any
             results[index] = _result(probe, True, detail, latency, attempt)
             return
         if attempt < spec.attempts:
-            time.sleep(spec.interval)
+            # a fast failure (an IPv6 address still in DAD, a route not there yet) may clear within the
+            # attempt's time: wait it out rather than spend every attempt in the first milliseconds
+            time.sleep(max(spec.interval, began + probe.timeout - time.monotonic()))
     results[index] = _result(probe, False, detail, None, spec.attempts)
 
 

@@ -287,3 +287,18 @@ def test_invalid_document_fails_on_the_controller_with_paths(lab, lab_host, runn
     assert "interfaces[0].ipv4.address[0].ip" in paths and "interfaces[0].mtuu" in paths
     assert "Traceback" not in result["msg"]
     assert view.snapshot() == before
+
+
+def test_link_local_name_server_with_its_scope(lab, lab_host, runner, view):
+    # BC-34: a fe80:: server carries %iface and reaches resolv.conf scoped
+    router_ll = lab.run("sw", "ip", "-6", "-o", "addr", "show", "dev", "br-data1", "scope", "link").stdout.split()[3]
+    router_ll = router_ll.split("/")[0]
+    ok(runner.apply(lab_host, {"interfaces": [static_eth1(lab, lab_host, v6=True)]}), changed=True)
+    doc = {"interfaces": [{"name": "eth1", "type": "ethernet", "state": "up",
+                           "ipv6": {"enabled": True, "dhcp": False, "autoconf": False,
+                                    "address": [{"ip": lab.data_ip6(lab_host, 1), "prefix-length": 64}]}}],
+           "dns-resolver": {"config": {"server": [router_ll + "%eth1", "2001:db8:1::1", "198.18.1.1"]}}}
+    result = ok(runner.apply(lab_host, doc), changed=True)
+    assert view.nameservers() == [router_ll + "%eth1", "2001:db8:1::1", "198.18.1.1"]
+    assert all(p["ok"] for p in result["probes"] if p["kind"] == "dns")
+    ok(runner.apply(lab_host, doc), changed=False)

@@ -227,25 +227,9 @@ def merge(current: Dict[str, Any], desired: Dict[str, Any]) -> Dict[str, Any]:
     gone = {n for n, i in target["interfaces"].items() if i.get("state") == "absent"}
     routes = [r for r in target["routes"] if r.get("next-hop-interface") not in gone and _family_enabled(
         target["interfaces"].get(r.get("next-hop-interface", ""), {}), family_of(r["destination"]))]
-    for entry in desired.get("routes", []):
-        if entry.get("state") == "absent":
-            routes = [r for r in routes if not route_matches(entry, r)]
-    for entry in desired.get("routes", []):
-        if entry.get("state") != "absent":
-            route = canonical_route(entry)
-            if route_key(route) not in {route_key(r) for r in routes}:
-                routes.append(route)
-    target["routes"] = sorted(routes, key=route_key)
-    rules = list(target["route-rules"])
-    for entry in desired.get("route-rules", []):
-        if entry.get("state") == "absent":
-            rules = [r for r in rules if not route_matches(canonical_rule(entry), r)]
-    for entry in desired.get("route-rules", []):
-        if entry.get("state") != "absent":
-            rule = canonical_rule(entry)
-            if rule_key(rule) not in {rule_key(r) for r in rules}:
-                rules.append(rule)
-    target["route-rules"] = sorted(rules, key=rule_key)
+    target["routes"] = _merge_entries(routes, desired.get("routes", []), canonical_route, route_key)
+    target["route-rules"] = _merge_entries(target["route-rules"], desired.get("route-rules", []), canonical_rule,
+                                           rule_key)
     if "dns-resolver" in desired:
         dns = desired["dns-resolver"]
         if not dns:
@@ -253,6 +237,21 @@ def merge(current: Dict[str, Any], desired: Dict[str, Any]) -> Dict[str, Any]:
         else:
             target["dns-resolver"] = dict(target["dns-resolver"], **dns)
     return target
+
+
+def _merge_entries(current: List[Dict[str, Any]], desired: List[Dict[str, Any]],
+                   canonical: Any, key: Any) -> List[Dict[str, Any]]:
+    """Routes or rules: every ``state: absent`` entry removes what it matches
+    (a pattern), then every other entry is added unless an equal one exists."""
+    out = [r for r in current if not any(e.get("state") == "absent" and route_matches(e, r) for e in desired)]
+    have = {key(r) for r in out}
+    for entry in desired:
+        if entry.get("state") != "absent":
+            item = canonical(entry)
+            if key(item) not in have:
+                out.append(item)
+                have.add(key(item))
+    return sorted(out, key=key)
 
 
 def _family_enabled(iface: Dict[str, Any], family: int) -> bool:

@@ -344,14 +344,14 @@ def read_default_gateways(proc: str = "/proc") -> List[Tuple[str, str]]:
     Prefer :func:`default_gateways` on route data with table ids when the
     caller has it.
     """
-    found = parse_proc_route(_read(os.path.join(proc, "net", "route")))
-    found += parse_proc_ipv6_route(_read(os.path.join(proc, "net", "ipv6_route")))
+    found = parse_proc_route(read_text(os.path.join(proc, "net", "route")))
+    found += parse_proc_ipv6_route(read_text(os.path.join(proc, "net", "ipv6_route")))
     return _order(found)
 
 
 def resolv_conf_servers(path: str = "/etc/resolv.conf") -> List[str]:
     """The ``nameserver`` entries of ``path`` in order (``[]`` if it is missing)."""
-    return parse_resolv_conf(_read(path))
+    return parse_resolv_conf(read_text(path))
 
 
 def parse_proc_arp(text: str) -> Dict[Tuple[str, str], str]:
@@ -368,7 +368,8 @@ def parse_proc_arp(text: str) -> Dict[Tuple[str, str], str]:
     return out
 
 
-def _read(path: str) -> str:
+def read_text(path: str) -> str:
+    """A file's text, or ``""`` when it cannot be read."""
     try:
         with open(path) as handle:
             return handle.read()
@@ -461,7 +462,7 @@ def _ancestor_env(name: str, proc: str, pid: int) -> Optional[str]:
 
 
 def _ppid(proc: str, pid: int) -> int:
-    for line in _read(os.path.join(proc, str(pid), "status")).splitlines():
+    for line in read_text(os.path.join(proc, str(pid), "status")).splitlines():
         if line.startswith("PPid:"):
             return int(line.split()[1])
     return 0
@@ -751,7 +752,7 @@ def neighbour_check(host: str, iface: str = "", proc: str = "/proc") -> Optional
     """The link-layer address of a complete IPv4 neighbour entry for
     ``host`` (on ``iface``, if given), or ``None``. Note that the kernel
     keeps a STALE entry complete for a while after its owner went away."""
-    for (ip, dev), lladdr in parse_proc_arp(_read(os.path.join(proc, "net", "arp"))).items():
+    for (ip, dev), lladdr in parse_proc_arp(read_text(os.path.join(proc, "net", "arp"))).items():
         if ip == host and (not iface or dev == iface):
             return "%s on %s" % (lladdr, dev)
     return None
@@ -836,7 +837,7 @@ def _controller_echo(client: str, server: str) -> Check:
 
 def _nonlocal_bind(family: int) -> bool:
     name = "ipv4/ip_nonlocal_bind" if family == 4 else "ipv6/ip_nonlocal_bind"
-    return _read("/proc/sys/net/" + name).strip() not in ("", "0")
+    return read_text("/proc/sys/net/" + name).strip() not in ("", "0")
 
 
 def local_address(address: str, proc: str = "/proc") -> bool:
@@ -847,14 +848,14 @@ def local_address(address: str, proc: str = "/proc") -> bool:
     want = ipaddress.ip_address(address.split("%")[0])
     if want.version == 4:
         last = ""
-        for line in _read(os.path.join(proc, "net", "fib_trie")).splitlines():
+        for line in read_text(os.path.join(proc, "net", "fib_trie")).splitlines():
             words = line.split()
             if "|--" in words:
                 last = words[-1]
             elif words[1:3] == ["host", "LOCAL"] and last and want in ipaddress.ip_network(last + words[0]):
                 return True  # "/32 host LOCAL" under an address; "/8" under 127.0.0.0
         return False
-    for line in _read(os.path.join(proc, "net", "if_inet6")).splitlines():
+    for line in read_text(os.path.join(proc, "net", "if_inet6")).splitlines():
         f = line.split()
         if len(f) >= 6 and ipaddress.IPv6Address(bytes.fromhex(f[0])) == want and not int(f[4], 16) & 0x48:
             return True  # 0x40 IFA_F_TENTATIVE, 0x08 IFA_F_DADFAILED

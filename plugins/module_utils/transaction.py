@@ -28,7 +28,7 @@ from .nm.checkpoint import (APPLYING, GROUP, PENDING, Checkpoint, ledger_clear, 
                             resolve_existing)
 from .nm.dbus import Bus
 from .nm.writer import Writer
-from .plan import Plan, make_plan
+from .plan import Plan, add_live_repairs, make_plan
 from .verify import mismatches, resolv_conf_servers
 
 LOCK_PATH = "/run/hostnet-nm.lock"
@@ -128,7 +128,7 @@ class HostLock:
                     self.fd = -1
                     raise ConflictError("another hostnet.nm run is applying on this host (lock %s held by pid %s);"
                                         " try again when it has finished, or set lock_timeout"
-                                        % (self.path, _read(self.path).strip() or "?"))
+                                        % (self.path, probes.read_text(self.path).strip() or "?"))
                 time.sleep(0.2)
 
     def release(self) -> None:
@@ -144,14 +144,6 @@ class HostLock:
         if self.fd >= 0:
             os.close(self.fd)
             self.fd = -1
-
-
-def _read(path: str) -> str:
-    try:
-        with open(path) as handle:
-            return handle.read()
-    except OSError:
-        return ""
 
 
 def show(bus_address: Optional[str] = None) -> Dict[str, Any]:
@@ -197,8 +189,11 @@ def apply(document: Dict[str, Any], options: Options) -> Dict[str, Any]:
             result["warnings"] += notes
         snap = reader.read_snapshot(bus)
         current = reader.current_state(snap)
+        live = reader.read_live(bus, snap, set(desired.get("interfaces", {})) | {
+            r.get("next-hop-interface", "") for r in desired.get("routes", [])})
         timer.lap("read")
         plan = make_plan(snap, current, desired)
+        add_live_repairs(plan, snap, live)  # the kernel lost what the profiles still say
         timer.lap("plan")
         result.update(changed=plan.changed, diff=plan.diff, plan=[op.as_dict() for op in plan.ops])
         result["warnings"] += plan.warnings
@@ -422,7 +417,7 @@ def _verify(bus: Bus, plan: Plan, options: Options) -> List[Dict[str, Any]]:
         snap = reader.read_snapshot(bus)
         saved = reader.current_state(snap)
         live = reader.read_live(bus, snap)
-        servers = resolv_conf_servers(_read(options.resolv_conf)) if want_dns else None
+        servers = resolv_conf_servers(probes.read_text(options.resolv_conf)) if want_dns else None
         problems = mismatches(plan.target, saved, live, snap.chosen.keys(), names, check_routes, servers, want_dns,
                               gone, plan.desired.get("interfaces", {}))
         if not problems or time.monotonic() >= deadline:

@@ -164,3 +164,18 @@ def lab_hosts(lab: Lab, request: pytest.FixtureRequest) -> List[str]:
     hosts = lab.hosts()[:want] if want is not None else lab.hosts()
     lab.reset(*hosts)
     return hosts
+
+
+# ------------------------------------------------------- ansible + host view
+@pytest.fixture
+def runner(lab):
+    """An ``ansible_run.Runner`` on the lab's inventory (real ansible-playbook over SSH)."""
+    from ansible_run import Runner
+    return Runner(lab)
+
+
+@pytest.fixture
+def view(lab, lab_host):
+    """A ``hostview.HostView`` of ``lab_host`` (its live state, for assertions)."""
+    from hostview import HostView
+    return HostView(lab, lab_host)

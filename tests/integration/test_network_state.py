@@ -8,20 +8,7 @@ import time
 
 import pytest
 
-from ansible_run import Runner
-from hostview import HostView
-
 pytestmark = pytest.mark.lab
-
-
-@pytest.fixture
-def runner(lab):
-    return Runner(lab)
-
-
-@pytest.fixture
-def view(lab, lab_host):
-    return HostView(lab, lab_host)
 
 
 def static_eth1(lab, host, *extra, prefix=24, v6=False):

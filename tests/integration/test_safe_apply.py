@@ -4,27 +4,13 @@ commit, the controller's own address, killed runs and concurrent runs
 
 from __future__ import annotations
 
-import subprocess
 import threading
 import time
 from pathlib import Path
 
 import pytest
 
-from ansible_run import Runner
-from hostview import HostView
-
 pytestmark = pytest.mark.lab
-
-
-@pytest.fixture
-def runner(lab):
-    return Runner(lab)
-
-
-@pytest.fixture
-def view(lab, lab_host):
-    return HostView(lab, lab_host)
 
 
 def eth1(lab, host, address=None, prefix=24):

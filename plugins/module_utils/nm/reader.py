@@ -13,7 +13,7 @@ snapshot into the model; :func:`read_live` reads what the kernel has now
 from __future__ import annotations
 
 import ipaddress
-from typing import Any, Dict, List, Tuple
+from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 from .. import model
 from . import settings as nms
@@ -226,22 +226,14 @@ def current_state(snap: Snapshot) -> Dict[str, Any]:
     return state
 
 
-def dns_holders(snap: Snapshot) -> List[str]:
-    """Interfaces whose chosen profile holds static DNS settings."""
-    out = []
-    for name, prof in snap.chosen.items():
-        dns = nms.dns_from_profile(prof.settings)
-        if dns["server"] or dns["search"] or dns["options"]:
-            out.append(name)
-    return sorted(out)
-
-
-def read_live(bus: Bus, snap: Snapshot) -> Dict[str, Dict[str, Any]]:
-    """What each managed device has right now, from NM's view of the kernel:
-    ``{name: {"state": NMDeviceState, "addresses": ["ip/prefix", ...],
-    "routes": [(destination, next hop or "", metric, table)], "active": path}}``.
-    Link-local IPv6 addresses are left out."""
-    names = [n for n, d in snap.devices.items() if d["managed"]]
+def read_live(bus: Bus, snap: Snapshot, only: Optional[Iterable[str]] = None) -> Dict[str, Dict[str, Any]]:
+    """What each managed device (of ``only``, when given) has right now,
+    from NM's view of the kernel: ``{name: {"state": NMDeviceState,
+    "addresses": ["ip/prefix", ...], "routes": [(destination, next hop or
+    "", metric, table)], "active": path}}``. Link-local IPv6 addresses are
+    left out. One batch of calls."""
+    wanted = None if only is None else set(only)
+    names = [n for n, d in snap.devices.items() if d["managed"] and (wanted is None or n in wanted)]
     paths: List[Tuple[str, str]] = []
     for name in names:
         dev = snap.devices[name]

@@ -4,8 +4,8 @@
 #
 # - It tests the collection as released: the tarball `ansible-galaxy collection build` makes of the
 #   working tree (galaxy.yml's build_ignore leaves out the development harness: lab, kernel VM,
-#   scripts, bench), unpacked at build/ansible-test/ansible_collections/hostnet/nm (or under
-#   $HOSTNET_ANSIBLE_TEST_ROOT).
+#   scripts, bench), unpacked at /tmp/hostnet-nm-ansible-test-<checkout>/ansible_collections/hostnet/nm
+#   (or under $HOSTNET_ANSIBLE_TEST_ROOT).
 #   (ansible-test wants that path, and resolves symlinks such as build/collections/....)
 # - --venv: each test runs in a virtualenv of its own with ansible-test's pinned requirements
 #   (from PyPI), kept in ~/.ansible/test/venv between runs. ansible-test bootstraps pip in them with
@@ -16,7 +16,10 @@
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 VENV=${HOSTNET_LINT_VENV:-$ROOT/.venv-lint}
-DEST=${HOSTNET_ANSIBLE_TEST_ROOT:-$ROOT/build/ansible-test}/ansible_collections/hostnet/nm
+# outside any git checkout (ansible-test would list the files through git, which ignores build/),
+# one per checkout
+DEST=${HOSTNET_ANSIBLE_TEST_ROOT:-${TMPDIR:-/tmp}/hostnet-nm-ansible-test-$(echo "$ROOT" | sha1sum | cut -c1-8)}
+DEST=$DEST/ansible_collections/hostnet/nm
 
 # the interpreters
 PYTHONS=$ROOT/build/pythons

@@ -31,6 +31,7 @@ from . import model
 from .errors import InvalidStateError, Problem
 from .nm import settings as nms
 from .nm.reader import Profile, Snapshot
+from .verify import live_drift
 
 
 class Op:
@@ -109,6 +110,7 @@ def make_plan(snap: Snapshot, current: Dict[str, Any], desired: Dict[str, Any]) 
     plan = Plan()
     problems: List[Problem] = []
     desired = copy.deepcopy(desired)
+    _rule_priorities(desired.get("route-rules", []), current["route-rules"])
     for index, (name, iface) in enumerate(desired.get("interfaces", {}).items()):
         _resolve_type(name, "interfaces[%d]" % index, iface, snap, current, problems)
     target = model.merge(current, desired)
@@ -125,15 +127,13 @@ def make_plan(snap: Snapshot, current: Dict[str, Any], desired: Dict[str, Any]) 
         iface["ipv4"], iface["ipv6"] = {"enabled": False}, {"enabled": False}
         if port not in desired.get("interfaces", {}) and iface.get("state") != "absent":
             iface["state"] = "up"
-    if desired.get("route-rules"):
-        problems.append(Problem("UNSUPPORTED", "route-rules", "unsupported: route-rules (not applied yet by "
-                                "hostnet.nm)", "configure routing rules outside hostnet.nm for now"))
     dns_owner = _dns_assignment(snap, current, target, problems)
     _check_routes(desired, target, problems)
+    rule_owner = _rule_assignment(snap, desired, target, problems)
     if problems:
         raise InvalidStateError(problems)
     plan.current, plan.target, plan.desired = current, target, desired
-    _build_ops(plan, snap, dns_owner, set(desired.get("interfaces", {})))
+    _build_ops(plan, snap, dns_owner, set(desired.get("interfaces", {})), rule_owner)
     _build_diff(plan, dns_owner is not None)
     return plan
 
@@ -193,6 +193,70 @@ def _check_routes(desired: Dict[str, Any], target: Dict[str, Any], problems: Lis
         elif name in ctrl:
             problems.append(Problem("ROUTE_VIA_PORT", path, "route to %s uses %s, a port of %s" % (
                 route.get("destination"), name, ctrl[name]), "route through %s instead" % ctrl[name]))
+
+
+FIRST_RULE_PRIORITY = 30000  # where rules without a priority start (below the kernel's 32766 main rule)
+
+
+def _rule_priorities(desired: List[Dict[str, Any]], current: List[Dict[str, Any]]) -> None:
+    """Give desired rules without ``priority`` one, in place: the priority of
+    an equal rule the host has, else the next free one from 30000 (NM needs a
+    priority; a fixed choice keeps re-runs idempotent)."""
+    used = {r.get("priority") for r in current} | {r.get("priority") for r in desired}
+    for rule in desired:
+        if rule.get("state") == "absent" or "priority" in rule:
+            continue
+        same = model.canonical_rule(rule)
+        match = next((r for r in current if {k: v for k, v in r.items() if k != "priority"} == same), None)
+        if match is not None:
+            rule["priority"] = match["priority"]
+        else:
+            prio = FIRST_RULE_PRIORITY
+            while prio in used:
+                prio += 1
+            rule["priority"] = prio
+            used.add(prio)
+
+
+def _rule_assignment(snap: Snapshot, desired: Dict[str, Any], target: Dict[str, Any],
+                     problems: List[Problem]) -> Dict[Any, str]:
+    """``{rule key: interface}``: which profile holds each target rule. NM keeps
+    rules in a profile and installs them while it is active, so a rule stays
+    where it is, and a new one goes to an up interface with routes in its
+    table (any up interface of its family for the main table)."""
+    ctrl = model.controllers(target)
+    up = [n for n, i in sorted(target["interfaces"].items()) if i.get("state") == "up" and n not in ctrl]
+    owner: Dict[Any, str] = {}
+    for index, rule in enumerate(desired.get("route-rules", [])):
+        if rule.get("state") == "absent":
+            continue
+        rule = model.canonical_rule(rule)
+        key = model.rule_key(rule)
+        fam = int(rule.get("family", "ipv4")[-1])
+        held = snap.rule_holders.get(key)
+        enabled = [n for n in up if (target["interfaces"][n].get("ipv%d" % fam) or {}).get("enabled")]
+        if held in enabled:
+            owner[key] = held
+            continue
+        table = rule["route-table"]
+        tabled = [n for n in enabled if any(r.get("next-hop-interface") == n and r.get("table-id") == table and
+                                            model.family_of(r["destination"]) == fam for r in target["routes"])]
+        defaults = [n for n in enabled if any(r.get("next-hop-interface") == n and r["destination"] in
+                                              ("0.0.0.0/0", "::/0") for r in target["routes"])]
+        choice = tabled or ((defaults or enabled) if table == model.MAIN_TABLE else [])
+        if not choice:
+            problems.append(Problem("ROUTE_RULE_NO_HOLDER", "route-rules.config[%d]" % index,
+                                    "no interface that is up with IPv%d enabled has routes in table %d, so "
+                                    "NetworkManager has no profile to keep this rule in" % (fam, table),
+                                    "add a route with table-id %d through an interface that is up, or use the "
+                                    "main table" % table))
+            continue
+        owner[key] = choice[0]
+    for rule in target["route-rules"]:
+        key = model.rule_key(rule)
+        if key not in owner and key in snap.rule_holders:
+            owner[key] = snap.rule_holders[key]
+    return owner
 
 
 def _holder_ok(iface: Dict[str, Any], families: set) -> bool:
@@ -263,8 +327,15 @@ def _port_info(state: Dict[str, Any], name: str) -> Optional[Tuple[str, str, Dic
     return ctrl, cif["type"], entry
 
 
-def _build_ops(plan: Plan, snap: Snapshot, dns_owner: Optional[str], desired_names: set) -> None:
+def _build_ops(plan: Plan, snap: Snapshot, dns_owner: Optional[str], desired_names: set,
+               rule_owner: Dict[Any, str]) -> None:
     cur, tgt = plan.current, plan.target
+    rules_now: Dict[str, List[Any]] = {}
+    for key, name in snap.rule_holders.items():
+        rules_now.setdefault(name, []).append(key)
+    rules_then: Dict[str, List[Dict[str, Any]]] = {}
+    for rule in tgt["route-rules"]:
+        rules_then.setdefault(rule_owner.get(model.rule_key(rule), ""), []).append(rule)
     holders = set(dns_holders_of(snap)) if dns_owner is not None else set()
     names = model.dependency_order(tgt, tgt["interfaces"].keys())
     updates: List[Op] = []
@@ -294,20 +365,23 @@ def _build_ops(plan: Plan, snap: Snapshot, dns_owner: Optional[str], desired_nam
                               % t_if["type"]))
             prof, c_if = None, None
         autoconnect = t_if.get("state") == "up"
-        unchanged = c_if == t_if and routes is None and dns is None and port == cur_port
+        rules = None
+        if sorted(rules_now.get(name, [])) != sorted(model.rule_key(r) for r in rules_then.get(name, [])):
+            rules = rules_then.get(name, [])
+        unchanged = c_if == t_if and routes is None and dns is None and port == cur_port and rules is None
         if unchanged and (name not in desired_names or prof is None):
             continue  # nothing it depends on changes (a device without a profile that stays down)
         dirty = (c_if is None or _without_state(c_if) != _without_state(t_if) or routes is not None
-                 or dns is not None or port != cur_port or prof is None or not prof.bound
+                 or dns is not None or rules is not None or port != cur_port or prof is None or not prof.bound
                  or bool(prof.settings.get("connection", {}).get("autoconnect", True)) != autoconnect)
         written = False
         if dirty:
             new = nms.build_settings(prof.raw if prof else None, c_if or {"name": name}, t_if, port, cur_port,
-                                     routes, dns)
+                                     routes, dns, rules)
             if prof is not None and not prof.multi_connect:
                 new["connection"]["interface-name"] = nms.Variant("s", name)  # adopt a profile bound by MAC
                 updates.append(Op("update", name, prof.path, new,
-                                  reason=_why(c_if, t_if, routes, dns, port != cur_port)))
+                                  reason=_why(c_if, t_if, routes, dns, port != cur_port, rules)))
             else:
                 updates.append(Op("create", name, settings=new, reason="new profile for %s" % name))
                 prof = None
@@ -344,7 +418,8 @@ def _without_state(iface: Dict[str, Any]) -> Dict[str, Any]:
     return {k: v for k, v in iface.items() if k != "state"}
 
 
-def _why(c_if: Optional[Dict[str, Any]], t_if: Dict[str, Any], routes: Any, dns: Any, moved: bool) -> str:
+def _why(c_if: Optional[Dict[str, Any]], t_if: Dict[str, Any], routes: Any, dns: Any, moved: bool,
+         rules: Any = None) -> str:
     parts = []
     if c_if:
         parts += [k for k in sorted(set(c_if) | set(t_if)) if c_if.get(k) != t_if.get(k) and k != "state"]
@@ -352,6 +427,8 @@ def _why(c_if: Optional[Dict[str, Any]], t_if: Dict[str, Any], routes: Any, dns:
         parts.append("routes")
     if dns is not None:
         parts.append("dns")
+    if rules is not None:
+        parts.append("route-rules")
     if moved:
         parts.append("controller")
     return "changes: %s" % ", ".join(parts) if parts else "profile settings"
@@ -367,10 +444,55 @@ def _build_diff(plan: Plan, dns_changed: bool) -> None:
         new = {model.route_key(r) for r in tgt["routes"]}
         before["routes"] = {"config": [r for r in cur["routes"] if model.route_key(r) not in new]}
         after["routes"] = {"config": [r for r in tgt["routes"] if model.route_key(r) not in old]}
+    if cur["route-rules"] != tgt["route-rules"]:
+        old_rules = {model.rule_key(r) for r in cur["route-rules"]}
+        new_rules = {model.rule_key(r) for r in tgt["route-rules"]}
+        before["route-rules"] = {"config": [r for r in cur["route-rules"] if model.rule_key(r) not in new_rules]}
+        after["route-rules"] = {"config": [r for r in tgt["route-rules"] if model.rule_key(r) not in old_rules]}
     if dns_changed:
         before["dns-resolver"] = {"config": cur["dns-resolver"]}
         after["dns-resolver"] = {"config": tgt["dns-resolver"]}
     plan.diff = {"before": before, "after": after}
+
+
+def add_live_repairs(plan: Plan, snap: Snapshot, live: Dict[str, Dict[str, Any]]) -> None:
+    """Profiles right, kernel wrong: for each interface of the document
+    whose live addresses or routes no longer match (see
+    :func:`.verify.live_drift`), add a ``reapply`` of its unchanged profile
+    (NM puts the addresses and routes back without a link flap) and show the
+    live values in the diff (``before``: what the kernel has)."""
+    drift = live_drift(plan.desired, plan.target, live, {op.iface for op in plan.ops})
+    for name in sorted(drift):
+        prof = snap.chosen.get(name)
+        if prof is None:
+            continue
+        found = drift[name]
+        plan.ops.append(Op("reapply", name, prof.path, disruption="reapply", reason="live state differs from the "
+                           "profile: " + "; ".join("%s: desired %s, live %s" % (m["what"], _brief(m["desired"]),
+                                                                                  _brief(m["actual"]))
+                                                   for m in found)))
+        before = copy.deepcopy(plan.current["interfaces"][name])
+        for fam in (4, 6):
+            if any(".ipv%d." % fam in m["what"] for m in found):
+                before["ipv%d" % fam]["address"] = [_address(a) for a in live[name]["addresses"]
+                                                    if model.family_of(a) == fam]
+        plan.diff["before"].setdefault("interfaces", []).append(before)
+        plan.diff["after"].setdefault("interfaces", []).append(_shown(plan.target["interfaces"][name]))
+        missing = [m["desired"] for m in found if m["what"].startswith("routes[")]
+        if missing:
+            plan.diff["after"].setdefault("routes", {"config": []})["config"].extend(missing)
+            plan.diff["before"].setdefault("routes", {"config": []})
+
+
+def _address(text: str) -> Dict[str, Any]:
+    ip, _sep, prefix = text.partition("/")
+    return {"ip": ip, "prefix-length": int(prefix)}
+
+
+def _brief(value: Any) -> str:
+    if isinstance(value, dict):
+        return "%s via %s" % (value.get("destination"), value.get("next-hop-address") or "on-link")
+    return str(value)
 
 
 def _shown(iface: Dict[str, Any]) -> Dict[str, Any]:

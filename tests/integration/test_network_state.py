@@ -289,3 +289,34 @@ def test_link_local_name_server_with_its_scope(lab, lab_host, runner, view):
     assert view.nameservers() == [router_ll + "%eth1", "2001:db8:1::1", "198.18.1.1"]
     assert all(p["ok"] for p in result["probes"] if p["kind"] == "dns")
     ok(runner.apply(lab_host, doc), changed=False)
+
+
+def test_route_rules_to_main_and_another_table(lab, lab_host, runner, view):
+    # BC-24: both rules applied (stored on a profile that is up), never a partial apply
+    eth1 = static_eth1(lab, lab_host)
+    eth1["ipv4"]["address"] = [{"ip": "198.18.24.2", "prefix-length": 24}]
+    doc = {"interfaces": [eth1],
+           "routes": {"config": [{"destination": "198.19.25.0/24", "next-hop-address": "198.18.24.1",
+                                  "next-hop-interface": "eth1", "table-id": 200}]},
+           "route-rules": {"config": [
+               {"ip-from": "198.18.24.0/24", "ip-to": "198.19.24.0/24", "priority": 29995, "route-table": 254},
+               {"ip-from": "198.18.25.0/24", "ip-to": "198.19.25.0/24", "priority": 29996, "route-table": 200}]}}
+    ok(runner.apply(lab_host, doc, module_args={"verify": {"gateway": False}}), changed=True)
+    rules = view.run("ip", "rule", "show")
+    assert "29995:\tfrom 198.18.24.0/24 to 198.19.24.0/24 lookup main" in rules
+    assert "29996:\tfrom 198.18.25.0/24 to 198.19.25.0/24 lookup 200" in rules
+    ok(runner.apply(lab_host, doc), changed=False)
+    ok(runner.apply(lab_host, {"route-rules": {"config": [{"priority": 29996, "state": "absent"}]}}), changed=True)
+    rules = view.run("ip", "rule", "show")
+    assert "29996:" not in rules and "29995:" in rules
+
+
+def test_rule_to_a_table_nobody_holds_is_refused_whole(lab, lab_host, runner, view):
+    # BC-24's other branch: a clear error naming the rule, and nothing applied
+    before = view.snapshot()
+    result = runner.apply(lab_host, {"route-rules": {"config": [
+        {"ip-from": "198.18.24.0/24", "priority": 29995, "route-table": 254},
+        {"ip-from": "198.18.25.0/24", "priority": 29996, "route-table": 200}]}})
+    assert result["status"] == "failed"
+    assert "route-rules.config[1].route-table" in [e["path"] for e in result["validation_errors"]]
+    assert view.snapshot() == before

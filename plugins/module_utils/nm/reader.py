@@ -85,6 +85,7 @@ class Snapshot:
         self.checkpoints: List[str] = []
         self.version = ""
         self.gateways: Dict[str, List[Tuple[Any, ...]]] = {}
+        self.rule_holders: Dict[Tuple[Any, ...], str] = {}  # rule key -> interface whose profile holds it
 
     def managed(self, name: str) -> bool:
         """Whether NM manages the interface (or could create it: no device yet)."""
@@ -199,6 +200,10 @@ def current_state(snap: Snapshot) -> Dict[str, Any]:
         routes, gateways = nms.routes_from_profile(prof.settings)
         state["routes"].extend(routes)
         snap.gateways[name] = gateways
+        for rule in nms.rules_from_profile(prof.settings):
+            if model.rule_key(rule) not in snap.rule_holders:
+                state["route-rules"].append(rule)
+                snap.rule_holders[model.rule_key(rule)] = name
         dns = nms.dns_from_profile(prof.settings)
         if dns["server"] or dns["search"] or dns["options"]:
             dns_parts.append((dns["priority"], name, dns))
@@ -219,6 +224,7 @@ def current_state(snap: Snapshot) -> Dict[str, Any]:
         elif "link-aggregation" in iface:
             iface["link-aggregation"]["port"].sort()
     state["routes"].sort(key=model.route_key)
+    state["route-rules"].sort(key=model.rule_key)
     dns_parts.sort(key=lambda t: (t[0], t[1]))
     for _prio, _name, dns in dns_parts:
         for key in ("server", "search", "options"):

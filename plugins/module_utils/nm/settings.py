@@ -219,6 +219,41 @@ def routes_from_profile(settings: Dict[str, Any]) -> Tuple[List[Dict[str, Any]],
     return routes, gateways
 
 
+AF = {4: 2, 6: 10}  # AF_INET, AF_INET6: NM's routing-rule "family"
+
+
+def rules_from_profile(settings: Dict[str, Any]) -> List[Dict[str, Any]]:
+    """The profile's ``ipv4/ipv6.routing-rules`` as canonical model rules."""
+    out = []
+    for family in (4, 6):
+        for r in settings.get("ipv%d" % family, {}).get("routing-rules", []):
+            rule: Dict[str, Any] = {"family": "ipv%d" % family, "route-table": int(r.get("table", model.MAIN_TABLE))}
+            if r.get("priority") is not None:
+                rule["priority"] = int(r["priority"])
+            for key, nm_key in (("ip-from", "from"), ("ip-to", "to")):
+                if r.get(nm_key):
+                    rule[key] = str(ipaddress.ip_network("%s/%d" % (r[nm_key], int(r.get(nm_key + "-len", 0)))))
+            out.append(model.canonical_rule(rule))
+    return out
+
+
+def _rules_to_nm(rules: List[Dict[str, Any]], family: int) -> List[Dict[str, Variant]]:
+    out = []
+    for rule in rules:
+        if rule.get("family") != "ipv%d" % family:
+            continue
+        item = {"family": Variant("i", AF[family]), "table": Variant("u", rule["route-table"])}
+        if "priority" in rule:
+            item["priority"] = Variant("u", rule["priority"])
+        for key, nm_key in (("ip-from", "from"), ("ip-to", "to")):
+            if key in rule:
+                net = ipaddress.ip_network(rule[key])
+                item[nm_key] = Variant("s", str(net.network_address))
+                item[nm_key + "-len"] = Variant("y", net.prefixlen)
+        out.append(item)
+    return out
+
+
 def dns_from_profile(settings: Dict[str, Any]) -> Dict[str, Any]:
     """The profile's static DNS: ``{"server": [...], "search": [...],
     "options": [...], "priority": int}`` with servers in the order NM writes
@@ -338,7 +373,7 @@ def new_profile(name: str, iface_type: str) -> Dict[str, Any]:
 def build_settings(old: Optional[Dict[str, Any]], cur: Dict[str, Any], tgt: Dict[str, Any],
                    port: Optional[Tuple[str, str, Dict[str, Any]]], cur_port: Optional[Tuple[str, str, Dict[str, Any]]],
                    routes: Optional[Tuple[List[Dict[str, Any]], List[Dict[str, Any]]]],
-                   dns: Optional[Dict[str, Any]]) -> Dict[str, Any]:
+                   dns: Optional[Dict[str, Any]], rules: Optional[List[Dict[str, Any]]] = None) -> Dict[str, Any]:
     """New settings for one profile: ``old`` (raw settings as read, or
     ``None`` for a new profile) with the changes from ``cur`` to ``tgt``
     (model interfaces) applied.
@@ -347,7 +382,8 @@ def build_settings(old: Optional[Dict[str, Any]], cur: Dict[str, Any], tgt: Dict
     in the target and now, or ``None``; ``routes``: ``(routes4, routes6)`` to
     write (each route list may hold one route marked as the gateway by the
     caller via ``"_gateway": True``), or ``None`` to keep; ``dns``: the static
-    DNS this profile holds, or ``None`` to keep.
+    DNS this profile holds, or ``None`` to keep; ``rules``: the routing
+    rules this profile holds, or ``None`` to keep.
 
     Returns the settings dict to send (``Variant`` for what changed, the
     library's own variants for what stays). Deprecated duplicates NM reports
@@ -392,6 +428,13 @@ def build_settings(old: Optional[Dict[str, Any]], cur: Dict[str, Any], tgt: Dict
                 _write_routes(sec, [r for r in family_routes if not r.get("_gateway")], gateway)
         if dns is not None:
             _write_dns(out, dns)
+        if rules is not None:
+            for family in (4, 6):
+                sec = out.setdefault("ipv%d" % family, {})
+                if _method_of(sec) in ("disabled", "ignore", None):
+                    sec.pop("routing-rules", None)
+                else:
+                    sec["routing-rules"] = Variant("aa{sv}", _rules_to_nm(rules, family))
     if nm_type == "bridge":
         options = (tgt.get("bridge") or {}).get("options", {})
         cur_options = (cur.get("bridge") or {}).get("options", {})

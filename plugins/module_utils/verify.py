@@ -8,7 +8,7 @@ without NetworkManager; :func:`mismatches` lists every difference."""
 from __future__ import annotations
 
 import ipaddress
-from typing import Any, Dict, Iterable, List, Optional
+from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 from . import model
 
@@ -84,12 +84,9 @@ def mismatches(target: Dict[str, Any], saved: Dict[str, Any], live: Dict[str, Di
         if t_if.get("state") != "up" or dev is None or name in ctrl:
             continue
         for fam in (4, 6):
-            ip = t_if.get("ipv%d" % fam, {})
-            want = {"%s/%d" % (a["ip"], a["prefix-length"]) for a in ip.get("address", [])} if ip.get("enabled") \
-                else set()
-            have = {a for a in dev["addresses"] if model.family_of(a) == fam}
-            if (have != want) if (_static_only(ip) or not ip.get("enabled")) else not want <= have:
-                add("%s.ipv%d.address (live)" % (where, fam), sorted(want), sorted(have))
+            wrong = _live_addresses(t_if.get("ipv%d" % fam, {}), dev, fam)
+            if wrong:
+                add("%s.ipv%d.address (live)" % (where, fam), *wrong)
     if check_routes:
         for route in target["routes"]:
             dev = live.get(route.get("next-hop-interface", ""))
@@ -99,6 +96,10 @@ def mismatches(target: Dict[str, Any], saved: Dict[str, Any], live: Dict[str, Di
             if not any(_route_live(route, r) for r in dev["routes"]):
                 add("routes[%s via %s] (live)" % (route["destination"], route.get("next-hop-interface")),
                     route, "not in the kernel")
+    have_rules = {model.rule_key(r) for r in saved.get("route-rules", [])}
+    for rule in target.get("route-rules", []):
+        if model.rule_key(rule) not in have_rules:
+            add("route-rules[priority %s]" % rule.get("priority"), rule, "not in any profile")
     for route in gone_routes:
         dev = live.get(route.get("next-hop-interface", ""))
         if dev is not None and any(_route_live(route, r) for r in dev["routes"]):
@@ -109,6 +110,60 @@ def mismatches(target: Dict[str, Any], saved: Dict[str, Any], live: Dict[str, Di
         have = [s.split("%")[0] for s in dns_servers]
         if have[:len(want)] != want:
             add("dns-resolver.config.server (live)", want, have)
+    return out
+
+
+def _live_addresses(ip: Dict[str, Any], dev: Dict[str, Any], fam: int) -> Optional[Tuple[List[str], List[str]]]:
+    """``(desired, live)`` sorted ``ip/prefix`` lists when the device's live
+    addresses of family ``fam`` do not match the target section ``ip`` (a
+    static-only or disabled family must match exactly; a dynamic one must
+    hold at least the static addresses), else ``None``."""
+    want = {"%s/%d" % (a["ip"], a["prefix-length"]) for a in ip.get("address", [])} if ip.get("enabled") else set()
+    have = {a for a in dev["addresses"] if model.family_of(a) == fam}
+    wrong = (have != want) if (_static_only(ip) or not ip.get("enabled")) else not want <= have
+    return (sorted(want), sorted(have)) if wrong else None
+
+
+def live_drift(desired: Dict[str, Any], target: Dict[str, Any], live: Dict[str, Dict[str, Any]],
+               skip: Iterable[str] = ()) -> Dict[str, List[Dict[str, Any]]]:
+    """Where the kernel no longer has what the profiles say, for what the
+    document names (an address deleted with ``ip addr del``, a route flushed
+    by hand): ``{interface: [{"what", "desired", "actual"}]}``.
+
+    ``desired``: the document's partial state (:func:`model.from_document`);
+    ``target``: the plan's target; ``live``: :func:`~.nm.reader.read_live`;
+    ``skip``: interfaces the plan already rewrites. Checked: the interfaces
+    of the document that are up in the target, activated (a device still
+    activating is not drift) and not ports, in the IP families the document
+    states; and the document's routes (not ``state: absent``) through such
+    interfaces. Nothing else: what the document does not name is never
+    drift."""
+    skip = set(skip)
+    ctrl = model.controllers(target)
+    out: Dict[str, List[Dict[str, Any]]] = {}
+
+    def steady(name: str) -> bool:
+        dev = live.get(name)
+        return (name not in skip and name not in ctrl and dev is not None and dev["state"] == DEVICE_ACTIVATED
+                and target["interfaces"].get(name, {}).get("state") == "up")
+
+    for name, d_if in desired.get("interfaces", {}).items():
+        if not steady(name):
+            continue
+        for fam in (4, 6):
+            key = "ipv%d" % fam
+            wrong = _live_addresses(target["interfaces"][name].get(key, {}), live[name], fam) if key in d_if else None
+            if wrong:
+                out.setdefault(name, []).append({"what": "interfaces[%s].%s.address (live)" % (name, key),
+                                                 "desired": wrong[0], "actual": wrong[1]})
+    for entry in desired.get("routes", []):
+        name = entry.get("next-hop-interface", "")
+        if entry.get("state") == "absent" or not steady(name):
+            continue
+        route = model.canonical_route(entry)
+        if not any(_route_live(route, r) for r in live[name]["routes"]):
+            out.setdefault(name, []).append({"what": "routes[%s via %s] (live)" % (route["destination"], name),
+                                             "desired": route, "actual": "not in the kernel"})
     return out
 
 

@@ -473,6 +473,7 @@ _BRIDGE_OPTIONS = Obj({
                 "multicast-query-use-ifaddr", "multicast-startup-query-count", "multicast-startup-query-interval",
                 "vlan-default-pvid", "gc-timer", "hello-timer", "group-fwd-mask", "hash-elasticity"])
 
+
 def _check_port_vlan(vlan: Dict[str, Any], path: str, problems: List[Problem]) -> None:
     """IEEE 802.1Q port modes as nmstate writes them: an access port has one
     untagged VLAN (``tag``); a trunk port carries ``trunk-tags`` and, with

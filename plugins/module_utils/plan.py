@@ -469,7 +469,7 @@ def add_live_repairs(plan: Plan, snap: Snapshot, live: Dict[str, Dict[str, Any]]
         found = drift[name]
         plan.ops.append(Op("reapply", name, prof.path, disruption="reapply", reason="live state differs from the "
                            "profile: " + "; ".join("%s: desired %s, live %s" % (m["what"], _brief(m["desired"]),
-                                                                                 _brief(m["actual"]))
+                                                                                _brief(m["actual"]))
                                                    for m in found)))
         before = copy.deepcopy(plan.current["interfaces"][name])
         for fam in (4, 6):

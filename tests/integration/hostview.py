@@ -72,8 +72,11 @@ class HostView:
 
     def keyfiles(self) -> Dict[str, str]:
         """``{file name: content}`` of /etc/NetworkManager/system-connections."""
-        names = self.run("ls", "/etc/NetworkManager/system-connections").split()
-        return {n: self.run("cat", "/etc/NetworkManager/system-connections/" + n) for n in names}
+        # one shell in the host: a rollback may delete a file between a listing and a read
+        out = self.lab.run(self.host, "sh", "-c", 'cd /etc/NetworkManager/system-connections && '
+                           'for f in *; do [ -f "$f" ] && printf "\\0%s\\0" "$f" && cat "$f"; done; true').stdout
+        parts = out.split("\0")[1:]
+        return dict(zip(parts[0::2], parts[1::2]))
 
     def snapshot(self) -> Dict[str, Any]:
         """Everything a check-mode run must leave identical."""

@@ -18,6 +18,13 @@ from ansible_run import Runner  # noqa: E402
 pytestmark = pytest.mark.kernel
 
 
+@pytest.fixture(scope="module", autouse=True)
+def leave_the_guest_clean(kernel_guest):
+    """Other kernel tests expect a pristine guest: no bond, VLAN or profile left."""
+    yield
+    kernel_guest.reset()
+
+
 @pytest.fixture
 def guest(clean_guest):
     return clean_guest

@@ -7,7 +7,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${N:-3}
 export ANSIBLE_CONFIG="$PWD/ansible.cfg"
-INV=/run/${HNLAB_PREFIX:-hnlab}/inventory.ini
+LAB=/run/${HNLAB_PREFIX:-hnlab}
+INV=$LAB/inventory.ini
+# ssh's ControlPath hashes user@address:port; every lab uses the same addresses, so keep this
+# lab's multiplexed connections apart from any other lab's
+export ANSIBLE_SSH_CONTROL_PATH_DIR=$LAB/cp
 PLAYBOOK=(.venv/bin/ansible-playbook -i "$INV" playbooks/site.yml)
 
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }

@@ -108,7 +108,12 @@ def record(figures: Dict[str, object]) -> None:
         "- **ratio role / ping: %.2f** (goal <= %.1f: %s)" % (figures["ratio"], GOAL,
                                                               "met" if figures["ratio"] <= GOAL else "NOT met"),
     ]
-    path.write_text(text.rstrip("\n") + "\n" + "\n".join(entry) + "\n")
+    # at the end of this section: other benches keep sections of their own after it
+    start = text.index("\n## Fleet rollout\n") + 1
+    ends = [i for i in (text.find("\n## ", start + 1), text.find("\n<!-- ", start + 1)) if i != -1]
+    end = min(ends) if ends else len(text)
+    section = text[start:end].rstrip("\n") + "\n" + "\n".join(entry) + "\n"
+    path.write_text(text[:start] + section + ("\n" + text[end:].lstrip("\n") if end < len(text) else ""))
     print("bench: appended to %s" % path)
 
 

@@ -20,6 +20,15 @@ ROOT = Path(__file__).resolve().parents[2]
 ANSIBLE_PLAYBOOK = ROOT / ".venv" / "bin" / "ansible-playbook"
 
 
+def control_path_env(lab: Any) -> Dict[str, str]:
+    """The lab's own directory for ssh ControlMaster sockets (``/run/<prefix>/cp``), as the
+    environment ansible-playbook needs: ssh's ControlPath hashes user@address:port, and every lab
+    uses the same addresses, so a shared ``~/.ansible/cp`` would reuse another lab's connection.
+    ``{}`` for a harness without a state dir (the kernel guest names its own ControlPath)."""
+    root = getattr(lab, "root", None)
+    return {"ANSIBLE_SSH_CONTROL_PATH_DIR": str(Path(root) / "cp")} if root else {}
+
+
 class PlayResult:
     """Results of one ansible-playbook run: ``rc``, ``stdout``, ``tasks``
     (list of ``{host, task, status, result}``)."""
@@ -53,7 +62,7 @@ class Runner:
                            ANSIBLE_COLLECTIONS_PATH=str(ROOT / "build" / "collections"),
                            ANSIBLE_CALLBACK_PLUGINS=str(Path(__file__).parent / "callback_plugins"),
                            ANSIBLE_CALLBACKS_ENABLED="hostnet_results", HOSTNET_RESULTS=str(results),
-                           ANSIBLE_NOCOLOR="1", ANSIBLE_DEPRECATION_WARNINGS="0")
+                           ANSIBLE_NOCOLOR="1", ANSIBLE_DEPRECATION_WARNINGS="0", **control_path_env(self.lab))
             environ.update(env or {})
             proc = subprocess.run([str(ANSIBLE_PLAYBOOK), "-i", inventory or self.inventory, str(book), *args],
                                   env=environ, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,

@@ -15,6 +15,8 @@ description:
     M(hostnet.nm.network_state) takes, read from NetworkManager over D-Bus.
   - Feeding the result back to M(hostnet.nm.network_state) is a no-op.
   - Interfaces NetworkManager does not manage, loopback, and routes through them are left out.
+  - Also returns the last results of the reconciler agent (role C(hostnet.nm.reconciler)), when one ran on
+    the host since boot.
 author:
   - hostnet.nm contributors (@hostnet)
 extends_documentation_fragment:
@@ -67,18 +69,34 @@ network_state:
         ipv6: {enabled: false}
     routes: {config: []}
     dns-resolver: {config: {server: [198.18.1.1], search: [lab.test], options: []}}
+reconciler:
+  description:
+    - The last results of the reconciler agent (role C(hostnet.nm.reconciler)), from
+      C(/run/hostnet-nm/reconciler.json); C(null) when no agent ran on the host since boot.
+    - C(running), C(state) (C(watching), C(healing), C(paused), C(backing-off), C(held), C(deferred), C(invalid),
+      C(stopped)...), C(message), C(counts) (checks, drifts, heals, failures), C(last_check),
+      C(last_drift) (with the plan and the diff), C(last_heal) (C(outcome) C(healed) or C(rolled-back),
+      C(seconds), C(reason), C(plan), C(probes)) and C(next_attempt).
+  returned: always
+  type: dict
+  sample:
+    running: true
+    state: watching
+    counts: {checks: 12, drifts: 1, heals: 1, failures: 0}
+    last_heal: {at: "2026-01-01T00:00:00Z", outcome: healed, seconds: 0.21, reason: ""}
 """
 
 from ansible.module_utils.basic import AnsibleModule
 
 from ..module_utils.ansible_glue import ensure_dbus_library, run
+from ..module_utils.reconciler import status as reconciler_status
 from ..module_utils.transaction import show
 
 
 def main() -> None:
     module = AnsibleModule(argument_spec={}, supports_check_mode=True)
     ensure_dbus_library(module)
-    run(module, lambda: {"changed": False, "network_state": show()})
+    run(module, lambda: {"changed": False, "network_state": show(), "reconciler": reconciler_status()})
 
 
 if __name__ == "__main__":

@@ -55,6 +55,12 @@ def library_name() -> str:
     return _load()[2]
 
 
+def system_bus_address(address: Optional[str] = None) -> str:
+    """``address``, else ``$DBUS_SYSTEM_BUS_ADDRESS``, else the standard
+    system bus socket."""
+    return address or os.environ.get("DBUS_SYSTEM_BUS_ADDRESS") or "unix:path=/run/dbus/system_bus_socket"
+
+
 def unwrap(value: Any) -> Any:
     """A D-Bus value as plain Python: variants unwrapped, recursively;
     byte arrays (``ay``) stay ``bytes``."""
@@ -109,8 +115,7 @@ class Bus:
 
     def __init__(self, address: Optional[str] = None) -> None:
         self._lib, self._aio, self.library = _load()
-        self.address = address or os.environ.get("DBUS_SYSTEM_BUS_ADDRESS") or \
-            "unix:path=/run/dbus/system_bus_socket"
+        self.address = system_bus_address(address)
         self.loop = asyncio.new_event_loop()
         self.writes = 0
         self.write_log: List[str] = []
@@ -192,8 +197,13 @@ class Bus:
 
     def close(self) -> None:
         """Disconnect and close the loop."""
-        try:
-            self._bus.disconnect()
-            self.loop.run_until_complete(asyncio.sleep(0))
-        finally:
-            self.loop.close()
+        disconnect(self._bus, self.loop)
+
+
+def disconnect(bus: Any, loop: asyncio.AbstractEventLoop) -> None:
+    """Disconnect the library's message bus ``bus`` and close its ``loop``."""
+    try:
+        bus.disconnect()
+        loop.run_until_complete(asyncio.sleep(0))
+    finally:
+        loop.close()

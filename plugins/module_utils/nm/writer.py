@@ -22,6 +22,7 @@ from .reader import (AC_ACTIVATED, AC_DEACTIVATED, ACTIVE_IFACE, CONNECTION_IFAC
 TO_DISK, IN_MEMORY, BLOCK_AUTOCONNECT = 0x1, 0x2, 0x20
 INCOMPATIBLE = "org.freedesktop.NetworkManager.Device.IncompatibleConnection"
 NOT_ACTIVE = "org.freedesktop.NetworkManager.ConnectionNotActive"
+DEVICE_NOT_ACTIVE = "org.freedesktop.NetworkManager.Device.NotActive"
 SETTINGS_SIG = "a{sa{sv}}"
 
 
@@ -101,9 +102,10 @@ class Writer:
         try:
             self.bus.call(Call(dev["path"], DEVICE_IFACE, "Reapply", SETTINGS_SIG + "tu", [{}, 0, 0], write=True))
         except NmError as exc:
-            if exc.dbus_error != INCOMPATIBLE:
+            if exc.dbus_error not in (INCOMPATIBLE, DEVICE_NOT_ACTIVE):
                 raise
-            # NM cannot apply this change live: re-activate (a short link flap)
+            # NM cannot apply this change live (or the device is between activations, e.g. someone ran
+            # "nmcli connection up" a moment ago): re-activate (a short link flap)
             op.disruption = "reactivate"
             self.log.append("reapply refused for %s (%s): re-activating" % (op.iface, exc.message))
             self.activate(op.iface)

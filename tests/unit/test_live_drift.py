@@ -1,0 +1,97 @@
+"""Live drift: the profile is right, the kernel is not (verify.live_drift, plan.add_live_repairs)."""
+
+from __future__ import annotations
+
+from ansible_collections.hostnet.nm.plugins.module_utils import model
+from ansible_collections.hostnet.nm.plugins.module_utils.nm import reader
+from ansible_collections.hostnet.nm.plugins.module_utils.nm.reader import Profile, Snapshot
+from ansible_collections.hostnet.nm.plugins.module_utils.plan import add_live_repairs, make_plan
+from ansible_collections.hostnet.nm.plugins.module_utils.schema import parse_document
+from ansible_collections.hostnet.nm.plugins.module_utils.verify import live_drift
+
+ROUTE = {"destination": "198.19.5.0/24", "next-hop-address": "198.18.1.1", "next-hop-interface": "eth1"}
+DOC = {"interfaces": [{"name": "eth1", "type": "ethernet", "state": "up", "ipv4": {
+    "enabled": True, "dhcp": False, "address": [{"ip": "198.18.1.11", "prefix-length": 24}]}}],
+    "routes": {"config": [ROUTE]}}
+
+
+def host(*ifaces):
+    """A snapshot where each name in ``ifaces`` has an active static profile (eth1: 198.18.1.11/24
+    with ROUTE; eth2: 198.18.2.11/24)."""
+    snap = Snapshot()
+    for n, name in enumerate(ifaces, 1):
+        snap.devices[name] = {"path": "/d/%d" % n, "nm_type": 1, "type": "ethernet", "managed": True, "state": 100,
+                              "mtu": 1500, "mac": None, "active": "/a/%d" % n, "ip4config": "/", "ip6config": "/",
+                              "real": True}
+        ipv4 = {"method": "manual", "address-data": [{"address": "198.18.%d.11" % n, "prefix": 24}]}
+        if name == "eth1":
+            ipv4["route-data"] = [{"dest": "198.19.5.0", "prefix": 24, "next-hop": "198.18.1.1"}]
+        prof = Profile("/p/%d" % n, {"connection": {"id": name, "uuid": "u%d" % n, "type": "802-3-ethernet",
+                                                    "interface-name": name}, "ipv4": ipv4,
+                                     "ipv6": {"method": "disabled"}}, {})
+        prof.active = "/a/%d" % n
+        snap.profiles.append(prof)
+    reader._choose(snap)
+    return snap
+
+
+def live(addresses=("198.18.1.11/24",), routes=(("198.19.5.0/24", "198.18.1.1", 100, 254),), state=100):
+    return {"state": state, "addresses": list(addresses), "routes": list(routes), "active": "/a/1"}
+
+
+def plan(snap, kernel, doc=None):
+    parsed, problems = parse_document(doc or DOC)
+    assert problems == []
+    out = make_plan(snap, reader.current_state(snap), model.from_document(parsed))
+    add_live_repairs(out, snap, kernel)
+    return out
+
+
+def test_kernel_as_the_profile_is_no_drift():
+    assert plan(host("eth1"), {"eth1": live()}).ops == []
+
+
+def test_deleted_address_is_a_reapply_with_the_live_values_in_the_diff():
+    out = plan(host("eth1"), {"eth1": live(addresses=(), routes=())})
+    assert [(op.kind, op.iface, op.disruption) for op in out.ops] == [("reapply", "eth1", "reapply")]
+    assert "198.18.1.11/24" in out.ops[0].reason and "198.19.5.0/24" in out.ops[0].reason
+    assert out.diff["before"]["interfaces"][0]["ipv4"]["address"] == []
+    assert out.diff["after"]["interfaces"][0]["ipv4"]["address"] == [{"ip": "198.18.1.11", "prefix-length": 24}]
+    assert out.diff["after"]["routes"]["config"][0]["destination"] == "198.19.5.0/24"
+
+
+def test_extra_address_on_a_static_interface_is_drift():
+    drift = plan(host("eth1"), {"eth1": live(addresses=("198.18.1.11/24", "198.18.1.99/24"))})
+    assert [op.kind for op in drift.ops] == ["reapply"]
+    assert drift.diff["before"]["interfaces"][0]["ipv4"]["address"][1]["ip"] == "198.18.1.99"
+
+
+def test_a_device_still_activating_is_not_drift():
+    assert plan(host("eth1"), {"eth1": live(addresses=(), routes=(), state=70)}).ops == []
+
+
+def test_what_the_document_does_not_name_is_never_drift():
+    # eth2 lost its address by hand, but the document names only eth1
+    kernel = {"eth1": live(), "eth2": dict(live(addresses=(), routes=()), active="/a/2")}
+    assert plan(host("eth1", "eth2"), kernel).ops == []
+
+
+def test_a_family_the_document_does_not_state_is_not_compared():
+    doc = {"interfaces": [{"name": "eth1", "type": "ethernet", "state": "up", "ipv4": DOC["interfaces"][0]["ipv4"]}]}
+    kernel = {"eth1": live(addresses=("198.18.1.11/24", "2001:db8:1::99/64"))}
+    assert plan(host("eth1"), kernel, doc).ops == []
+
+
+def test_a_profile_change_and_live_drift_make_one_update_not_two():
+    doc = {"interfaces": [{"name": "eth1", "type": "ethernet", "state": "up", "ipv4": {
+        "enabled": True, "dhcp": False, "address": [{"ip": "198.18.1.12", "prefix-length": 24}]}}]}
+    out = plan(host("eth1"), {"eth1": live(addresses=())}, doc)
+    assert [(op.kind, op.iface) for op in out.ops] == [("update", "eth1"), ("reapply", "eth1")]
+
+
+def test_live_drift_of_a_document_route_through_an_activated_interface():
+    desired = model.from_document(parse_document(DOC)[0])
+    target = model.merge(reader.current_state(host("eth1")), desired)
+    found = live_drift(desired, target, {"eth1": live(routes=())})
+    assert [m["what"] for m in found["eth1"]] == ["routes[198.19.5.0/24 via eth1] (live)"]
+    assert live_drift(desired, target, {"eth1": live(routes=())}, skip=["eth1"]) == {}

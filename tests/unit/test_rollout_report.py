@@ -190,3 +190,27 @@ def test_the_rollout_playbook_is_shipped_and_wires_its_parts():
         "hostnet.nm.network"
     assert batch["tasks"][3]["ansible.builtin.meta"] == "end_play"
     assert plays[2]["hosts"] == "localhost"
+
+
+def test_the_rollout_playbook_end_to_end_without_a_lab(tmp_path):
+    """The shipped playbook on docs/examples/fleet in check mode, every host at an address with no
+    route from here (198.18.1.253, a lab address: nothing leaves this machine): the preflight
+    passes, the canary is unreachable and recorded as failed, the rollout stops, every other host is
+    not reached, and the summary files are written."""
+    proc = subprocess.run([str(REPO / ".venv" / "bin" / "ansible-playbook"), "-i",
+                           str(REPO / "docs" / "examples" / "fleet" / "inventory.yml"), "hostnet.nm.rollout",
+                           "--check", "-e", "ansible_host=198.18.1.253",
+                           "-e", "hostnet_rollout_report_dir=%s" % tmp_path],
+                          capture_output=True, text=True, timeout=300, check=False, cwd=str(tmp_path),
+                          env=dict(os.environ, ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_NOCOLOR="1",
+                                   ANSIBLE_SSH_CONTROL_PATH_DIR=str(tmp_path / "cp")))
+    assert proc.returncode == 2, proc.stdout[-3000:]
+    summary = json.loads((tmp_path / "hostnet-rollout-summary.json").read_text())
+    assert summary["check_mode"] is True and summary["result"] == "stopped"
+    assert [(h["host"], h["status"]) for h in summary["hosts"]] == [
+        ("st1", "failed"), ("st2", "not reached"), ("cn1", "not reached"), ("cn2", "not reached"),
+        ("cn3", "not reached")]
+    assert summary["hosts"][0]["reason"].startswith("unreachable:")
+    assert summary["preflight"]["ok"] is True and len(summary["batches"]) == 1
+    assert "| st1 | failed | 1 | unreachable:" in (tmp_path / "hostnet-rollout-summary.md").read_text()
+    assert "hostnet.nm.rollout stopped (check mode: nothing was changed): 1 failed, 4 not reached" in proc.stdout

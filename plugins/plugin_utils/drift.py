@@ -9,7 +9,8 @@ host variables and calls these.
 Per-host variables read (set by playbooks/drift.yml and the role
 ``hostnet.nm.network`` it runs in check mode):
 
-- ``hostnet_network_result``: the role's registered ``network_state`` result;
+- ``hostnet_network_result``: the role's registered ``network_state`` result
+  (also when it failed: the role then fails again with its message);
 - ``hostnet_drift_failure``: ``{"task", "action", "result"}`` from the
   rescue, when a task of the role failed (the composition of the host's
   variables, or the module).
@@ -60,7 +61,9 @@ def outcome(variables: Mapping[str, Any]) -> Dict[str, Any]:
     (``plan``: the operations that would run; ``diff``: unified diff text)."""
     out: Dict[str, Any] = {"status": "error", "reason": "", "plan": [], "diff": ""}
     failure = variables.get("hostnet_drift_failure") or {}
-    result = failure.get("result") or variables.get("hostnet_network_result") or {}
+    applied = variables.get("hostnet_network_result") or {}
+    # the apply's own result has the details (error_kind, validation_errors) when the role re-raised its failure
+    result = applied if applied.get("failed") or not failure else failure.get("result") or {}
     composition = COMPOSE_FAILURE.search(str(result.get("msg") or "")) if failure else None
     if composition or failure.get("action") in COMPOSE_ACTIONS:
         out.update(status="invalid", reason=_text(composition.group(0) if composition else result.get("msg")))

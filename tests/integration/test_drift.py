@@ -1,6 +1,7 @@
 """The playbook hostnet.nm.drift over lab hosts: a deleted address on one host and a hand-edited
 profile on another are reported (exactly those two, with their diffs), an unreachable and an invalid
-host are reported as such, the exit status says so, and nothing changes on any host."""
+host are reported as such, the exit status says so, and nothing changes on any host. Then the role
+hostnet.nm.reconciler, from the same inventory variables, heals the first host."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import yaml
 
 from ansible_run import Runner
 from hostview import HostView
+from reconciler_agent import DOCUMENT, ROLE_VARS, Agent, wait_for
 
 pytestmark = pytest.mark.lab(hosts=3)
 
@@ -90,3 +92,17 @@ def test_drift_report_names_exactly_the_drifted_hosts_and_changes_nothing(lab, l
 
     result, report, _ = drift(runner, inv, tmp_path / "report-only", "-e", "hostnet_drift_fail=false")
     assert result.rc == 0 and report["result"] == "drifted"
+
+    # then the reconciler role on h1, from the same variables: it keeps the state the rollout applies
+    # and puts the deleted address back
+    agent = Agent(lab, h1)
+    try:
+        installed = runner.play([{"hosts": h1, "gather_facts": False, "vars": ROLE_VARS,
+                                  "roles": ["hostnet.nm.reconciler"]}], inventory=inv)
+        assert installed.rc == 0, installed.stdout[-3000:]
+        kept = json.loads(lab.run(h1, "cat", DOCUMENT).stdout)
+        assert kept["interfaces"][0]["ipv4"]["address"] == [{"ip": lab.data_ip(h1, 1), "prefix-length": 24}]
+        assert kept["routes"]["config"][0]["destination"] == "198.19.5.0/24"
+        wait_for(lambda: HostView(lab, h1).addresses("eth1") == ["%s/24" % lab.data_ip(h1, 1)], 30, "the heal")
+    finally:
+        agent.stop()

@@ -28,6 +28,11 @@ OUTCOMES = {
     "no library": {"hostnet_drift_failure": {"task": "Apply", "action": "hostnet.nm.network_state", "result": {
         "failed": True, "error_kind": "dependency", "msg": "Failed to import dbus-fast"}}},
     "skipped": {"hostnet_network_result": {"skipped": True}},
+    # the role re-raises the apply's failure with its message only: the registered result has the rest
+    "re-raised": {"hostnet_drift_failure": {"task": "Fail as the apply did", "action": "ansible.builtin.fail",
+                                            "result": {"failed": True, "msg": "2 error(s) in desired_state"}},
+                  "hostnet_network_result": {"failed": True, "msg": "2 error(s) in desired_state",
+                                             "validation_errors": [{"code": "BAD_ADDRESS"}]}},
 }
 
 
@@ -35,7 +40,7 @@ def test_each_kind_of_host():
     got = {name: drift.outcome(variables)["status"] for name, variables in OUTCOMES.items()}
     assert got == {"in sync": "in sync", "drifted": "drifted", "unreachable": "unreachable",
                    "invalid vars": "invalid", "invalid lazy": "invalid", "invalid doc": "invalid", "busy": "error", "no library": "error",
-                   "skipped": "error"}
+                   "skipped": "error", "re-raised": "invalid"}
     assert "another run or tool holds the host: lock held" in drift.outcome(OUTCOMES["busy"])["reason"]
     assert drift.outcome(OUTCOMES["invalid lazy"])["reason"].startswith("1 problem(s) in the hostnet_ variables of h4")
 

@@ -368,6 +368,8 @@ class Agent:
         return bool(signals)
 
     def _not_drifted(self, outcome: str, checked: Dict[str, Any], interval: float) -> float:
+        """Record a check that found no drift (in sync, busy, invalid, error); returns the seconds
+        to the next check. A failure is logged once while its message stays the same."""
         if outcome == IN_SYNC:
             self.drift_logged, self.drift_since = "", None
             self.set_state("watching", "in sync")
@@ -382,6 +384,7 @@ class Agent:
         return interval
 
     def _drift(self, checked: Dict[str, Any]) -> None:
+        """Record and log a drift (its plan and diff), once while it stays the same."""
         plan = checked.get("plan") or []
         text = _summary(plan)
         if text != self.drift_logged:
@@ -391,6 +394,9 @@ class Agent:
             self.log("drift", text)
 
     def _heal(self, interval: float) -> float:
+        """One heal (the transaction, not in check mode), recorded and logged; returns the seconds
+        to the next check: ``interval`` after a heal, the back-off delay after a failure, 2 s when
+        another run holds the host."""
         self.set_state("healing", self.drift_logged)
         start = time.monotonic()
         result = self._apply(check=False)
@@ -447,6 +453,7 @@ class Agent:
             except Exception as exc:  # the bus went away (dbus restart): reconnect
                 self.log("error", "lost the D-Bus connection: %s" % exc)
                 self.watcher = None
+                time.sleep(POLL)
                 continue
             now = time.monotonic()
             if signals:

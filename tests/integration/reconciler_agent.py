@@ -1,4 +1,4 @@
-"""The reconciler agent on a lab host, for tests/integration/test_reconciler.py and
+"""The reconciler agent on a lab host, for tests/integration/test_reconciler_lab.py and
 bench/drift_heal.py: installed by the role hostnet.nm.reconciler under the host's own /run (the lab
 hosts share this machine's /usr and /var; /run and /etc are theirs), configured, started, stopped and
 read from the test side."""

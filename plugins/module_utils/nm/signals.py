@@ -87,7 +87,13 @@ class Watcher:
 
     def wait(self, timeout: float) -> List[Signal]:
         """The signals received since the last call, waiting up to
-        ``timeout`` seconds for the first one; ``[]`` when none came."""
+        ``timeout`` seconds for the first one; ``[]`` when none came.
+
+        Raises:
+            DependencyError: the connection to the bus is gone (reconnect).
+        """
+        if not self.connected:
+            raise DependencyError("the connection to the D-Bus system bus at %s closed" % self.address)
         event = cast(asyncio.Event, self._event)  # made by __init__, inside the loop
 
         async def _wait() -> None:

@@ -18,7 +18,7 @@ description:
   - Only when none can, reads minimal facts and installs the first package of
     O(packages)[C(ansible_os_family)] that installs (through C(ansible.builtin.package)), then asks
     again. Fails saying what to do when there is still no library (for example C(pip install dbus-fast)).
-  - Used by the role M(hostnet.nm.network) (C(hostnet_manage_dbus_library)).
+  - Used by the role C(hostnet.nm.network) (C(hostnet_manage_dbus_library)).
 author:
   - hostnet.nm contributors (@hostnet)
 extends_documentation_fragment:

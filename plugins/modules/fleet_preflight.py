@@ -14,7 +14,7 @@ short_description: Check the desired network state of every host before any host
 version_added: "0.1.0"
 description:
   - Composes each host's desired state from its C(hostnet_*) inventory variables, exactly as the
-    role M(hostnet.nm.network) does, validates it with the collection's rules, and checks the hosts
+    role C(hostnet.nm.network) does, validates it with the collection's rules, and checks the hosts
     against each other.
   - Reports every problem at once, host by host, and fails when there is any. Runs on the controller
     only and contacts no host; run it with C(run_once=true).

@@ -312,12 +312,18 @@ def dns_holders_of(snap: Snapshot) -> List[str]:
     return out
 
 
-def _routes_of(state: Dict[str, Any], name: str) -> List[Dict[str, Any]]:
-    return [r for r in state["routes"] if r.get("next-hop-interface") == name]
+def _routes_by_iface(state: Dict[str, Any]) -> Dict[str, List[Dict[str, Any]]]:
+    """``{interface: [its routes, in state order]}``."""
+    out: Dict[str, List[Dict[str, Any]]] = {}
+    for route in state["routes"]:
+        out.setdefault(route.get("next-hop-interface"), []).append(route)
+    return out
 
 
-def _port_info(state: Dict[str, Any], name: str) -> Optional[Tuple[str, str, Dict[str, Any]]]:
-    ctrl = model.controllers(state).get(name)
+def _port_info(state: Dict[str, Any], ctrls: Dict[str, str],
+               name: str) -> Optional[Tuple[str, str, Dict[str, Any]]]:
+    """``(controller, its type, port entry)`` of ``name``; ``ctrls`` is ``model.controllers(state)``."""
+    ctrl = ctrls.get(name)
     if not ctrl:
         return None
     cif = state["interfaces"][ctrl]
@@ -338,6 +344,8 @@ def _build_ops(plan: Plan, snap: Snapshot, dns_owner: Optional[str], desired_nam
         rules_then.setdefault(rule_owner.get(model.rule_key(rule), ""), []).append(rule)
     holders = set(dns_holders_of(snap)) if dns_owner is not None else set()
     names = model.dependency_order(tgt, tgt["interfaces"].keys())
+    ctrl_t, ctrl_c = model.controllers(tgt), model.controllers(cur)  # once: each is O(interfaces)
+    routes_t, routes_c = _routes_by_iface(tgt), _routes_by_iface(cur)
     updates: List[Op] = []
     activations: List[Op] = []
     downs: List[Op] = []
@@ -350,11 +358,11 @@ def _build_ops(plan: Plan, snap: Snapshot, dns_owner: Optional[str], desired_nam
             for p in ([prof] if prof else []) + snap.extra.get(name, []):
                 deletes.append(Op("delete", name, p.path, disruption="remove", reason="state: absent"))
             continue
-        port, cur_port = _port_info(tgt, name), _port_info(cur, name)
+        port, cur_port = _port_info(tgt, ctrl_t, name), _port_info(cur, ctrl_c, name)
         routes = None
-        if _routes_of(tgt, name) != _routes_of(cur, name):
+        if routes_t.get(name, []) != routes_c.get(name, []):
             gws = set(snap.gateways.get(name, []))
-            marked = [dict(r, _gateway=True) if model.route_key(r) in gws else r for r in _routes_of(tgt, name)]
+            marked = [dict(r, _gateway=True) if model.route_key(r) in gws else r for r in routes_t.get(name, [])]
             routes = ([r for r in marked if model.family_of(r["destination"]) == 4],
                       [r for r in marked if model.family_of(r["destination"]) == 6])
         dns = None
@@ -393,8 +401,8 @@ def _build_ops(plan: Plan, snap: Snapshot, dns_owner: Optional[str], desired_nam
         moved = (port[0] if port else None) != (cur_port[0] if cur_port else None)
         # NM's reapply syncs only the main table: a route it must drop from another table needs a re-activation
         stale_table = routes is not None and any(
-            r.get("table-id") != model.MAIN_TABLE for r in _routes_of(cur, name)
-            if model.route_key(r) not in {model.route_key(t) for t in _routes_of(tgt, name)})
+            r.get("table-id") != model.MAIN_TABLE for r in routes_c.get(name, [])
+            if model.route_key(r) not in {model.route_key(t) for t in routes_t.get(name, [])})
         if t_if.get("state") == "up":
             if not active or (written and (moved or stale_table)):
                 activations.append(Op("activate", name, disruption="reactivate" if active else "none",

@@ -189,7 +189,7 @@ def apply(document: Dict[str, Any], options: Options) -> Dict[str, Any]:
             result["warnings"] += notes
         snap = reader.read_snapshot(bus)
         current = reader.current_state(snap)
-        live = reader.read_live(bus, snap, set(desired.get("interfaces", {})) | {
+        live = reader.live_state(snap, set(desired.get("interfaces", {})) | {
             r.get("next-hop-interface", "") for r in desired.get("routes", [])})
         timer.lap("read")
         plan = make_plan(snap, current, desired)
@@ -416,7 +416,7 @@ def _verify(bus: Bus, plan: Plan, options: Options) -> List[Dict[str, Any]]:
     while True:
         snap = reader.read_snapshot(bus)
         saved = reader.current_state(snap)
-        live = reader.read_live(bus, snap)
+        live = reader.live_state(snap)
         servers = resolv_conf_servers(probes.read_text(options.resolv_conf)) if want_dns else None
         problems = mismatches(plan.target, saved, live, snap.chosen.keys(), names, check_routes, servers, want_dns,
                               gone, plan.desired.get("interfaces", {}))

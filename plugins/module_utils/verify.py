@@ -40,7 +40,7 @@ def mismatches(target: Dict[str, Any], saved: Dict[str, Any], live: Dict[str, Di
     """Every difference between ``target`` and what the host has.
 
     ``saved``: the model re-read from NM's profiles; ``live``: from
-    :func:`~.nm.reader.read_live`; ``profiles``: interfaces that have a
+    :func:`~.nm.reader.live_state`; ``profiles``: interfaces that have a
     profile now; ``names``: the interfaces to check;
     ``dns_servers``: name servers in the order the resolver uses them
     (``None`` when unknown); ``want_dns``: whether DNS is part of the change;
@@ -131,7 +131,7 @@ def live_drift(desired: Dict[str, Any], target: Dict[str, Any], live: Dict[str, 
     by hand): ``{interface: [{"what", "desired", "actual"}]}``.
 
     ``desired``: the document's partial state (:func:`model.from_document`);
-    ``target``: the plan's target; ``live``: :func:`~.nm.reader.read_live`;
+    ``target``: the plan's target; ``live``: :func:`~.nm.reader.live_state`;
     ``skip``: interfaces the plan already rewrites. Checked: the interfaces
     of the document that are up in the target, activated (a device still
     activating is not drift) and not ports, in the IP families the document

@@ -35,7 +35,8 @@ fi
 # Report daemons of the lab's kind that run in THIS (the root) netns.
 root_ns=$(stat -L -c %i /proc/self/ns/net)
 bad=0
-for pid in $(pgrep -x 'NetworkManager|dnsmasq|sshd|dbus-daemon|nm-dispatcher' || true); do
+# one name per pgrep: procps warns about (and may refuse) a pattern longer than the 15-character comm
+for pid in $(for name in NetworkManager dnsmasq sshd dbus-daemon nm-dispatcher; do pgrep -x "$name"; done); do
   if [ "$(stat -L -c %i "/proc/$pid/ns/net" 2>/dev/null)" = "$root_ns" ]; then
     echo "WARNING: runs in the root netns: $(ps -o pid=,args= -p "$pid")" >&2
     bad=1

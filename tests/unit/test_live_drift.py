@@ -95,3 +95,19 @@ def test_live_drift_of_a_document_route_through_an_activated_interface():
     found = live_drift(desired, target, {"eth1": live(routes=())})
     assert [m["what"] for m in found["eth1"]] == ["routes[198.19.5.0/24 via eth1] (live)"]
     assert live_drift(desired, target, {"eth1": live(routes=())}, skip=["eth1"]) == {}
+
+
+def test_live_state_comes_from_the_snapshots_ip_configurations():
+    snap = host("eth1", "eth2")
+    snap.devices["eth1"].update(ip4config="/ip4/1", ip6config="/ip6/1")
+    snap.ip_configs = {
+        "/ip4/1": {"AddressData": [{"address": "198.18.1.11", "prefix": 24}],
+                   "RouteData": [{"dest": "198.19.5.0", "prefix": 24, "next-hop": "198.18.1.1", "metric": 100,
+                                  "table": 254}]},
+        "/ip6/1": {"AddressData": [{"address": "fe80::1", "prefix": 64}, {"address": "2001:db8:1::11", "prefix": 64}],
+                   "RouteData": [{"dest": "2001:db8:5::", "prefix": 48, "metric": 1024}]}}
+    out = reader.live_state(snap, ["eth1", "eth2"])
+    assert out["eth1"] == {"state": 100, "active": "/a/1", "addresses": ["198.18.1.11/24", "2001:db8:1::11/64"],
+                           "routes": [("198.19.5.0/24", "198.18.1.1", 100, 254), ("2001:db8:5::/48", "", 1024, 254)]}
+    assert out["eth2"]["addresses"] == [] and out["eth2"]["routes"] == []   # no IP configuration object: nothing
+    assert list(reader.live_state(snap, ["eth2"])) == ["eth2"]

@@ -166,3 +166,18 @@ def test_diff_lists_only_the_added_route():
         for d in ("198.19.80.0/26", "198.19.80.64/26", "198.19.80.128/26")]}})
     assert [r["destination"] for r in plan.diff["after"]["routes"]["config"]] == ["198.19.80.128/26"]
     assert plan.diff["before"]["routes"]["config"] == []
+
+
+@pytest.mark.parametrize("master", ["br0", "uuid-b"])
+def test_a_port_is_found_under_its_controller_named_by_interface_or_uuid(master):
+    # NM's connection.master holds either; the reader looks both up in one index
+    bridge = Profile("/p/b", {"connection": {"id": "br0", "uuid": "uuid-b", "type": "bridge", "interface-name": "br0"},
+                              "bridge": {"stp": False}}, {})
+    port = Profile("/p/1", {"connection": {"id": "eth1", "uuid": "uuid-1", "type": "802-3-ethernet",
+                                           "interface-name": "eth1", "master": master, "slave-type": "bridge"}}, {})
+    other = Profile("/p/2", {"connection": {"id": "eth2", "uuid": "uuid-2", "type": "802-3-ethernet",
+                                            "interface-name": "eth2"}}, {})
+    devices = {"eth1": device("eth1", "/d/1"), "eth2": device("eth2", "/d/2"), "br0": device("br0", "/d/9", nm_type=13)}
+    state = reader.current_state(snapshot([other, bridge, port], devices))
+    assert [p["name"] for p in state["interfaces"]["br0"]["bridge"]["port"]] == ["eth1"]
+    assert "bridge" not in state["interfaces"]["eth2"]

@@ -26,6 +26,10 @@ from ..errors import DependencyError, NmError
 NM_BUS = "org.freedesktop.NetworkManager"
 NM_PATH = "/org/freedesktop/NetworkManager"
 PROPS = "org.freedesktop.DBus.Properties"
+#: calls in flight at once on one connection: dbus-daemon allows 128 pending replies per
+#: connection (max_replies_per_connection); beyond that it falls behind, the socket fills and the
+#: library's send fails (dbus-fast 5.x: BlockingIOError) or stalls for good (Debian 12's 1.84)
+MAX_IN_FLIGHT = 64
 
 #: Debian/Ubuntu and Fedora/RHEL package names, for the missing-library message
 PACKAGES = "python3-dbus-fast or python3-dbus-next (Debian/Ubuntu), python3-dbus-next (Fedora/EPEL), " \
@@ -146,7 +150,11 @@ class Bus:
             self.write_log.append("%s.%s %s" % (call.interface.rsplit(".", 1)[-1], call.member, call.path))
         msg = self._lib.Message(destination=NM_BUS, path=call.path, interface=call.interface,
                                 member=call.member, signature=call.signature, body=self.wrap(call.body))
-        reply = await self._bus.call(msg)
+        try:
+            reply = await self._bus.call(msg)
+        except (OSError, EOFError) as exc:   # the connection broke: no reply will come
+            raise NmError("the D-Bus connection to NetworkManager failed during %s.%s on %s: %s" % (
+                call.interface.rsplit(".", 1)[-1], call.member, call.path, exc or type(exc).__name__))
         if reply.message_type == self._lib.MessageType.ERROR:
             text = reply.body[0] if reply.body else ""
             raise NmError("NetworkManager: %s.%s on %s failed: %s (%s)" % (
@@ -167,13 +175,19 @@ class Bus:
         return unwrap(self.run(self._call(call)))
 
     def gather(self, calls: Iterable[Call], return_errors: bool = False, raw: bool = False) -> List[Any]:
-        """Send many calls at once and wait for all replies (in order).
+        """Send many calls at once (at most :data:`MAX_IN_FLIGHT` unanswered at a
+        time) and wait for all replies (in order).
 
         With ``return_errors`` a failed call yields its :class:`NmError`
         instead of raising; with ``raw`` the replies keep the library's
         variants (to send settings back with their own signatures)."""
         async def _all() -> List[Any]:
-            return await asyncio.gather(*(self._call(c) for c in calls), return_exceptions=return_errors)
+            slots = asyncio.Semaphore(MAX_IN_FLIGHT)   # made inside the loop (Python 3.9)
+
+            async def bounded(call: Call) -> List[Any]:
+                async with slots:
+                    return await self._call(call)
+            return await asyncio.gather(*(bounded(c) for c in calls), return_exceptions=return_errors)
         out = []
         for item in self.run(_all()):
             if isinstance(item, BaseException):
@@ -183,13 +197,6 @@ class Bus:
             else:
                 out.append(item if raw else unwrap(item))
         return out
-
-    def get_all(self, paths: Iterable[Tuple[str, str]]) -> List[Dict[str, Any]]:
-        """``Properties.GetAll`` for many ``(path, interface)`` pairs at once;
-        objects that vanished in between yield ``{}``."""
-        pairs = list(paths)
-        replies = self.gather([Call(p, PROPS, "GetAll", "s", [i]) for p, i in pairs], return_errors=True)
-        return [{} if isinstance(r, NmError) else r[0] for r in replies]
 
     def get(self, path: str, interface: str, prop: str) -> Any:
         """One property's value."""

@@ -3,11 +3,12 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Reading a host's state from NetworkManager over D-Bus, in batches.
 
-:func:`read_snapshot` asks for everything in three waves of concurrent
-calls (object lists; devices + profiles + active connections; nothing per
-property), whatever the number of profiles. :func:`current_state` turns a
-snapshot into the model; :func:`read_live` reads what the kernel has now
-(addresses, routes, DNS) for verification.
+:func:`read_snapshot` asks for everything in two calls' time, whatever the
+number of profiles: NetworkManager's ObjectManager (every object's
+properties), then one wave of concurrent ``GetSettings`` calls.
+:func:`current_state` turns a snapshot into the model; :func:`live_state`
+gives what the kernel had at that moment (addresses, routes) for
+verification.
 """
 
 from __future__ import annotations
@@ -25,6 +26,9 @@ SETTINGS_IFACE = NM_IFACE + ".Settings"
 CONNECTION_IFACE = SETTINGS_IFACE + ".Connection"
 DEVICE_IFACE = NM_IFACE + ".Device"
 ACTIVE_IFACE = NM_IFACE + ".Connection.Active"
+IP_CONFIG_IFACES = (NM_IFACE + ".IP4Config", NM_IFACE + ".IP6Config")
+OBJECT_MANAGER_PATH = "/org/freedesktop"   # NM's org.freedesktop.DBus.ObjectManager root
+OBJECT_MANAGER_IFACE = "org.freedesktop.DBus.ObjectManager"
 
 # NMDeviceState and NMActiveConnectionState values (NetworkManager D-Bus API)
 DEVICE_UNMANAGED = 10
@@ -73,7 +77,8 @@ class Snapshot:
     the profile that configures each interface; ``extra``: ``{name: [Profile]}``
     other profiles bound to the same interface (they could win at the next
     boot); ``active``: ``{path: {connection, state, devices}}``;
-    ``checkpoints``: checkpoint object paths; ``version``: NM's version.
+    ``checkpoints``: checkpoint object paths; ``version``: NM's version;
+    ``ip_configs``: ``{IP4Config or IP6Config path: properties}``.
     """
 
     def __init__(self) -> None:
@@ -86,6 +91,7 @@ class Snapshot:
         self.version = ""
         self.gateways: Dict[str, List[Tuple[Any, ...]]] = {}
         self.rule_holders: Dict[Tuple[Any, ...], str] = {}  # rule key -> interface whose profile holds it
+        self.ip_configs: Dict[str, Dict[str, Any]] = {}  # IP4Config/IP6Config path -> its properties
 
     def managed(self, name: str) -> bool:
         """Whether NM manages the interface (or could create it: no device yet)."""
@@ -94,33 +100,28 @@ class Snapshot:
 
 
 def read_snapshot(bus: Bus) -> Snapshot:
-    """Read devices, profiles, active connections and checkpoints.
+    """Read devices, profiles, active connections, IP configurations and
+    checkpoints: NetworkManager's ObjectManager gives every object's
+    properties in one reply (one consistent moment), then one wave asks for
+    every profile's settings.
 
     Raises:
         NmError: NetworkManager is not on the bus or refused a call.
     """
     snap = Snapshot()
-    root, listing = bus.gather([
-        Call(NM_PATH, "org.freedesktop.DBus.Properties", "GetAll", "s", [NM_IFACE]),
-        Call(SETTINGS_PATH, SETTINGS_IFACE, "ListConnections"),
-    ])
-    root = root[0]
+    objects = bus.call(Call(OBJECT_MANAGER_PATH, OBJECT_MANAGER_IFACE, "GetManagedObjects"))[0]
+    root = objects.get(NM_PATH, {}).get(NM_IFACE, {})
     snap.version = root.get("Version", "")
     snap.checkpoints = list(root.get("Checkpoints", []))
     devices = list(root.get("AllDevices", root.get("Devices", [])))
-    connections = list(listing[0])
+    connections = list(objects.get(SETTINGS_PATH, {}).get(SETTINGS_IFACE, {}).get("Connections", []))
     actives = list(root.get("ActiveConnections", []))
-    # one wave for every object, whatever their number
-    calls = [Call(p, PROPS, "GetAll", "s", [DEVICE_IFACE]) for p in devices]
-    calls += [Call(p, PROPS, "GetAll", "s", [ACTIVE_IFACE]) for p in actives]
-    calls += [Call(p, PROPS, "GetAll", "s", [CONNECTION_IFACE]) for p in connections]
-    calls += [Call(p, CONNECTION_IFACE, "GetSettings") for p in connections]
-    replies = bus.gather(calls, return_errors=True, raw=True)
-    plain = [{} if isinstance(r, Exception) else unwrap(r[0]) for r in replies[:-len(connections) or None]]
-    dev_props = plain[:len(devices)]
-    ac_props = plain[len(devices):len(devices) + len(actives)]
-    con_props = plain[len(devices) + len(actives):]
-    raws = replies[len(replies) - len(connections):]
+    dev_props = [objects.get(p, {}).get(DEVICE_IFACE, {}) for p in devices]
+    ac_props = [objects.get(p, {}).get(ACTIVE_IFACE, {}) for p in actives]
+    con_props = [objects.get(p, {}).get(CONNECTION_IFACE, {}) for p in connections]
+    snap.ip_configs = {p: ifaces[i] for p, ifaces in objects.items() for i in IP_CONFIG_IFACES if i in ifaces}
+    # settings are not properties: one call per profile, all in one wave
+    raws = bus.gather([Call(p, CONNECTION_IFACE, "GetSettings") for p in connections], return_errors=True, raw=True)
     for path, props in zip(devices, dev_props):
         if not props:
             continue
@@ -137,15 +138,19 @@ def read_snapshot(bus: Bus) -> Snapshot:
             snap.active[path] = {"connection": props.get("Connection", "/"), "state": int(props.get("State", 0)),
                                  "devices": list(props.get("Devices", []))}
     by_path = {d["path"]: name for name, d in snap.devices.items()}
+    live: Dict[str, List[str]] = {}   # profile path -> its active connections (a lookup, not a scan per profile)
+    for ac_path, ac in snap.active.items():
+        if ac["state"] in (AC_ACTIVATING, AC_ACTIVATED):
+            live.setdefault(ac["connection"], []).append(ac_path)
     for path, raw, props in zip(connections, raws, con_props):
         if isinstance(raw, Exception):
             continue  # deleted while we read
         prof = Profile(path, raw[0], props)
-        for ac_path, ac in snap.active.items():
-            if ac["connection"] == path and ac["state"] in (AC_ACTIVATING, AC_ACTIVATED):
-                prof.active = ac_path
-                if not prof.iface and ac["devices"]:
-                    prof.iface = by_path.get(ac["devices"][0], "")
+        for ac_path in live.get(path, []):
+            prof.active = ac_path
+            devs = snap.active[ac_path]["devices"]
+            if not prof.iface and devs:
+                prof.iface = by_path.get(devs[0], "")
         snap.profiles.append(prof)
     _choose(snap)
     return snap
@@ -165,11 +170,15 @@ def _choose(snap: Snapshot) -> None:
         snap.extra[name] = [p for p in profs[1:] if p.bound and not p.multi_connect]
 
 
-def _controller_name(snap: Snapshot, master: str) -> str:
+def _controller_names(snap: Snapshot) -> Dict[str, str]:
+    """``{uuid or interface name: interface name}``: what a port's
+    ``connection.master`` may name (NM takes either), the first profile winning."""
+    out: Dict[str, str] = {}
     for prof in snap.profiles:
-        if master in (prof.uuid, prof.iface) and prof.iface:
-            return prof.iface
-    return master
+        if prof.iface:
+            for key in (prof.uuid, prof.iface):
+                out.setdefault(key, prof.iface)
+    return out
 
 
 def current_state(snap: Snapshot) -> Dict[str, Any]:
@@ -207,11 +216,12 @@ def current_state(snap: Snapshot) -> Dict[str, Any]:
         dns = nms.dns_from_profile(prof.settings)
         if dns["server"] or dns["search"] or dns["options"]:
             dns_parts.append((dns["priority"], name, dns))
+    ctrl_names = _controller_names(snap)
     for name, prof in snap.chosen.items():
         master = prof.settings.get("connection", {}).get("master")
         if not master or name not in ifaces:
             continue
-        ctrl = ifaces.get(_controller_name(snap, master))
+        ctrl = ifaces.get(ctrl_names.get(master, master))
         if ctrl is None:
             continue
         if ctrl["type"] == "linux-bridge":
@@ -232,25 +242,20 @@ def current_state(snap: Snapshot) -> Dict[str, Any]:
     return state
 
 
-def read_live(bus: Bus, snap: Snapshot, only: Optional[Iterable[str]] = None) -> Dict[str, Dict[str, Any]]:
-    """What each managed device (of ``only``, when given) has right now,
-    from NM's view of the kernel: ``{name: {"state": NMDeviceState,
-    "addresses": ["ip/prefix", ...], "routes": [(destination, next hop or
-    "", metric, table)], "active": path}}``. Link-local IPv6 addresses are
-    left out. One batch of calls."""
+def live_state(snap: Snapshot, only: Optional[Iterable[str]] = None) -> Dict[str, Dict[str, Any]]:
+    """What each managed device (of ``only``, when given) had when ``snap``
+    was read, from NM's view of the kernel: ``{name: {"state":
+    NMDeviceState, "addresses": ["ip/prefix", ...], "routes": [(destination,
+    next hop or "", metric, table)], "active": path}}``. Link-local IPv6
+    addresses are left out. Read a fresh snapshot for a fresh view."""
     wanted = None if only is None else set(only)
     names = [n for n, d in snap.devices.items() if d["managed"] and (wanted is None or n in wanted)]
-    paths: List[Tuple[str, str]] = []
-    for name in names:
-        dev = snap.devices[name]
-        for key, iface in (("ip4config", NM_IFACE + ".IP4Config"), ("ip6config", NM_IFACE + ".IP6Config")):
-            paths.append((dev[key] if dev[key] not in ("", "/") else NM_PATH + "/none", iface))
-    replies = bus.get_all(paths)
     out: Dict[str, Dict[str, Any]] = {}
-    for i, name in enumerate(names):
+    for name in names:
         addresses: List[str] = []
         routes: List[Tuple[str, str, int, int]] = []
-        for props in replies[2 * i: 2 * i + 2]:
+        dev = snap.devices[name]
+        for props in (snap.ip_configs.get(dev["ip4config"], {}), snap.ip_configs.get(dev["ip6config"], {})):
             for a in props.get("AddressData", []):
                 ip = ipaddress.ip_address(a["address"])
                 if not (ip.version == 6 and ip.is_link_local):
@@ -258,13 +263,5 @@ def read_live(bus: Bus, snap: Snapshot, only: Optional[Iterable[str]] = None) ->
             for r in props.get("RouteData", []):
                 routes.append(("%s/%d" % (ipaddress.ip_address(r["dest"]), r["prefix"]), r.get("next-hop", ""),
                                int(r.get("metric", 0)), int(r.get("table", model.MAIN_TABLE))))
-        dev = snap.devices[name]
         out[name] = {"state": dev["state"], "addresses": addresses, "routes": routes, "active": dev["active"]}
     return out
-
-
-def refresh_devices(bus: Bus, snap: Snapshot) -> None:
-    """Re-read the device list and properties into ``snap`` (after activation)."""
-    fresh = read_snapshot(bus)
-    snap.devices = fresh.devices
-    snap.active = fresh.active

@@ -9,6 +9,7 @@ counts it; nothing here decides *what* to do (that is :mod:`..plan`).
 
 from __future__ import annotations
 
+import itertools
 import time
 from typing import Dict, List
 
@@ -43,19 +44,28 @@ class Writer:
 
     # -- profiles
     def run(self, ops: List[Op]) -> None:
-        """Run ``ops`` in order (see :mod:`..plan` for their meaning).
+        """Run ``ops`` in order (see :mod:`..plan` for their meaning); a run of
+        creates or of activations is sent at once.
 
         Raises:
             NmError: NM refused a call; the caller rolls back.
         """
-        for op in ops:
-            getattr(self, "_" + op.kind)(op)
-            self.log.append("%s %s" % (op.kind, op.iface))
+        for kind, group in itertools.groupby(ops, key=lambda op: op.kind):
+            batch = list(group)
+            if kind in ("create", "activate"):
+                # independent of each other: sent together (NM takes one connection's calls in order),
+                # so hundreds of profiles cost NM's time, not hundreds of round trips
+                getattr(self, "_many_" + kind)(batch)
+            else:
+                for op in batch:
+                    getattr(self, "_" + op.kind)(op)
+            self.log += ["%s %s" % (op.kind, op.iface) for op in batch]
 
-    def _create(self, op: Op) -> None:
-        path, _result = self.bus.call(Call(SETTINGS_PATH, SETTINGS_IFACE, "AddConnection2", SETTINGS_SIG + "ua{sv}",
-                                           [op.settings, self.flags, {}], write=True))
-        self.profiles[op.iface] = path
+    def _many_create(self, ops: List[Op]) -> None:
+        replies = self.bus.gather([Call(SETTINGS_PATH, SETTINGS_IFACE, "AddConnection2", SETTINGS_SIG + "ua{sv}",
+                                        [op.settings, self.flags, {}], write=True) for op in ops])
+        for op, (path, _result) in zip(ops, replies):
+            self.profiles[op.iface] = path
 
     def _update(self, op: Op) -> None:
         self.bus.call(Call(op.profile, CONNECTION_IFACE, "Update2", SETTINGS_SIG + "ua{sv}",
@@ -81,16 +91,20 @@ class Writer:
             if exc.dbus_error != NOT_ACTIVE:
                 raise
 
-    def _activate(self, op: Op) -> None:
-        self.activate(op.iface)
+    def _many_activate(self, ops: List[Op]) -> None:
+        replies = self.bus.gather([self._activation(op.iface) for op in ops])
+        for op, (ac,) in zip(ops, replies):
+            self.pending[op.iface] = ac
+
+    def _activation(self, iface: str) -> Call:
+        dev = self.snap.devices.get(iface)
+        device = dev["path"] if dev and dev["real"] else "/"
+        return Call(NM_PATH, NM_IFACE, "ActivateConnection", "ooo", [self.profiles[iface], device, "/"], write=True)
 
     def activate(self, iface: str) -> str:
         """Activate the interface's profile; returns the active-connection path
         (recorded for :meth:`wait`)."""
-        dev = self.snap.devices.get(iface)
-        device = dev["path"] if dev and dev["real"] else "/"
-        ac = self.bus.call(Call(NM_PATH, NM_IFACE, "ActivateConnection", "ooo",
-                                [self.profiles[iface], device, "/"], write=True))[0]
+        ac = self.bus.call(self._activation(iface))[0]
         self.pending[iface] = ac
         return ac
 
@@ -119,22 +133,33 @@ class Writer:
         deadline = time.monotonic() + timeout
         pending = dict(self.pending)
         failed: Dict[str, str] = {}
+        # Ask about the oldest pending activation only (NM works on all of them meanwhile) and move on as soon
+        # as it is done: a few calls per poll instead of one per activation, which for hundreds of profiles
+        # would keep NM busy answering instead of activating.
         while pending:
-            names = list(pending)
-            states = self.bus.gather([Call(pending[n], PROPS, "Get", "ss", [ACTIVE_IFACE, "State"]) for n in names],
-                                     return_errors=True)
-            for name, reply in zip(names, states):
-                state = AC_DEACTIVATED if isinstance(reply, Exception) else int(reply[0])
-                if state == AC_ACTIVATED:
-                    del pending[name]
-                elif state == AC_DEACTIVATED:
-                    failed[name] = "activation failed (NetworkManager deactivated it; see its log)"
-                    del pending[name]
-            if pending and time.monotonic() > deadline:
-                for name in pending:
-                    failed[name] = "not activated within %.0f s" % timeout
+            name = next(iter(pending))
+            if self._settled(name, pending, failed):
+                continue
+            if time.monotonic() > deadline:
+                for name in list(pending):           # a last look at each, to tell failed from slow
+                    if not self._settled(name, pending, failed):
+                        failed[name] = "not activated within %.0f s" % timeout
+                        del pending[name]
                 break
-            if pending:
-                time.sleep(0.05)
+            time.sleep(0.05)
         self.pending.clear()
         return failed
+
+    def _settled(self, name: str, pending: Dict[str, str], failed: Dict[str, str]) -> bool:
+        """Whether the activation of ``name`` is over (then it leaves ``pending``,
+        and enters ``failed`` if NM deactivated it)."""
+        try:
+            state = int(self.bus.call(Call(pending[name], PROPS, "Get", "ss", [ACTIVE_IFACE, "State"]))[0])
+        except NmError:
+            state = AC_DEACTIVATED   # the active connection is gone: NM gave it up
+        if state == AC_ACTIVATED:
+            del pending[name]
+        elif state == AC_DEACTIVATED:
+            failed[name] = "activation failed (NetworkManager deactivated it; see its log)"
+            del pending[name]
+        return name not in pending

@@ -36,6 +36,9 @@ lint: setup
 docs: setup
 	bash scripts/docs.sh
 
+bench: setup
+	.venv/bin/python bench/run.py
+
 lab-up: setup
 	bash tests/lab/up.sh $(N)
 

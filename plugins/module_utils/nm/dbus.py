@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import importlib
 import os
-from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Any, Iterable, List, Optional, Sequence, Tuple
 
 from ..errors import DependencyError, NmError
 

@@ -18,7 +18,7 @@ from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 from .. import model
 from . import settings as nms
-from .dbus import NM_PATH, PROPS, Bus, Call, unwrap
+from .dbus import NM_PATH, Bus, Call, unwrap
 
 NM_IFACE = "org.freedesktop.NetworkManager"
 SETTINGS_PATH = NM_PATH + "/Settings"

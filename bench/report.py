@@ -33,8 +33,9 @@ def _out(argv: Sequence[str]) -> str:
         return "?"
 
 
-def machine(peer_version: Optional[str]) -> Dict[str, str]:
-    """What the numbers were measured on: ``{"date", "machine", "versions"}``."""
+def machine(peer_version: Optional[str], peer_pin: str = "") -> Dict[str, str]:
+    """What the numbers were measured on: ``{"date", "machine", "versions"}``;
+    ``peer_version``: community.general's, from the ``ansible`` package ``peer_pin``."""
     cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
                 if line.startswith("model name")), platform.processor() or "?")
     mem_kib = int(Path("/proc/meminfo").read_text().split()[1])
@@ -47,11 +48,21 @@ def machine(peer_version: Optional[str]) -> Dict[str, str]:
                                                        _out([HOST_PYTHON, "--version"]).split()[-1]),
                 "%s on the hosts" % (dbus or "no D-Bus library")]
     if peer_version:
-        versions.append("community.general %s" % peer_version)
+        versions.append("community.general %s (from the `ansible` package %s on PyPI)" % (peer_version, peer_pin))
     return {"date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-            "machine": "%s, nproc %d, %.1f GiB memory, kernel %s" % (cpu, os.cpu_count() or 0, mem_kib / 2 ** 20,
-                                                                    platform.release()),
+            "machine": "%s, nproc %d, %.1f GiB memory, %s, kernel %s" % (
+                cpu, os.cpu_count() or 0, mem_kib / 2 ** 20, _os_name(), platform.release()),
             "versions": ", ".join(versions)}
+
+
+def _os_name() -> str:
+    """``PRETTY_NAME`` of /etc/os-release, e.g. ``Debian GNU/Linux 12 (bookworm)``."""
+    try:
+        text = Path("/etc/os-release").read_text()
+    except OSError:
+        return "?"
+    return next((line.split("=", 1)[1].strip('"') for line in text.splitlines() if line.startswith("PRETTY_NAME=")),
+                "?")
 
 
 def seconds(value: Optional[float], digits: int = 2) -> str:
@@ -76,7 +87,7 @@ def table(headers: List[str], rows: List[List[str]]) -> str:
         if len(row) != len(headers):
             raise ValueError("row %r does not match headers %r" % (row, headers))
     lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
-    lines += ["| " + " | ".join(str(c).replace("|", "/") for c in row) + " |" for row in rows]
+    lines += ["| " + " | ".join(" ".join(str(c).replace("|", "/").split()) for c in row) + " |" for row in rows]
     return "\n".join(lines)
 
 

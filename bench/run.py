@@ -3,7 +3,7 @@
 
     .venv/bin/python bench/run.py [--quick] [--out docs/performance.md] [--prefix hnbench]
                                   [--sizes 10,100,200,500] [--rounds 3] [--hosts 100] [--forks 50]
-                                  [--floor-max 500] [--peer-profiles 50] [--no-peer]
+                                  [--floor-max 500] [--peer-profiles 50] [--no-peer] [--no-fleet]
                                   [--collections DIR --label NAME] [--keep] [--render FIGURES]
 
 Brings up its own lab (``--prefix``, default ``hnbench``; never another lab's),
@@ -37,6 +37,7 @@ import argparse
 import fcntl
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -53,8 +54,8 @@ sys.path[:0] = [str(HERE), str(ROOT / "tests" / "lab"), str(ROOT / "tests" / "in
 import report  # noqa: E402
 import tables  # noqa: E402
 from ansible_run import Runner  # noqa: E402
-from lab import Lab  # noqa: E402
-from topology import NAME_RE, WAIT_CONNECTED, Topology  # noqa: E402
+from lab import MAX_HOSTS, Lab  # noqa: E402
+from topology import MAX_PAIRS, NAME_RE, WAIT_CONNECTED, Topology  # noqa: E402
 
 from ansible_collections.hostnet.nm.plugins.module_utils.nm.dbus import NM_PATH, PROPS, Bus, Call  # noqa: E402
 from ansible_collections.hostnet.nm.plugins.module_utils.nm.reader import (  # noqa: E402
@@ -65,6 +66,8 @@ PEER_PIN = "12.3.0"                    # the ansible package on PyPI that carrie
 CACHE = HERE / ".cache"
 CHUNK = 32                             # D-Bus calls in flight at once when cleaning up
 DISCONNECTED = 30                      # NMDeviceState
+OWNER = "bench.owner"                  # in the lab's root: this lab was brought up by the benchmark
+LABEL_RE = re.compile(r"^[a-z0-9-]*$")
 Result = Dict[str, Any]
 
 
@@ -99,7 +102,8 @@ class Bench:
         ``hosts[0]``), else no wrapper adds its start-up to ``e2e``."""
         args = ["-f", str(self.forks)]
         if timed:
-            args += ["-e", "ansible_python_interpreter=%s" % (HERE / "hostpython.py")]
+            args += ["-e", "ansible_python_interpreter=%s" % self.lab.copy_in(hosts[0], HERE / "hostpython.py",
+                                                                             "hostpython.py")]
             self.modules(hosts[0])                       # empty the record
         play = {"hosts": "lab", "gather_facts": False, "tasks": tasks,
                 "environment": {"HOSTNET_BENCH_TIMEOUT": str(timeout)}}
@@ -114,7 +118,7 @@ class Bench:
             result["error"] = str(bad[0].get("msg") or "failed")[:300]
             result["hung"] = any(r.get("timedout") or "killed after" in str(r.get("msg")) for r in bad)
         elif out.rc:
-            result["error"] = out.stdout[-300:]
+            result["error"] = last_error(out.stdout + "\n" + out.stderr)
         if timed:
             result["modules"] = self.modules(hosts[0])
         return result
@@ -198,7 +202,8 @@ class Bench:
 
     def profile(self, host: str, topo: Topology) -> Result:
         """cProfile of one apply of ``topo`` run on the host (``onhost.py``)."""
-        proc = self.lab.run(host, "/usr/bin/python3", "-B", HERE / "onhost.py", self.collections,
+        proc = self.lab.run(host, "/usr/bin/python3", "-B", self.lab.copy_in(host, HERE / "onhost.py", "onhost.py"),
+                            self.lab.collection_in(host, self.collections),
                             input=json.dumps(topo.document()), timeout=budget(topo.profiles) + 60)
         return json.loads(proc.stdout)
 
@@ -309,6 +314,15 @@ def _chunked(bus: Bus, calls: List[Call]) -> List[Any]:
     for i in range(0, len(calls), CHUNK):
         out += bus.gather(calls[i:i + CHUNK], return_errors=True)
     return out
+
+
+def last_error(text: str) -> str:
+    """The last line of ``text`` that says ERROR or fatal (else its last
+    line), on one line, at most 300 characters: for a table cell."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    picked = next((line for line in reversed(lines) if "ERROR" in line or "fatal" in line),
+                  lines[-1] if lines else "failed")
+    return " ".join(picked.split())[:300]
 
 
 def _until(test: Callable[[], bool], timeout: float, what: str) -> None:
@@ -461,68 +475,158 @@ def fleet(bench: Bench, hosts: List[str], rounds: int) -> Dict[str, List[Result]
 
 
 # ---------------------------------------------------------------- entry point
-def main() -> int:
+def profile_counts(text: str) -> List[int]:
+    """argparse type: comma-separated even numbers of profiles, 2..2*MAX_PAIRS."""
+    try:
+        counts = [int(part) for part in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError("expected numbers of profiles separated by commas, e.g. 10,100,500; got %r"
+                                         % text) from None
+    bad = [n for n in counts if n % 2 or not 2 <= n <= 2 * MAX_PAIRS]
+    if bad:
+        raise argparse.ArgumentTypeError("a number of profiles is a bridge + port pair count times 2: an even "
+                                         "number from 2 to %d; got %s" % (2 * MAX_PAIRS, ", ".join(map(str, bad))))
+    return counts
+
+
+def in_range(low: int, high: int) -> Callable[[str], int]:
+    """argparse type: an integer from ``low`` to ``high``."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError("expected a whole number, got %r" % text) from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError("expected %d to %d, got %d" % (low, high, value))
+        return value
+    return parse
+
+
+def arguments(argv: Optional[List[str]] = None) -> argparse.Namespace:
+    """The command line, every value checked before a lab is touched
+    (``parser.error``: a message and exit status 2)."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help="smoke test: 10 profiles, 3 hosts, 1 round, no peer")
+    parser.add_argument("--quick", action="store_true",
+                        help="smoke test: sets --sizes 10 --hosts 3 --rounds 1 --no-peer, and no profiles")
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "performance.md")
-    parser.add_argument("--prefix", default="hnbench")
-    parser.add_argument("--sizes", default="10,100,200,500", help="profiles per host (even, <= 500)")
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--hosts", type=int, default=100, help="fleet size")
-    parser.add_argument("--forks", type=int, default=50)
+    parser.add_argument("--prefix", default="hnbench", help="the lab's name; never one that tests or make lab-up use")
+    parser.add_argument("--sizes", type=profile_counts, default=profile_counts("10,100,200,500"),
+                        help="profiles per host (even, 2..%d)" % (2 * MAX_PAIRS))
+    parser.add_argument("--rounds", type=in_range(1, 20), default=3)
+    parser.add_argument("--hosts", type=in_range(1, MAX_HOSTS), default=100, help="fleet size")
+    parser.add_argument("--forks", type=in_range(1, 500), default=50)
     parser.add_argument("--floor-max", type=int, default=500, help="largest size also applied with plain nmcli")
-    parser.add_argument("--peer-profiles", type=int, default=50)
+    parser.add_argument("--peer-profiles", type=lambda t: profile_counts(t)[0], default=50)
     parser.add_argument("--no-peer", action="store_true")
+    parser.add_argument("--no-fleet", action="store_true", help="skip the fleet section")
     parser.add_argument("--collections", type=Path, default=ROOT / "build" / "collections",
                         help="where hostnet.nm is (ansible_collections/hostnet/nm below it), to compare builds")
     parser.add_argument("--label", default="", help="[a-z0-9-] name of the --collections build: its own sections")
     parser.add_argument("--keep", action="store_true", help="leave the lab up")
     parser.add_argument("--render", type=Path, help="no run: the tables from a saved figures-*.json")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     if args.quick:
-        args.sizes, args.rounds, args.hosts, args.no_peer = "10", 1, 3, True
-    sizes = [int(s) for s in args.sizes.split(",")]
+        args.sizes, args.rounds, args.hosts, args.no_peer = [10], 1, 3, True
+    if not LABEL_RE.match(args.label):
+        parser.error("--label: only a-z, 0-9 and -, got %r" % args.label)
+    if args.render and not args.render.is_file():
+        parser.error("--render: no such file: %s" % args.render)
+    if args.out.is_dir() or not args.out.parent.is_dir():
+        parser.error("--out: must be a file in an existing folder: %s" % args.out)
+    if not (args.collections / "ansible_collections" / "hostnet" / "nm" / "galaxy.yml").is_file():
+        parser.error("--collections: no ansible_collections/hostnet/nm/galaxy.yml below %s (run `make setup` "
+                     "for the default)" % args.collections)
+    if args.hosts < 3 and not args.no_fleet:
+        parser.error("--hosts: the fleet section needs at least 3 hosts (or --no-fleet)")
+    return args
+
+
+def main() -> int:
+    args = arguments()
+    # a terminated run still tears its lab down (the finally in run())
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, lambda num, _frame: sys.exit(128 + num))
     if args.render:
         figures = json.loads(args.render.read_text())
         figures["scale"] = {int(n): runs for n, runs in figures["scale"].items()}
     else:
-        figures = run(args, sizes)
+        figures = run(args, args.sizes)
         CACHE.mkdir(exist_ok=True)
-        (CACHE / ("figures-%s%s.json" % (args.prefix, args.label))).write_text(json.dumps(figures, indent=1,
-                                                                                          default=str))
+        (CACHE / ("figures-%s%s.json" % (args.prefix, "-" + args.label if args.label else ""))).write_text(
+            json.dumps(figures, indent=1, default=str))
+    failures = failed_runs(figures)
+    if not any(not r.get("error") for runs in figures.get("scale", {}).values() for r in runs.get("ours", [])):
+        print("bench: no run of hostnet.nm succeeded, %s left as it was: %s" % (args.out, "; ".join(failures[:3])),
+              file=sys.stderr)
+        return 1
     sections = tables.sections(figures, args.quick, args.label)
     for body in sections.values():
         print(body + "\n")
     report.update_doc(args.out, sections)
     print("bench: wrote %s" % args.out, file=sys.stderr)
+    if failures:
+        print("bench: %d run(s) failed (see the Failures lines of the tables): %s" % (
+            len(failures), "; ".join(failures[:3])), file=sys.stderr)
+        return 1
     return 0
+
+
+def failed_runs(figures: Any) -> List[str]:
+    """The ``error`` of every result in ``figures`` (nested), in order."""
+    if isinstance(figures, dict):
+        own = [str(figures["error"])] if figures.get("error") else []
+        return own + [e for key, v in figures.items() if key != "error" for e in failed_runs(v)]
+    if isinstance(figures, list):
+        return [e for v in figures for e in failed_runs(v)]
+    return []
+
+
+def take_lab(lab: Lab) -> Any:
+    """Lock the lab's name (the convention of tests/integration) and remove
+    what a killed benchmark run left of it. Returns the lock (keep it open).
+
+    Raises:
+        SystemExit: a lab of that name is up and the benchmark did not start it.
+    """
+    lock = open("/run/lock/%s.session.lock" % lab.prefix, "w")
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        _say("lab %s is in use by another run: waiting for it" % lab.prefix)
+        fcntl.flock(lock, fcntl.LOCK_EX)
+    if lab.root.exists() and not (lab.root / OWNER).exists():
+        lock.close()
+        raise SystemExit("bench: a lab named %s is up and the benchmark did not start it: use another --prefix, "
+                         "or tear it down with HNLAB_PREFIX=%s bash tests/lab/down.sh" % (lab.prefix, lab.prefix))
+    lab.down()                                   # leftovers of a killed run of ours
+    return lock
 
 
 def run(args: argparse.Namespace, sizes: List[int]) -> Dict[str, Any]:
     """Bring up the lab, measure every section, tear the lab down. Returns the figures."""
     peer = None if args.no_peer else peer_collection()
-    figures: Dict[str, Any] = {"machine": report.machine(peer_version(peer) if peer else None),
+    figures: Dict[str, Any] = {"machine": report.machine(peer_version(peer) if peer else None, PEER_PIN),
                                "load_start": report.load(), "sizes": sizes, "hosts": args.hosts,
                                "forks": args.forks, "peer_profiles": args.peer_profiles}
     lab = Lab(prefix=args.prefix, jobs=8)
-    lock = open("/run/lock/%s.session.lock" % lab.prefix, "w")   # the convention of tests/integration
-    fcntl.flock(lock, fcntl.LOCK_EX)
+    lock = take_lab(lab)
     start = time.monotonic()
     try:
-        lab.down()                                 # leftovers of a killed run
         lab.up(args.hosts)
+        (lab.root / OWNER).write_text("bench/run.py pid %d\n" % os.getpid())
         _say("lab %s up with %d hosts in %.0f s" % (lab.prefix, args.hosts, time.monotonic() - start))
         bench = Bench(lab, args.collections.resolve(), peer, args.forks)
         figures["scale"], figures["hung"] = host_scale(bench, "h1", sizes, args.rounds, args.floor_max)
         if peer:
             figures["peer"] = versus_peer(bench, "h1", args.peer_profiles, args.rounds)
-        figures["fleet"] = fleet(bench, ["h%d" % i for i in range(1, args.hosts + 1)], args.rounds)
+        if not args.no_fleet:
+            figures["fleet"] = fleet(bench, ["h%d" % i for i in range(1, args.hosts + 1)], args.rounds)
         bench.clean(["h1"])
         if not args.quick:
             _say("profiles")
             largest = max((n for n in figures["scale"] if n != figures["hung"]), default=sizes[0])
             figures["profile"] = {"noop": _profiled(bench, Topology(min(100, largest)), noop=True),
-                                  "apply": _profiled(bench, Topology(min(200, largest)), noop=False)}
+                                  "apply": _profiled(bench, Topology(largest), noop=False)}
     finally:
         if not args.keep:
             lab.down()
@@ -538,8 +642,10 @@ def _profiled(bench: Bench, topo: Topology, noop: bool) -> Result:
         bench.ours(["h1"], topo, timed=False)     # then the profiled run changes nothing
     try:
         return dict(bench.profile("h1", topo), profiles=topo.profiles)
+    except subprocess.CalledProcessError as exc:
+        return {"profiles": topo.profiles, "error": "the profiled run failed: " + last_error(exc.stderr or "")}
     except (subprocess.SubprocessError, ValueError) as exc:
-        return {"profiles": topo.profiles, "error": str(exc)[-300:]}
+        return {"profiles": topo.profiles, "error": last_error(str(exc))}
 
 
 if __name__ == "__main__":

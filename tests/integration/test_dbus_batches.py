@@ -39,7 +39,7 @@ print(json.dumps({"n": n, "library": bus.library, "replies": replies,
 @pytest.mark.parametrize("library", ["dbus_fast", "dbus_next"])
 def test_gather_of_many_calls_answers_each_in_order(lab: Lab, lab_host: str, library: str) -> None:
     proc = lab.run(lab_host, "env", "HOSTNET_NM_DBUS_LIBRARY=%s" % library, "/usr/bin/python3", "-B", "-c", GATHER,
-                   COLLECTIONS, "12", timeout=120, check=False)   # a stall ends at the timeout, as a failure
+                   lab.collection_in(lab_host, COLLECTIONS), "12", timeout=120, check=False)   # a stall fails at the timeout
     assert proc.returncode == 0, proc.stderr[-2000:]
     out = json.loads(proc.stdout)
     assert out["library"] == library

@@ -24,6 +24,7 @@ from __future__ import annotations
 import os
 import re
 import shlex
+import shutil
 import subprocess
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Union
@@ -120,6 +121,28 @@ class Lab:
         if host != "sw":
             self.index(host)
         return f"/run/netns/{self.prefix}-{host}"
+
+    def copy_in(self, host: str, src: Arg, name: str) -> str:
+        """Copy the file or folder ``src`` (``__pycache__`` left out) into the
+        host as ``/run/hostnet-lab/<name>`` and return that path as the host
+        sees it. A host has its own /run, /tmp, /root and /etc, so a path of
+        this machine (a checkout anywhere) is not always visible inside it."""
+        dest = self.state_dir(host) / "run" / "hostnet-lab" / name
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        if Path(src).is_dir():
+            shutil.rmtree(dest, ignore_errors=True)
+            shutil.copytree(src, dest, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy2(src, dest)
+        return "/run/hostnet-lab/" + name
+
+    def collection_in(self, host: str, collections: Arg) -> str:
+        """Copy hostnet.nm's ``module_utils`` from ``collections`` (the parent
+        of an ``ansible_collections`` folder) into the host; returns the folder
+        to put on the host's ``sys.path`` to import it."""
+        self.copy_in(host, Path(collections) / "ansible_collections" / "hostnet" / "nm" / "plugins" / "module_utils",
+                     "collections/ansible_collections/hostnet/nm/plugins/module_utils")
+        return "/run/hostnet-lab/collections"
 
     def state_dir(self, host: str) -> Path:
         """Per-host state dir (logs in ``log/``, daemon PIDs in ``pids/``)."""

@@ -6,10 +6,13 @@
                                   [--floor-max 500] [--peer-profiles 50] [--no-peer] [--no-fleet]
                                   [--collections DIR --label NAME] [--keep] [--render FIGURES]
 
-Brings up its own lab (``--prefix``, default ``hnbench``; never another lab's),
-measures, prints Markdown tables and writes them into ``--out`` between
+Brings up its own lab (``--prefix``, default ``hnbench``; a lab of that name
+that the benchmark did not start is refused, never torn down), measures,
+prints Markdown tables and writes them into ``--out`` between
 ``<!-- bench:NAME:begin/end -->`` markers (other sections of the file stay),
-and tears the lab down, also on failure. Every comparison is measured in the
+and tears the lab down, also on failure and on SIGTERM. Exit status 1 when a
+run failed (the tables say which); when no run of ours succeeded, ``--out``
+is left as it was. Every comparison is measured in the
 same run, interleaved (the order alternates each round), as a ratio of
 medians; absolute seconds are shown but are not the claim.
 
@@ -24,8 +27,8 @@ medians; absolute seconds are shown but are not the claim.
    no-op, against ours.
 3. Fleet: ``--hosts`` hosts, ``--forks`` forks: ``ansible -m ping``, a no-op
    ``network_state`` play and an apply play.
-4. Profile: cProfile of the no-op at 100 profiles and of the apply at 200,
-   run on the host.
+4. Profile: cProfile of the no-op at 100 profiles and of the apply at the
+   largest size, run on the host.
 
 ``--quick`` (the smoke test): 10 profiles, 3 hosts, one round, no peer, no
 profile. Needs root (the lab) and ``bash scripts/setup.sh`` done.

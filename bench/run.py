@@ -60,14 +60,14 @@ from ansible_run import Runner  # noqa: E402
 from lab import MAX_HOSTS, Lab  # noqa: E402
 from topology import MAX_PAIRS, NAME_RE, WAIT_CONNECTED, Topology  # noqa: E402
 
-from ansible_collections.hostnet.nm.plugins.module_utils.nm.dbus import NM_PATH, PROPS, Bus, Call  # noqa: E402
+from ansible_collections.hostnet.nm.plugins.module_utils.nm.dbus import NM_PATH, Bus, Call  # noqa: E402
 from ansible_collections.hostnet.nm.plugins.module_utils.nm.reader import (  # noqa: E402
-    CONNECTION_IFACE, DEVICE_IFACE, NM_IFACE, SETTINGS_IFACE, SETTINGS_PATH)
+    CONNECTION_IFACE, NM_IFACE, read_snapshot)
 
 ANSIBLE = ROOT / ".venv" / "bin" / "ansible"
 PEER_PIN = "12.3.0"                    # the ansible package on PyPI that carries community.general
 CACHE = HERE / ".cache"
-CHUNK = 32                             # D-Bus calls in flight at once when cleaning up
+EXTERNAL = 0x8                         # NMSettingsConnectionFlags: a profile NM made for a device it found
 DISCONNECTED = 30                      # NMDeviceState
 OWNER = "bench.owner"                  # in the lab's root: this lab was brought up by the benchmark
 LABEL_RE = re.compile(r"^[a-z0-9-]*$")
@@ -247,13 +247,11 @@ class Bench:
         ns = Path(self.lab.netns(host)).name
         bus = Bus(self.lab.bus_address(host))
         try:
-            root = bus.call(Call(NM_PATH, PROPS, "GetAll", "s", [NM_IFACE]))[0]
-            for path in root.get("Checkpoints", []):
+            snap = read_snapshot(bus)
+            for path in snap.checkpoints:
                 bus.call(Call(NM_PATH, NM_IFACE, "CheckpointDestroy", "o", [path]))
-            paths = bus.call(Call(SETTINGS_PATH, SETTINGS_IFACE, "ListConnections"))[0]
-            flags = _chunked(bus, [Call(p, PROPS, "Get", "ss", [CONNECTION_IFACE, "Flags"]) for p in paths])
-            doomed = [p for p, f in zip(paths, flags) if not isinstance(f, Exception) and not int(f[0]) & 0x8]
-            _chunked(bus, [Call(p, CONNECTION_IFACE, "Delete") for p in doomed])    # not NM's external ones
+            bus.gather([Call(p.path, CONNECTION_IFACE, "Delete") for p in snap.profiles if not p.flags & EXTERNAL],
+                       return_errors=True)   # a profile may vanish meanwhile (NM's own, with its device)
             # NM removes the links it created itself, maybe while we do: errors are fine (-force)
             _ip(ns, "-force", "-batch", "-", stdin="".join("link del %s\n" % n for n in _links(ns)), check=False)
             try:
@@ -304,19 +302,7 @@ def _links(ns: str) -> List[str]:
 
 def _devices(bus: Bus) -> Dict[str, int]:
     """Bench devices NetworkManager has, unrealized ones too: ``{name: NMDeviceState}``."""
-    paths = bus.call(Call(NM_PATH, PROPS, "Get", "ss", [NM_IFACE, "AllDevices"]))[0]
-    props = _chunked(bus, [Call(p, PROPS, "GetAll", "s", [DEVICE_IFACE]) for p in paths])
-    return {p[0]["Interface"]: int(p[0]["State"]) for p in props
-            if not isinstance(p, Exception) and NAME_RE.match(p[0].get("Interface", ""))}
-
-
-def _chunked(bus: Bus, calls: List[Call]) -> List[Any]:
-    """``bus.gather`` at most CHUNK calls at a time (the system bus refuses
-    more than 128 pending replies per connection)."""
-    out: List[Any] = []
-    for i in range(0, len(calls), CHUNK):
-        out += bus.gather(calls[i:i + CHUNK], return_errors=True)
-    return out
+    return {name: dev["state"] for name, dev in read_snapshot(bus).devices.items() if NAME_RE.match(name)}
 
 
 def last_error(text: str) -> str:

@@ -15,7 +15,7 @@ from typing import Dict, List
 
 from ..errors import NmError
 from ..plan import Op
-from .dbus import NM_PATH, PROPS, Bus, Call
+from .dbus import NM_PATH, Bus, Call
 from .reader import (AC_ACTIVATED, AC_DEACTIVATED, ACTIVE_IFACE, CONNECTION_IFACE, DEVICE_IFACE, NM_IFACE,
                      SETTINGS_IFACE, SETTINGS_PATH, Snapshot)
 
@@ -154,7 +154,7 @@ class Writer:
         """Whether the activation of ``name`` is over (then it leaves ``pending``,
         and enters ``failed`` if NM deactivated it)."""
         try:
-            state = int(self.bus.call(Call(pending[name], PROPS, "Get", "ss", [ACTIVE_IFACE, "State"]))[0])
+            state = int(self.bus.get(pending[name], ACTIVE_IFACE, "State"))
         except NmError:
             state = AC_DEACTIVATED   # the active connection is gone: NM gave it up
         if state == AC_ACTIVATED:

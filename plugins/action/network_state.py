@@ -13,6 +13,8 @@ import yaml
 from ansible.errors import AnsibleError
 from ansible.plugins.action import ActionBase
 
+from ansible_collections.hostnet.nm.plugins.module_utils import options as bounds
+from ansible_collections.hostnet.nm.plugins.module_utils.errors import type_name
 from ansible_collections.hostnet.nm.plugins.module_utils.validation import validate
 
 
@@ -37,13 +39,15 @@ class ActionModule(ActionBase):
         doc = args.get("desired_state")
         if not isinstance(doc, dict):
             result.update(failed=True, changed=False,
-                          msg="desired_state must be a mapping (an nmstate document), got %s"
-                          % type(doc).__name__)
+                          msg="desired_state must be a mapping (an nmstate document), got a %s" % type_name(doc))
             return result
         # the connection to the host is opened lazily by _execute_module: nothing has touched it yet
         _canonical, errors, warnings = validate(doc)
+        wrong_options = bounds.check(args)
+        errors = wrong_options + errors
         if errors:
-            lines = ["%d error(s) in desired_state, no host was contacted and nothing changed:" % len(errors)]
+            lines = ["%d error(s) in %s, no host was contacted and nothing changed:" % (
+                len(errors), "the options and desired_state" if wrong_options else "desired_state")]
             lines += ["  - %s" % p for p in errors]
             result.update(failed=True, changed=False, msg="\n".join(lines),
                           validation_errors=[p.as_dict() for p in errors],

@@ -7,7 +7,47 @@ let a traceback reach the user."""
 
 from __future__ import annotations
 
+import reprlib
 from typing import Any, Dict, List, Optional
+
+#: characters of a value quoted in a message; a longer value is cut and its length given
+SHOWN_CHARS = 60
+_REPR = reprlib.Repr()
+_REPR.maxstring = _REPR.maxother = SHOWN_CHARS
+_REPR.maxlevel, _REPR.maxlist, _REPR.maxdict = 2, 4, 4
+
+
+def type_name(value: Any) -> str:
+    """The YAML name of a value's type for messages (``string``, ``integer``,
+    ``list``, ``mapping``...), also for Ansible's tagged subclasses of them."""
+    if value is None:
+        return "null"
+    for kind, name in ((bool, "boolean"), (int, "integer"), (float, "number"), (str, "string"),
+                       (bytes, "binary"), (dict, "mapping"), ((list, tuple), "list")):
+        if isinstance(value, kind):
+            return name
+    return "value of an unknown type"
+
+
+def shown(value: Any) -> str:
+    """A value as quoted in a message: short values as written (``'eth1'``,
+    ``24``), longer ones cut, with their length (``'xxxx...' (1048576
+    characters)``); never the whole of a huge value, and a number of
+    thousands of digits without converting it to text."""
+    if isinstance(value, bool) or value is None:
+        return repr(value)
+    if isinstance(value, int):
+        if value.bit_length() > 4 * SHOWN_CHARS:
+            return "an integer of about %d digits" % int(value.bit_length() * 0.30103 + 1)  # log10(2)
+        return str(int(value))
+    if isinstance(value, str):
+        text = str.__str__(value)
+        if len(text) <= SHOWN_CHARS:
+            return repr(text)
+        return "%s... (%d characters)" % (repr(text[:SHOWN_CHARS])[:-1], len(text))
+    if isinstance(value, (list, tuple, dict)):
+        return _REPR.repr(value)
+    return _REPR.repr(value)
 
 
 class Problem:
@@ -28,8 +68,8 @@ class Problem:
                  severity: str = "error") -> None:
         self.code = code
         self.path = path
-        self.message = message
-        self.hint = hint
+        self.message = _bounded(message)
+        self.hint = _bounded(hint)
         self.severity = severity
 
     def as_dict(self) -> Dict[str, str]:
@@ -44,6 +84,12 @@ class Problem:
 
     def __repr__(self) -> str:
         return "Problem(%r, %r)" % (self.code, self.path)
+
+
+def _bounded(text: str, limit: int = 8 * SHOWN_CHARS) -> str:
+    """A message cut to ``limit`` characters (the last guard: a rule may
+    quote a name or value in several places)."""
+    return text if len(text) <= limit else "%s... (%d characters)" % (text[:limit], len(text))
 
 
 class HostnetError(Exception):

@@ -38,6 +38,7 @@ import sys
 import time
 from typing import Any, Dict, List, Optional, Sequence, Set
 
+from . import options as bounds
 from .errors import HostnetError
 from .nm.checkpoint import APPLYING, _alive, ledger_read
 from .nm.dbus import NM_PATH
@@ -179,7 +180,8 @@ def load_config(path: str = CONFIG, overrides: Optional[Dict[str, Any]] = None) 
     file means the defaults) and ``overrides``.
 
     Raises:
-        ValueError: the file is not a JSON object, or has an unknown key.
+        ValueError: the file is not a JSON object, has an unknown key, or a
+            timeout outside its bounds (:mod:`.options`).
     """
     config = dict(DEFAULTS)
     data = _read_json(path) if os.path.exists(path) else {}
@@ -190,6 +192,9 @@ def load_config(path: str = CONFIG, overrides: Optional[Dict[str, Any]] = None) 
     if unknown:
         raise ValueError("%s: unknown setting %s; expected one of %s" % (path, unknown[0], ", ".join(DEFAULTS)))
     config.update(data)
+    problems = bounds.check(config)
+    if problems:
+        raise ValueError("%s: %s" % (path, "; ".join(str(p) for p in problems)))
     return config
 
 

@@ -20,9 +20,24 @@ import ipaddress
 import re
 from typing import Any, Callable, Dict, Iterable, Optional, Tuple
 
-from .errors import Problem
+from .errors import Problem, shown, type_name
 
 INVALID = object()  # marks a value that failed to parse; never reaches the model
+REFUSED = object()  # stands in for a value :func:`screen` refused (already reported): parsing skips it
+
+#: Bounds checked by :func:`screen` before the schema walks a document (it recurses, and messages
+#: quote values). nmstate's deepest key is 9 levels down (a trunk tag's id-range.min).
+MAX_DEPTH = 20
+#: values in all, counted each time they are reached (so a YAML alias counts every time it is used)
+MAX_NODES = 200000
+#: characters of one string (nmstate's longest value, a search domain, has 253) and of one key
+MAX_TEXT, MAX_KEY = 4096, 256
+#: characters of all strings together
+MAX_TOTAL_TEXT = 8 * 1024 * 1024
+#: bits of an integer: no value of the schema exceeds 64 bits (NetworkManager's largest are uint64)
+MAX_INT_BITS = 64
+#: decimal digits of a number written as text (2**64 has 20)
+MAX_DIGITS = 20
 
 #: every code the schema reports, with what it means (docs/validation.md lists them)
 CODES = {
@@ -50,6 +65,13 @@ CODES = {
     "ROUTE_TABLE_INVALID": "a route table id outside the kernel's range",
     "ROUTE_RULE_PRIORITY_INVALID": "a route rule priority outside 0..4294967295",
     "DNS_SERVER_INVALID": "a name server that is not an IP address, or a bad %scope",
+    "BAD_NUMBER": "a number written as text with a leading zero (YAML 1.1 reads an unquoted 0100 as octal 64)",
+    "STRING_INVALID": "a string (value or key) with a NUL, a control character or a lone surrogate: D-Bus carries "
+                      "only valid UTF-8 without NUL",
+    "VALUE_TOO_LONG": "a string longer than 4096 characters (a key: 256)",
+    "DOCUMENT_TOO_DEEP": "lists and mappings nested more than 20 levels deep",
+    "DOCUMENT_TOO_LARGE": "more than 200,000 values in all (a YAML alias counts each time it is used) or more than "
+                          "8 MiB of text; nothing else is checked",
 }
 
 #: nmstate interface types we manage; other nmstate types are refused as unsupported.
@@ -68,12 +90,106 @@ def join(path: str, key: Any) -> str:
     return "%s.%s" % (path, key) if path else str(key)
 
 
-def type_name(value: Any) -> str:
-    """A YAML-ish name of a Python value's type, for messages."""
-    if value is None:
-        return "null"
-    return {bool: "boolean", int: "integer", float: "number", str: "string",
-            list: "list", dict: "mapping"}.get(type(value), type(value).__name__)
+#: what no string of the document may contain: NUL and other C0/C1 control characters, lone surrogates
+_BAD_CHAR = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def text_problem(text: str) -> Optional[str]:
+    """Why a string cannot go to NetworkManager, or ``None``.
+
+    Source: the D-Bus specification (a string is valid UTF-8 and contains no
+    NUL; a lone surrogate has no UTF-8 form, and the bus drops a connection
+    that sends one), the kernel and NetworkManager (names and values are C
+    strings that end at NUL); control characters are never part of a name,
+    address or option, and would corrupt the keyfile's line format."""
+    if len(text) > MAX_TEXT:
+        return None  # reported as VALUE_TOO_LONG
+    bad = _BAD_CHAR.search(text)
+    if bad is None:
+        return None
+    char = bad.group(0)
+    what = ("a NUL character" if char == "\0" else "a lone surrogate (not valid UTF-8)"
+            if "\ud800" <= char <= "\udfff" else "a control character")
+    return "%s contains %s, U+%04X at position %d" % (shown(text), what, ord(char), bad.start())
+
+
+def screen(doc: Any) -> Tuple[Any, list[Problem]]:
+    """Bound a document before the schema walks it, without recursion.
+
+    Returns ``(copy, problems)``: a copy of ``doc`` in which every value
+    refused here is :data:`REFUSED` (a mapping key refused here is left
+    out), and the problems: ``DOCUMENT_TOO_DEEP`` (nesting beyond
+    :data:`MAX_DEPTH`), ``VALUE_TOO_LONG`` (a string beyond :data:`MAX_TEXT`,
+    a key beyond :data:`MAX_KEY` characters), ``STRING_INVALID`` (see
+    :func:`text_problem`; every string value and key), ``VALUE_OUT_OF_RANGE``
+    (an integer beyond :data:`MAX_INT_BITS` bits). Beyond :data:`MAX_NODES`
+    values or :data:`MAX_TOTAL_TEXT` characters the copy is ``{}`` and
+    the only problem is ``DOCUMENT_TOO_LARGE``: an alias bomb or a huge
+    document is refused as a whole, before anything expands it."""
+    problems: list[Problem] = []
+    holder: Dict[Any, Any] = {}
+    stack: list[Tuple[Any, Any, Any, str, int]] = [(doc, holder, "doc", "", 0)]
+    nodes = text = 0
+    while stack:
+        value, parent, slot, path, depth = stack.pop()
+        nodes += 1
+        if isinstance(value, str):
+            text += len(value)
+        if nodes > MAX_NODES or text > MAX_TOTAL_TEXT:
+            return {}, [Problem("DOCUMENT_TOO_LARGE", "", "the document has more than %d values or %d characters "
+                                "of text (YAML aliases count each time they are used); nothing else was checked"
+                                % (MAX_NODES, MAX_TOTAL_TEXT), "split the state, or remove repeated aliases")]
+        parent[slot] = _screened(value, path, depth, problems, stack)
+    return holder["doc"], problems
+
+
+def _screened(value: Any, path: str, depth: int, problems: list[Problem],
+              stack: list[Tuple[Any, Any, Any, str, int]]) -> Any:
+    """One value of :func:`screen`: its copy (children pushed on ``stack``) or :data:`REFUSED`."""
+    if isinstance(value, (dict, list)) and depth >= MAX_DEPTH:
+        problems.append(Problem("DOCUMENT_TOO_DEEP", path, "lists and mappings are nested more than %d levels deep "
+                                "here" % MAX_DEPTH, "no key of the schema is that deep: check the indentation"))
+        return REFUSED
+    if isinstance(value, dict):
+        out: Dict[Any, Any] = {}
+        children = []
+        for key, item in value.items():
+            why = _string_problem(key, path, problems, MAX_KEY, "a key") if isinstance(key, str) else False
+            if not why:
+                out[key] = None  # keeps the document's order; filled when the item is popped
+                children.append((item, out, key, join(path, key), depth + 1))
+        stack.extend(reversed(children))  # popped in the document's order, so are the problems
+        return out
+    if isinstance(value, list):
+        items: list[Any] = [None] * len(value)
+        stack.extend((value[i], items, i, join(path, i), depth + 1) for i in reversed(range(len(value))))
+        return items
+    if isinstance(value, str) and _string_problem(value, path, problems, MAX_TEXT, "a string"):
+        return REFUSED
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > MAX_INT_BITS:
+        problems.append(Problem("VALUE_OUT_OF_RANGE", path, "%s is out of range (no value here exceeds %d bits)"
+                                % (shown(value), MAX_INT_BITS), "write a number the option takes"))
+        return REFUSED
+    return value
+
+
+def _string_problem(text: str, path: str, problems: list[Problem], limit: int, what: str) -> bool:
+    """Report a string (value or key) that is too long or has characters no
+    string may carry; ``True`` when it did."""
+    if len(text) > limit:
+        problems.append(Problem("VALUE_TOO_LONG", path, "%s of %d characters; at most %d are accepted"
+                                % (what, len(text), limit), "shorten it (no valid value is that long)"))
+        return True
+    why = text_problem(text)
+    if why:
+        problems.append(Problem("STRING_INVALID", path if what == "a string" else join(path, _printable(text)),
+                                why, "remove the character (names, addresses and options are printable text)"))
+    return bool(why)
+
+
+def _printable(text: str) -> str:
+    """A key as a path may show it: unprintable characters escaped."""
+    return text.encode("unicode_escape", "backslashreplace").decode("ascii")
 
 
 class Node:
@@ -91,8 +207,8 @@ class Node:
         raise NotImplementedError
 
     def _wrong_type(self, value: Any, path: str, problems: list[Problem], expected: str) -> Any:
-        problems.append(Problem("TYPE_MISMATCH", path, "expected %s, got %s %r" % (expected, type_name(value), value),
-                                "write a %s here" % expected))
+        problems.append(Problem("TYPE_MISMATCH", path, "expected %s, got %s %s" % (expected, type_name(value), shown(value)),
+                                "write %s here" % expected))
         return INVALID
 
 
@@ -117,19 +233,40 @@ class Int(Node):
         self.lo, self.hi, self.unit, self.code = lo, hi, unit, code
 
     def parse(self, value, path, problems):
-        if isinstance(value, str) and re.fullmatch(r"\s*(0x[0-9a-fA-F]+|-?[0-9]+)\s*", value):
-            value = int(value.strip(), 0)
+        if isinstance(value, str) and _NUMBER.fullmatch(value):
+            value = self._from_text(value, path, problems)
+            if value is INVALID:
+                return INVALID
         if isinstance(value, bool) or not isinstance(value, int):
             return self._wrong_type(value, path, problems, "an integer")
         if not self.lo <= value <= self.hi:
-            problems.append(Problem(self.code, path, "%d is out of range %d..%d%s" % (
-                value, self.lo, self.hi, (" " + self.unit) if self.unit else ""),
+            problems.append(Problem(self.code, path, "%s is out of range %d..%d%s" % (
+                shown(value), self.lo, self.hi, (" " + self.unit) if self.unit else ""),
                 "use a value from %d to %d" % (self.lo, self.hi)))
             return INVALID
         return value
 
+    def _from_text(self, text: str, path: str, problems: list[Problem]) -> Any:
+        """A number written as text (templated values are text): decimal, or
+        hexadecimal with ``0x``; at most :data:`MAX_DIGITS` digits, so that a
+        5,000-digit string is refused without converting it."""
+        sign, digits = _NUMBER.fullmatch(text).groups()  # type: ignore[union-attr]
+        if len(digits.lstrip("0")) > MAX_DIGITS:
+            problems.append(Problem(self.code, path, "a number of %d digits is out of range %d..%d" % (
+                len(digits), self.lo, self.hi), "use a value from %d to %d" % (self.lo, self.hi)))
+            return INVALID
+        if len(digits) > 1 and digits[0] == "0" and digits[1] not in "xX":
+            problems.append(Problem("BAD_NUMBER", path, "%s has a leading zero: YAML 1.1 reads an unquoted %s as an "
+                                    "octal number" % (shown(text), digits), "write %d (no leading zero)"
+                                    % int(digits, 10)))
+            return INVALID
+        return int(sign + digits, 0)
+
     def json_schema(self):
         return {"type": "integer", "minimum": self.lo, "maximum": self.hi}
+
+
+_NUMBER = re.compile(r"\s*([-+]?)(0[xX][0-9a-fA-F]+|[0-9]+)\s*")
 
 
 class Str(Node):
@@ -147,7 +284,7 @@ class Str(Node):
             problems.append(Problem("EMPTY_VALUE", path, "must not be empty", "write %s" % self.what))
             return INVALID
         if self.pattern and not re.fullmatch(self.pattern, value):
-            problems.append(Problem("BAD_FORMAT", path, "%r is not %s" % (value, self.what), "write %s" % self.what))
+            problems.append(Problem("BAD_FORMAT", path, "%s is not %s" % (shown(value), self.what), "write %s" % self.what))
             return INVALID
         return value
 
@@ -171,11 +308,11 @@ class Enum(Node):
         if value in self.values:
             return value
         if value in self.unsupported:
-            problems.append(Problem("UNSUPPORTED", path, "unsupported: %s (%r is a valid nmstate value that hostnet.nm "
-                                    "does not support yet)" % (path, value), "use one of: %s" % ", ".join(self.values)))
+            problems.append(Problem("UNSUPPORTED", path, "unsupported: %s (%s is a valid nmstate value that hostnet.nm "
+                                    "does not support yet)" % (path, shown(value)), "use one of: %s" % ", ".join(self.values)))
             return INVALID
         close = difflib.get_close_matches(str(value), self.values, 1)
-        problems.append(Problem("BAD_VALUE", path, "%r is not one of: %s" % (value, ", ".join(self.values)),
+        problems.append(Problem("BAD_VALUE", path, "%s is not one of: %s" % (shown(value), ", ".join(self.values)),
                                 ("did you mean %r?" % close[0]) if close else ""))
         return INVALID
 
@@ -194,13 +331,13 @@ class IpAddress(Node):
         if not isinstance(value, str):
             return self._wrong_type(value, path, problems, "an IP address")
         if "/" in value or "\\" in value:
-            problems.append(Problem("ADDRESS_WITH_PREFIX", path, "%r carries a prefix here" % value,
+            problems.append(Problem("ADDRESS_WITH_PREFIX", path, "%s carries a prefix here" % shown(value),
                                     "write the address alone and the prefix in prefix-length"))
             return INVALID
         try:
             addr = ipaddress.ip_address(value.strip())
         except ValueError:
-            problems.append(Problem("BAD_ADDRESS", path, "%r is not an IP address" % value,
+            problems.append(Problem("BAD_ADDRESS", path, "%s is not an IP address" % shown(value),
                                     "write an IPv4 (198.18.1.10) or IPv6 (2001:db8::10) address"))
             return INVALID
         if self.family and addr.version != self.family:
@@ -224,13 +361,13 @@ class IpNetwork(Node):
             return self._wrong_type(value, path, problems, "an IP network such as 198.18.5.0/24")
         text = value.strip()
         if "\\" in text:
-            problems.append(Problem("BAD_PREFIX", path, "%r uses a backslash before the prefix" % value,
+            problems.append(Problem("BAD_PREFIX", path, "%s uses a backslash before the prefix" % shown(value),
                                     "write %s" % text.replace("\\", "/")))
             return INVALID
         try:
             net = ipaddress.ip_network(text, strict=False)
         except ValueError:
-            problems.append(Problem("BAD_NETWORK", path, "%r is not an IP network" % value,
+            problems.append(Problem("BAD_NETWORK", path, "%s is not an IP network" % shown(value),
                                     "write address/prefix, e.g. 198.18.5.0/24 or 2001:db8:5::/64"))
             return INVALID
         if "/" in text and str(net.network_address) != str(ipaddress.ip_address(text.split("/")[0])):
@@ -254,12 +391,12 @@ class DnsServer(Node):
         try:
             addr = ipaddress.ip_address(addr_text)
         except ValueError:
-            problems.append(Problem("DNS_SERVER_INVALID", path, "%r is not an IP address" % value,
+            problems.append(Problem("DNS_SERVER_INVALID", path, "%s is not an IP address" % shown(value),
                                     "name servers are IP addresses, not host names"))
             return INVALID
         if percent and (addr.version == 4 or not scope or re.search(r"[\s/:%]", scope)):
-            problems.append(Problem("DNS_SERVER_INVALID", path, "%r has a bad scope: only an IPv6 address takes "
-                                    "%%<interface name>" % value, "write e.g. fe80::53%eth1, or drop the %"))
+            problems.append(Problem("DNS_SERVER_INVALID", path, "%s has a bad scope: only an IPv6 address takes "
+                                    "%%<interface name>" % shown(value), "write e.g. fe80::53%eth1, or drop the %"))
             return INVALID
         return "%s%%%s" % (addr, scope) if scope else str(addr)
 
@@ -276,7 +413,7 @@ class Mac(Node):
 
     def parse(self, value, path, problems):
         if not isinstance(value, str) or not re.fullmatch(_MAC_RE, value.strip()):
-            problems.append(Problem("MAC_INVALID", path, "%r is not a MAC address" % (value,),
+            problems.append(Problem("MAC_INVALID", path, "%s is not a MAC address" % shown(value),
                                     "quote it: YAML 1.1 reads an unquoted 10:20:30:40:50:59 as a number"
                                     if isinstance(value, int) else "write six hex pairs, e.g. 02:00:00:00:09:01"))
             return INVALID
@@ -295,7 +432,7 @@ class List(Node):
     def parse(self, value, path, problems):
         if not isinstance(value, list):
             return self._wrong_type(value, path, problems, "a list")
-        out = [self.item.parse(v, join(path, i), problems) for i, v in enumerate(value)]
+        out = [INVALID if v is REFUSED else self.item.parse(v, join(path, i), problems) for i, v in enumerate(value)]
         return INVALID if any(v is INVALID for v in out) else out
 
     def json_schema(self):
@@ -338,6 +475,9 @@ class Obj(Node):
         out: Dict[str, Any] = {}
         bad = False
         for key, item in value.items():
+            if item is REFUSED:
+                bad = True
+                continue
             sub = join(path, key)
             node = self.fields.get(key)
             if node is None and self.free_keys is not None:
@@ -345,7 +485,7 @@ class Obj(Node):
             if node is None:
                 close = difflib.get_close_matches(str(key), [k for k, n in self.fields.items()
                                                              if not isinstance(n, Unsupported)], 1, 0.6)
-                problems.append(Problem("UNKNOWN_KEY", sub, "unknown key %r" % key,
+                problems.append(Problem("UNKNOWN_KEY", sub, "unknown key %s" % shown(key),
                                         ("did you mean %r?" % close[0]) if close else
                                         "known keys here: %s" % ", ".join(sorted(self.fields))))
                 bad = True
@@ -424,12 +564,12 @@ class _AddressNode(Obj):
             m = re.fullmatch(r"\s*([^/\\]+)[/\\](\d+)\s*", value["ip"])
             if m:
                 problems.append(Problem("ADDRESS_PREFIX_IN_IP", join(path, "ip"),
-                                        "%r puts the prefix inside ip" % value["ip"],
+                                        "%s puts the prefix inside ip" % shown(value["ip"]),
                                         "write ip: %s and prefix-length: %s" % (m.group(1), m.group(2))))
                 return INVALID
             problems.append(Problem("ADDRESS_PREFIX_MISSING", join(path, "prefix-length"),
                                     "address %s has no prefix-length (it would silently become a host address)"
-                                    % value["ip"], "add prefix-length, e.g. 24 for IPv4 or 64 for IPv6"))
+                                    % shown(value["ip"]), "add prefix-length, e.g. 24 for IPv4 or 64 for IPv6"))
             return INVALID
         return super().parse(value, path, problems)
 
@@ -604,15 +744,16 @@ DOCUMENT = Obj({
 
 
 def parse_document(doc: Any) -> Tuple[Dict[str, Any], list[Problem]]:
-    """Parse a desired-state document (a mapping as loaded from YAML).
+    """Parse a desired-state document (a mapping as loaded from YAML), after
+    :func:`screen` bounded it.
 
     Returns ``(canonical, problems)``: ``canonical`` holds every key that
     parsed (bad ones are left out), ``problems`` every schema error, each
     with its path. The caller decides to stop when ``problems`` has errors.
     """
-    problems: list[Problem] = []
-    if doc is None:
-        doc = {}
+    doc, problems = screen({} if doc is None else doc)
+    if doc is REFUSED or any(p.code == "DOCUMENT_TOO_LARGE" for p in problems):
+        return {}, problems
     out = DOCUMENT.parse(doc, "", problems)
     if out is INVALID:
         # keep what parsed, for the semantic rules that can still run

@@ -21,7 +21,7 @@ import time
 import uuid
 from typing import Any, Dict, List, Optional
 
-from . import model, probes, validation
+from . import model, options as bounds, probes, validation
 from .errors import ConflictError, HostnetError, InvalidStateError, NmError, Problem, VerificationError
 from .nm import reader
 from .nm.checkpoint import (APPLYING, GROUP, PENDING, Checkpoint, ledger_clear, ledger_read, ledger_write,
@@ -56,7 +56,8 @@ class Options:
     ``environ``: the module's environment (``SSH_CONNECTION``, fault hooks).
 
     Raises:
-        InvalidStateError: a probe option is invalid (the path names it).
+        InvalidStateError: a timeout is outside its bounds (:mod:`.options`)
+            or a probe option is invalid (the path names it).
     """
 
     def __init__(self, check_mode: bool = False, rollback_timeout: int = 60, wait_timeout: float = 30,
@@ -64,6 +65,10 @@ class Options:
                  bus_address: Optional[str] = None, resolv_conf: str = RESOLV_CONF,
                  verify: Optional[Dict[str, Any]] = None, confirm: bool = False,
                  allow_management_change: bool = False, environ: Optional[Dict[str, str]] = None) -> None:
+        problems = bounds.check({"rollback_timeout": rollback_timeout, "wait_timeout": wait_timeout,
+                                 "verify_timeout": verify_timeout, "lock_timeout": lock_timeout})
+        if problems:
+            raise InvalidStateError(problems)
         self.check_mode = check_mode
         self.rollback_timeout = int(rollback_timeout)
         self.wait_timeout = float(wait_timeout)
@@ -474,11 +479,16 @@ def checkpoint_action(state: str, path: str = "auto", rollback_timeout: int = 60
     Returns ``{"changed", "checkpoint", "state", "apply_result"}``.
 
     Raises:
+        InvalidStateError: ``rollback_timeout`` or ``wait`` is outside its
+            bounds (:mod:`.options`); nothing was touched.
         ConflictError: nothing of ours to commit or roll back, or a checkpoint
             that is not ours was named.
         VerificationError: the apply failed and rolled back, or the
             checkpoint expired (NM rolled back) before the commit.
     """
+    problems = bounds.check({"rollback_timeout": rollback_timeout, "wait": wait})
+    if problems:
+        raise InvalidStateError(problems)
     bus = Bus(bus_address)
     lock = HostLock(0)
     try:

@@ -22,7 +22,8 @@ import re
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Set, Tuple
 
 from . import model
-from .errors import InvalidStateError, Problem
+from .errors import InvalidStateError, Problem, shown
+from .options import CODES as OPTION_CODES
 from .schema import CODES as SCHEMA_CODES
 from .schema import join, parse_document
 
@@ -47,7 +48,7 @@ def codes() -> List[Tuple[str, str, str]]:
     """Every code validation can report, as ``(code, severity, summary)``
     sorted by code: the schema's, and each rule's from the ``CODE: summary``
     paragraph of its docstring. docs/validation.md carries this table."""
-    out = {code: ("error", text) for code, text in SCHEMA_CODES.items()}
+    out = {code: ("error", text) for code, text in dict(SCHEMA_CODES, **OPTION_CODES).items()}
     out["INTERNAL_RULE_ERROR"] = ("error", "a rule failed on the document (a bug: please report it)")
     for rule_codes, func in RULES:
         summaries = dict(re.findall(r"^\s*([A-Z0-9_]+): (.+(?:\n[ \t]*[^A-Z\s].*)*)", func.__doc__ or "", re.M))
@@ -207,22 +208,35 @@ def name_refs(doc: Dict[str, Any]) -> Iterator[Tuple[str, str]]:
             yield "dns-resolver.config.server[%d]" % j, server.split("%", 1)[1]
 
 
+#: characters the kernel, NetworkManager or udev refuse in an interface name: white space and
+#: control characters, anything beyond ASCII, '/', ':' and '%'
+_IFNAME_BAD = re.compile(r"[^\x21-\x7e]|[/:%]")
+
+
 @rule("INTERFACE_NAME_INVALID")
 def _interface_names(doc: Dict[str, Any], problems: List[Problem]) -> None:
-    """Interface names the kernel refuses.
+    """Interface names the kernel or NetworkManager refuse.
 
-    INTERFACE_NAME_INVALID: an interface name over 15 bytes, with ``/``, ``:`` or white space, or ``.``/``..``
+    INTERFACE_NAME_INVALID: an interface name over 15 bytes, ``.`` or ``..``, or with a character other than
+    printable ASCII, or with ``/``, ``:`` or ``%``
 
-    Source: the kernel's dev_valid_name() (IFNAMSIZ 16 with the final NUL);
-    NetworkManager refuses such a profile when it loads it. Checked wherever
-    the document names an interface, VLAN bases and veth peers included."""
+    Source: the kernel's dev_valid_name() (IFNAMSIZ 16 with the final NUL;
+    no ``/``, ``:`` or white space, where the kernel counts the byte 0xA0
+    of many UTF-8 letters as white space) and dev_prep_valid_name() (a
+    ``%`` makes the name a template such as ``eth%d``); NetworkManager
+    refuses such a profile; udev's ifname_valid() accepts only ASCII 33-126.
+    Checked wherever the document names an interface, VLAN bases and veth
+    peers included."""
     for path, name in name_refs(doc):
-        if len(name.encode()) > IFNAMSIZ - 1:
-            report(problems, "INTERFACE_NAME_INVALID", path, "%r is %d bytes; the kernel allows at most 15"
-                   % (name, len(name.encode())), "use a name of at most 15 bytes")
-        elif name in (".", "..") or any(c in name for c in "/:") or any(c.isspace() for c in name):
-            report(problems, "INTERFACE_NAME_INVALID", path, "%r is not a valid interface name" % name,
-                   "no '/', ':' or white space, and not '.' or '..'")
+        size = len(name.encode("utf-8", "backslashreplace"))
+        bad = _IFNAME_BAD.search(name)
+        if size > IFNAMSIZ - 1:
+            report(problems, "INTERFACE_NAME_INVALID", path, "%s is %d bytes; the kernel allows at most 15"
+                   % (shown(name), size), "use a name of at most 15 bytes")
+        elif name in (".", "..") or bad:
+            report(problems, "INTERFACE_NAME_INVALID", path, "%s is not a valid interface name%s" % (
+                shown(name), " (%r, U+%04X)" % (bad.group(0), ord(bad.group(0))) if bad else ""),
+                "printable ASCII without white space, '/', ':' or '%', and not '.' or '..'")
 
 
 @rule("INTERFACE_DUPLICATE")
@@ -830,14 +844,14 @@ def _dns_search_options(doc: Dict[str, Any], problems: List[Problem]) -> None:
     routing-only domain) is accepted."""
     for j, domain in enumerate(dns_config(doc).get("search", [])):
         if len(domain.lstrip("~").rstrip(".")) > 253 or not _DOMAIN_RE.fullmatch(domain):
-            report(problems, "DNS_SEARCH_INVALID", "dns-resolver.config.search[%d]" % j, "%r is not a domain name"
-                   % domain, "letters, digits and '-' in dot-separated labels of 1-63 characters, 253 at most")
+            report(problems, "DNS_SEARCH_INVALID", "dns-resolver.config.search[%d]" % j, "%s is not a domain name"
+                   % shown(domain), "letters, digits and '-' in dot-separated labels of 1-63 characters, 253 at most")
     for j, option in enumerate(dns_config(doc).get("options", [])):
         name, colon, value = option.partition(":")
         if name not in DNS_OPTIONS or DNS_OPTIONS[name] != bool(colon) or (colon and not value.isdigit()):
             known = ", ".join(k + (":N" if v else "") for k, v in sorted(DNS_OPTIONS.items()))
-            report(problems, "DNS_OPTION_UNKNOWN", "dns-resolver.config.options[%d]" % j, "%r is not a resolver "
-                   "option NetworkManager accepts" % option, "one of: %s" % known)
+            report(problems, "DNS_OPTION_UNKNOWN", "dns-resolver.config.options[%d]" % j, "%s is not a resolver "
+                   "option NetworkManager accepts" % shown(option), "one of: %s" % known)
 
 
 # ------------------------------------------------------- options with no effect

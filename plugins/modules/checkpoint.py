@@ -36,7 +36,10 @@ options:
     type: str
     default: auto
   rollback_timeout:
-    description: With C(state=create), seconds until NetworkManager rolls back by itself (0 never).
+    description:
+      - With C(state=create), seconds until NetworkManager rolls back by itself.
+      - From 5 to 86400. NetworkManager takes 0 as "never roll back", so 0 is refused like any value
+        outside these bounds (C(OPTION_OUT_OF_RANGE)), before anything is touched.
     type: int
     default: 300
   apply_id:
@@ -44,7 +47,7 @@ options:
     type: str
     default: ""
   wait:
-    description: Seconds to wait for a detached apply to be ready for its confirmation.
+    description: Seconds to wait for a detached apply to be ready for its confirmation (0 to 86400).
     type: int
     default: 0
 attributes:

@@ -44,20 +44,23 @@ options:
     description:
       - Seconds NetworkManager waits for the commit before it rolls the change back by itself.
       - The window restarts once activation is done, so it covers verification too.
+      - From 5 to 86400. NetworkManager takes 0 as "never roll back" and below 5 s the controller could not
+        confirm, so values outside these bounds are refused on the controller (C(OPTION_OUT_OF_RANGE)) before
+        the host is contacted, with C(changed=false).
     type: int
     default: 60
   wait_timeout:
-    description: Seconds to wait for activations to finish.
+    description: Seconds to wait for activations to finish (1 to 86400).
     type: int
     default: 30
   verify_timeout:
     description:
-      - Seconds verification retries for the live state to match (carrier, DHCP, autoconf).
+      - Seconds verification retries for the live state to match (carrier, DHCP, autoconf); 0 to 86400.
     type: int
     default: 10
   lock_timeout:
     description:
-      - Seconds to wait when another hostnet.nm run holds the host; C(0) fails at once.
+      - Seconds to wait when another hostnet.nm run holds the host; C(0) fails at once. At most 86400.
     type: int
     default: 0
   persistent:

@@ -103,8 +103,8 @@ def test_checkpoint_window_is_extended_while_activation_is_slow(lab, lab_host, r
 def test_checkpoint_that_expires_first_is_reported_as_rolled_back(lab, lab_host, runner, view):
     # BC-18: if NM rolled back first, say so, never success
     before = stable(view)
-    result = runner.apply(lab_host, {"interfaces": [eth1(lab, lab_host)]}, module_args={"rollback_timeout": 3},
-                          env={"HOSTNET_NM_FAULT": "sleep:write:5"})
+    result = runner.apply(lab_host, {"interfaces": [eth1(lab, lab_host)]}, module_args={"rollback_timeout": 5},
+                          env={"HOSTNET_NM_FAULT": "sleep:write:7"})
     assert result["status"] == "failed"
     assert "rolled back by timeout" in result["msg"]
     assert stable(view) == before

@@ -94,6 +94,25 @@ SCHEMA_CASES: List[Tuple[str, str, str, str]] = [
      "dns-resolver: {config: {server: [198.18.0.53]}}"),
     ("DNS_SERVER_INVALID", "dns-resolver.config.server[0]", "dns-resolver: {config: {server: ['198.18.0.53%eth1']}}",
      "dns-resolver: {config: {server: ['fe80::53%eth1']}}"),
+    # hostile input (RC-xx of issue 20): bounded and coded before the schema walks the document
+    ("BAD_NUMBER", "interfaces[0].mtu", "interfaces: [{name: eth1, mtu: '0100'}]",
+     "interfaces: [{name: eth1, mtu: '100'}]"),
+    ("BAD_NUMBER", "interfaces[0].ipv4.address[0].prefix-length", addr("198.18.1.5", ", prefix-length: '024'"),
+     addr("198.18.1.5", ", prefix-length: ' 24 '")),
+    ("VALUE_OUT_OF_RANGE", "routes.config[0].metric", route("destination: 0.0.0.0/0, metric: '%s'" % ("9" * 30)),
+     route("destination: 0.0.0.0/0, metric: '0x2328'")),
+    ("STRING_INVALID", "interfaces[0].name", 'interfaces: [{name: "eth\\0"}]', "interfaces: [{name: eth0}]"),
+    ("STRING_INVALID", "routes.config[0].next-hop-interface", route('destination: 0.0.0.0/0, next-hop-interface: "e\\x01"'),
+     route("destination: 0.0.0.0/0")),
+    ("STRING_INVALID", "interfaces[0].ipv4\\x7f", 'interfaces: [{name: eth1, "ipv4\\x7f": {}}]',
+     "interfaces: [{name: eth1, ipv4: {}}]"),
+    ("VALUE_TOO_LONG", "interfaces[0].mtu", "interfaces: [{name: eth1, mtu: '%s'}]" % ("9" * 5000),
+     "interfaces: [{name: eth1, mtu: 9000}]"),
+    ("VALUE_TOO_LONG", "interfaces[0].name", "interfaces: [{name: %s}]" % ("e" * 4097),
+     "interfaces: [{name: %s}]" % ("e" * 4096)),
+    ("DOCUMENT_TOO_DEEP", "interfaces" + "[0]" * 19, "interfaces: " + "[" * 30 + "]" * 30, "interfaces: []"),
+    ("DOCUMENT_TOO_LARGE", "", "a0: &a0 [" + ", ".join(["eth1"] * 10) + "]\n" + "".join(
+        "a%d: &a%d [%s]\n" % (k, k, ", ".join(["*a%d" % (k - 1)] * 10)) for k in range(1, 7)), "interfaces: []"),
 ]
 #: codes no document can trigger: BAD_FORMAT belongs to Str(pattern=...), which no key uses today
 UNREACHABLE = {"BAD_FORMAT"}

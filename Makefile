@@ -1,16 +1,18 @@
 # hostnet.nm - the two commands a newcomer needs are `make demo` and `make test`.
 SHELL := /bin/bash
 N ?= 3
+NM ?= 1.42
 
-.PHONY: help setup demo test test-unit test-integration test-kernel lint docs lab-up lab-down bench clean
+.PHONY: help setup demo test test-unit test-integration test-kernel test-nm-versions lint docs lab-up lab-down bench clean
 
 help:
 	@echo "make demo      set up, bring up a lab of $(N) NetworkManager hosts, run playbooks/site.yml (check, apply, re-run)"
 	@echo "make test      set up, then every test tier this machine can run (unit, lab, kernel), then lint"
 	@echo "make test-unit | test-integration | test-kernel   one tier"
+	@echo "make test-nm-versions                             the whole lab tier on NetworkManager 1.42, 1.52 and 1.58"
 	@echo "make lint      sanity, unit tests under ansible-test, ansible-lint, docs and changelog lint, the release tarball installed and used"
 	@echo "make docs      HTML documentation in build/docs/build/html"
-	@echo "make lab-up N=3 | lab-down                        the lab by hand"
+	@echo "make lab-up N=3 [NM=1.52|1.58] | lab-down          the lab by hand (NM: the hosts' NetworkManager, default 1.42)"
 
 setup:
 	bash scripts/setup.sh
@@ -30,6 +32,9 @@ test-integration: setup
 test-kernel: setup
 	bash scripts/test.sh kernel
 
+test-nm-versions: setup
+	bash scripts/test.sh nm-versions
+
 lint: setup
 	bash scripts/lint.sh
 
@@ -40,7 +45,7 @@ bench: setup
 	.venv/bin/python bench/run.py
 
 lab-up: setup
-	bash tests/lab/up.sh $(N)
+	HNLAB_NM=$(NM) bash tests/lab/up.sh $(N)
 
 lab-down:
 	bash tests/lab/down.sh

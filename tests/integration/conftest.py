@@ -9,6 +9,12 @@ Fixtures:
     lab_hosts  (function) all host names, freshly reset.  ``@pytest.mark.lab(hosts=K)``
                           asks for the first K hosts (the lab grows if it has fewer).
     root_netns_before (session) snapshot of the root netns taken before the lab starts.
+    nm_version (session)  the lab's running NetworkManager ``Version`` as numbers, e.g. ``(1, 52, 1)``.
+
+NetworkManager version: ``HNLAB_NM=1.52`` (or ``1.58``; default ``1.42``, this machine's)
+brings the lab up with hosts of that version (tests/lab/nm-rootfs.sh).  Tests marked
+``nm_versions`` form the subset that ``scripts/test.sh`` runs on every extra version
+(``pytest -m nm_versions``); ``make test-nm-versions`` runs the whole lab tier on each.
 
 Tests that use these fixtures get the ``lab`` marker automatically; lab tests are
 skipped, with the reason, when not running as root or when the lab's packages
@@ -56,6 +62,11 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers",
         "lab(hosts=K): needs the NetworkManager lab (root + tests/lab/install.sh); "
         "hosts=K asks the lab_hosts fixture for K hosts",
+    )
+    config.addinivalue_line(
+        "markers",
+        "nm_versions: in the subset run on every NetworkManager version of the lab "
+        "(HNLAB_NM=1.52, 1.58), chosen for what differs between versions",
     )
 
 
@@ -145,6 +156,12 @@ def lab(root_netns_before: Dict[str, object]):
             assert not left, f"lab teardown left: {left}"
             after = root_netns_state()
             assert after == root_netns_before["state"], "the root netns changed during the lab session"
+
+
+@pytest.fixture(scope="session")
+def nm_version(lab: Lab) -> tuple:
+    """The lab's NetworkManager version as numbers, read from h1's ``Version`` property."""
+    return lab.nm_version("h1")
 
 
 @pytest.fixture

@@ -55,8 +55,9 @@ class HostView:
         return out.split(":", 1)[1]
 
     def checkpoints(self) -> str:
-        return self.run("busctl", "get-property", "org.freedesktop.NetworkManager", "/org/freedesktop/NetworkManager",
-                        "org.freedesktop.NetworkManager", "Checkpoints").strip()
+        return self.lab.busctl(self.host, "get-property", "org.freedesktop.NetworkManager",
+                               "/org/freedesktop/NetworkManager", "org.freedesktop.NetworkManager",
+                               "Checkpoints").strip()
 
     def resolv_conf(self) -> str:
         return self.run("cat", "/etc/resolv.conf")

@@ -142,7 +142,7 @@ def test_reset_restores_pristine_state(lab: Lab, lab_host: str) -> None:
               "master", "br0", "slave-type", "bridge")
     lab.run(h, "nmcli", "-w", "30", "connection", "up", "smoke-port")
     lab.run(h, "ip", "link", "add", "smokev0", "type", "veth", "peer", "name", "smokev1")
-    lab.run(h, "busctl", "call", *NM, "CheckpointCreate", "aouu", "0", "300", "0")
+    lab.busctl(h, "call", *NM, "CheckpointCreate", "aouu", "0", "300", "0")
     assert "nameserver 198.18.1.1" in lab.run(h, "cat", "/etc/resolv.conf").stdout
     assert len(profiles(lab, h)) == 4
 
@@ -152,7 +152,7 @@ def test_reset_restores_pristine_state(lab: Lab, lab_host: str) -> None:
 
     assert profiles(lab, h) == ["loopback:lo"]
     assert lab.run(h, "ls", "-A", "/etc/NetworkManager/system-connections").stdout == ""
-    assert lab.run(h, "busctl", "get-property", *NM, "Checkpoints").stdout.strip() == "ao 0"
+    assert lab.busctl(h, "get-property", *NM, "Checkpoints").strip() == "ao 0"
     links = lab.run(h, "ip", "-o", "link", "show").stdout
     names = sorted(re.findall(r"^\d+: ([^:@]+)", links, re.M))
     assert names == sorted(["lo", "mgmt0"] + [f"eth{k}" for k in range(1, lab.nics + 1)])

@@ -28,6 +28,7 @@ def ok(result, changed=None):
     return result
 
 
+@pytest.mark.nm_versions
 def test_apply_then_rerun_is_a_no_op_with_zero_writes(lab, lab_host, runner, view):
     doc = {"interfaces": [static_eth1(lab, lab_host, v6=True)],
            "routes": {"config": [{"destination": "198.19.0.0/16", "next-hop-address": "198.18.1.1",
@@ -48,6 +49,7 @@ def test_apply_then_rerun_is_a_no_op_with_zero_writes(lab, lab_host, runner, vie
     assert view.snapshot() == before
 
 
+@pytest.mark.nm_versions
 def test_check_mode_changes_nothing_and_the_diff_names_the_change(lab, lab_host, runner, view):
     before = view.snapshot()
     result = ok(runner.apply(lab_host, {"interfaces": [static_eth1(lab, lab_host)]}, "--check", "--diff"),
@@ -74,6 +76,7 @@ def test_check_mode_predicts_exactly_the_added_route(lab, lab_host, runner, view
     ok(runner.apply(lab_host, {"interfaces": [eth1], "routes": {"config": routes[:2]}}, "--check"), changed=False)
 
 
+@pytest.mark.nm_versions
 def test_info_round_trip_is_a_no_op(lab, lab_host, runner):
     # BC-29: apply(show()) changes nothing, and the unmanaged mgmt0 is not in it
     ok(runner.apply(lab_host, {"interfaces": [static_eth1(lab, lab_host)]}), changed=True)
@@ -95,6 +98,7 @@ def test_absent_removes_the_profile_and_nothing_reactivates(lab, lab_host, runne
     assert view.addresses("eth1") == []
 
 
+@pytest.mark.nm_versions
 def test_dns_only_state_and_its_order(lab, lab_host, runner, view):
     # BC-10 and BC-30: a DNS-only document is idempotent, and order is significant
     ok(runner.apply(lab_host, {"interfaces": [static_eth1(lab, lab_host)]}), changed=True)
@@ -112,6 +116,7 @@ def test_dns_only_state_and_its_order(lab, lab_host, runner, view):
     assert again["writes"] == 0
 
 
+@pytest.mark.nm_versions
 def test_route_only_state_in_another_table_without_a_link_flap(lab, lab_host, runner, view):
     # BC-05, BC-06, BC-08: structured comparison, runtime = profile, reapply not down/up
     ok(runner.apply(lab_host, {"interfaces": [static_eth1(lab, lab_host, v6=True)]}), changed=True)
@@ -291,6 +296,7 @@ def test_link_local_name_server_with_its_scope(lab, lab_host, runner, view):
     ok(runner.apply(lab_host, doc), changed=False)
 
 
+@pytest.mark.nm_versions
 def test_route_rules_to_main_and_another_table(lab, lab_host, runner, view):
     # BC-24: both rules applied (stored on a profile that is up), never a partial apply
     eth1 = static_eth1(lab, lab_host)

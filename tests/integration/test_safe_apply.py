@@ -39,6 +39,7 @@ def stable(view):
     return snap
 
 
+@pytest.mark.nm_versions
 def test_dns_server_that_does_not_exist_is_rolled_back(lab, lab_host, runner, view):
     ok(runner.apply(lab_host, base_state(lab, lab_host)))
     resolv = view.resolv_conf()
@@ -142,15 +143,15 @@ def test_stale_checkpoint_of_a_killed_run_does_not_block_the_next_run(lab, lab_h
 
 
 def test_foreign_checkpoint_is_reported_and_never_destroyed(lab, lab_host, runner, view):
-    path = view.run("busctl", "call", "org.freedesktop.NetworkManager", "/org/freedesktop/NetworkManager",
-                    "org.freedesktop.NetworkManager", "CheckpointCreate", "aouu", "0", "60", "0").split()[-1]
+    path = lab.busctl(lab_host, "call", "org.freedesktop.NetworkManager", "/org/freedesktop/NetworkManager",
+                      "org.freedesktop.NetworkManager", "CheckpointCreate", "aouu", "0", "60", "0").split()[-1]
     path = path.strip('"')
     result = runner.apply(lab_host, {"interfaces": [eth1(lab, lab_host)]})
     assert result["status"] == "failed" and "not created by hostnet.nm" in result["msg"]
     assert path in view.checkpoints()
     assert view.addresses("eth1") == []
-    view.run("busctl", "call", "org.freedesktop.NetworkManager", "/org/freedesktop/NetworkManager",
-             "org.freedesktop.NetworkManager", "CheckpointDestroy", "o", path)
+    lab.busctl(lab_host, "call", "org.freedesktop.NetworkManager", "/org/freedesktop/NetworkManager",
+               "org.freedesktop.NetworkManager", "CheckpointDestroy", "o", path)
 
 
 def test_two_runs_never_interleave(lab, lab_host, runner, view):
@@ -231,6 +232,7 @@ def test_controller_address_change_without_opt_in_is_refused(lab, lab_host, runn
     assert view.addresses("eth1") == [lab.data_ip(lab_host, 1) + "/24"]
 
 
+@pytest.mark.nm_versions
 def test_controller_reconnects_to_the_new_address_and_confirms(lab, lab_host, runner, view, tmp_path, managed_ssh):
     ok(runner.apply(lab_host, {"interfaces": [eth1(lab, lab_host)]}))
     inv = managed_inventory(lab, lab_host, lab.data_ip(lab_host, 1), managed_ssh, tmp_path)

@@ -14,6 +14,7 @@
 PFX=${HNLAB_PREFIX:-hnlab}
 NICS=${HNLAB_NICS:-2}               # data NICs per host
 JOBS=${HNLAB_JOBS:-4}               # hosts set up in parallel by up.sh
+NM_VERSION=${HNLAB_NM:-1.42}        # 1.42: the machine's NetworkManager; 1.52, 1.58: a root filesystem (nm-rootfs.sh)
 ZONE=lab.test                       # DNS zone served by dnsmasq
 MAX_HOSTS=240                       # mgmt address .(10+N) must stay <= .250
 
@@ -25,6 +26,7 @@ now_ms() { date +%s%3N; }
 [[ $PFX =~ ^[a-z][a-z0-9]{0,15}$ ]] || die "HNLAB_PREFIX must match [a-z][a-z0-9]{0,15}, got '$PFX'"
 [[ $NICS =~ ^[0-9]+$ ]] && [ "$NICS" -ge 1 ] && [ "$NICS" -le 16 ] || die "HNLAB_NICS must be 1..16"
 [[ $JOBS =~ ^[0-9]+$ ]] && [ "$JOBS" -ge 1 ] || die "HNLAB_JOBS must be >= 1"
+case "$NM_VERSION" in 1.42|1.52|1.58) ;; *) die "HNLAB_NM must be 1.42, 1.52 or 1.58, got '$NM_VERSION'" ;; esac
 
 LAB=/run/$PFX                       # state dir: same lifetime as /run/netns
 SW=$PFX-sw                          # switch/router netns

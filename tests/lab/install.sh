@@ -9,7 +9,7 @@ set -euo pipefail
 
 PKGS=(network-manager dbus dnsmasq-base openssh-server openssh-client iproute2
       util-linux netcat-openbsd iputils-ping bind9-dnsutils python3-venv
-      python3-dbus-next python3-dbus-fast kmod user-mode-linux procps)
+      python3-dbus-next python3-dbus-fast kmod user-mode-linux procps debootstrap)
 
 installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q '^install ok installed$'; }
 

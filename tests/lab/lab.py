@@ -27,14 +27,15 @@ import shlex
 import shutil
 import subprocess
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence, Union
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
-__all__ = ["Lab", "LabError", "LabCommandError", "HERE", "root_netns_processes", "root_netns_state"]
+__all__ = ["Lab", "LabError", "LabCommandError", "HERE", "NM_VERSIONS", "root_netns_processes", "root_netns_state"]
 
 HERE = Path(__file__).resolve().parent          # tests/lab: the scripts live here
 MAX_HOSTS = 240                                 # mgmt address .(10+N) must stay <= .250
 _HOST_RE = re.compile(r"^h([1-9][0-9]{0,2})$")
 _PREFIX_RE = re.compile(r"^[a-z][a-z0-9]{0,15}$")
+NM_VERSIONS = ("1.42", "1.52", "1.58")           # the lab's NetworkManagers (up.sh, nm-rootfs.sh)
 _DAEMONS = ("dbus", "nm", "sshd")               # pid files written by up.sh per host
 _SBIN_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
@@ -78,13 +79,16 @@ class Lab:
         nics: data NICs per host (eth1..ethN).  Default ``$HNLAB_NICS`` or 2.
             Must match what the lab was brought up with.
         jobs: hosts set up in parallel by ``up``.  Default ``$HNLAB_JOBS`` or 4.
+        nm: NetworkManager of the hosts: ``"1.42"`` (this machine's), ``"1.52"`` or
+            ``"1.58"`` (a cached root filesystem, ``nm-rootfs.sh``).  Default
+            ``$HNLAB_NM`` or ``"1.42"``.
 
     Raises:
-        ValueError: on a malformed prefix or NIC count.
+        ValueError: on a malformed prefix, NIC count or NetworkManager version.
     """
 
     def __init__(self, prefix: Optional[str] = None, nics: Optional[int] = None,
-                 jobs: Optional[int] = None) -> None:
+                 jobs: Optional[int] = None, nm: Optional[str] = None) -> None:
         self.prefix = prefix if prefix is not None else os.environ.get("HNLAB_PREFIX", "hnlab")
         if not _PREFIX_RE.match(self.prefix):
             raise ValueError(f"lab prefix must match {_PREFIX_RE.pattern}: {self.prefix!r}")
@@ -92,10 +96,13 @@ class Lab:
         if not 1 <= self.nics <= 16:
             raise ValueError(f"nics must be 1..16, got {self.nics}")
         self.jobs = jobs if jobs is not None else _env_int("HNLAB_JOBS", 4)
+        self.nm = nm if nm is not None else (os.environ.get("HNLAB_NM") or "1.42")
+        if self.nm not in NM_VERSIONS:
+            raise ValueError(f"nm must be one of {', '.join(NM_VERSIONS)}, got {self.nm!r}")
         self.root = Path("/run") / self.prefix          #: state dir of the lab
 
     def __repr__(self) -> str:
-        return f"Lab(prefix={self.prefix!r}, nics={self.nics})"
+        return f"Lab(prefix={self.prefix!r}, nics={self.nics}, nm={self.nm!r})"
 
     # ------------------------------------------------------------ paths, names
     @property
@@ -248,7 +255,16 @@ class Lab:
         Returns the up.sh run (its log is in ``.stderr``).  Raises LabError."""
         if not isinstance(n, int) or not 1 <= n <= MAX_HOSTS:
             raise ValueError(f"n must be 1..{MAX_HOSTS}, got {n!r}")
+        self.rootfs()
         return self._script("up.sh", str(n), timeout=timeout or 60 + 10 * n)
+
+    def rootfs(self) -> Optional[str]:
+        """The root filesystem of the hosts' NetworkManager (``None`` for the machine's
+        own 1.42), built first if it is not cached: a few minutes once per machine,
+        then instant (``nm-rootfs.sh``).  Raises LabError."""
+        if self.nm == NM_VERSIONS[0]:
+            return None
+        return self._script("nm-rootfs.sh", self.nm, timeout=1800).stdout.strip()
 
     def down(self, *hosts: str, timeout: float = 600) -> subprocess.CompletedProcess:
         """Tear down the given hosts, or the whole lab if none are given (all
@@ -330,6 +346,23 @@ class Lab:
         """``nmcli -t`` inside ``host``; returns stdout.  Raises like ``run``."""
         return self.run(host, "nmcli", "-t", *args, check=check).stdout
 
+    def busctl(self, host: str, *args: Arg, check: bool = True) -> str:
+        """``busctl --address=<host's system bus> ARGS`` from this machine (a host of
+        another NetworkManager version has no busctl inside); returns stdout.
+        Raises LabCommandError on a non-zero exit and ``check``."""
+        argv = ["busctl", f"--address={self.bus_address(host)}", *[_arg(a) for a in args]]
+        proc = subprocess.run(argv, capture_output=True, text=True, timeout=60, env=self._env(None))
+        if check and proc.returncode != 0:
+            raise LabCommandError(proc.returncode, argv, proc.stdout, proc.stderr)
+        return proc.stdout
+
+    def nm_version(self, host: str) -> Tuple[int, ...]:
+        """The running NetworkManager's ``Version`` property of ``host`` as numbers, e.g. ``(1, 52, 1)``."""
+        out = self.busctl(host, "get-property", "org.freedesktop.NetworkManager",
+                          "/org/freedesktop/NetworkManager", "org.freedesktop.NetworkManager", "Version")
+        text = out.split(None, 1)[1].strip().strip('"')     # 's "1.52.1"'
+        return tuple(int(p) for p in re.findall(r"\d+", text)[:3])
+
     def device_states(self, host: str) -> Dict[str, str]:
         """NM device states of ``host``: ``{"eth1": "disconnected", "mgmt0": "unmanaged", ...}``."""
         states = {}
@@ -343,7 +376,8 @@ class Lab:
         env = dict(os.environ)
         env.pop("HNLAB_LOCKED", None)
         env["PATH"] = env.get("PATH", "") + ":" + _SBIN_PATH
-        env.update(HNLAB_PREFIX=self.prefix, HNLAB_NICS=str(self.nics), HNLAB_JOBS=str(self.jobs))
+        env.update(HNLAB_PREFIX=self.prefix, HNLAB_NICS=str(self.nics), HNLAB_JOBS=str(self.jobs),
+                   HNLAB_NM=self.nm)
         if extra:
             env.update(extra)
         return env

@@ -91,7 +91,7 @@ reset_host() {
 
   # 6. files (the pristine copies live outside the host, so pass them on stdin)
   hx "$h" sh -c 'rm -f /etc/resolv.conf && cat > /etc/resolv.conf' < "$d/pristine/resolv.conf"
-  hx "$h" sh -c 'echo "$1" > /etc/hostname && hostname "$1"' sh "$h"
+  hx "$h" sh -c 'echo "$1" > /etc/hostname && echo "$1" > /proc/sys/kernel/hostname' sh "$h"
 }
 
 # hosts in parallel (each reset is mostly waiting for NM); fail if any failed

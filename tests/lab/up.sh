@@ -4,7 +4,8 @@
 # are kept, broken ones are rebuilt, missing ones are added (hosts above N are
 # left alone; remove them with down.sh hK).  HNLAB_JOBS hosts (default 4) are
 # set up in parallel.  Writes $LAB/inventory.ini and $LAB/ssh/config.
-# Environment: HNLAB_PREFIX (hnlab), HNLAB_NICS (2), HNLAB_JOBS (4).
+# Environment: HNLAB_PREFIX (hnlab), HNLAB_NICS (2), HNLAB_JOBS (4), HNLAB_NM (1.42:
+# the machine's NetworkManager; 1.52 or 1.58: hosts run a cached root filesystem, nm-rootfs.sh).
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 need_root
@@ -87,11 +88,13 @@ sw_up() {
 }
 
 # ------------------------------------------------------------ inside a host
-# host_mounts HOST STATEDIR : runs in the host's fresh mount+uts ns (unshare),
-# which still shows the root mount tree.  Shipped in with declare -f.
+# host_mounts HOST STATEDIR [ROOTFS] : runs in the host's fresh mount+uts ns
+# (unshare), which still shows the root mount tree.  Shipped in with declare -f.
+# With ROOTFS (another NetworkManager version, nm-rootfs.sh) the host's / becomes
+# a private overlay of it instead (host_rootfs).
 host_mounts() {
-  local h=$1 d=$2 tops t i
-  hostname "$h"
+  local h=$1 d=$2 r=${3:-} tops t i
+  echo "$h" > /proc/sys/kernel/hostname
   # The new ns holds copies of every mount under /run, among them /run/netns/*
   # and the ns files of all other hosts.  These copies would pin the other
   # hosts' namespaces (leaks on teardown): detach them.  umount -l of the top
@@ -103,6 +106,7 @@ host_mounts() {
     for t in $tops; do umount -l "$t" 2>/dev/null || true; done
   done
   if findmnt -rn -o TARGET | grep -q '^/run/'; then echo "$h: cannot detach inherited /run mounts" >&2; exit 1; fi
+  if [ -n "$r" ]; then host_rootfs "$d" "$r"; return; fi
   # sysfs of THIS netns, so /sys/class/net shows the host's interfaces.  /sys
   # must be read-only: with a writable /sys, NM 1.42 uses udev and waits
   # forever for a udevd (devices stay "unmanaged", Startup never ends).
@@ -118,6 +122,33 @@ host_mounts() {
   mount --bind "$d/root" /root
   mount --bind "$d/tmp" /tmp
   mount --bind "$d/run" /run          # last: hides $LAB (and $d) inside the host
+}
+
+# host_rootfs STATEDIR ROOTFS : the host's / becomes an overlay of ROOTFS
+# (lower, shared read-only by all hosts of that version; writes land in
+# STATEDIR/fs.upper) with the same mounts as a host of the machine's own
+# NetworkManager; then pivot_root, so every nsenter into this mount ns runs
+# the root filesystem's programs (NM, dbus, sshd, python3, nmcli, ip).
+host_rootfs() {
+  local d=$1 r=$2 n=$1/fs
+  mkdir -p "$n" "$d/fs.upper" "$d/fs.work"
+  mount -t overlay overlay -o "lowerdir=$r,upperdir=$d/fs.upper,workdir=$d/fs.work" "$n"
+  mount -t proc proc "$n/proc"
+  # read-only sysfs of this netns, /sys/devices/virtual/net writable (as below)
+  mount -t sysfs sysfs "$n/sys"
+  mount --bind "$n/sys/devices/virtual/net" "$n/sys/devices/virtual/net"
+  mount -o remount,bind,ro "$n/sys"
+  mount --rbind /dev "$n/dev"
+  mount --bind "$d/varlib" "$n/var/lib/NetworkManager"
+  mount --bind "$d/root" "$n/root"
+  mount --bind "$d/tmp" "$n/tmp"
+  mount --bind "$d/run" "$n/run"
+  mkdir -p "$n/.oldroot"
+  cd "$n"
+  pivot_root . .oldroot
+  cd /
+  umount -l /.oldroot
+  rmdir /.oldroot
 }
 
 # host_etc HOST MGMT4 MGMT6 ZONE PFX : runs inside the host; writes its private
@@ -180,6 +211,7 @@ EOF
 # (sysfs, not "ip link" dumps: those get interrupted while other hosts are built)
 host_healthy() {
   local h=$1 k nics=(mgmt0)
+  [ "$(cat "$(hdir "$h")/nm-version" 2>/dev/null)" = "$NM_VERSION" ] || return 1
   pid_alive "$h" dbus && pid_alive "$h" nm && pid_alive "$h" sshd || return 1
   for k in $(seq 1 "$NICS"); do nics+=("eth$k"); done
   hx "$h" sh -c 'for n; do [ -e "/sys/class/net/$n" ] || exit 1; done' sh "${nics[@]}"
@@ -219,7 +251,7 @@ host_up() {
   touch "$(hmnt "$h")" "$(huts "$h")"
   fn=$(declare -f host_mounts)
   nsenter --net="$(hnet "$h")" unshare --mount="$(hmnt "$h")" --uts="$(huts "$h")" \
-    --propagation private bash -ec "$fn; host_mounts \"\$@\"" bash "$h" "$d"
+    --propagation private bash -ec "$fn; $(declare -f host_rootfs); host_mounts \"\$@\"" bash "$h" "$d" "$ROOTFS"
   fn=$(declare -f host_etc)
   hx "$h" bash -ec "$fn; host_etc \"\$@\"" bash "$h" "$(mgmt4 "$i")" "$(mgmt6 "$i")" "$ZONE" "$PFX" \
     < "$LAB/ssh/id_ed25519.pub"
@@ -233,6 +265,7 @@ host_up() {
   t2=$(now_ms)
   wait_until 10 sshd_listening "$h" || die "$h: sshd not listening, see $d/log/sshd.log"
 
+  echo "$NM_VERSION" > "$d/nm-version"
   # pristine state, for reset.sh
   hx "$h" cat /etc/resolv.conf > "$d/pristine/resolv.conf"
   # (from the host's sysfs: "ip link" dumps get interrupted while other hosts are built)
@@ -264,6 +297,10 @@ inotify_room() {
 }
 
 # ------------------------------------------------------------ main
+ROOTFS=""
+if [ "$NM_VERSION" != 1.42 ]; then
+  ROOTFS=$(bash "$(dirname "$0")/nm-rootfs.sh" "$NM_VERSION") || die "no root filesystem of NetworkManager $NM_VERSION"
+fi
 lab_dir_up
 inotify_room
 sw_up

@@ -399,8 +399,9 @@ def _build_ops(plan: Plan, snap: Snapshot, dns_owner: Optional[str], desired_nam
                               reason="another profile for %s that could win at boot" % name))
         active = prof is not None and bool(prof.active)
         moved = (port[0] if port else None) != (cur_port[0] if cur_port else None)
-        # NM's reapply syncs only the main table: a route it must drop from another table needs a re-activation
-        stale_table = routes is not None and any(
+        # before NM's route-table sync capability (1.52), Reapply syncs only the main table: a route
+        # it must drop from another table needs a re-activation
+        stale_table = routes is not None and not snap.nm.syncs_route_tables and any(
             r.get("table-id") != model.MAIN_TABLE for r in routes_c.get(name, [])
             if model.route_key(r) not in {model.route_key(t) for t in routes_t.get(name, [])})
         if t_if.get("state") == "up":

@@ -282,7 +282,7 @@ def _transaction(bus: Bus, snap: reader.Snapshot, plan: Plan, options: Options, 
                                   % group.path)
     else:
         try:
-            checkpoint = Checkpoint.create(bus, options.rollback_timeout)
+            checkpoint = Checkpoint.create(bus, options.rollback_timeout, snap.nm)
         except NmError as exc:
             raise ConflictError("cannot create a NetworkManager checkpoint, nothing was changed: %s. Another tool "
                                 "may hold one (nmcli/nmstate); see the Checkpoints property" % exc.message, result)

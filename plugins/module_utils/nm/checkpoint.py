@@ -20,11 +20,14 @@ import time
 from typing import Any, Dict, List, Optional, Tuple
 
 from ..errors import ConflictError
-from .dbus import NM_PATH, Bus, Call
+from .dbus import NM_PATH, PROPS, Bus, Call, unwrap
+from .version import NmVersion, read_version
 
 NM_IFACE = "org.freedesktop.NetworkManager"
 # NMCheckpointCreateFlags: remove profiles and devices created after the checkpoint on rollback
 CP_DELETE_NEW_CONNECTIONS, CP_DISCONNECT_NEW_DEVICES = 0x2, 0x4
+# ... and global DNS set over D-Bus (GlobalDnsConfiguration) is part of it (NM >= 1.48)
+CP_TRACK_INTERNAL_GLOBAL_DNS = 0x20
 LEDGER = "/run/hostnet-nm/checkpoint.json"
 
 APPLYING, PENDING, GROUP = "applying", "pending-confirm", "group"
@@ -33,22 +36,34 @@ APPLYING, PENDING, GROUP = "applying", "pending-confirm", "group"
 class Checkpoint:
     """An NM checkpoint covering all devices (empty device list), created with
     ``DELETE_NEW_CONNECTIONS | DISCONNECT_NEW_DEVICES`` so that profiles and
-    devices created after it are removed on rollback. NM itself rolls back
-    when ``timeout`` seconds pass without a commit (a dead module, a cut SSH
-    session); 0 means never."""
+    devices created after it are removed on rollback, and on NM >= 1.48 with
+    ``TRACK_INTERNAL_GLOBAL_DNS`` so that global DNS set over D-Bus is too. On
+    older NM, :meth:`rollback` puts ``GlobalDnsConfiguration`` back itself
+    (``global_dns``: its value at creation); NM's own rollback on timeout
+    cannot. NM itself rolls back when ``timeout`` seconds pass without a
+    commit (a dead module, a cut SSH session); 0 means never."""
 
-    def __init__(self, bus: Bus, path: str) -> None:
+    def __init__(self, bus: Bus, path: str, global_dns: Any = None) -> None:
         self.bus = bus
         self.path = path
+        self.global_dns = global_dns
 
     @classmethod
-    def create(cls, bus: Bus, timeout: int) -> "Checkpoint":
-        """Create one. Raises :class:`~..errors.NmError` (e.g. a device is
-        already in another checkpoint)."""
-        path = bus.call(Call(NM_PATH, NM_IFACE, "CheckpointCreate", "aouu",
-                             [[], int(timeout), CP_DELETE_NEW_CONNECTIONS | CP_DISCONNECT_NEW_DEVICES],
+    def create(cls, bus: Bus, timeout: int, nm: Optional[NmVersion] = None) -> "Checkpoint":
+        """Create one; ``nm``: the running NetworkManager (read when not given).
+        Raises :class:`~..errors.NmError` (e.g. a device is already in another
+        checkpoint)."""
+        nm = nm or read_version(bus)
+        flags = CP_DELETE_NEW_CONNECTIONS | CP_DISCONNECT_NEW_DEVICES
+        global_dns = None
+        if nm.checkpoint_tracks_global_dns:
+            flags |= CP_TRACK_INTERNAL_GLOBAL_DNS
+        else:  # kept as the library's variant, to be set back as it was
+            global_dns = bus.gather([Call(NM_PATH, PROPS, "Get", "ss", [NM_IFACE, "GlobalDnsConfiguration"])],
+                                    raw=True)[0][0]
+        path = bus.call(Call(NM_PATH, NM_IFACE, "CheckpointCreate", "aouu", [[], int(timeout), flags],
                              write=True))[0]
-        return cls(bus, path)
+        return cls(bus, path, global_dns)
 
     def exists(self) -> bool:
         """Whether NM still has it (it is gone after a commit, a rollback, or
@@ -67,7 +82,12 @@ class Checkpoint:
     def rollback(self) -> Dict[str, int]:
         """Restore the state at creation. Returns ``{device path: result}``
         (0 = success, NMRollbackResult)."""
-        return self.bus.call(Call(NM_PATH, NM_IFACE, "CheckpointRollback", "o", [self.path], write=True))[0]
+        results = self.bus.call(Call(NM_PATH, NM_IFACE, "CheckpointRollback", "o", [self.path], write=True))[0]
+        if self.global_dns is not None and \
+                unwrap(self.global_dns) != self.bus.get(NM_PATH, NM_IFACE, "GlobalDnsConfiguration"):
+            self.bus.call(Call(NM_PATH, PROPS, "Set", "ssv", [NM_IFACE, "GlobalDnsConfiguration", self.global_dns],
+                               write=True))
+        return results
 
 
 # ------------------------------------------------------------------ ledger

@@ -19,6 +19,7 @@ from typing import Any, Dict, Iterable, List, Optional, Tuple
 from .. import model
 from . import settings as nms
 from .dbus import NM_PATH, Bus, Call, unwrap
+from .version import NmVersion
 
 NM_IFACE = "org.freedesktop.NetworkManager"
 SETTINGS_PATH = NM_PATH + "/Settings"
@@ -43,7 +44,7 @@ class Profile:
     the device it is active on), ``uuid``, ``active`` (active-connection
     path or ``""``), ``bound`` (``True`` if bound to the interface by name)."""
 
-    __slots__ = ("path", "raw", "settings", "iface", "uuid", "active", "bound", "flags", "filename")
+    __slots__ = ("path", "raw", "settings", "iface", "uuid", "active", "bound", "flags", "filename", "version_id")
 
     def __init__(self, path: str, raw: Dict[str, Any], props: Dict[str, Any]) -> None:
         self.path = path
@@ -56,6 +57,7 @@ class Profile:
         self.active = ""
         self.flags = int(props.get("Flags", 0))
         self.filename = props.get("Filename", "")
+        self.version_id = int(props.get("VersionId", 0))  # bumped by NM on every change (NM >= 1.44; 0 before)
 
     @property
     def multi_connect(self) -> bool:
@@ -77,7 +79,8 @@ class Snapshot:
     the profile that configures each interface; ``extra``: ``{name: [Profile]}``
     other profiles bound to the same interface (they could win at the next
     boot); ``active``: ``{path: {connection, state, devices}}``;
-    ``checkpoints``: checkpoint object paths; ``version``: NM's version;
+    ``checkpoints``: checkpoint object paths; ``version``: NM's ``Version`` text;
+    ``nm``: the :class:`~.version.NmVersion` (release and capabilities);
     ``ip_configs``: ``{IP4Config or IP6Config path: properties}``.
     """
 
@@ -89,6 +92,7 @@ class Snapshot:
         self.active: Dict[str, Dict[str, Any]] = {}
         self.checkpoints: List[str] = []
         self.version = ""
+        self.nm = NmVersion((0, 0, 0))
         self.gateways: Dict[str, List[Tuple[Any, ...]]] = {}
         self.rule_holders: Dict[Tuple[Any, ...], str] = {}  # rule key -> interface whose profile holds it
         self.ip_configs: Dict[str, Dict[str, Any]] = {}  # IP4Config/IP6Config path -> its properties
@@ -107,11 +111,14 @@ def read_snapshot(bus: Bus) -> Snapshot:
 
     Raises:
         NmError: NetworkManager is not on the bus or refused a call.
+        DependencyError: NetworkManager is older than the oldest supported.
     """
     snap = Snapshot()
     objects = bus.call(Call(OBJECT_MANAGER_PATH, OBJECT_MANAGER_IFACE, "GetManagedObjects"))[0]
     root = objects.get(NM_PATH, {}).get(NM_IFACE, {})
     snap.version = root.get("Version", "")
+    snap.nm = NmVersion.parse(snap.version, root.get("VersionInfo", []))
+    snap.nm.check_supported()
     snap.checkpoints = list(root.get("Checkpoints", []))
     devices = list(root.get("AllDevices", root.get("Devices", [])))
     connections = list(objects.get(SETTINGS_PATH, {}).get(SETTINGS_IFACE, {}).get("Connections", []))

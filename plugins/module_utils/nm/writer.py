@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import itertools
 import time
-from typing import Dict, List
+from typing import Any, Dict, List
 
-from ..errors import NmError
+from ..errors import ConflictError, NmError
 from ..plan import Op
-from .dbus import NM_PATH, Bus, Call
+from .dbus import NM_PATH, Bus, Call, Variant, unwrap
 from .reader import (AC_ACTIVATED, AC_DEACTIVATED, ACTIVE_IFACE, CONNECTION_IFACE, DEVICE_IFACE, NM_IFACE,
-                     SETTINGS_IFACE, SETTINGS_PATH, Snapshot)
+                     SETTINGS_IFACE, SETTINGS_PATH, Profile, Snapshot)
 
 # NMSettingsUpdate2Flags / NMSettingsAddConnection2Flags
 TO_DISK, IN_MEMORY, BLOCK_AUTOCONNECT = 0x1, 0x2, 0x20
@@ -25,6 +25,8 @@ INCOMPATIBLE = "org.freedesktop.NetworkManager.Device.IncompatibleConnection"
 NOT_ACTIVE = "org.freedesktop.NetworkManager.ConnectionNotActive"
 DEVICE_NOT_ACTIVE = "org.freedesktop.NetworkManager.Device.NotActive"
 SETTINGS_SIG = "a{sa{sv}}"
+# Update2 with a version-id that is no longer the profile's (NM >= 1.44)
+VERSION_ID_MISMATCH = "org.freedesktop.NetworkManager.Settings.VersionIdMismatch"
 
 
 class Writer:
@@ -39,6 +41,7 @@ class Writer:
         self.snap = snap
         self.flags = (TO_DISK if persistent else IN_MEMORY) | BLOCK_AUTOCONNECT
         self.profiles: Dict[str, str] = {n: p.path for n, p in snap.chosen.items()}
+        self.by_path: Dict[str, Profile] = {p.path: p for p in snap.profiles}
         self.pending: Dict[str, str] = {}  # iface -> active connection path to wait for
         self.log: List[str] = []
 
@@ -68,8 +71,33 @@ class Writer:
             self.profiles[op.iface] = path
 
     def _update(self, op: Op) -> None:
-        self.bus.call(Call(op.profile, CONNECTION_IFACE, "Update2", SETTINGS_SIG + "ua{sv}",
-                           [op.settings, self.flags, {}], write=True))
+        """Rewrite the profile, unless someone changed it since the snapshot was read: NM
+        checks the ``version-id`` it had then (NM >= 1.44); before, the profile is read
+        again and compared just before the write.
+
+        Raises:
+            ConflictError: the profile changed meanwhile (nothing of it was overwritten).
+        """
+        prof = self.by_path.get(op.profile)
+        args: Dict[str, Variant] = {}
+        if prof is not None and self.snap.nm.update_takes_version_id and prof.version_id:
+            args["version-id"] = Variant("t", prof.version_id)
+        elif prof is not None:
+            now = self.bus.call(Call(op.profile, CONNECTION_IFACE, "GetSettings"))[0]
+            if _comparable(now) != _comparable(prof.settings):
+                raise self._changed_meanwhile(op)
+        try:
+            self.bus.call(Call(op.profile, CONNECTION_IFACE, "Update2", SETTINGS_SIG + "ua{sv}",
+                               [op.settings, self.flags, args], write=True))
+        except NmError as exc:
+            if exc.dbus_error == VERSION_ID_MISMATCH:
+                raise self._changed_meanwhile(op)
+            raise
+
+    def _changed_meanwhile(self, op: Op) -> ConflictError:
+        return ConflictError("the profile of %s (%s) was changed by someone else after hostnet.nm read it; it was "
+                             "not overwritten and the change was rolled back. Run again to plan against its new "
+                             "content" % (op.iface, op.profile))
 
     def _delete(self, op: Op) -> None:
         try:
@@ -163,3 +191,12 @@ class Writer:
             failed[name] = "activation failed (NetworkManager deactivated it; see its log)"
             del pending[name]
         return name not in pending
+
+
+def _comparable(settings: Dict[str, Any]) -> Dict[str, Any]:
+    """Settings as plain values without ``connection.timestamp`` (NM moves it on
+    activation, it is no edit)."""
+    plain = unwrap(settings)
+    con = dict(plain.get("connection", {}))
+    con.pop("timestamp", None)
+    return dict(plain, connection=con)

@@ -1,0 +1,86 @@
+"""NetworkManager version and capabilities (plain data): parsing, the
+behaviours that depend on them, and the minimum supported version."""
+
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.hostnet.nm.plugins.module_utils import model
+from ansible_collections.hostnet.nm.plugins.module_utils.errors import DependencyError
+from ansible_collections.hostnet.nm.plugins.module_utils.nm.reader import Profile, Snapshot, _choose, current_state
+from ansible_collections.hostnet.nm.plugins.module_utils.nm.version import NmVersion
+from ansible_collections.hostnet.nm.plugins.module_utils.plan import make_plan
+from ansible_collections.hostnet.nm.plugins.module_utils.schema import parse_document
+
+# VersionInfo as the lab's NetworkManagers report it (busctl get-property ... VersionInfo)
+NM_1_42 = NmVersion.parse("1.42.4", [76292])
+NM_1_52 = NmVersion.parse("1.52.1", [78849, 1])
+NM_1_58 = NmVersion.parse("1.58.1", [80385, 1])
+
+
+@pytest.mark.parametrize("nm, release", [(NM_1_42, (1, 42, 4)), (NM_1_52, (1, 52, 1)), (NM_1_58, (1, 58, 1))])
+def test_release_comes_from_version_info(nm, release):
+    assert nm.release == release
+
+
+def test_without_version_info_the_text_decides():
+    nm = NmVersion.parse("1.46.0-3.el9", [])
+    assert nm.release == (1, 46, 0) and nm.capabilities == ()
+    assert nm.caps_ip_export and nm.update_takes_version_id and not nm.checkpoint_tracks_global_dns
+
+
+@pytest.mark.parametrize("nm, gdns, sync, vid, cap", [
+    (NM_1_42, False, False, False, False),
+    (NmVersion.parse("1.44.2", [76802]), False, False, True, False),
+    (NmVersion.parse("1.48.10", [77834]), True, False, True, True),
+    (NM_1_52, True, True, True, True),
+    (NM_1_58, True, True, True, True),
+])
+def test_behaviours_by_version(nm, gdns, sync, vid, cap):
+    assert (nm.checkpoint_tracks_global_dns, nm.syncs_route_tables, nm.update_takes_version_id,
+            nm.caps_ip_export) == (gdns, sync, vid, cap)
+
+
+def test_route_table_sync_is_the_capability_bit_not_the_version():
+    # a distribution backport: 1.48 with the fix says so in VersionInfo
+    assert NmVersion.parse("1.48.10", [77834, 1]).syncs_route_tables
+    assert not NmVersion.parse("1.52.0", [78848, 0]).syncs_route_tables
+    assert NmVersion.parse("1.60.0", [80896, 0, 1]).capability(32)
+
+
+def test_below_the_minimum_is_a_clear_error():
+    with pytest.raises(DependencyError) as err:
+        NmVersion.parse("1.40.16", []).check_supported()
+    assert "1.40.16" in err.value.message and "1.42" in err.value.message
+    NM_1_42.check_supported()  # the minimum itself is fine
+
+
+def _table_route_snapshot(nm):
+    snap = Snapshot()
+    snap.nm = nm
+    snap.devices = {"eth1": {"path": "/d/1", "nm_type": 1, "type": "ethernet", "managed": True, "state": 100,
+                             "mtu": 1500, "mac": None, "active": "/a/1", "ip4config": "/", "ip6config": "/",
+                             "real": True}}
+    settings = {"connection": {"id": "eth1", "uuid": "uuid-1", "type": "802-3-ethernet", "interface-name": "eth1"},
+                "ipv4": {"method": "manual", "address-data": [{"address": "198.18.6.1", "prefix": 24}],
+                         "route-data": [{"dest": "198.19.60.0", "prefix": 24, "next-hop": "198.18.6.254",
+                                         "table": 100}]},
+                "ipv6": {"method": "disabled"}}
+    prof = Profile("/s/1", settings, {})
+    prof.active = "/a/1"
+    snap.profiles = [prof]
+    _choose(snap)
+    return snap
+
+
+@pytest.mark.parametrize("nm, kind, disruption", [(NM_1_42, "activate", "reactivate"),
+                                                  (NM_1_52, "reapply", "reapply")])
+def test_dropping_a_route_from_another_table_reapplies_only_where_nm_syncs_tables(nm, kind, disruption):
+    # RC-06: before the route-table sync capability, Reapply leaves the route in table 100
+    snap = _table_route_snapshot(nm)
+    parsed, problems = parse_document({"routes": {"config": [
+        {"destination": "198.19.60.0/24", "next-hop-interface": "eth1", "table-id": 100, "state": "absent"}]}})
+    assert problems == []
+    plan = make_plan(snap, current_state(snap), model.from_document(parsed))
+    live = [op for op in plan.ops if op.kind in ("activate", "reapply")]
+    assert [(op.kind, op.disruption) for op in live] == [(kind, disruption)]

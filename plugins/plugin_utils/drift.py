@@ -30,6 +30,7 @@ import time
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from ..module_utils.reconciler import BUSY, DRIFTED, IN_SYNC, INVALID, classify
+from .files import write_atomic
 
 STATUSES = ("in sync", "drifted", "unreachable", "invalid", "error")
 #: statuses of hosts that could not be checked
@@ -146,13 +147,8 @@ def _cell(text: str) -> str:
 
 
 def write(summary: Mapping[str, Any], directory: str, name: str = REPORT_NAME) -> Tuple[str, str]:
-    """Write ``<directory>/<name>.json`` and ``.md`` atomically (creating
-    the directory). Returns their paths."""
-    os.makedirs(directory, exist_ok=True)
-    paths = (os.path.join(directory, name + ".json"), os.path.join(directory, name + ".md"))
-    for path, text in zip(paths, (json.dumps(summary, indent=2) + "\n", markdown(summary))):
-        tmp = "%s.tmp.%d" % (path, os.getpid())
-        with open(tmp, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    return paths
+    """Write ``<directory>/<name>.json`` and ``.md`` (mode 0600, atomically,
+    never through a symlink: :func:`~.files.write_atomic`; the directory is
+    created when missing). Returns their paths."""
+    return (write_atomic(os.path.join(directory, name + ".json"), json.dumps(summary, indent=2) + "\n"),
+            write_atomic(os.path.join(directory, name + ".md"), markdown(summary)))

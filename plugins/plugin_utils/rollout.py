@@ -24,6 +24,8 @@ import os
 import time
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
+from .files import write_atomic
+
 STATUSES = ("changed", "unchanged", "rolled back", "failed", "not reached")
 #: statuses that count against the batch threshold
 BAD = ("rolled back", "failed")
@@ -182,13 +184,8 @@ def _md(text: str) -> str:
 
 
 def write(summary: Mapping[str, Any], directory: str) -> Tuple[str, str]:
-    """Write ``<directory>/hostnet-rollout-summary.json`` and ``.md``
-    (creating the directory). Returns their paths."""
-    os.makedirs(directory, exist_ok=True)
-    paths = (os.path.join(directory, REPORT_NAME + ".json"), os.path.join(directory, REPORT_NAME + ".md"))
-    for path, text in zip(paths, (json.dumps(summary, indent=2, sort_keys=False) + "\n", markdown(summary))):
-        tmp = "%s.tmp.%d" % (path, os.getpid())
-        with open(tmp, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    return paths
+    """Write ``<directory>/hostnet-rollout-summary.json`` and ``.md`` (mode
+    0600, atomically, never through a symlink: :func:`~.files.write_atomic`;
+    the directory is created when missing). Returns their paths."""
+    return (write_atomic(os.path.join(directory, REPORT_NAME + ".json"), json.dumps(summary, indent=2) + "\n"),
+            write_atomic(os.path.join(directory, REPORT_NAME + ".md"), markdown(summary)))

@@ -1,0 +1,59 @@
+# -*- coding: utf-8 -*-
+# Copyright: hostnet.nm contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Report files on the controller, written safely: the one helper the drift
+and rollout reports use. No Ansible import."""
+
+from __future__ import annotations
+
+import os
+import secrets
+
+#: a report holds diffs and host names: readable by its owner only, unless asked otherwise
+REPORT_MODE = 0o600
+#: names tried for the temporary file before giving up
+ATTEMPTS = 100
+
+
+def _token() -> str:
+    """The random part of a temporary file's name (a test replaces it)."""
+    return secrets.token_hex(8)
+
+
+def write_atomic(path: str, text: str, mode: int = REPORT_MODE) -> str:
+    """Write ``text`` (UTF-8) to ``path`` atomically, never through a symlink.
+
+    The text goes to a new temporary file next to ``path``, created with
+    ``O_CREAT | O_EXCL | O_NOFOLLOW`` under a random name (a file or a
+    symlink planted at that name is never opened: another name is tried),
+    with permissions ``mode`` (default 0600, whatever the umask), flushed
+    to disk, then renamed over ``path``; the rename replaces a symlink at
+    ``path`` itself rather than writing where it points. The directory is
+    created (0700) when missing. Returns ``path``.
+
+    Raises:
+        OSError: the directory cannot be created or written, or no free
+            temporary name was found in :data:`ATTEMPTS` tries.
+    """
+    directory = os.path.dirname(os.path.abspath(path))
+    os.makedirs(directory, mode=0o700, exist_ok=True)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
+    for _attempt in range(ATTEMPTS):
+        tmp = os.path.join(directory, ".%s.%s.tmp" % (os.path.basename(path), _token()))
+        try:
+            fd = os.open(tmp, flags, mode)
+        except FileExistsError:
+            continue
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                os.fchmod(handle.fileno(), mode)  # the umask may have narrowed it
+                handle.write(text)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            if os.path.lexists(tmp):
+                os.unlink(tmp)
+            raise
+        return path
+    raise FileExistsError("no free temporary name next to %s after %d tries" % (path, ATTEMPTS))

@@ -15,6 +15,7 @@ from ansible.plugins.action import ActionBase
 
 from ansible_collections.hostnet.nm.plugins.module_utils import options as bounds
 from ansible_collections.hostnet.nm.plugins.module_utils.errors import type_name
+from ansible_collections.hostnet.nm.plugins.module_utils.redact import redact, secret_values
 from ansible_collections.hostnet.nm.plugins.module_utils.validation import validate
 
 
@@ -33,6 +34,11 @@ class ActionModule(ActionBase):
     TRANSFERS_FILES = False
 
     def run(self, tmp: Optional[str] = None, task_vars: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
+        """The task's result, with every secret of the task's arguments masked
+        (by key name, and its value in any text: diff, messages, warnings)."""
+        return redact(self._run(tmp, task_vars), secret_values(self._task.args))
+
+    def _run(self, tmp: Optional[str], task_vars: Optional[Dict[str, Any]]) -> Dict[str, Any]:
         task_vars = task_vars or {}
         result = super().run(tmp, task_vars)
         args = self._task.args

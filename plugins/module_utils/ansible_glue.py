@@ -1,9 +1,9 @@
 # -*- coding: utf-8 -*-
 # Copyright: hostnet.nm contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""What the modules share: finding a Python with a D-Bus library and turning
-core errors into ``fail_json``. The only module_utils file that imports
-Ansible."""
+"""What the modules share: finding a Python with a D-Bus library, keeping
+secrets out of results and logs, and turning core errors into
+``fail_json``. The only module_utils file that imports Ansible."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from ansible.module_utils.common.respawn import has_respawned, probe_interpreter
 
 from .errors import HostnetError
 from .nm.dbus import PACKAGES
+from .redact import redact, scrub, secret_values
 
 #: system interpreters that may have the distribution's D-Bus bindings
 SYSTEM_PYTHONS = ["/usr/bin/python3", "/usr/libexec/platform-python", "/usr/bin/python"]
@@ -38,17 +39,33 @@ def ensure_dbus_library(module: AnsibleModule) -> None:
                                               url="https://pypi.org/project/dbus-fast/") + ". Packages: " + PACKAGES)
 
 
+class HostnetModule(AnsibleModule):
+    """``AnsibleModule`` that never logs or returns a secret of its
+    parameters: the values under keys that name a secret (``password``,
+    ``psk``... anywhere in ``desired_state``, see :mod:`.redact`) join
+    ``no_log_values`` before Ansible logs the invocation to the journal, so
+    Ansible masks them in the log line, in ``invocation`` and in every
+    result."""
+
+    def _log_invocation(self) -> None:
+        self.no_log_values.update(secret_values(self.params))
+        super()._log_invocation()
+
+
 def run(module: AnsibleModule, action: Callable[[], Dict[str, Any]]) -> None:
     """Call the core and exit: ``exit_json`` with its result, or
     ``fail_json`` with the error's message and partial result. No traceback
-    ever reaches the user for an error the core knows."""
+    ever reaches the user for an error the core knows. Secrets are masked
+    in both (:func:`~.redact.redact`: by key, and their values in text)."""
+    secrets = secret_values(module.params)
+    module.no_log_values.update(secrets)
     try:
-        result = action()
+        result = redact(action(), secrets)
     except HostnetError as exc:
-        result = dict(exc.result)
+        result = redact(dict(exc.result), secrets)
         result.setdefault("changed", bool(result.get("writes")))
         _warn(module, result)
-        module.fail_json(msg=exc.message, error_kind=exc.kind, **result)
+        module.fail_json(msg=scrub(exc.message, secrets), error_kind=exc.kind, **result)
     _warn(module, result)
     module.exit_json(**result)
 

@@ -42,6 +42,7 @@ from . import options as bounds
 from .errors import HostnetError
 from .nm.checkpoint import APPLYING, _alive, ledger_read
 from .nm.dbus import NM_PATH
+from .redact import redact, scrub, secret_values
 from .transaction import Options, _read_json, _write_json, apply
 
 CONFIG = "/etc/hostnet-nm/reconciler.json"
@@ -246,6 +247,7 @@ class Agent:
     # -- output
     def log(self, event: str, text: str) -> None:
         """One line to stderr and the log file (``<UTC time> <event>: <text>``)."""
+        text = scrub(text, secret_values(self.document))
         line = "%s hostnet-nm-reconciler[%d] %s: %s\n" % (_iso(time.time()), os.getpid(), event, text)
         sys.stderr.write(line)
         sys.stderr.flush()
@@ -319,7 +321,7 @@ class Agent:
         if result.get("checkpoint"):
             self.own.add(result["checkpoint"])
         result["check_mode"] = check
-        return result
+        return redact(result, secret_values(self.document))  # the status file and the log quote it
 
     def cycle(self, now: float) -> float:
         """Check, and heal when the host drifted and nothing holds us back.

@@ -328,9 +328,7 @@ warnings:
             (hint: keep the three you want first)"]
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ..module_utils.ansible_glue import ensure_dbus_library, run
+from ..module_utils.ansible_glue import HostnetModule, ensure_dbus_library, run
 from ..module_utils.transaction import Options, apply
 
 ARGUMENT_SPEC = dict(
@@ -357,7 +355,7 @@ ARGUMENT_SPEC = dict(
 
 
 def main() -> None:
-    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    module = HostnetModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     ensure_dbus_library(module)
     params = module.params
 

@@ -1,0 +1,230 @@
+# -*- coding: utf-8 -*-
+# Copyright: hostnet.nm contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Offline: NetworkManager keyfiles from a desired state, without NetworkManager.
+
+For images and first boot: the document goes through the same validation and
+the same plan as :func:`.transaction.apply`, against a host that has nothing
+yet, and every profile the plan would create is rendered as a keyfile
+(:mod:`.nm.keyfile`) instead of being sent over D-Bus. So the files hold
+exactly the settings ``network_state`` would write, its ownership mark
+included, and a later ``network_state`` run with the same document on the
+booted host is a no-op.
+
+What only a host can tell (which NICs exist) is taken from the document: an
+``ethernet`` interface it lists is assumed to exist; one it only names (a
+port, a VLAN's base) is refused (:data:`UNDECLARED`).
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import tempfile
+import uuid as uuidlib
+from dataclasses import dataclass
+from typing import Any, Dict, List, Optional, Tuple
+
+from . import model, validation
+from .errors import HostnetError, InvalidStateError, Problem
+from .nm import keyfile
+from .nm.dbus import Variant
+from .nm.reader import Snapshot
+from .plan import make_plan
+
+#: namespace of the profiles' UUIDs: uuid5(NAMESPACE, interface name), the same for every run and host
+NAMESPACE = uuidlib.uuid5(uuidlib.NAMESPACE_DNS, "keyfiles.hostnet.nm")
+SUFFIX = ".nmconnection"
+MODE = 0o600   # NetworkManager ignores a keyfile others can read or write (nm-settings-keyfile(5))
+UNDECLARED = "OFFLINE_INTERFACE_UNDECLARED"
+TYPE_REQUIRED = "OFFLINE_TYPE_REQUIRED"
+SECRETS_NEED_DEST = "KEYFILE_SECRETS_NEED_DEST"
+
+
+@dataclass
+class Keyfile:
+    """One generated profile: ``interface``, ``filename`` (``<interface>.nmconnection``),
+    ``uuid``, ``text`` (the file, secrets included), ``shown`` (the same with
+    secrets hidden, for results and diffs), ``secrets`` (whether it holds any)."""
+
+    interface: str
+    filename: str
+    uuid: str
+    text: str
+    shown: str
+    secrets: bool
+
+
+@dataclass
+class Generated:
+    """What :func:`generate` returns: ``files`` (in dependency order),
+    ``absent`` (interfaces with ``state: absent``: their files go),
+    ``warnings`` (text)."""
+
+    files: List[Keyfile]
+    absent: List[str]
+    warnings: List[str]
+
+
+def profile_uuid(name: str) -> str:
+    """The UUID of interface ``name``'s profile: uuid5 of :data:`NAMESPACE`
+    and the name, so re-runs (and every image) give the same one."""
+    return str(uuidlib.uuid5(NAMESPACE, name))
+
+
+def _offline_problems(doc: Dict[str, Any]) -> List[Problem]:
+    """What an offline run cannot look up on a host: interfaces the document
+    names (ports, VLAN bases) but does not list, and listed ones without a type."""
+    listed = {iface["name"] for _i, iface in validation.interfaces(doc)}
+    problems = []
+    for i, iface in validation.interfaces(doc):
+        if "type" not in iface and iface.get("state") != "absent":
+            problems.append(Problem(TYPE_REQUIRED, validation.ipath(i, "type"), "%s has no type, and offline "
+                                    "generation cannot look at the host's devices" % iface["name"],
+                                    "add type (ethernet, linux-bridge, bond, vlan or veth)"))
+        refs = [("%s.%s" % (validation.ipath(i), suffix), port) for suffix, port in validation.ports(iface)]
+        if "base-iface" in (iface.get("vlan") or {}):
+            refs.append((validation.ipath(i, "vlan", "base-iface"), iface["vlan"]["base-iface"]))
+        for path, name in refs:
+            if name not in listed:
+                problems.append(Problem(UNDECLARED, path, "%s is not in interfaces; offline generation cannot "
+                                        "see which NICs the host has" % name,
+                                        "add {name: %s, type: ethernet, state: up} (or its own type) to "
+                                        "interfaces" % name))
+    return problems
+
+
+def _offline_snapshot(desired: Dict[str, Any]) -> Snapshot:
+    """A host with no profile whose devices are the ethernet interfaces the document lists."""
+    snap = Snapshot()
+    for name, iface in desired.get("interfaces", {}).items():
+        if iface.get("type") == "ethernet" and iface.get("state") != "absent":
+            snap.devices[name] = {"managed": True, "real": False, "type": "ethernet"}
+    return snap
+
+
+def generate(document: Any) -> Generated:
+    """The keyfiles of ``document`` (an nmstate document, as ``network_state``
+    takes it).
+
+    Raises:
+        InvalidStateError: the document is invalid, or names something
+            offline generation cannot know (every problem at once, with
+            codes, paths and hints).
+    """
+    doc, errors, warnings = validation.validate(document)
+    errors += _offline_problems(doc) if not errors else []
+    if errors:
+        raise InvalidStateError(errors, warnings)
+    desired = model.from_document(doc)
+    plan = make_plan(_offline_snapshot(desired), model.empty_state(), desired)
+    files = []
+    for op in plan.ops:
+        if op.kind != "create" or op.settings is None:
+            continue  # activations: NetworkManager's autoconnect does them at boot
+        op.settings["connection"]["uuid"] = Variant("s", profile_uuid(op.iface))
+        files.append(Keyfile(op.iface, op.iface + SUFFIX, profile_uuid(op.iface), keyfile.render(op.settings),
+                             keyfile.render(op.settings, mask=True), keyfile.has_secrets(op.settings)))
+    absent = sorted(n for n, i in desired.get("interfaces", {}).items() if i.get("state") == "absent")
+    return Generated(files, absent, [str(w) for w in warnings] + plan.warnings)
+
+
+def _read(path: str) -> Tuple[Optional[str], Optional[int]]:
+    """``(text, mode bits)`` of an existing file, ``(None, None)`` when there is none."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return handle.read(), stat.S_IMODE(os.fstat(handle.fileno()).st_mode)
+    except FileNotFoundError:
+        return None, None
+    except UnicodeDecodeError:
+        return "", None
+
+
+def write_atomically(path: str, text: str) -> None:
+    """Write ``text`` to ``path`` with mode 0600: a temporary file in the same
+    directory, flushed to disk, then renamed over ``path`` (a reader sees the
+    old file or the new one, never half of one)."""
+    fd, tmp = tempfile.mkstemp(prefix=".hostnet-", suffix=".tmp", dir=os.path.dirname(path) or ".")
+    try:
+        os.fchmod(fd, MODE)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def _shown(text: Optional[str], secret_file: bool) -> str:
+    """An existing file's text for a diff (``<hidden>`` when it may hold secrets)."""
+    if text is None:
+        return ""
+    return keyfile.HIDDEN + "\n" if secret_file else text
+
+
+def run(document: Any, dest: Optional[str] = None, check_mode: bool = False) -> Dict[str, Any]:
+    """The module's work: generate, then (with ``dest``) write the files that
+    differ and remove those of ``state: absent`` interfaces.
+
+    Returns the task result: ``changed``, ``keyfiles`` (per profile:
+    ``interface``, ``filename``, ``uuid``, ``content`` with secrets hidden,
+    and with ``dest`` its ``path`` and ``changed``), ``removed`` (paths),
+    ``diff`` (one before/after per file that changes), ``warnings``.
+    Check mode writes nothing and returns the same.
+
+    Raises:
+        InvalidStateError: see :func:`generate`; or secrets without ``dest``
+            (returned data would have to carry them).
+        HostnetError: ``dest`` is not a directory, or a write failed.
+    """
+    gen = generate(document)
+    result: Dict[str, Any] = {"changed": False, "keyfiles": [], "removed": [], "diff": [], "warnings": gen.warnings}
+    if dest is None:
+        secret = [i for i, f in enumerate(gen.files) if f.secrets]
+        if secret:
+            raise InvalidStateError([Problem(SECRETS_NEED_DEST, "interfaces", "%s hold secrets, which are written "
+                                             "to keyfiles only, never returned as data" % ", ".join(
+                                                 gen.files[i].interface for i in secret),
+                                             "give dest: the directory to write the keyfiles to")])
+        result["keyfiles"] = [_entry(f) for f in gen.files]
+        return result
+    if not os.path.isdir(dest):
+        raise HostnetError("dest %s is not a directory: create it first (for an image, its "
+                           "/etc/NetworkManager/system-connections)" % dest)
+    for f in gen.files:
+        path = os.path.join(dest, f.filename)
+        old, mode = _read(path)
+        changed = old != f.text or mode != MODE
+        entry = dict(_entry(f), path=path, changed=changed)
+        result["keyfiles"].append(entry)
+        if changed:
+            result["diff"].append({"before_header": path if old is not None else "/dev/null", "after_header": path,
+                                   "before": _shown(old, f.secrets) + ("" if old is None or mode == MODE else
+                                                                       "# mode %04o\n" % (mode or 0)),
+                                   "after": f.shown})
+            if not check_mode:
+                _write(path, f.text)
+    for name in gen.absent:
+        path = os.path.join(dest, name + SUFFIX)
+        if os.path.lexists(path):
+            result["removed"].append(path)
+            result["diff"].append({"before_header": path, "after_header": "/dev/null",
+                                   "before": _shown(_read(path)[0], True), "after": ""})
+            if not check_mode:
+                os.unlink(path)
+    result["changed"] = bool(result["diff"])
+    return result
+
+
+def _entry(f: Keyfile) -> Dict[str, Any]:
+    return {"interface": f.interface, "filename": f.filename, "uuid": f.uuid, "content": f.shown}
+
+
+def _write(path: str, text: str) -> None:
+    try:
+        write_atomically(path, text)
+    except OSError as exc:
+        raise HostnetError("cannot write %s: %s" % (path, exc.strerror or exc))

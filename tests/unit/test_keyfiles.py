@@ -6,6 +6,7 @@ import configparser
 import os
 import re
 import stat
+from pathlib import Path
 
 import pytest
 import yaml
@@ -17,43 +18,8 @@ from ansible_collections.hostnet.nm.plugins.module_utils.nm.dbus import Variant
 
 LINE = re.compile(r"^(\[[^\]\n]+\]|[A-Za-z0-9._-]+=.*|)$")
 
-FULL = yaml.safe_load("""
-interfaces:
-- name: eth1
-  type: ethernet
-  state: up
-  mtu: 1400
-  mac-address: 02:00:00:00:00:aa
-  ipv4: {enabled: true, dhcp: false, address: [{ip: 198.18.1.11, prefix-length: 24}]}
-  ipv6: {enabled: true, dhcp: false, autoconf: false, address: [{ip: "2001:db8:1::11", prefix-length: 64}]}
-- name: br0
-  type: linux-bridge
-  state: up
-  ipv4: {enabled: true, dhcp: true, auto-dns: false}
-  bridge:
-    options: {stp: {enabled: false}}
-    port:
-    - {name: eth2, vlan: {mode: trunk, trunk-tags: [{id: 10}, {id-range: {min: 20, max: 30}}], tag: 5,
-                          enable-native: true}}
-- {name: eth2, type: ethernet, state: up}
-- name: bond0
-  type: bond
-  state: down
-  link-aggregation: {mode: active-backup, options: {miimon: 100}, port: []}
-- name: eth1.10
-  type: vlan
-  vlan: {base-iface: eth1, id: 10}
-  ipv4: {enabled: true, dhcp: false, address: [{ip: 198.18.5.1, prefix-length: 24}]}
-routes:
-  config:
-  - {destination: 0.0.0.0/0, next-hop-address: 198.18.1.1, next-hop-interface: eth1}
-  - {destination: 198.19.0.0/16, next-hop-interface: eth1, metric: 150, table-id: 100}
-route-rules:
-  config:
-  - {ip-from: 198.18.1.0/24, route-table: 100}
-dns-resolver:
-  config: {server: [198.18.1.1, "2001:db8:1::1"], search: [lab.test]}
-""")
+#: every kind, with routes, a rule and DNS (also read by tests/integration/test_keyfiles_offline.py)
+FULL = yaml.safe_load((Path(__file__).parent / "keyfiles_every_kind.yml").read_text())
 
 
 def parsed(text):
@@ -100,7 +66,7 @@ def test_keyfile_forms_follow_networkmanager():
     assert eth1["ipv4"]["dns-search"] == "lab.test;"
     assert "dns-options" not in eth1["ipv4"]  # an empty list is NM's default: no key
     assert kf["eth2"]["connection"]["master"] == "br0" and kf["eth2"]["connection"]["slave-type"] == "bridge"
-    assert kf["eth2"]["bridge-port"]["vlans"] == "10,20-30,5 pvid untagged"
+    assert kf["eth2"]["bridge-port"]["vlans"] == "5 pvid untagged,10,20-30"
     assert "ipv4" not in kf["eth2"]
     assert kf["br0"]["bridge"]["stp"] == "false" and kf["br0"]["ipv4"]["ignore-auto-dns"] == "true"
     assert kf["bond0"]["bond"] == {"miimon": "100", "mode": "active-backup"}
@@ -224,3 +190,36 @@ def test_secrets_are_never_returned_as_data(monkeypatch, tmp_path):
 def test_dest_must_be_a_directory(tmp_path):
     with pytest.raises(keyfiles.HostnetError, match="not a directory"):
         keyfiles.run(FULL, str(tmp_path / "missing"))
+
+
+def test_dictionaries_become_sections_of_their_own():
+    settings = {"connection": {"id": Variant("s", "b"), "type": Variant("s", "bond")},
+                "bond": {"options": Variant("a{ss}", {"mode": "802.3ad", "miimon": "100"})},
+                "user": {"data": Variant("a{ss}", {"org.example.owner": "me"})}}
+    assert parsed(keyfile.render(settings)) == {"connection": {"id": "b", "type": "bond"},
+                                                "bond": {"miimon": "100", "mode": "802.3ad"},
+                                                "user": {"org.example.owner": "me"}}
+    with pytest.raises(keyfile.KeyfileError):
+        keyfile.render({"user": {"data": Variant("a{ss}", {"a=b": "c"})}})
+
+
+def test_the_filter_is_the_same_core():
+    from ansible.errors import AnsibleFilterError
+    from ansible_collections.hostnet.nm.plugins.filter.keyfiles import FilterModule
+
+    fltr = FilterModule().filters()["keyfiles"]
+    assert fltr(FULL) == {f.filename: f.text for f in keyfiles.generate(FULL).files}
+    with pytest.raises(AnsibleFilterError, match="OFFLINE_TYPE_REQUIRED"):
+        fltr({"interfaces": [{"name": "eth9"}]})
+
+
+def test_the_worked_example_of_the_docs_generates_what_the_docs_show():
+    text = (Path(__file__).parents[2] / "docs" / "keyfiles.md").read_text()
+    state = yaml.safe_load(re.search(r"```yaml\n# group_vars/storage.yml\n(.*?)```", text, re.S).group(1))
+    files = {f.filename: f for f in keyfiles.generate(state["storage_network"]).files}
+    listing = re.search(r"\$ ls .*\n(.*)\n", text).group(1).split()
+    assert sorted(files) == sorted(listing)
+    shown = parsed(re.search(r"```ini\n(.*?)```", text, re.S).group(1))
+    ens3 = parsed(files["ens3.nmconnection"].text)
+    shown["connection"]["uuid"] = keyfiles.profile_uuid("ens3")
+    assert {s: ens3.get(s) for s in shown} == shown

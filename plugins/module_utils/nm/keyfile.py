@@ -25,6 +25,7 @@ with ``mask=True`` shows them as ``<hidden>`` for diffs and results.
 from __future__ import annotations
 
 import ipaddress
+import re
 from typing import Any, Callable, Dict, List, Tuple
 
 from .dbus import unwrap
@@ -42,6 +43,8 @@ HIDDEN = "<hidden>"
 #: D-Bus-only properties and the keyfile key NetworkManager stores them under
 RENAMED = {("802-3-ethernet", "assigned-mac-address"): "cloned-mac-address"}
 MAC_KEYS = {"mac-address", "cloned-mac-address", "assigned-mac-address", "permanent-mac-address"}
+#: dictionary keys written as they are (NetworkManager hex-escapes others, nm_keyfile_key_encode)
+PLAIN_KEY = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._-]*$")
 
 Lines = List[Tuple[str, str]]
 
@@ -109,7 +112,7 @@ def _rules(_key: str, items: List[Dict[str, Any]]) -> Lines:
 
 def _bridge_vlans(key: str, items: List[Dict[str, Any]]) -> Lines:
     text = []
-    for v in items:
+    for v in sorted(items, key=lambda v: (v["vid-start"], v["vid-end"])):  # NetworkManager's order
         vid = "%d" % v["vid-start"] if v["vid-start"] == v["vid-end"] else "%d-%d" % (v["vid-start"], v["vid-end"])
         text.append(vid + (" pvid" if v.get("pvid") else "") + (" untagged" if v.get("untagged") else ""))
     return [(key, ",".join(text))] if text else []
@@ -156,6 +159,9 @@ def _section_lines(section: str, props: Dict[str, Any], mask: bool) -> Dict[str,
     for key, value in props.items():
         if (section, key) in DICT_SECTIONS:
             hidden = (section, key) in SECRETS and mask
+            odd = [k for k in value if not PLAIN_KEY.match(k)]
+            if odd:
+                raise KeyfileError("%s.%s: keys %s need NetworkManager's key escaping" % (section, key, odd))
             extra[DICT_SECTIONS[(section, key)]] = [(k, HIDDEN if hidden else escape(str(value[k])))
                                                      for k in sorted(value)]
             continue

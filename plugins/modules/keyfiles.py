@@ -14,8 +14,8 @@ description:
   - Turns a desired network state, in the nmstate schema that M(hostnet.nm.network_state) takes, into
     NetworkManager keyfiles, one per profile, without NetworkManager, D-Bus or a running host. For image
     builds (Packer, osbuild, cloud images, PXE installs, containers) and first boot.
-  - Runs where the task runs; usually on the controller (C(delegate_to: localhost)) writing into an image's
-    C(/etc/NetworkManager/system-connections), or on a build host.
+  - "Runs where the task runs: usually on the controller (C(delegate_to: localhost)), writing into an image's
+    C(/etc/NetworkManager/system-connections), or on a build host."
   - The document goes through the same validation and the same conversion to NetworkManager settings as
     M(hostnet.nm.network_state), so the files hold what that module would write, its ownership mark
     included. Once the host has booted with them, M(hostnet.nm.network_state) with the same document

@@ -162,8 +162,8 @@ def _section_lines(section: str, props: Dict[str, Any], mask: bool) -> Dict[str,
             odd = [k for k in value if not PLAIN_KEY.match(k)]
             if odd:
                 raise KeyfileError("%s.%s: keys %s need NetworkManager's key escaping" % (section, key, odd))
-            extra[DICT_SECTIONS[(section, key)]] = [(k, HIDDEN if hidden else escape(str(value[k])))
-                                                     for k in sorted(value)]
+            target = DICT_SECTIONS[(section, key)]
+            extra[target] = [(k, HIDDEN if hidden else escape(str(value[k]))) for k in sorted(value)]
             continue
         lines = _property(section, key, value)
         if lines and (section, key) in SECRETS and mask:

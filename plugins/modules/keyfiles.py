@@ -120,7 +120,7 @@ keyfiles:
       sample: "[connection]\nid=eth0\nuuid=7f0a2a55-40d9-5a8e-9a6c-4f3e4d0c2b11\ntype=ethernet\n"
     path:
       description: Where the file is. Only with O(dest).
-      type: path
+      type: str
       sample: /srv/image/rootfs/etc/NetworkManager/system-connections/eth0.nmconnection
     changed:
       description: Whether this file was (or would be) written. Only with O(dest).
@@ -130,7 +130,7 @@ removed:
   description: Files of interfaces with C(state=absent) that were (or would be) removed.
   returned: always
   type: list
-  elements: path
+  elements: str
   sample: [/srv/image/rootfs/etc/NetworkManager/system-connections/eth9.nmconnection]
 diff:
   description: One before/after per file that changes (shown with C(--diff)), secrets as C(<hidden>).

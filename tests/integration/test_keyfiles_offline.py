@@ -85,6 +85,7 @@ def test_networkmanager_reads_every_generated_keyfile_as_written():
 
 
 @pytest.mark.lab
+@pytest.mark.nm_versions
 def test_a_host_boots_from_generated_keyfiles_and_network_state_finds_nothing_to_do(lab, lab_host, runner, view,
                                                                                    tmp_path):
     doc = lab_doc(lab, lab_host)

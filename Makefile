@@ -6,7 +6,7 @@ NM ?= 1.42
 .PHONY: help setup demo test test-unit test-integration test-kernel test-nm-versions lint docs lab-up lab-down bench clean
 
 help:
-	@echo "make demo      set up, bring up a lab of $(N) NetworkManager hosts, run playbooks/site.yml (check, apply, re-run)"
+	@echo "make demo      set up, bring up a lab of $(N) NetworkManager hosts, run demo/site.yml (check, apply, re-run)"
 	@echo "make test      set up, then every test tier this machine can run (unit, lab, kernel), then lint"
 	@echo "make test-unit | test-integration | test-kernel   one tier"
 	@echo "make test-nm-versions                             the whole lab tier on NetworkManager 1.42, 1.52 and 1.58"

@@ -166,11 +166,12 @@ class AddressError(ValueError):
 
 def host_address(subnet: str, index: Any, offset: Any = 0) -> str:
     """The address of host number ``index + offset`` in ``subnet``, as
-    ``ip/prefix`` (netaddr arithmetic): ``host_address("198.18.1.0/24", 1, 10)
-    == "198.18.1.11/24"``.
+    ``ip/prefix`` (the standard library's ``ipaddress``):
+    ``host_address("198.18.1.0/24", 1, 10) == "198.18.1.11/24"``.
 
     Host numbers run from 1 to the last address before the broadcast (IPv4)
-    or to the last address (IPv6); /31, /32, /127 and /128 use every address.
+    or to the last address (IPv6); /31, /32, /127 and /128 use every address
+    (RFC 3021 for /31 and RFC 6164 for /127 point-to-point links).
 
     Raises:
         AddressError: a subnet that is not a network (bad text, no prefix,
@@ -178,33 +179,32 @@ def host_address(subnet: str, index: Any, offset: Any = 0) -> str:
             (``SUBNET_INVALID``), or a number outside the subnet
             (``SUBNET_EXHAUSTED``, saying which numbers exist).
     """
-    import netaddr  # controller only (requirements.txt); never shipped to hosts
-
     text = str(subnet).strip()
     try:
-        net = netaddr.IPNetwork(text)
-    except (netaddr.AddrFormatError, ValueError, TypeError):
+        iface = ipaddress.ip_interface(text)
+    except ValueError:
         raise AddressError("SUBNET_INVALID", "%r is not an IP network" % (subnet,),
                            "write address/prefix, e.g. 198.18.1.0/24 or 2001:db8:1::/64")
     if "/" not in text:
         raise AddressError("SUBNET_INVALID", "%r has no prefix" % (subnet,),
                            "write the network with its prefix, e.g. %s/24" % text)
-    if net.ip != net.network:
-        raise AddressError("SUBNET_INVALID", "%s has host bits set" % text, "write the network, %s" % net.cidr)
+    net = iface.network
+    if iface.ip != net.network_address:
+        raise AddressError("SUBNET_INVALID", "%s has host bits set" % text, "write the network, %s" % net)
     try:
         number = int(str(index).strip()) + int(str(offset).strip())
     except (TypeError, ValueError):
         raise AddressError("SUBNET_INVALID", "host index %r and offset %r must be integers" % (index, offset),
                            "set hostnet_host_index and address_offset to whole numbers")
-    whole = net.prefixlen >= (32 if net.version == 4 else 128) - 1   # point-to-point, single address
+    whole = net.prefixlen >= net.max_prefixlen - 1   # point-to-point, single address
     first = 0 if whole else 1
-    last = net.size - 1 - (0 if whole or net.version == 6 else 1)
+    last = net.num_addresses - 1 - (0 if whole or net.version == 6 else 1)
     if not first <= number <= last:
         raise AddressError("SUBNET_EXHAUSTED", "%s has host numbers %d..%d; host index %s + offset %s = %d is "
-                           "outside it" % (net.cidr, first, last, index, offset, number),
+                           "outside it" % (net, first, last, index, offset, number),
                            "use a larger subnet, a smaller address_offset, or give this host its address "
                            "in addresses")
-    return "%s/%d" % (netaddr.IPAddress(net.first + number, net.version), net.prefixlen)
+    return "%s/%d" % (net.network_address + number, net.prefixlen)
 
 
 # ------------------------------------------------------------------ merging

@@ -3,10 +3,12 @@
 #   usage: tests/tools/ansible-test.sh sanity|units [ansible-test options]
 #
 # - It tests the collection as released: the tarball `ansible-galaxy collection build` makes of the
-#   working tree (galaxy.yml's build_ignore leaves out the development harness: lab, kernel VM,
-#   scripts, bench), unpacked at /tmp/hostnet-nm-ansible-test-<checkout>/ansible_collections/hostnet/nm
-#   (or under $HOSTNET_ANSIBLE_TEST_ROOT).
-#   (ansible-test wants that path, and resolves symlinks such as build/collections/....)
+#   working tree (galaxy.yml's build_ignore leaves out the development harness and every test), with
+#   the unit tests, their tools and the sanity and test settings (tests/unit, tests/tools,
+#   tests/sanity, tests/config.yml) laid over it, unpacked at ~/.cache/hostnet-nm/ansible-test-<checkout>/ansible_collections/hostnet/nm
+#   (or under $HOSTNET_ANSIBLE_TEST_ROOT): ansible-test wants that path, resolves symlinks such as
+#   build/collections/..., and inside a git checkout would list files through git, which ignores build/.
+#   Not in /tmp: tests/output (ansible-test's results) is kept there between runs; `make clean` removes it.
 # - --venv: each test runs in a virtualenv of its own with ansible-test's pinned requirements
 #   (from PyPI), kept in ~/.ansible/test/venv between runs. ansible-test bootstraps pip in them with
 #   a get-pip script it downloads from outside PyPI; tests/tools/get_pip_offline.py stands in for it.
@@ -18,7 +20,7 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 VENV=${HOSTNET_LINT_VENV:-$ROOT/.venv-lint}
 # outside any git checkout (ansible-test would list the files through git, which ignores build/),
 # one per checkout
-DEST=${HOSTNET_ANSIBLE_TEST_ROOT:-${TMPDIR:-/tmp}/hostnet-nm-ansible-test-$(echo "$ROOT" | sha1sum | cut -c1-8)}
+DEST=${HOSTNET_ANSIBLE_TEST_ROOT:-${XDG_CACHE_HOME:-$HOME/.cache}/hostnet-nm/ansible-test-$(echo "$ROOT" | sha1sum | cut -c1-8)}
 DEST=$DEST/ansible_collections/hostnet/nm
 
 # the interpreters
@@ -48,6 +50,10 @@ mkdir -p "$DEST"
 find "$DEST" -mindepth 1 -maxdepth 1 ! -name tests -exec rm -rf {} +
 find "$DEST/tests" -mindepth 1 -maxdepth 1 ! -name output -exec rm -rf {} + 2>/dev/null || true
 tar -xzf "$dist"/*.tar.gz -C "$DEST"
+# the tests ansible-test runs and judges, which the release leaves out
+mkdir -p "$DEST/tests"
+cp -r "$ROOT/tests/unit" "$ROOT/tests/sanity" "$ROOT/tests/tools" "$ROOT/tests/config.yml" "$DEST/tests/"
+find "$DEST/tests" -name __pycache__ -prune -exec rm -rf {} +
 
 cd "$DEST"
 ansible-test "$@"

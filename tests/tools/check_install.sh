@@ -12,8 +12,15 @@
 #     PYTHONPATH, which the respawn probes inherit too) gets Ansible's missing-library message
 #     naming the packages, without a traceback -- run on the oldest host Python supported (3.9),
 #     through AnsiballZ, from the installed copy;
-#   - `ansible-builder introspect` accepts the collection's execution-environment dependencies.
+#   - `ansible-builder introspect` accepts the collection's execution-environment dependencies;
+#   - a clean install (tests/tools/clean_install.sh): a fresh virtualenv with ONLY ansible-core, at the
+#     lowest version meta/runtime.yml's requires_ansible allows and at the newest 2.x PyPI serves,
+#     where every module, filter and role documents, every shipped playbook passes --syntax-check by
+#     its FQCN, the rollout's preflight passes over the shipped example inventory docs/examples/fleet
+#     and the filters compose every host of it: anything that needs an undeclared package fails.
 # usage: tests/tools/check_install.sh [tarball]   (builds one when none is given)
+#   HOSTNET_CLEAN_INSTALL_CORE="2.19.0 2.21.5" picks the ansible-core versions of the clean install
+#   (default: the two above, the newest asked from PyPI); "" skips it.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 VENV=${HOSTNET_LINT_VENV:-$ROOT/.venv-lint}
@@ -32,11 +39,20 @@ fi
 
 step "contents of $(basename "$tarball") ($(du -k "$tarball" | cut -f1) KiB)"
 tar -tzf "$tarball" | sed 's#^\./##; s#/$##' | sort > "$work/contents"
-junk='^(\.venv|\.venv-lint|build|\.ci|\.ansible|\.git|bench|scripts|extensions/molecule)(/|$)'
-junk+='|^tests/(output|lab|kernel|integration)(/|$)|(^|/)(__pycache__|\.pytest_cache|\.hypothesis|\.benchmarks)(/|$)'
-junk+='|\.(pyc|tar\.gz|log)$|^(Makefile|ansible\.cfg|requirements-(dev|lint)\.txt|galaxy\.yml)$'
+junk='^(\.venv|\.venv-lint|build|\.ci|\.ansible|\.git|bench|scripts|extensions|tests|demo)(/|$)'
+junk+='|(^|/)(__pycache__|\.pytest_cache|\.hypothesis|\.benchmarks)(/|$)'
+junk+='|\.(pyc|tar\.gz|log)$|^(Makefile|ansible\.cfg|requirements-(dev|lint)\.txt|galaxy\.yml|README\.md)$'
 if grep -E "$junk" "$work/contents"; then fail "the tarball holds the files above, which build_ignore must leave out"; fi
-for need in MANIFEST.json FILES.json README.md LICENSE CHANGELOG.md changelogs/changelog.yaml meta/runtime.yml \
+# no empty folders: every directory holds a file
+tar -tzf "$tarball" | sed 's#^\./##' | grep -v '/$' | sed -n 's#/[^/]*$##p' | sort -u > "$work/filled"
+while read -r dir; do
+  grep -q -x -e "$dir" -e "$dir/.*" "$work/filled" || fail "the tarball holds the empty folder $dir"
+done < <(tar -tzf "$tarball" | sed 's#^\./##' | grep '/$' | sed 's#/$##')
+# every shipped playbook is reachable by its FQCN (hostnet.nm.<name>: letters, digits, underscores)
+if grep -E '^playbooks/' "$work/contents" | grep -E '\.ya?ml$' | grep -vE '^playbooks/[a-z_][a-z0-9_]*\.yml$'; then
+  fail "the playbooks above have no FQCN (hostnet.nm.<name> takes letters, digits and underscores)"
+fi
+for need in MANIFEST.json FILES.json docs/README.md LICENSE CHANGELOG.md changelogs/changelog.yaml meta/runtime.yml \
             meta/execution-environment.yml requirements.txt bindep.txt plugins/action/network_state.py \
             plugins/modules/network_state.py plugins/modules/network_state_info.py plugins/modules/checkpoint.py \
             plugins/doc_fragments/networkmanager.py plugins/module_utils/ansible_glue.py; do
@@ -133,9 +149,7 @@ step "ansible-playbook --syntax-check"
 syntax() { ansible-playbook --syntax-check "$@" > "$work/syntax.log" 2>&1 || { cat "$work/syntax.log" >&2; return 1; }; }
 syntax invalid.yml nodbus.yml || fail "syntax check"
 for playbook in "$installed"/playbooks/*.yml; do
-  name=$(basename "$playbook" .yml)
-  # by FQCN where the name allows one (letters, digits, underscores), else by path
-  if [[ $name =~ ^[a-z_][a-z0-9_]*$ ]]; then target=hostnet.nm.$name; else target=$playbook; fi
+  target=hostnet.nm.$(basename "$playbook" .yml)
   syntax "$target" || fail "$target: syntax check"
 done
 
@@ -158,4 +172,11 @@ step "ansible-builder introspect"
 ansible-builder introspect --sanitize "$work/collections" > "$work/introspect.txt" \
   || fail "ansible-builder introspect"
 grep -q "dbus-fast" "$work/introspect.txt" || { cat "$work/introspect.txt"; fail "introspect: no dbus-fast"; }
+
+# the clean install, on the lowest and the newest ansible-core
+lowest=$(grep -oP '^requires_ansible:\s*"?>=\s*\K[0-9.]+' "$installed/meta/runtime.yml")
+versions=${HOSTNET_CLEAN_INSTALL_CORE-"$lowest newest"}
+for version in $versions; do
+  bash "$ROOT/tests/tools/clean_install.sh" "$tarball" "$version" || fail "clean install with ansible-core $version"
+done
 echo "check_install: ok"

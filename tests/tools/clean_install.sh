@@ -1,0 +1,164 @@
+#!/usr/bin/env bash
+# The release in a virtualenv that holds ONLY ansible-core, as a new user gets it: anything the
+# controller side needs beyond ansible-core and what the collection declares fails here.
+#   usage: tests/tools/clean_install.sh TARBALL VERSION|newest
+# VERSION "newest" is the newest ansible-core 2.x that PyPI serves for the newest Python here;
+# an explicit version runs on the oldest Python that version supports among those here.
+# In that virtualenv, from an empty directory, with only the installed copy on the collections path:
+#   - ansible-doc of every module, filter and role, with nothing on stderr (no warning);
+#   - ansible-playbook --syntax-check of every shipped playbook by its FQCN;
+#   - the rollout's preflight (hostnet.nm.fleet_preflight as hostnet.nm.rollout runs it) over the
+#     shipped example inventory docs/examples/fleet: every host composed and valid;
+#   - the filters compose_state and host_address on that inventory's variables.
+# The virtualenv is kept in ~/.cache/hostnet-nm/clean-install while it holds only ansible-core.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+tarball=$(realpath "$1")
+version=$2
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+fail() { echo "clean_install($version): $*" >&2; exit 1; }
+step() { echo "clean_install($version): $*"; }
+
+# the controller Pythons here, newest first (pyenv's real interpreters: its shims fail for a version
+# that is not pyenv's global one)
+pythons=()
+for v in 3.14 3.13 3.12 3.11; do
+  for p in "$HOME"/.pyenv/versions/"$v".*/bin/python"$v" /usr/bin/python"$v" /usr/local/bin/python"$v"; do
+    if [ -x "$p" ]; then pythons+=("$p"); break; fi
+  done
+done
+[ "${#pythons[@]}" -gt 0 ] || fail "no Python 3.11+ found"
+
+pip=(-m pip -q --disable-pip-version-check --no-input)
+cache=${XDG_CACHE_HOME:-$HOME/.cache}/hostnet-nm/clean-install
+if [ "$version" = newest ]; then
+  candidates=("${pythons[0]}")
+  version=$("${pythons[0]}" -m pip index versions ansible-core 2>/dev/null \
+            | sed -n 's/^Available versions: //p' | tr ',' '\n' | tr -d ' ' | grep -m1 '^2\.') \
+    || fail "pip index versions ansible-core: no answer from the package index"
+else
+  candidates=()   # oldest first: the first that can install it
+  for ((i = ${#pythons[@]} - 1; i >= 0; i--)); do candidates+=("${pythons[$i]}"); done
+fi
+
+# a virtualenv is kept between runs (in $cache) and used only while it holds exactly ansible-core
+# and its dependencies: else it is made afresh (HOSTNET_CLEAN_INSTALL_FRESH=1 always makes it afresh)
+pristine() {
+  local venv=$1 runs
+  runs=$("$venv/bin/ansible" --version 2>/dev/null) || return 1
+  [ "${runs%%$'\n'*}" = "ansible [core $version]" ] || return 1
+  ! "$venv/bin/python" "${pip[@]}" freeze --all 2>/dev/null \
+    | grep -viE '^(ansible-core|jinja2|markupsafe|pyyaml|cryptography|cffi|pycparser|packaging|resolvelib|pip|setuptools)=='
+}
+venv=
+for python in "${candidates[@]}"; do
+  candidate=$cache/ansible-core-$version-$(basename "$python")
+  if [ -z "${HOSTNET_CLEAN_INSTALL_FRESH:-}" ] && pristine "$candidate"; then venv=$candidate; break; fi
+  rm -rf "$candidate"
+  "$python" -m venv "$candidate"
+  if "$candidate/bin/python" "${pip[@]}" install "ansible-core==$version" > "$work/pip.log" 2>&1; then
+    pristine "$candidate" || fail "the new virtualenv $candidate holds more than ansible-core (above)"
+    venv=$candidate; break
+  fi
+  rm -rf "$candidate"
+done
+[ -n "$venv" ] || { cat "$work/pip.log" >&2; fail "no Python here installs ansible-core==$version"; }
+step "a virtualenv with only ansible-core==$version ($("$venv/bin/python" --version)): $venv"
+export PATH=$venv/bin:/usr/bin:/bin
+
+mkdir -p "$work/collections" "$work/run"
+cat > "$work/ansible.cfg" <<EOF
+[defaults]
+collections_path = $work/collections
+collections_scan_sys_path = false
+stdout_callback = ansible.builtin.default
+callback_result_format = yaml
+retry_files_enabled = false
+EOF
+export ANSIBLE_CONFIG=$work/ansible.cfg ANSIBLE_COLLECTIONS_PATH=$work/collections ANSIBLE_NOCOLOR=1
+export ANSIBLE_LOCALHOST_WARNING=false ANSIBLE_INVENTORY_UNPARSED_WARNING=false ANSIBLE_HOME=$work/home
+cd "$work/run"
+ansible-galaxy collection install --offline -p "$work/collections" "$tarball" > "$work/galaxy.log" 2>&1 \
+  || { cat "$work/galaxy.log" >&2; fail "ansible-galaxy collection install"; }
+installed=$work/collections/ansible_collections/hostnet/nm
+fleet=$installed/docs/examples/fleet
+
+# quiet: stdout to a file, stderr must stay empty (a warning there is a defect too). Not ours, so
+# left out: ansible-core imports DSA from cryptography, and cryptography 51 (what pip picks for a plain
+# install) warns about that on every command; ansible-doc -t role of ansible-core 2.21 warns about its
+# own internal collection ansible._protomatter.
+quiet() {
+  local what=$1
+  shift
+  if ! "$@" > "$work/out.txt" 2> "$work/err.txt"; then cat "$work/out.txt" "$work/err.txt" >&2; fail "$what"; fi
+  if grep -vE 'CryptographyDeprecationWarning: DSA is deprecated|^  from cryptography\.hazmat\.primitives\.asymmetric\.dsa import|/ansible_collections/ansible/_protomatter. does not have a MANIFEST\.json' \
+       "$work/err.txt"; then
+    fail "$what: printed the warnings above"
+  fi
+}
+
+step "ansible-doc: every module, filter and role"
+count=0
+for type in module filter role; do
+  if [ "$type" = role ]; then
+    names=()
+    for dir in "$installed"/roles/*/; do names+=("hostnet.nm.$(basename "$dir")"); done
+  else
+    mapfile -t names < <(ansible-doc -t "$type" -l hostnet.nm 2>/dev/null | awk '{print $1}')
+  fi
+  [ "${#names[@]}" -gt 0 ] || fail "no $type in hostnet.nm"
+  quiet "ansible-doc -t $type ${names[*]}" ansible-doc -t "$type" "${names[@]}"
+  for name in "${names[@]}"; do   # each one documented, from the installed copy
+    grep -qE "^> ${type^^}:? \\*?$name\\*? \($installed[/)]" "$work/out.txt" || { grep "^> " "$work/out.txt" >&2; fail "ansible-doc -t $type $name: no documentation from $installed"; }
+  done
+  count=$((count + ${#names[@]}))
+done
+step "  $count documented"
+
+step "ansible-playbook --syntax-check of every shipped playbook, by FQCN"
+for playbook in "$installed"/playbooks/*.yml; do
+  quiet "syntax check of hostnet.nm.$(basename "$playbook" .yml)" \
+    ansible-playbook --syntax-check -i "$fleet/inventory.yml" "hostnet.nm.$(basename "$playbook" .yml)"
+done
+
+step "the rollout's preflight over docs/examples/fleet"
+# the preflight task of hostnet.nm.rollout, as it runs there
+sed -n '/^- name: Rollout | preflight/,/^$/p' "$installed/playbooks/rollout.yml" > preflight.yml
+grep -q 'hostnet.nm.fleet_preflight:' preflight.yml || fail "no preflight play in hostnet.nm.rollout"
+cat >> preflight.yml <<'EOF'
+- name: Every host of the example passed
+  hosts: localhost
+  gather_facts: false
+  tasks:
+    - name: The rollout's state names every host and a passed preflight
+      ansible.builtin.assert:
+        that:
+          - ansible_facts.hostnet_rollout_state.preflight.ok
+          - ansible_facts.hostnet_rollout_state.targets | sort == groups['all'] | sort
+          - groups['all'] | length == 5
+EOF
+quiet "the rollout's preflight" ansible-playbook -i "$fleet/inventory.yml" -e "hostnet_rollout_report_dir=$work/report" \
+  preflight.yml
+
+step "the filters on the example's variables"
+cat > filters.yml <<'EOF'
+- name: The filters on every host of the example fleet (the controller only; no host is contacted)
+  hosts: all
+  gather_facts: false
+  vars:
+    names: "{{ query('ansible.builtin.varnames', '^hostnet_') }}"
+    state: "{{ dict(names | zip(query('ansible.builtin.vars', *names))) | hostnet.nm.compose_state(inventory_hostname, groups) }}"
+    index: "{{ hostnet_host_index | default(inventory_hostname | regex_replace('^\\D+', '')) }}"
+    vlan10: "{{ state.interfaces | selectattr('name', 'equalto', 'bond0.10') | first }}"
+  tasks:
+    - name: One document per host, with the management VLAN at the address host_address gives
+      ansible.builtin.assert:
+        that:
+          - state.interfaces | map(attribute='name') | list | length >= 4
+          - state['dns-resolver'].config.server == ['198.18.10.1']
+          - (vlan10.ipv4.address[0].ip ~ '/' ~ vlan10.ipv4.address[0]['prefix-length'])
+            == '198.18.10.0/24' | hostnet.nm.host_address(index | int, hostnet_address_offset)
+EOF
+quiet "the filters" ansible-playbook -i "$fleet/inventory.yml" filters.yml
+step "ok"

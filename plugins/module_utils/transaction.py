@@ -286,7 +286,8 @@ def _transaction(bus: Bus, snap: reader.Snapshot, plan: Plan, options: Options, 
         except NmError as exc:
             raise ConflictError("cannot create a NetworkManager checkpoint, nothing was changed: %s. Another tool "
                                 "may hold one (nmcli/nmstate); see the Checkpoints property" % exc.message, result)
-        ledger_write(checkpoint.path, APPLYING, options.rollback_timeout, options.apply_id)
+        ledger_write(checkpoint.path, APPLYING, options.rollback_timeout, options.apply_id,
+                     global_dns=checkpoint.global_dns)
         result["checkpoint"] = checkpoint.path
     try:
         _fault(options, "checkpoint")
@@ -324,7 +325,8 @@ def _transaction(bus: Bus, snap: reader.Snapshot, plan: Plan, options: Options, 
         if group is not None:
             return
         if options.confirm:
-            ledger_write(checkpoint.path, PENDING, options.rollback_timeout, options.apply_id)
+            ledger_write(checkpoint.path, PENDING, options.rollback_timeout, options.apply_id,
+                         global_dns=checkpoint.global_dns)
             result.update(confirm_pending=True, apply_id=options.apply_id)
             return
         checkpoint.commit()
@@ -498,7 +500,7 @@ def checkpoint_action(state: str, path: str = "auto", rollback_timeout: int = 60
             if group is not None:
                 return {"changed": False, "checkpoint": group.path, "state": GROUP, "warnings": notes}
             cp = Checkpoint.create(bus, rollback_timeout)
-            ledger_write(cp.path, GROUP, rollback_timeout)
+            ledger_write(cp.path, GROUP, rollback_timeout, global_dns=cp.global_dns)
             return {"changed": True, "checkpoint": cp.path, "state": GROUP, "warnings": notes}
         record, last = _wait_for_pending(apply_id, wait)
         if record is None:
@@ -510,7 +512,7 @@ def checkpoint_action(state: str, path: str = "auto", rollback_timeout: int = 60
         if path not in ("auto", record["path"]):
             raise ConflictError("checkpoint %s is not the one hostnet.nm recorded (%s); not touching it"
                                 % (path, record["path"]))
-        cp = Checkpoint(bus, record["path"])
+        cp = Checkpoint(bus, record["path"], record.get("global_dns"))
         if not cp.exists():
             ledger_clear()
             raise VerificationError("checkpoint %s expired: NetworkManager already rolled the change back" % cp.path,

@@ -58,7 +58,7 @@ build() {
   [ -n "$url" ] || die "no Debian archive found in /etc/apt/sources.list*"
   tmp="$DIR/rootfs.tmp"
   # a build killed midway may leave debootstrap's /proc and /sys mounted in the tree
-  findmnt -rn -o TARGET | grep "^$DIR/rootfs" | sort -r | xargs -r -n1 umount -l
+  findmnt -rn -o TARGET | { grep "^$DIR/rootfs" || true; } | sort -r | xargs -r -n1 umount -l
   rm -rf --one-file-system "$tmp" "$DIR/rootfs" "$DIR/stamp"
   mkdir -p "$tmp"
   # debootstrap of an older release may not know the newest codename: sid's script serves it

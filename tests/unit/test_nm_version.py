@@ -84,3 +84,25 @@ def test_dropping_a_route_from_another_table_reapplies_only_where_nm_syncs_table
     plan = make_plan(snap, current_state(snap), model.from_document(parsed))
     live = [op for op in plan.ops if op.kind in ("activate", "reapply")]
     assert [(op.kind, op.disruption) for op in live] == [(kind, disruption)]
+
+
+def test_kernel_view_in_the_shapes_of_live_state():
+    # RC-27: past NM's D-Bus export cap, verification reads ip -json (captured from a lab host)
+    from ansible_collections.hostnet.nm.plugins.module_utils.nm.kernel import from_ip_json
+    links = [{"ifname": "eth1", "addr_info": [
+        {"family": "inet", "local": "198.18.27.1", "prefixlen": 24, "scope": "global"},
+        {"family": "inet6", "local": "2001:db8:27::1", "prefixlen": 64, "scope": "global"},
+        {"family": "inet6", "local": "fe80::1", "prefixlen": 64, "scope": "link"}]},
+        {"ifname": "mgmt0", "addr_info": [{"family": "inet", "local": "198.18.0.11", "prefixlen": 24}]}]
+    routes = {4: [{"dst": "198.19.27.1", "dev": "eth1", "table": "100", "scope": "link", "flags": []},
+                  {"dst": "default", "gateway": "198.18.27.254", "dev": "eth1", "metric": 100, "flags": []},
+                  {"type": "local", "dst": "198.18.27.1", "dev": "eth1", "table": "local", "flags": []},
+                  {"dst": "198.19.0.0/16", "dev": "eth1", "table": "vpn", "flags": []},
+                  {"dst": "198.18.0.0/24", "dev": "mgmt0", "protocol": "kernel", "flags": []}],
+              6: [{"dst": "2001:db8:27::/64", "dev": "eth1", "metric": 5, "flags": []},
+                  {"dst": "2001:db8:28::9", "dev": "eth1", "table": "main", "metric": 1024, "flags": []},
+                  {"type": "multicast", "dst": "ff00::/8", "dev": "eth1", "table": "local", "metric": 256}]}
+    assert from_ip_json(["eth1"], links, routes) == {"eth1": {
+        "addresses": ["198.18.27.1/24", "2001:db8:27::1/64"],
+        "routes": [("198.19.27.1/32", "", 0, 100), ("0.0.0.0/0", "198.18.27.254", 100, 254),
+                   ("2001:db8:27::/64", "", 5, 254), ("2001:db8:28::9/128", "", 1024, 254)]}}

@@ -20,7 +20,7 @@ import time
 from typing import Any, Dict, List, Optional, Tuple
 
 from ..errors import ConflictError
-from .dbus import NM_PATH, PROPS, Bus, Call, unwrap
+from .dbus import NM_PATH, PROPS, Bus, Call, Variant
 from .version import NmVersion, read_version
 
 NM_IFACE = "org.freedesktop.NetworkManager"
@@ -39,8 +39,8 @@ class Checkpoint:
     devices created after it are removed on rollback, and on NM >= 1.48 with
     ``TRACK_INTERNAL_GLOBAL_DNS`` so that global DNS set over D-Bus is too. On
     older NM, :meth:`rollback` puts ``GlobalDnsConfiguration`` back itself
-    (``global_dns``: its value at creation); NM's own rollback on timeout
-    cannot. NM itself rolls back when ``timeout`` seconds pass without a
+    (``global_dns``: its plain value at creation, kept in the ledger for a
+    rollback by another run); NM's own rollback on timeout cannot. NM itself rolls back when ``timeout`` seconds pass without a
     commit (a dead module, a cut SSH session); 0 means never."""
 
     def __init__(self, bus: Bus, path: str, global_dns: Any = None) -> None:
@@ -58,9 +58,8 @@ class Checkpoint:
         global_dns = None
         if nm.checkpoint_tracks_global_dns:
             flags |= CP_TRACK_INTERNAL_GLOBAL_DNS
-        else:  # kept as the library's variant, to be set back as it was
-            global_dns = bus.gather([Call(NM_PATH, PROPS, "Get", "ss", [NM_IFACE, "GlobalDnsConfiguration"])],
-                                    raw=True)[0][0]
+        else:
+            global_dns = bus.get(NM_PATH, NM_IFACE, "GlobalDnsConfiguration")
         path = bus.call(Call(NM_PATH, NM_IFACE, "CheckpointCreate", "aouu", [[], int(timeout), flags],
                              write=True))[0]
         return cls(bus, path, global_dns)
@@ -84,10 +83,23 @@ class Checkpoint:
         (0 = success, NMRollbackResult)."""
         results = self.bus.call(Call(NM_PATH, NM_IFACE, "CheckpointRollback", "o", [self.path], write=True))[0]
         if self.global_dns is not None and \
-                unwrap(self.global_dns) != self.bus.get(NM_PATH, NM_IFACE, "GlobalDnsConfiguration"):
-            self.bus.call(Call(NM_PATH, PROPS, "Set", "ssv", [NM_IFACE, "GlobalDnsConfiguration", self.global_dns],
-                               write=True))
+                self.global_dns != self.bus.get(NM_PATH, NM_IFACE, "GlobalDnsConfiguration"):
+            self.bus.call(Call(NM_PATH, PROPS, "Set", "ssv", [NM_IFACE, "GlobalDnsConfiguration",
+                                                               global_dns_variant(self.global_dns)], write=True))
         return results
+
+
+def global_dns_variant(config: Dict[str, Any]) -> Variant:
+    """``GlobalDnsConfiguration`` (plain: ``{"searches": [...], "options": [...],
+    "domains": {name: {"servers": [...], "options": [...]}}}``) with its D-Bus
+    signatures, to set it back."""
+    def strings(section: Dict[str, Any]) -> Dict[str, Variant]:
+        return {k: Variant("as", list(v)) for k, v in section.items() if k != "domains"}
+    out: Dict[str, Variant] = strings(config)
+    if "domains" in config:
+        out["domains"] = Variant("a{sv}", {name: Variant("a{sv}", strings(dom))
+                                           for name, dom in config["domains"].items()})
+    return Variant("a{sv}", out)
 
 
 # ------------------------------------------------------------------ ledger
@@ -103,14 +115,16 @@ def ledger_read(path: str = LEDGER) -> Optional[Dict[str, Any]]:
         return None
 
 
-def ledger_write(checkpoint: str, state: str, timeout: int, apply_id: str = "", path: str = LEDGER) -> None:
+def ledger_write(checkpoint: str, state: str, timeout: int, apply_id: str = "", path: str = LEDGER,
+                 global_dns: Optional[Dict[str, Any]] = None) -> None:
     """Record ``checkpoint`` as ours, in ``state`` (applying, pending-confirm
-    or group), for the apply ``apply_id``. Written atomically, root-only."""
+    or group), for the apply ``apply_id``, with the global DNS to restore on its
+    rollback (NM < 1.48, :class:`Checkpoint`). Written atomically, root-only."""
     os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
     tmp = "%s.%d" % (path, os.getpid())
     with open(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as handle:
         json.dump({"path": checkpoint, "state": state, "pid": os.getpid(), "created": time.time(),
-                   "timeout": int(timeout), "apply_id": apply_id}, handle)
+                   "timeout": int(timeout), "apply_id": apply_id, "global_dns": global_dns}, handle)
     os.replace(tmp, path)
 
 
@@ -163,11 +177,11 @@ def resolve_existing(bus: Bus, ledger: str = LEDGER) -> Tuple[Optional[Checkpoin
                                 {"foreign_checkpoints": present})
         state = record.get("state")
         if state == GROUP:
-            return Checkpoint(bus, path), notes
+            return Checkpoint(bus, path, record.get("global_dns")), notes
         if state == APPLYING and record.get("pid") != os.getpid() and _alive(int(record.get("pid", 0))):
             raise ConflictError("checkpoint %s belongs to a hostnet.nm run that is still applying (pid %s)"
                                 % (path, record.get("pid")))
-        Checkpoint(bus, path).rollback()
+        Checkpoint(bus, path, record.get("global_dns")).rollback()
         ledger_clear(ledger)
         notes.append("rolled back checkpoint %s left by %s" % (
             path, "a killed run (pid %s)" % record.get("pid") if state == APPLYING

@@ -19,7 +19,8 @@ from typing import Any, Dict, Iterable, List, Optional, Tuple
 from .. import model
 from . import settings as nms
 from .dbus import NM_PATH, Bus, Call, unwrap
-from .version import NmVersion
+from . import kernel
+from .version import DBUS_EXPORT_CAP, NmVersion
 
 NM_IFACE = "org.freedesktop.NetworkManager"
 SETTINGS_PATH = NM_PATH + "/Settings"
@@ -254,10 +255,19 @@ def live_state(snap: Snapshot, only: Optional[Iterable[str]] = None) -> Dict[str
     was read, from NM's view of the kernel: ``{name: {"state":
     NMDeviceState, "addresses": ["ip/prefix", ...], "routes": [(destination,
     next hop or "", metric, table)], "active": path}}``. Link-local IPv6
-    addresses are left out. Read a fresh snapshot for a fresh view."""
+    addresses are left out. Read a fresh snapshot for a fresh view.
+
+    Where NM cuts its D-Bus export short (NM >= 1.46: at most 100 addresses
+    or routes per IP configuration), that device's addresses and routes are
+    read from the kernel instead (:mod:`.kernel`).
+
+    Raises:
+        DependencyError: the kernel must be read and iproute2 is missing.
+    """
     wanted = None if only is None else set(only)
     names = [n for n, d in snap.devices.items() if d["managed"] and (wanted is None or n in wanted)]
     out: Dict[str, Dict[str, Any]] = {}
+    capped: List[str] = []
     for name in names:
         addresses: List[str] = []
         routes: List[Tuple[str, str, int, int]] = []
@@ -271,4 +281,15 @@ def live_state(snap: Snapshot, only: Optional[Iterable[str]] = None) -> Dict[str
                 routes.append(("%s/%d" % (ipaddress.ip_address(r["dest"]), r["prefix"]), r.get("next-hop", ""),
                                int(r.get("metric", 0)), int(r.get("table", model.MAIN_TABLE))))
         out[name] = {"state": dev["state"], "addresses": addresses, "routes": routes, "active": dev["active"]}
+        if snap.nm.caps_ip_export and _capped(snap, dev):
+            capped.append(name)
+    if capped:
+        for name, seen in kernel.addresses_and_routes(capped).items():
+            out[name].update(seen)
     return out
+
+
+def _capped(snap: Snapshot, dev: Dict[str, Any]) -> bool:
+    """Whether NM's export of the device's IP configurations may be cut short."""
+    return any(len(snap.ip_configs.get(dev[key], {}).get(prop, [])) >= DBUS_EXPORT_CAP
+               for key in ("ip4config", "ip6config") for prop in ("AddressData", "RouteData"))

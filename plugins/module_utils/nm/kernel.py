@@ -1,0 +1,81 @@
+# -*- coding: utf-8 -*-
+# Copyright: hostnet.nm contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The kernel's addresses and routes, for where NetworkManager's D-Bus view is cut short.
+
+From NetworkManager 1.46 on, an IP4Config/IP6Config object exports at most
+100 addresses and 100 routes (and updates them at most about 3 times a
+second); NetworkManager's own advice is to read netlink for more. This reads
+the kernel through iproute2's JSON output (``ip -json``), with fixed
+arguments: nothing from the desired state reaches the command line.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import shutil
+import subprocess
+from typing import Any, Dict, List, Tuple
+
+from ..errors import DependencyError
+
+_SEARCH = "/usr/sbin:/sbin:/usr/bin:/bin"
+# iproute2's names of the reserved tables (rt_tables); others are printed as numbers
+_TABLES = {"main": 254, "local": 255, "default": 253}
+Route = Tuple[str, str, int, int]
+
+
+def _ip_json(*args: str) -> List[Dict[str, Any]]:
+    binary = shutil.which("ip", path=_SEARCH)
+    if binary is None:
+        raise DependencyError("verifying an interface with more than 100 addresses or routes needs iproute2's ip "
+                              "on the host (NetworkManager's D-Bus view stops at 100): install iproute2")
+    out = subprocess.run([binary, "-json", *args], capture_output=True, text=True, check=True, timeout=30).stdout
+    return json.loads(out or "[]")
+
+
+def _prefixed(dst: str, family: int) -> str:
+    if dst == "default":
+        return "0.0.0.0/0" if family == 4 else "::/0"
+    if "/" not in dst:  # a host route is printed without its prefix length
+        dst += "/32" if family == 4 else "/128"
+    return str(ipaddress.ip_network(dst, strict=False))
+
+
+def addresses_and_routes(names: List[str]) -> Dict[str, Dict[str, List[Any]]]:
+    """``{interface: {"addresses": ["ip/prefix", ...], "routes": [(destination,
+    next hop or "", metric, table), ...]}}`` for each of ``names`` as the kernel
+    has them, in :func:`~.reader.live_state`'s shapes: IPv6 link-local
+    addresses and the kernel's local/broadcast/multicast routes are left out,
+    tables are numbers (main = 254).
+
+    Raises:
+        DependencyError: iproute2 is missing.
+    """
+    return from_ip_json(names, _ip_json("address", "show"),
+                        {family: _ip_json("-%d" % family, "route", "show", "table", "all") for family in (4, 6)})
+
+
+def from_ip_json(names: List[str], links: List[Dict[str, Any]],
+                 routes: Dict[int, List[Dict[str, Any]]]) -> Dict[str, Dict[str, List[Any]]]:
+    """:func:`addresses_and_routes` from ``ip -json address show`` (``links``) and
+    ``ip -json -4/-6 route show table all`` (``routes``: ``{4: [...], 6: [...]}``)."""
+    out: Dict[str, Dict[str, List[Any]]] = {n: {"addresses": [], "routes": []} for n in names}
+    for link in links:
+        if link.get("ifname") not in out:
+            continue
+        for a in link.get("addr_info", []):
+            ip = ipaddress.ip_address(a["local"])
+            if not (ip.version == 6 and ip.is_link_local):
+                out[link["ifname"]]["addresses"].append("%s/%d" % (ip, a["prefixlen"]))
+    for family in (4, 6):
+        for r in routes.get(family, []):
+            if r.get("dev") not in out or r.get("type", "unicast") != "unicast":
+                continue
+            table = str(r.get("table", "main"))
+            number = _TABLES.get(table, int(table) if table.isdigit() else None)
+            if number is not None:  # (a table named in the host's rt_tables is not one we write)
+                out[r["dev"]]["routes"].append((_prefixed(r["dst"], family), r.get("gateway", ""),
+                                                int(r.get("metric", 0)), number))
+    return out

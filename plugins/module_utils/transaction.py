@@ -23,7 +23,7 @@ from typing import Any, Dict, List, Optional
 
 from . import model, options as bounds, probes, validation
 from .errors import ConflictError, HostnetError, InvalidStateError, NmError, Problem, VerificationError
-from .nm import reader
+from .nm import config, reader
 from .nm.checkpoint import (APPLYING, GROUP, PENDING, Checkpoint, ledger_clear, ledger_read, ledger_write,
                             resolve_existing)
 from .nm.dbus import Bus
@@ -213,6 +213,7 @@ def apply(document: Dict[str, Any], options: Options) -> Dict[str, Any]:
                     "set allow_management_change: true (with confirm: true the controller reconnects to %s and "
                     "confirms, else NetworkManager restores %s after rollback_timeout)" % (
                         move.get("new") or "the new address", move["old"]))])
+        _check_global_dns(desired_doc)
         if options.check_mode or not plan.changed:
             return result
         if move and options.confirm:
@@ -224,6 +225,20 @@ def apply(document: Dict[str, Any], options: Options) -> Dict[str, Any]:
         lock.release()
         result["writes"] = bus.writes
         bus.close()
+
+
+def _check_global_dns(document: Dict[str, Any], root: str = "/") -> None:
+    """Refuse a ``dns-resolver`` section while NetworkManager's configuration files
+    set global DNS: it would override the profiles' DNS, and NetworkManager does not
+    let D-Bus change it. Raises :class:`InvalidStateError` (nothing touched)."""
+    files = config.global_dns_files(root) if "dns-resolver" in document else []
+    if files:
+        raise InvalidStateError([Problem(
+            "DNS_GLOBAL_CONFIGURED", "dns-resolver",
+            "NetworkManager's configuration sets global DNS in %s, which overrides the name servers "
+            "this document writes into profiles" % ", ".join(files),
+            "remove the [global-dns] and [global-dns-domain-*] sections from %s and reload NetworkManager "
+            "(nmcli general reload), or leave dns-resolver out of the document" % ", ".join(files))])
 
 
 def management_move(plan: Plan, environ: Dict[str, str]) -> Optional[Dict[str, Any]]:

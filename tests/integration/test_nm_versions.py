@@ -156,3 +156,22 @@ def test_ipv4_address_change_keeps_ipv6_on_a_dual_stack_interface(lab, lab_host,
         link_local = [a for d in json.loads(view.run("ip", "-j", "-6", "addr", "show", "dev", "eth1"))
                       for a in d.get("addr_info", []) if a.get("scope") == "link"]
         assert link_local and link_local[0]["local"].startswith("fe80:")
+
+
+def test_global_dns_in_a_config_file_is_refused_before_any_change(lab, lab_host, runner, view, nm_version):
+    # RC-02: NM refuses D-Bus DNS changes under [global-dns] (from 1.56 it also overrides the
+    # profiles' search domains): hostnet.nm names the file and changes nothing, on every version
+    ok(runner.apply(lab_host, {"interfaces": [eth1(lab, lab_host)]}))
+    conf = "/etc/NetworkManager/conf.d/90-dns.conf"
+    lab.run(lab_host, "sh", "-c", 'printf "[global-dns-domain-*]\\nservers=198.18.1.1\\n" > "$1"', "sh", conf)
+    try:
+        lab.run(lab_host, "nmcli", "general", "reload")
+        assert wait_for(lambda: "198.18.1.1" in _global_dns(lab, lab_host))
+        before = view.snapshot()
+        result = runner.apply(lab_host, {"dns-resolver": {"config": {"server": ["198.18.1.2"]}}})
+        assert result["status"] == "failed"
+        assert "DNS_GLOBAL_CONFIGURED" in str(result.get("validation_errors")) and "90-dns.conf" in result["msg"]
+        assert view.checkpoints() == "ao 0" and view.snapshot() == before
+    finally:
+        lab.run(lab_host, "rm", "-f", conf)
+        lab.run(lab_host, "nmcli", "general", "reload")

@@ -10,7 +10,7 @@
 #   .../VERSION.lock    flock: two builds of one version never race
 # The Debian archive is the one this machine's apt already uses (read from
 # /etc/apt/sources.list*, never written into the project).
-# A build takes 4-6 minutes on this machine (debootstrap --variant=minbase, ~360 MB).
+# A build takes 2-3 minutes on a 2-core machine (debootstrap --variant=minbase, ~300 MB).
 set -euo pipefail
 log() { printf 'nm-rootfs: %s\n' "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }

@@ -106,3 +106,24 @@ def test_kernel_view_in_the_shapes_of_live_state():
         "addresses": ["198.18.27.1/24", "2001:db8:27::1/64"],
         "routes": [("198.19.27.1/32", "", 0, 100), ("0.0.0.0/0", "198.18.27.254", 100, 254),
                    ("2001:db8:27::/64", "", 5, 254), ("2001:db8:28::9/128", "", 1024, 254)]}}
+
+
+def test_global_dns_sections_in_config_files_are_found(tmp_path):
+    # RC-02: [global-dns] in a file overrides profile DNS and cannot be changed over D-Bus
+    from ansible_collections.hostnet.nm.plugins.module_utils.errors import InvalidStateError
+    from ansible_collections.hostnet.nm.plugins.module_utils.nm.config import global_dns_files
+    from ansible_collections.hostnet.nm.plugins.module_utils.transaction import _check_global_dns
+    confd = tmp_path / "etc" / "NetworkManager" / "conf.d"
+    confd.mkdir(parents=True)
+    (tmp_path / "etc" / "NetworkManager" / "NetworkManager.conf").write_text("[main]\nplugins=keyfile\n")
+    (confd / "80-other.conf").write_text("[main]\n# [global-dns] in a comment line is no section\n")
+    assert global_dns_files(str(tmp_path)) == []
+    _check_global_dns({"dns-resolver": {"config": {"server": ["198.18.0.54"]}}}, str(tmp_path))
+    (confd / "90-dns.conf").write_text("[global-dns-domain-*]\nservers=198.18.0.53\n")
+    assert global_dns_files(str(tmp_path)) == [str(confd / "90-dns.conf")]
+    with pytest.raises(InvalidStateError) as err:
+        _check_global_dns({"dns-resolver": {"config": {"server": ["198.18.0.54"]}}}, str(tmp_path))
+    problem = err.value.problems[0]
+    assert (problem.code, problem.path) == ("DNS_GLOBAL_CONFIGURED", "dns-resolver")
+    assert "90-dns.conf" in problem.message and "90-dns.conf" in problem.hint
+    _check_global_dns({"interfaces": []}, str(tmp_path))  # without dns-resolver: nothing to refuse

@@ -56,6 +56,56 @@ def bond_option(key: str, value: str) -> str:
     return value
 
 
+#: bond options limited to some modes: option -> modes that accept it
+#: (kernel drivers/net/bonding/bond_options.c "unsuppmodes"; NetworkManager's nm-setting-bond.c)
+BOND_OPTION_MODES = {
+    "lacp_rate": ("802.3ad",), "ad_select": ("802.3ad",), "ad_actor_sys_prio": ("802.3ad",),
+    "ad_actor_system": ("802.3ad",), "ad_user_port_key": ("802.3ad",), "lacp_active": ("802.3ad",),
+    "primary": ("active-backup", "balance-tlb", "balance-alb"),
+    "active_slave": ("active-backup", "balance-tlb", "balance-alb"),
+    "packets_per_slave": ("balance-rr",),
+    "tlb_dynamic_lb": ("balance-tlb", "balance-alb"),
+    "arp_interval": ("balance-rr", "active-backup", "balance-xor", "broadcast"),
+    "arp_validate": ("balance-rr", "active-backup", "balance-xor", "broadcast"),
+}
+#: the bond's two link monitors exclude each other (Documentation/networking/bonding.rst): the switch
+#: that turns each on, and the options that belong to it
+BOND_MONITORS = {
+    "miimon": ("miimon", "updelay", "downdelay"),
+    "arp_interval": ("arp_interval", "arp_ip_target", "arp_validate", "arp_all_targets", "arp_missed_max",
+                     "ns_ip6_target"),
+}
+
+
+def bond_option_off(key: str, value: str) -> bool:
+    """Whether a bond option value is the kernel's "off"/default (then no mode conflicts with it)."""
+    names = BOND_OPTION_NAMES.get(key)
+    return value.strip() in ("", "0", "none") or bool(names and bond_option(key, value) == names[0])
+
+
+def bond_options(current: Dict[str, str], desired: Dict[str, Any], mode: Optional[str]) -> Dict[str, str]:
+    """The bond options after a change: ``desired`` over ``current``, then
+    without the host's options that the new choice excludes (options the
+    document states are kept, validation judges them): the other link
+    monitor's options when one monitor is on, a monitor's options when it
+    is off, and options the (new) ``mode`` does not take. NetworkManager
+    refuses a profile that keeps them (``arp_ip_target`` with ``miimon``)."""
+    stated = {k: bond_option(k, str(v)) for k, v in (desired or {}).items()}
+    out = dict(current or {}, **stated)
+    on = {switch for switch in BOND_MONITORS if not bond_option_off(switch, out.get(switch, "0"))}
+    if len(on) > 1:
+        on = {switch for switch in on if switch in stated} or on  # the monitor the document turns on wins
+    for switch, keys in BOND_MONITORS.items():
+        if switch not in on:
+            for key in keys:
+                if key not in stated:
+                    out.pop(key, None)
+    for key in list(out):
+        if key not in stated and mode and mode not in BOND_OPTION_MODES.get(key, (mode,)):
+            del out[key]
+    return out
+
+
 def family_of(text: str) -> int:
     """4 or 6 for a canonical address or network literal (``%scope`` and
     ``/prefix`` allowed): IPv6 literals, and only they, contain a colon."""
@@ -195,15 +245,15 @@ def _merge_section(section: str, current: Dict[str, Any], desired: Dict[str, Any
                 else:
                     opts[okey] = ovalue
             out["options"] = opts
-        elif section == "link-aggregation" and key == "options":
-            # options merge one by one: an option only the host has is kept (a vendor kernel's extra)
-            out["options"] = dict(current.get("options") or {},
-                                  **{k: bond_option(k, str(v)) for k, v in (value or {}).items()})
         elif section == "bridge" and key == "port":
             old = {p["name"]: p for p in current.get("port", [])}
             out["port"] = [dict(old.get(p["name"], {}), **p) for p in value]
-        else:
+        elif not (section == "link-aggregation" and key == "options"):
             out[key] = copy.deepcopy(value)
+    if section == "link-aggregation" and ("options" in desired or "mode" in desired):
+        # options merge one by one (an option only the host has is kept: a vendor kernel's extra), except
+        # those the new monitor or mode excludes
+        out["options"] = bond_options(current.get("options") or {}, desired.get("options") or {}, out.get("mode"))
     return out
 
 

@@ -25,9 +25,10 @@ flap), ``reactivate`` (the link goes down and up), ``remove``.
 from __future__ import annotations
 
 import copy
+import ipaddress
 from typing import Any, Dict, List, Optional, Tuple
 
-from . import model
+from . import model, validation
 from .errors import InvalidStateError, Problem
 from .nm import settings as nms
 from .nm.reader import Profile, Snapshot
@@ -37,14 +38,17 @@ from .verify import live_drift
 class Op:
     """One operation: ``kind`` (see module doc), ``iface``, ``profile``
     (path of an existing profile or ``""``), ``settings`` (for create and
-    update), ``disruption`` and ``reason`` (for people)."""
+    update), ``disruption`` and ``reason`` (for people), ``awaits_device``
+    (an activation that must wait for its device to appear: the peer of a
+    veth created by the same apply)."""
 
-    __slots__ = ("kind", "iface", "profile", "settings", "disruption", "reason")
+    __slots__ = ("kind", "iface", "profile", "settings", "disruption", "reason", "awaits_device")
 
     def __init__(self, kind: str, iface: str, profile: str = "", settings: Optional[Dict[str, Any]] = None,
-                 disruption: str = "none", reason: str = "") -> None:
+                 disruption: str = "none", reason: str = "", awaits_device: bool = False) -> None:
         self.kind, self.iface, self.profile, self.settings = kind, iface, profile, settings
         self.disruption, self.reason = disruption, reason
+        self.awaits_device = awaits_device  # an activation whose device appears during the apply (a veth peer)
 
     def as_dict(self) -> Dict[str, str]:
         """The operation for the task result (no settings: they may hold secrets)."""
@@ -54,7 +58,8 @@ class Op:
 class Plan:
     """The result of :func:`make_plan`: ``ops`` (ordered), ``current``,
     ``desired`` (the document's partial state) and ``target`` states, ``changed`` (bool), ``diff`` (``{"before": doc,
-    "after": doc}`` limited to what changes), ``warnings``."""
+    "after": doc}`` limited to what changes), ``warnings``, ``dns_owner`` (the interface whose profile gets the
+    DNS configuration, ``""`` when it is cleared, ``None`` when no profile's DNS changes)."""
 
     def __init__(self) -> None:
         self.ops: List[Op] = []
@@ -63,6 +68,7 @@ class Plan:
         self.desired: Dict[str, Any] = {}
         self.diff: Dict[str, Any] = {"before": {}, "after": {}}
         self.warnings: List[str] = []
+        self.dns_owner: Optional[str] = None  # interface that gets the DNS configuration, "" none, None unchanged
 
     @property
     def changed(self) -> bool:
@@ -111,8 +117,11 @@ def make_plan(snap: Snapshot, current: Dict[str, Any], desired: Dict[str, Any]) 
     problems: List[Problem] = []
     desired = copy.deepcopy(desired)
     _rule_priorities(desired.get("route-rules", []), current["route-rules"])
+    # a veth the document creates brings its peer: the peer's own entry names a device to be
+    peers = {(i.get("veth") or {}).get("peer") for i in desired.get("interfaces", {}).values()
+             if i.get("state") != "absent"}
     for index, (name, iface) in enumerate(desired.get("interfaces", {}).items()):
-        _resolve_type(name, "interfaces[%d]" % index, iface, snap, current, problems)
+        _resolve_type(name, "interfaces[%d]" % index, iface, snap, current, problems, name in peers)
     target = model.merge(current, desired)
     ctrl = model.controllers(target)
     for name in desired.get("interfaces", {}):
@@ -127,15 +136,38 @@ def make_plan(snap: Snapshot, current: Dict[str, Any], desired: Dict[str, Any]) 
         iface["ipv4"], iface["ipv6"] = {"enabled": False}, {"enabled": False}
         if port not in desired.get("interfaces", {}) and iface.get("state") != "absent":
             iface["state"] = "up"
+    _bridge_mtus(desired, target, plan.warnings)
     dns_owner = _dns_assignment(snap, current, target, problems)
     _check_routes(desired, target, problems)
+    _check_next_hops(desired, target, held_addresses(snap, desired, target), problems)
+    _check_macs(desired, target, snap, problems)
+    _check_ipv6_methods(desired, target, problems)
     rule_owner = _rule_assignment(snap, desired, target, problems)
     if problems:
         raise InvalidStateError(problems)
-    plan.current, plan.target, plan.desired = current, target, desired
+    plan.current, plan.target, plan.desired, plan.dns_owner = current, target, desired, dns_owner
     _build_ops(plan, snap, dns_owner, set(desired.get("interfaces", {})), rule_owner)
     _build_diff(plan, dns_owner is not None)
     return plan
+
+
+def _bridge_mtus(desired: Dict[str, Any], target: Dict[str, Any], warnings: List[str]) -> None:
+    """Say which MTU a bridge will have when the document does not state it
+    but touches the bridge or its ports: the kernel gives a bridge whose MTU
+    was never set the smallest MTU of its ports, and a bridge's MTU does not
+    propagate down to its ports."""
+    named = desired.get("interfaces", {})
+    for name, iface in sorted(target["interfaces"].items()):
+        ports = [p for p in model.ports_of(iface) if p in target["interfaces"]]
+        if iface.get("type") != "linux-bridge" or iface.get("state") == "absent" or "mtu" in named.get(name, {}) \
+                or not ports or not ({name} | set(ports)) & set(named):
+            continue
+        mtus = {p: target["interfaces"][p].get("mtu") for p in ports}
+        if None in mtus.values() or (len(set(mtus.values())) == 1 and iface.get("mtu") in mtus.values()):
+            continue
+        warnings.append("interfaces %s: mtu not stated; the kernel gives the bridge the smallest MTU of its ports, "
+                        "%d (%s): state mtu on %s and its ports to choose it" % (
+                            name, min(mtus.values()), ", ".join("%s %d" % kv for kv in sorted(mtus.items())), name))
 
 
 def _port_path(desired: Dict[str, Any], target: Dict[str, Any], controller: str, port: str) -> str:
@@ -152,7 +184,7 @@ def _port_path(desired: Dict[str, Any], target: Dict[str, Any], controller: str,
 
 
 def _resolve_type(name: str, path: str, iface: Dict[str, Any], snap: Snapshot, current: Dict[str, Any],
-                  problems: List[Problem]) -> None:
+                  problems: List[Problem], peer: bool = False) -> None:
     dev = snap.devices.get(name)
     if dev is not None and not dev["managed"]:
         problems.append(Problem("INTERFACE_UNMANAGED", path, "%s is not managed by NetworkManager on this host"
@@ -169,7 +201,7 @@ def _resolve_type(name: str, path: str, iface: Dict[str, Any], snap: Snapshot, c
                                     "type" % name, "add type (ethernet, linux-bridge, bond, vlan or veth)%s"
                                     % (" - it looks like a VLAN: type: vlan with vlan.base-iface and vlan.id"
                                        if "." in name else "")))
-    elif iface["type"] == "ethernet" and dev is None and not have and iface.get("state") != "absent":
+    elif iface["type"] == "ethernet" and dev is None and not have and iface.get("state") != "absent" and not peer:
         problems.append(Problem("INTERFACE_NOT_FOUND", path, "there is no ethernet device %s on this host" % name,
                                 "check the name (ip link)%s" % (
                                     "; for a VLAN use type: vlan with vlan.base-iface and vlan.id"
@@ -193,6 +225,94 @@ def _check_routes(desired: Dict[str, Any], target: Dict[str, Any], problems: Lis
         elif name in ctrl:
             problems.append(Problem("ROUTE_VIA_PORT", path, "route to %s uses %s, a port of %s" % (
                 route.get("destination"), name, ctrl[name]), "route through %s instead" % ctrl[name]))
+
+
+def held_addresses(snap: Snapshot, desired: Dict[str, Any], target: Dict[str, Any]) -> Dict[Any, str]:
+    """``{ipaddress: interface}``: the addresses the host will hold after the
+    change: the target's static addresses, and the live ones (DHCP,
+    autoconf, addresses of unmanaged devices) of interfaces the document
+    does not name."""
+    out: Dict[Any, str] = {}
+    for name, dev in snap.devices.items():
+        if name in desired.get("interfaces", {}):
+            continue
+        for path in (dev.get("ip4config", "/"), dev.get("ip6config", "/")):
+            for a in snap.ip_configs.get(path, {}).get("AddressData", []):
+                out.setdefault(ipaddress.ip_address(a["address"]), name)
+    for name, iface in target["interfaces"].items():
+        if iface.get("state") == "absent":
+            continue
+        for fam in (4, 6):
+            sec = iface.get("ipv%d" % fam) or {}
+            for a in sec.get("address", []) if sec.get("enabled") else []:
+                out[ipaddress.ip_address(a["ip"])] = name
+    return out
+
+
+def _check_next_hops(desired: Dict[str, Any], target: Dict[str, Any], held: Dict[Any, str],
+                     problems: List[Problem]) -> None:
+    """A route the document adds must not go through an address of this host
+    (the kernel refuses a local gateway), also one the document does not
+    name (a DHCP lease, another interface's address)."""
+    for index, route in enumerate(desired.get("routes", [])):
+        nh = route.get("next-hop-address")
+        if route.get("state") == "absent" or not nh or ipaddress.ip_address(nh).is_unspecified:
+            continue
+        owner = held.get(ipaddress.ip_address(nh))
+        if owner is not None:
+            problems.append(Problem("ROUTE_NEXT_HOP_IS_LOCAL", "routes.config[%d].next-hop-address" % index,
+                                    "next hop %s is an address this host holds (on %s)" % (nh, owner),
+                                    "use the address of the router"))
+
+
+def _check_macs(desired: Dict[str, Any], target: Dict[str, Any], snap: Snapshot, problems: List[Problem]) -> None:
+    """A MAC address the document gives must not be another device's (two
+    NICs with one MAC: switches flap between their ports), unless the two
+    are stacked (a bond or bridge and its ports, a VLAN and its base share
+    one by design)."""
+    macs = {n: d["mac"] for n, d in snap.devices.items() if d.get("mac") and d.get("real", True)}
+    for name, iface in target["interfaces"].items():
+        if iface.get("state") == "absent":
+            macs.pop(name, None)
+        elif iface.get("mac-address"):
+            macs[name] = iface["mac-address"]
+    stack = _stacks(target)
+    for index, (name, iface) in enumerate(desired.get("interfaces", {}).items()):
+        mac = iface.get("mac-address")
+        if not mac or iface.get("state") == "absent":
+            continue
+        others = sorted(n for n, m in macs.items() if m == mac and n != name and stack(n) != stack(name))
+        if others:
+            problems.append(Problem("MAC_DUPLICATE", "interfaces[%d].mac-address" % index,
+                                    "%s is the MAC address of %s on this host" % (mac, ", ".join(others)),
+                                    "give each interface its own MAC address"))
+
+
+def _stacks(state: Dict[str, Any]) -> Any:
+    """A function giving each interface name the root of its stack (ports
+    join their controller, a VLAN its base)."""
+    up: Dict[str, str] = dict(model.controllers(state))
+    for name, iface in state["interfaces"].items():
+        if model.parent_of(iface):
+            up.setdefault(name, model.parent_of(iface) or name)
+
+    def root(name: str) -> str:
+        seen = set()
+        while name in up and name not in seen:
+            seen.add(name)
+            name = up[name]
+        return name
+    return root
+
+
+def _check_ipv6_methods(desired: Dict[str, Any], target: Dict[str, Any], problems: List[Problem]) -> None:
+    """SLAAC without DHCPv6, once the document is merged with the host (a
+    document that gives only ``autoconf`` or only ``dhcp``)."""
+    for index, name in enumerate(desired.get("interfaces", {})):
+        if validation.autoconf_without_dhcp(target["interfaces"].get(name, {}).get("ipv6") or {}):
+            problems.append(Problem("IPV6_AUTOCONF_WITHOUT_DHCP", "interfaces[%d].ipv6" % index,
+                                    "%s would use SLAAC without DHCPv6, which NetworkManager cannot configure"
+                                    % name, validation.AUTOCONF_HINT))
 
 
 FIRST_RULE_PRIORITY = 30000  # where rules without a priority start (below the kernel's 32766 main rule)
@@ -269,10 +389,11 @@ def _dns_assignment(snap: Snapshot, current: Dict[str, Any], target: Dict[str, A
     when DNS does not change. NM writes a profile's DNS only while it is
     active, so the holder must be up with each server's family enabled."""
     dns = target["dns-resolver"]
-    if dns == current["dns-resolver"]:
-        return None
     if not (dns["server"] or dns["search"] or dns["options"]):
-        return ""
+        return None if dns == current["dns-resolver"] else ""
+    lost = _lost_holders(snap, target) if dns == current["dns-resolver"] else []
+    if dns == current["dns-resolver"] and not lost:
+        return None
     families = {model.family_of(s) for s in dns["server"]}
     scopes = sorted({s.split("%")[1] for s in dns["server"] if "%" in s})
     ctrl = model.controllers(target)
@@ -288,18 +409,38 @@ def _dns_assignment(snap: Snapshot, current: Dict[str, Any], target: Dict[str, A
         candidates = [n for n in candidates if n == scopes[0]]
     good = [n for n in candidates if _holder_ok(target["interfaces"][n], families)]
     if not good:
+        why = ("; the document takes %s away from the DNS configuration it holds (%s)" % (
+            " and ".join(lost), ", ".join(dns["server"] + dns["search"]))) if lost else ""
         problems.append(Problem("DNS_NO_HOLDER", "dns-resolver.config", "no interface that is up with IPv%s "
-                                "enabled can hold the DNS configuration%s" % (
+                                "enabled can hold the DNS configuration%s%s" % (
                                     "/".join(str(f) for f in sorted(families)) or "4 or IPv6",
-                                    " (scope %s)" % scopes[0] if scopes else ""),
+                                    " (scope %s)" % scopes[0] if scopes else "", why),
                                 "NetworkManager stores DNS in an active profile: bring up an interface with "
-                                "an address of that family in the same document"))
+                                "an address of that family in the same document%s" % (
+                                    ", keep %s, or clear the DNS with dns-resolver: {config: {}}"
+                                    % " and ".join(lost) if lost else "")))
         return None
     holders = set(dns_holders_of(snap))
     gateways = {r["next-hop-interface"] for r in target["routes"] if r["destination"] in ("0.0.0.0/0", "::/0")}
     good.sort(key=lambda n: (n not in holders, n not in gateways,
                              target["interfaces"][n].get("ipv4", {}).get("dhcp", True), n))
     return good[0]
+
+
+def _lost_holders(snap: Snapshot, target: Dict[str, Any]) -> List[str]:
+    """Interfaces whose profile holds static DNS now but cannot after the
+    change (removed, down, made a port, or the servers' family disabled):
+    their DNS configuration must move, as nmstate moves it, since the
+    document does not mention it."""
+    ctrl = model.controllers(target)
+    out = []
+    for name in dns_holders_of(snap):
+        fams = {model.family_of(s) for s in nms.dns_from_profile(snap.chosen[name].settings)["server"]}
+        iface = target["interfaces"].get(name)
+        if iface is None or name in ctrl or not _holder_ok(iface, fams) or not any(
+                iface.get("ipv%d" % f, {}).get("enabled") for f in (4, 6)):
+            out.append(name)
+    return sorted(out)
 
 
 def dns_holders_of(snap: Snapshot) -> List[str]:
@@ -380,14 +521,16 @@ def _build_ops(plan: Plan, snap: Snapshot, dns_owner: Optional[str], desired_nam
         if unchanged and (name not in desired_names or prof is None):
             continue  # nothing it depends on changes (a device without a profile that stays down)
         dirty = (c_if is None or _without_state(c_if) != _without_state(t_if) or routes is not None
-                 or dns is not None or rules is not None or port != cur_port or prof is None or not prof.bound
+                 or dns is not None or rules is not None or port != cur_port or prof is None
+                 or not (prof.bound or prof.mac_bound)
                  or bool(prof.settings.get("connection", {}).get("autoconnect", True)) != autoconnect)
         written = False
         if dirty:
             new = nms.build_settings(prof.raw if prof else None, c_if or {"name": name}, t_if, port, cur_port,
                                      routes, dns, rules)
             if prof is not None and not prof.multi_connect:
-                new["connection"]["interface-name"] = nms.Variant("s", name)  # adopt a profile bound by MAC
+                if not prof.mac_bound:
+                    new["connection"]["interface-name"] = nms.Variant("s", name)  # adopt an unbound profile
                 updates.append(Op("update", name, prof.path, new,
                                   reason=_why(c_if, t_if, routes, dns, port != cur_port, rules)))
             else:
@@ -409,7 +552,9 @@ def _build_ops(plan: Plan, snap: Snapshot, dns_owner: Optional[str], desired_nam
                 activations.append(Op("activate", name, disruption="reactivate" if active else "none",
                                       reason="bring %s up%s" % (name, " as a port of %s" % port[0] if port else
                                                                 " to drop routes from other tables" if stale_table
-                                                                else "")))
+                                                                else ""),
+                                      awaits_device=name not in snap.devices and t_if.get("type") not in
+                                      model.VIRTUAL_TYPES))
             elif written:
                 updates[-1].disruption = "reapply"
                 activations.append(Op("reapply", name, prof.path if prof else "", disruption="reapply",

@@ -389,18 +389,7 @@ def _address_conflicts(doc: Dict[str, Any], problems: List[Problem]) -> None:
 
 # ---------------------------------------------------- bond, bridge and VLAN
 
-#: bond options limited to some modes: option -> modes that accept it
-#: (kernel drivers/net/bonding/bond_options.c "unsuppmodes"; NetworkManager's nm-setting-bond.c)
-BOND_OPTION_MODES = {
-    "lacp_rate": ("802.3ad",), "ad_select": ("802.3ad",), "ad_actor_sys_prio": ("802.3ad",),
-    "ad_actor_system": ("802.3ad",), "ad_user_port_key": ("802.3ad",), "lacp_active": ("802.3ad",),
-    "primary": ("active-backup", "balance-tlb", "balance-alb"),
-    "active_slave": ("active-backup", "balance-tlb", "balance-alb"),
-    "packets_per_slave": ("balance-rr",),
-    "tlb_dynamic_lb": ("balance-tlb", "balance-alb"),
-    "arp_interval": ("balance-rr", "active-backup", "balance-xor", "broadcast"),
-    "arp_validate": ("balance-rr", "active-backup", "balance-xor", "broadcast"),
-}
+BOND_OPTION_MODES = model.BOND_OPTION_MODES
 #: every bond option the kernel documents (Documentation/networking/bonding.rst) plus NetworkManager's balance-slb
 BOND_OPTIONS = set(BOND_OPTION_MODES) | {
     "all_slaves_active", "arp_all_targets", "arp_ip_target", "arp_missed_max", "coupled_control", "downdelay",
@@ -408,12 +397,6 @@ BOND_OPTIONS = set(BOND_OPTION_MODES) | {
     "peer_notif_delay", "primary_reselect", "resend_igmp", "updelay", "use_carrier", "xmit_hash_policy",
     "balance_slb",
 }
-
-
-def _is_off(key: str, value: str) -> bool:
-    """Whether a bond option value is the kernel's "off"/default (then no mode conflicts with it)."""
-    names = model.BOND_OPTION_NAMES.get(key)
-    return value.strip() in ("", "0", "none") or bool(names and model.bond_option(key, value) == names[0])
 
 
 @rule("BOND_MODE_REQUIRED", "BOND_OPTION_MODE_MISMATCH", "BOND_MONITOR_CONFLICT", "BOND_OPTION_UNKNOWN",
@@ -446,12 +429,12 @@ def _bonds(doc: Dict[str, Any], problems: List[Problem]) -> None:
             if key not in BOND_OPTIONS:
                 report(problems, "BOND_OPTION_UNKNOWN", where, "%s is not a bond option this tool knows; it is "
                        "passed to NetworkManager as is" % key, "check the spelling (bond options use '_')")
-            elif mode and mode not in BOND_OPTION_MODES.get(key, (mode,)) and not _is_off(key, value):
+            elif mode and mode not in BOND_OPTION_MODES.get(key, (mode,)) and not model.bond_option_off(key, value):
                 report(problems, "BOND_OPTION_MODE_MISMATCH", where, "%s=%s is not valid in mode %s (only in %s)"
                        % (key, value, mode, ", ".join(BOND_OPTION_MODES[key])),
                        "remove %s or change the mode" % key)
-        if not _is_off("miimon", str(options.get("miimon", "0"))) \
-                and not _is_off("arp_interval", str(options.get("arp_interval", "0"))):
+        if not model.bond_option_off("miimon", str(options.get("miimon", "0"))) \
+                and not model.bond_option_off("arp_interval", str(options.get("arp_interval", "0"))):
             report(problems, "BOND_MONITOR_CONFLICT", join(join(path, "options"), "arp_interval"),
                    "bond %s sets both miimon=%s and arp_interval=%s" % (iface["name"], options["miimon"],
                                                                         options["arp_interval"]),
@@ -831,6 +814,29 @@ def _dns_servers(doc: Dict[str, Any], problems: List[Problem]) -> None:
                "keep the three you want first")
 
 
+@rule("DNS_FAMILY_INTERLEAVED")
+def _dns_order(doc: Dict[str, Any], problems: List[Problem]) -> None:
+    """Name server orders NetworkManager cannot write.
+
+    DNS_FAMILY_INTERLEAVED: name servers of one family on both sides of the other family's (v4, v6, v4)
+
+    Source: NetworkManager keeps IPv4 and IPv6 name servers in separate
+    lists of a profile (``ipv4.dns``, ``ipv6.dns``) and writes each list as
+    one block, ordered by ``dns-priority``; an interleaved order would come
+    out regrouped and fail verification."""
+    servers = dns_config(doc).get("server", [])
+    fams = [family_of(s.split("%")[0]) for s in servers]
+    for j in range(2, len(fams)):
+        if fams[j] != fams[j - 1] and fams[j] in fams[:j - 1]:
+            grouped = [s for s in servers if family_of(s.split("%")[0]) == fams[0]] + \
+                [s for s in servers if family_of(s.split("%")[0]) != fams[0]]
+            report(problems, "DNS_FAMILY_INTERLEAVED", "dns-resolver.config.server[%d]" % j, "IPv%d server %s "
+                   "comes after an IPv%d server that follows IPv%d ones; NetworkManager writes each family's "
+                   "servers as one block" % (fams[j], servers[j], fams[j - 1], fams[j]),
+                   "group the servers by family, e.g. [%s]" % ", ".join(grouped))
+            return
+
+
 @rule("DNS_SEARCH_INVALID", "DNS_OPTION_UNKNOWN")
 def _dns_search_options(doc: Dict[str, Any], problems: List[Problem]) -> None:
     """Search domains and resolver options.
@@ -852,6 +858,35 @@ def _dns_search_options(doc: Dict[str, Any], problems: List[Problem]) -> None:
             known = ", ".join(k + (":N" if v else "") for k, v in sorted(DNS_OPTIONS.items()))
             report(problems, "DNS_OPTION_UNKNOWN", "dns-resolver.config.options[%d]" % j, "%s is not a resolver "
                    "option NetworkManager accepts" % shown(option), "one of: %s" % known)
+
+
+def autoconf_without_dhcp(ipv6: Dict[str, Any]) -> bool:
+    """Whether an ``ipv6`` section asks for SLAAC without DHCPv6
+    (``autoconf: true, dhcp: false``), which NetworkManager cannot do: its
+    ``auto`` method runs DHCPv6 whenever the router's advertisement asks for
+    it, so the profile reads back as ``dhcp: true``."""
+    return ipv6.get("enabled") is not False and ipv6.get("autoconf") is True and ipv6.get("dhcp") is False
+
+
+AUTOCONF_HINT = "set dhcp: true as well (NetworkManager's autoconf runs DHCPv6 when the router asks for it), " \
+    "or autoconf: false"
+
+
+@rule("IPV6_AUTOCONF_WITHOUT_DHCP")
+def _ipv6_methods(doc: Dict[str, Any], problems: List[Problem]) -> None:
+    """IPv6 methods NetworkManager has no equivalent for.
+
+    IPV6_AUTOCONF_WITHOUT_DHCP: IPv6 ``autoconf: true`` with ``dhcp: false`` (SLAAC only)
+
+    Source: NetworkManager's ``ipv6.method`` has ``auto`` (SLAAC, plus DHCPv6
+    when the router advertisement asks for it), ``dhcp`` (DHCPv6 only) and
+    ``manual``, but no SLAAC-only method; nmstate refuses the same
+    combination. The host checks it again on the merged state (a document
+    that gives only one of the two keys)."""
+    for i, iface in interfaces(doc):
+        if autoconf_without_dhcp(iface.get("ipv6") or {}):
+            report(problems, "IPV6_AUTOCONF_WITHOUT_DHCP", ipath(i, "ipv6", "dhcp"), "%s: SLAAC without DHCPv6 "
+                   "cannot be configured through NetworkManager" % iface["name"], AUTOCONF_HINT)
 
 
 # ------------------------------------------------------- options with no effect

@@ -95,7 +95,7 @@ def mismatches(target: Dict[str, Any], saved: Dict[str, Any], live: Dict[str, Di
                 continue
             if not any(_route_live(route, r) for r in dev["routes"]):
                 add("routes[%s via %s] (live)" % (route["destination"], route.get("next-hop-interface")),
-                    route, "not in the kernel")
+                    route, seen_routes(route, dev))
     have_rules = {model.rule_key(r) for r in saved.get("route-rules", [])}
     for rule in target.get("route-rules", []):
         if model.rule_key(rule) not in have_rules:
@@ -163,8 +163,22 @@ def live_drift(desired: Dict[str, Any], target: Dict[str, Any], live: Dict[str, 
         route = model.canonical_route(entry)
         if not any(_route_live(route, r) for r in live[name]["routes"]):
             out.setdefault(name, []).append({"what": "routes[%s via %s] (live)" % (route["destination"], name),
-                                             "desired": route, "actual": "not in the kernel"})
+                                             "desired": route, "actual": seen_routes(route, live[name])})
     return out
+
+
+#: what NetworkManager adds to a default route's metric while the connectivity check of that family fails
+#: (NetworkManager's default-route metric penalty, src/core/devices/nm-device.c)
+CONNECTIVITY_PENALTY = 20000
+
+
+def live_metrics(route: Dict[str, Any]) -> Tuple[int, ...]:
+    """The metrics a route with an explicit ``metric`` may have in the
+    kernel: the one written, and for a default route also that plus
+    NetworkManager's connectivity penalty (NM lowers the preference of a
+    device whose connectivity check fails, and restores it when it passes)."""
+    metric = int(route["metric"])
+    return (metric, metric + CONNECTIVITY_PENALTY) if route["destination"].endswith("/0") else (metric,)
 
 
 def _route_live(want: Dict[str, Any], have: tuple) -> bool:
@@ -173,7 +187,18 @@ def _route_live(want: Dict[str, Any], have: tuple) -> bool:
         return False
     if (want.get("next-hop-address") or "") != (str(ipaddress.ip_address(nh)) if nh else ""):
         return False
-    return want.get("metric") is None or want["metric"] == metric
+    return want.get("metric") is None or metric in live_metrics(want)
+
+
+def seen_routes(want: Dict[str, Any], dev: Dict[str, Any]) -> str:
+    """What the kernel has instead of ``want`` on its device, for a
+    verification message: the routes to the same destination (any table)
+    with next hop, metric and table, or that there is none."""
+    same = ["%s via %s metric %d table %d" % (dest, nh or "on-link", metric, table)
+            for dest, nh, metric, table in dev["routes"] if dest == want["destination"]]
+    if not same:
+        return "not in the kernel (no route to %s on this device)" % want["destination"]
+    return "not in the kernel; the device has: %s" % "; ".join(same)
 
 
 def resolv_conf_servers(text: str) -> List[str]:

@@ -326,3 +326,162 @@ def test_rule_to_a_table_nobody_holds_is_refused_whole(lab, lab_host, runner, vi
     assert result["status"] == "failed"
     assert "route-rules.config[1].route-table" in [e["path"] for e in result["validation_errors"]]
     assert view.snapshot() == before
+
+
+# ------------------------------------------------ issue 17: correct at the edges (CASES-2.md)
+
+def refused(result, *codes):
+    """The run failed before anything changed, with exactly these codes."""
+    assert result["status"] == "failed", result
+    assert sorted(e["code"] for e in result["validation_errors"]) == sorted(codes), result["validation_errors"]
+    return result
+
+
+def veth(view, name, mac=None):
+    """A veth pair ``name``/``name``p in the host, the peer up (as the cases' pre-state)."""
+    view.run("ip", "link", "add", name, *(("address", mac) if mac else ()), "type", "veth", "peer", "name", name + "p")
+    view.run("ip", "link", "set", name + "p", "up")
+
+
+def test_dns_moves_off_a_removed_holder_and_a_change_no_one_can_hold_is_refused(lab, lab_host, runner, view):
+    # issue 17 item 3: the document does not mention dns-resolver; item 8: a next hop the host holds (a lease)
+    eth2 = {"name": "eth2", "type": "ethernet", "state": "up", "ipv4": {"enabled": True, "dhcp": True}}
+    ok(runner.apply(lab_host, {"interfaces": [static_eth1(lab, lab_host), eth2],
+                               "dns-resolver": {"config": {"server": ["198.18.0.1"], "search": ["lab.test"]}}}),
+       changed=True)
+    result = ok(runner.apply(lab_host, {"interfaces": [{"name": "eth1", "state": "absent"}]}), changed=True)
+    assert ("update", "eth2") in [(op["op"], op["interface"]) for op in result["plan"]]
+    assert view.nameservers()[0] == "198.18.0.1" and view.search() == ["lab.test"]
+    assert view.profile_fields("eth2", "ipv4.dns")["ipv4.dns"] == "198.18.0.1"
+    before = view.snapshot()
+    lease = view.addresses("eth2")[0].split("/")[0]
+    refused(runner.apply(lab_host, {"routes": {"config": [{"destination": "198.19.0.0/16", "next-hop-address": lease,
+                                                           "next-hop-interface": "eth2"}]}}), "ROUTE_NEXT_HOP_IS_LOCAL")
+    result = refused(runner.apply(lab_host, {"interfaces": [{"name": "eth2", "state": "absent"}]}), "DNS_NO_HOLDER")
+    assert "eth2" in result["validation_errors"][0]["message"]
+    assert view.snapshot() == before
+
+
+def test_what_networkmanager_cannot_write_is_refused_on_the_controller(lab, lab_host, runner, view):
+    # issue 17 item 7 (interleaved DNS, SLAAC only); RC-07 and RC-18: keys whose changes we cannot apply safely
+    before = view.snapshot()
+    result = refused(runner.apply(lab_host, {
+        "interfaces": [{"name": "eth2", "type": "ethernet", "state": "up",
+                        "ipv6": {"enabled": True, "dhcp": False, "autoconf": True}},
+                       {"name": "eth1", "type": "ethernet", "ipv6": {"enabled": True, "addr-gen-mode": "eui64",
+                                                                     "auto-route-table-id": 1000}}],
+        "dns-resolver": {"config": {"server": ["198.18.1.1", "2001:db8:1::1", "198.18.0.1"]}}}),
+        "IPV6_AUTOCONF_WITHOUT_DHCP", "DNS_FAMILY_INTERLEAVED", "UNSUPPORTED", "UNSUPPORTED")
+    assert {e["path"] for e in result["validation_errors"]} == {
+        "interfaces[0].ipv6.dhcp", "interfaces[1].ipv6.auto-route-table-id", "interfaces[1].ipv6.addr-gen-mode",
+        "dns-resolver.config.server[2]"}
+    assert view.snapshot() == before
+
+
+def test_mac_bound_profile_round_trips_and_is_reapplied_and_a_captured_state_touches_one_profile(
+        lab, lab_host, runner, view):
+    # RC-16, RC-33, issue 17 item 8 (info names a MAC-bound NIC; another NIC's MAC is refused)
+    veth(view, "veth16", "02:00:00:00:16:01")
+    view.run("nmcli", "connection", "add", "type", "ethernet", "con-name", "wan16", "ethernet.mac-address",
+             "02:00:00:00:16:01", "ipv4.method", "manual", "ipv4.addresses", "198.18.16.1/24", "ipv6.method", "disabled")
+    view.run("nmcli", "connection", "up", "wan16")
+    active, keyfiles = view.active_path("veth16"), view.keyfiles()
+    state = runner.info(lab_host)
+    assert "" not in [i["name"] for i in state["interfaces"]] and "veth16" in [i["name"] for i in state["interfaces"]]
+    assert ok(runner.apply(lab_host, state), changed=False)["writes"] == 0
+    wan = next(i for i in state["interfaces"] if i["name"] == "veth16")
+    wan["ipv4"]["address"].append({"ip": "198.18.16.2", "prefix-length": 24})
+    result = ok(runner.apply(lab_host, state), changed=True)
+    assert [(op["op"], op["interface"]) for op in result["plan"]] == [("update", "veth16"), ("reapply", "veth16")]
+    assert view.active_path("veth16") == active  # reapplied, not re-activated
+    assert view.addresses("veth16") == ["198.18.16.1/24", "198.18.16.2/24"]
+    assert view.profile_fields("wan16", "connection.interface-name")["connection.interface-name"] == ""
+    assert set(view.keyfiles()) == set(keyfiles)  # no profile written for any other interface
+    mac2 = view.run("cat", "/sys/class/net/eth2/address").strip()
+    refused(runner.apply(lab_host, {"interfaces": [dict(static_eth1(lab, lab_host), **{"mac-address": mac2})]}),
+            "MAC_DUPLICATE")
+
+
+def test_a_profile_made_by_nmcli_loses_its_dns_and_old_address(lab, lab_host, runner, view):
+    # RC-03: settings sent back must not carry NM's duplicate forms (dns-data next to dns, addresses...)
+    veth(view, "veth3")
+    view.run("nmcli", "connection", "add", "type", "ethernet", "ifname", "veth3", "con-name", "veth3", "ipv4.method",
+             "manual", "ipv4.addresses", "198.18.3.1/24", "ipv4.dns", "198.18.0.53", "ipv6.method", "disabled")
+    view.run("nmcli", "connection", "up", "veth3")
+    doc = {"interfaces": [{"name": "veth3", "type": "ethernet", "state": "up",
+                           "ipv4": {"enabled": True, "dhcp": False, "address": [{"ip": "198.18.3.2", "prefix-length": 24}]}}],
+           "dns-resolver": {"config": {"server": []}}}
+    ok(runner.apply(lab_host, doc), changed=True)
+    fields = view.profile_fields("veth3", "ipv4.dns", "ipv4.addresses")
+    assert fields == {"ipv4.dns": "", "ipv4.addresses": "198.18.3.2/24"}
+    assert view.addresses("veth3") == ["198.18.3.2/24"] and view.nameservers() == []
+    assert ok(runner.apply(lab_host, doc), changed=False)["writes"] == 0
+
+
+def test_bridge_mtu_and_multicast_snooping_live_in_the_profile(lab, lab_host, runner, view):
+    # RC-04 (bridge MTU in 802-3-ethernet.mtu), RC-32 (snooping survives re-activations), RC-05 (MTU follows ports)
+    veth(view, "veth4")
+    veth(view, "veth5a")
+    veth(view, "veth5b")
+    doc = {"interfaces": [{"name": "veth4", "type": "ethernet", "state": "up", "mtu": 9000},
+                          {"name": "br4", "type": "linux-bridge", "state": "up", "mtu": 9000,
+                           "bridge": {"options": {"multicast-snooping": False, "stp": {"enabled": False}},
+                                      "port": [{"name": "veth4"}]}},
+                          {"name": "br5", "type": "linux-bridge", "state": "up",
+                           "bridge": {"options": {"stp": {"enabled": False}}, "port": [{"name": "veth5a"}]}}]}
+    ok(runner.apply(lab_host, doc), changed=True)
+    assert view.link("br4")["mtu"] == 9000 and view.link("veth4")["mtu"] == 9000
+    assert "[ethernet]\nmtu=9000" in next(v for k, v in view.keyfiles().items() if k.startswith("br4"))
+    snooping = "/sys/class/net/br4/bridge/multicast_snooping"
+    assert view.run("cat", snooping).strip() == "0"
+    view.run("nmcli", "connection", "up", "veth4")
+    assert view.run("cat", snooping).strip() == "0"
+    view.run("nmcli", "connection", "up", "br4")
+    assert view.run("cat", snooping).strip() == "0"
+    grow = {"interfaces": [{"name": "veth5b", "type": "ethernet", "state": "up", "mtu": 9000},
+                           {"name": "br5", "type": "linux-bridge", "state": "up",
+                            "bridge": {"port": [{"name": "veth5a"}, {"name": "veth5b"}]}}]}
+    result = ok(runner.apply(lab_host, grow), changed=True)
+    assert any("br5" in w and "1500 (veth5a 1500, veth5b 9000)" in w for w in result["warnings"]), result["warnings"]
+    assert view.link("br5")["mtu"] == 1500 and view.link("veth5b")["mtu"] == 9000
+    assert ok(runner.apply(lab_host, grow), changed=False)["writes"] == 0
+
+
+def test_a_veth_and_its_peer_in_one_run(lab, lab_host, runner, view):
+    # RC-23: the peer appears with the veth (unmanaged for a moment); its activation waits for it
+    doc = {"interfaces": [{"name": "veth23", "type": "veth", "state": "up", "veth": {"peer": "veth23p"}},
+                          {"name": "veth23p", "type": "ethernet", "state": "up", "ipv4": {
+                              "enabled": True, "dhcp": False, "address": [{"ip": "198.18.23.2", "prefix-length": 24}]}}]}
+    start = time.monotonic()
+    ok(runner.apply(lab_host, doc, module_args={"verify": {"gateway": False}}), changed=True)
+    assert time.monotonic() - start < 60
+    assert view.device_state("veth23").startswith("100") and view.device_state("veth23p").startswith("100")
+    assert view.addresses("veth23p") == ["198.18.23.2/24"]
+    assert ok(runner.apply(lab_host, doc), changed=False)["writes"] == 0
+
+
+def test_a_foreign_route_survives_an_unrelated_change_and_an_ipv6_route_leaves_its_old_table(
+        lab, lab_host, runner, view):
+    # RC-08 (a routing daemon's route in table 8 survives an IPv6 change), RC-07's kind (a route moved to
+    # another table leaves nothing in the old one)
+    veth(view, "veth8")
+    veth(view, "veth7")
+    no_gw = {"verify": {"gateway": False}}
+    eight = {"name": "veth8", "type": "ethernet", "state": "up",
+             "ipv4": {"enabled": True, "dhcp": False, "address": [{"ip": "198.18.8.6", "prefix-length": 24}]},
+             "ipv6": {"enabled": True, "dhcp": False, "autoconf": False,
+                      "address": [{"ip": "2001:db8:8::15", "prefix-length": 64}]}}
+    seven = {"name": "veth7", "type": "ethernet", "state": "up", "ipv6": {
+        "enabled": True, "dhcp": False, "autoconf": False, "address": [{"ip": "2001:db8:7::1", "prefix-length": 64}]}}
+    route = {"destination": "2001:db8:70::/64", "next-hop-address": "2001:db8:7::fe", "next-hop-interface": "veth7"}
+    ok(runner.apply(lab_host, {"interfaces": [eight, seven], "routes": {"config": [dict(route, **{"table-id": 1000})]}},
+                    module_args=no_gw), changed=True)
+    view.run("ip", "route", "add", "198.19.64.0/18", "via", "198.18.8.66", "dev", "veth8", "proto", "bgp", "table", "8")
+    result = ok(runner.apply(lab_host, {
+        "interfaces": [dict(eight, ipv6={"enabled": False})],
+        "routes": {"config": [{"next-hop-interface": "veth7", "table-id": 1000, "state": "absent"},
+                              dict(route, **{"table-id": 2000})]}}, module_args=no_gw), changed=True)
+    assert {op["disruption"] for op in result["plan"] if op["interface"] == "veth8"} == {"reapply"}
+    assert [r["dst"] for r in view.routes("table", "8")] == ["198.19.64.0/18"]
+    assert view.routes("table", "1000", family=6) == []
+    assert [r["dst"] for r in view.routes("table", "2000", family=6)] == ["2001:db8:70::/64"]

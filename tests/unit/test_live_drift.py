@@ -111,3 +111,20 @@ def test_live_state_comes_from_the_snapshots_ip_configurations():
                            "routes": [("198.19.5.0/24", "198.18.1.1", 100, 254), ("2001:db8:5::/48", "", 1024, 254)]}
     assert out["eth2"]["addresses"] == [] and out["eth2"]["routes"] == []   # no IP configuration object: nothing
     assert list(reader.live_state(snap, ["eth2"])) == ["eth2"]
+
+
+# issue 17 item 6: NetworkManager's connectivity penalty on default routes is not a mismatch
+def test_connectivity_penalty_on_a_default_route_is_accepted_and_a_miss_says_what_was_seen():
+    from ansible_collections.hostnet.nm.plugins.module_utils.verify import CONNECTIVITY_PENALTY, mismatches
+    gw = model.canonical_route({"destination": "0.0.0.0/0", "next-hop-address": "198.18.1.1",
+                                "next-hop-interface": "eth1", "metric": 150})
+    target = {"interfaces": {"eth1": {"name": "eth1", "state": "up"}}, "routes": [gw], "route-rules": []}
+    saved = {"interfaces": {"eth1": {"name": "eth1", "state": "up"}}, "route-rules": []}
+
+    def check(metric):
+        live = {"eth1": {"state": 100, "addresses": [], "routes": [("0.0.0.0/0", "198.18.1.1", metric, 254)]}}
+        return mismatches(target, saved, live, ["eth1"], ["eth1"], True, None, False)
+
+    assert check(150) == [] and check(150 + CONNECTIVITY_PENALTY) == []
+    miss = check(300)
+    assert miss[0]["actual"] == "not in the kernel; the device has: 0.0.0.0/0 via 198.18.1.1 metric 300 table 254"

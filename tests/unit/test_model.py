@@ -136,3 +136,28 @@ def test_dependency_order_puts_bases_and_controllers_first():
 def test_document_round_trip():
     st = state(interfaces={"eth1": {"name": "eth1", "type": "ethernet", "state": "up"}})
     assert model.from_document(model.to_document(st))["interfaces"] == st["interfaces"]
+
+
+# issue 17 item 5: option families that exclude each other are cleared, in both directions
+ARP = {"arp_interval": "1000", "arp_ip_target": "198.18.1.1", "arp_validate": "all"}
+
+
+@pytest.mark.parametrize("current,desired,mode,expected", [
+    (ARP, {"miimon": "100"}, "active-backup", {"miimon": "100"}),
+    ({"miimon": "100", "updelay": "200", "downdelay": "200"}, ARP, "active-backup", ARP),
+    (dict(ARP, primary="eth1"), {"arp_interval": "0", "miimon": "100"}, "active-backup",
+     {"arp_interval": "0", "miimon": "100", "primary": "eth1"}),
+    ({"miimon": "100", "lacp_rate": "fast", "xmit_hash_policy": "layer3+4"}, {}, "active-backup",
+     {"miimon": "100", "xmit_hash_policy": "layer3+4"}),
+    ({"miimon": "100", "primary": "eth1", "vendor_extra": "1"}, {"lacp_rate": "1"}, "802.3ad",
+     {"miimon": "100", "lacp_rate": "fast", "vendor_extra": "1"}),
+], ids=["arp-to-mii", "mii-to-arp", "arp-off", "mode-drops-lacp", "mode-drops-primary"])
+def test_bond_options_clear_what_the_new_choice_excludes(current, desired, mode, expected):
+    assert model.bond_options(current, desired, mode) == expected
+
+
+def test_bond_mode_change_alone_drops_the_old_modes_options():
+    cur = {"name": "bond0", "type": "bond", "link-aggregation": {
+        "mode": "802.3ad", "options": {"miimon": "100", "lacp_rate": "fast"}, "port": ["eth1"]}}
+    out = model.merge_iface(cur, {"name": "bond0", "link-aggregation": {"mode": "active-backup"}})
+    assert out["link-aggregation"] == {"mode": "active-backup", "options": {"miimon": "100"}, "port": ["eth1"]}

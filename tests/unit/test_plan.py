@@ -181,3 +181,113 @@ def test_a_port_is_found_under_its_controller_named_by_interface_or_uuid(master)
     state = reader.current_state(snapshot([other, bridge, port], devices))
     assert [p["name"] for p in state["interfaces"]["br0"]["bridge"]["port"]] == ["eth1"]
     assert "bridge" not in state["interfaces"]["eth2"]
+
+
+# ---------------------------------------------------------------- issue 17: correct at the edges
+
+DNS4 = dict(STATIC4, dns=[int.from_bytes(bytes([198, 18, 0, 1]), "little")], **{"dns-priority": 40})
+
+
+def dns_on_eth1_dhcp_on_eth2():
+    return snapshot([profile("/p/1", "eth1", active="/a/1", ipv4=DNS4, ipv6={"method": "disabled"}),
+                     profile("/p/2", "eth2", active="/a/2", ipv4={"method": "auto"}, ipv6={"method": "disabled"})])
+
+
+@pytest.mark.parametrize("change", [
+    {"name": "eth1", "state": "absent"},
+    {"name": "eth1", "state": "down"},
+    {"name": "eth1", "type": "ethernet", "ipv4": {"enabled": False}},
+], ids=["absent", "down", "ipv4-off"])
+def test_dns_moves_when_its_holder_goes(change):
+    # the document does not mention dns-resolver: the DNS configuration survives on eth2
+    plan = plan_for(dns_on_eth1_dhcp_on_eth2(), {"interfaces": [change]})
+    assert plan.dns_owner == "eth2"
+    eth2 = next(op for op in plan.ops if op.iface == "eth2" and op.kind == "update")
+    assert eth2.settings["ipv4"]["dns"].value == DNS4["dns"]
+
+
+def test_dns_holder_removed_with_no_other_holder_is_refused():
+    snap = snapshot([profile("/p/1", "eth1", active="/a/1", ipv4=DNS4, ipv6={"method": "disabled"})])
+    with pytest.raises(InvalidStateError) as err:
+        plan_for(snap, {"interfaces": [{"name": "eth1", "state": "absent"}]})
+    problem = err.value.problems[0]
+    assert (problem.code, problem.path) == ("DNS_NO_HOLDER", "dns-resolver.config")
+    assert "eth1" in problem.message and "dns-resolver: {config: {}}" in problem.hint
+
+
+def test_dns_holder_readdressed_keeps_it():
+    plan = plan_for(dns_on_eth1_dhcp_on_eth2(), {"interfaces": [{"name": "eth1", "type": "ethernet", "ipv4": {
+        "enabled": True, "dhcp": False, "address": [{"ip": "198.18.1.12", "prefix-length": 24}]}}]})
+    assert plan.dns_owner is None and [op.iface for op in plan.ops] == ["eth1", "eth1"]
+
+
+def test_another_nics_mac_is_refused():
+    devices = {"eth1": dict(device("eth1", "/d/1"), mac="02:00:00:00:01:01"),
+               "eth2": dict(device("eth2", "/d/2"), mac="02:00:00:00:02:01")}
+    with pytest.raises(InvalidStateError) as err:
+        plan_for(snapshot(devices=devices), {"interfaces": [
+            {"name": "eth1", "type": "ethernet", "mac-address": "02:00:00:00:02:01"}]})
+    assert [(p.code, p.path) for p in err.value.problems] == [("MAC_DUPLICATE", "interfaces[0].mac-address")]
+    # moving the MAC over in the same document (eth2 gets another one) is fine
+    plan_for(snapshot(devices=devices), {"interfaces": [
+        {"name": "eth1", "type": "ethernet", "mac-address": "02:00:00:00:02:01"},
+        {"name": "eth2", "type": "ethernet", "mac-address": "02:00:00:00:02:02"}]})
+
+
+def test_a_bridge_may_take_its_ports_mac():
+    devices = {"eth1": dict(device("eth1", "/d/1"), mac="02:00:00:00:01:01"), "eth2": device("eth2", "/d/2")}
+    plan_for(snapshot(devices=devices), {"interfaces": [
+        {"name": "br0", "type": "linux-bridge", "mac-address": "02:00:00:00:01:01",
+         "bridge": {"port": [{"name": "eth1"}]}}]})
+
+
+def test_next_hop_held_by_the_host_is_refused():
+    snap = snapshot([profile("/p/1", "eth1", active="/a/1", ipv4=STATIC4, ipv6={"method": "disabled"})])
+    snap.devices["eth2"]["ip4config"] = "/ip4/2"
+    snap.ip_configs["/ip4/2"] = {"AddressData": [{"address": "198.18.2.150", "prefix": 24}]}  # a DHCP lease
+    for nh in ("198.18.1.11", "198.18.2.150"):
+        with pytest.raises(InvalidStateError) as err:
+            plan_for(snap, {"routes": {"config": [{"destination": "198.19.0.0/16", "next-hop-address": nh,
+                                                   "next-hop-interface": "eth1"}]}})
+        assert [(p.code, p.path) for p in err.value.problems] == [
+            ("ROUTE_NEXT_HOP_IS_LOCAL", "routes.config[0].next-hop-address")]
+
+
+def test_slaac_only_after_the_merge_is_refused():
+    snap = snapshot([profile("/p/2", "eth2", active="/a/2", ipv4={"method": "disabled"}, ipv6={"method": "auto"})])
+    with pytest.raises(InvalidStateError) as err:
+        plan_for(snap, {"interfaces": [{"name": "eth2", "ipv6": {"enabled": True, "dhcp": False}}]})
+    assert [(p.code, p.path) for p in err.value.problems] == [("IPV6_AUTOCONF_WITHOUT_DHCP", "interfaces[0].ipv6")]
+
+
+def test_mac_bound_profile_is_named_after_its_device_and_kept_bound():
+    # a profile with no interface-name, bound by MAC: info names it, an update keeps the binding (reapply)
+    prof = Profile("/p/1", {"connection": {"id": "wan16", "uuid": "u1", "type": "802-3-ethernet"},
+                            "802-3-ethernet": {"mac-address": bytes.fromhex("020000001601")},
+                            "ipv4": STATIC4, "ipv6": {"method": "disabled"}}, {})
+    prof.active = "/a/1"
+    devices = {"eth1": dict(device("eth1", "/d/1", active="/a/1"), mac="02:00:00:00:16:01",
+                            perm_mac="02:00:00:00:16:01"), "eth2": dict(device("eth2", "/d/2"), perm_mac=None)}
+    snap = Snapshot()
+    snap.devices, snap.profiles = devices, [prof]
+    reader._bind_by_mac(snap)
+    reader._choose(snap)
+    doc = model.to_document(reader.current_state(snap))
+    assert [i["name"] for i in doc["interfaces"]] == ["eth1", "eth2"]
+    assert plan_for(snap, doc).ops == []
+    doc["interfaces"][0]["ipv4"]["address"].append({"ip": "198.18.1.12", "prefix-length": 24})
+    plan = plan_for(snap, doc)
+    assert kinds(plan) == [("update", "eth1"), ("reapply", "eth1")]
+    assert "interface-name" not in plan.ops[0].settings["connection"]
+
+
+def test_bridge_mtu_that_follows_its_ports_is_named_in_a_warning():
+    devices = {"eth1": dict(device("eth1", "/d/1"), mtu=1500), "eth2": dict(device("eth2", "/d/2"), mtu=1500)}
+    plan = plan_for(snapshot(devices=devices), {"interfaces": [
+        {"name": "eth2", "type": "ethernet", "mtu": 9000},
+        {"name": "br5", "type": "linux-bridge", "bridge": {"port": [{"name": "eth1"}, {"name": "eth2"}]}}]})
+    assert any("br5" in w and "1500 (eth1 1500, eth2 9000)" in w for w in plan.warnings), plan.warnings
+    stated = plan_for(snapshot(devices=devices), {"interfaces": [
+        {"name": "eth1", "type": "ethernet", "mtu": 9000}, {"name": "eth2", "type": "ethernet", "mtu": 9000},
+        {"name": "br5", "type": "linux-bridge", "mtu": 9000, "bridge": {"port": [{"name": "eth1"}, {"name": "eth2"}]}}]})
+    assert not any("br5" in w for w in stated.warnings)

@@ -210,6 +210,17 @@ RULE_CASES: List[Tuple[str, str, str, str]] = [
     ("DNS_TOO_MANY_SERVERS", "dns-resolver.config.server[3]",
      dns("{server: [198.18.0.53, 198.18.0.54, 198.18.0.55, 198.18.0.56]}"),
      dns("{server: [198.18.0.53, 198.18.0.54, 198.18.0.55]}")),
+    # issue 17 item 7: NetworkManager writes each family's servers as one block
+    ("DNS_FAMILY_INTERLEAVED", "dns-resolver.config.server[2]",
+     dns("{server: [198.18.1.1, '2001:db8:1::1', 198.18.0.1]}"),
+     dns("{server: [198.18.1.1, 198.18.0.1, '2001:db8:1::1']}")),
+    ("DNS_FAMILY_INTERLEAVED", "dns-resolver.config.server[2]",
+     dns("{server: ['2001:db8::53', 198.18.0.99, '2001:db8::54']}"),
+     dns("{server: ['2001:db8::53', '2001:db8::54', 198.18.0.99]}")),
+    # issue 17 item 7: NetworkManager has no SLAAC-only method
+    ("IPV6_AUTOCONF_WITHOUT_DHCP", "interfaces[0].ipv6.dhcp",
+     "interfaces: [{name: eth2, ipv6: {enabled: true, dhcp: false, autoconf: true}}]",
+     "interfaces: [{name: eth2, ipv6: {enabled: true, dhcp: true, autoconf: true}}]"),
     ("DNS_SEARCH_INVALID", "dns-resolver.config.search[1]",
      dns("{search: [corp.example, 'corp example']}"), dns("{search: [corp.example, lab-1.corp.example.]}")),
     ("DNS_SEARCH_INVALID", "dns-resolver.config.search[0]",

@@ -127,6 +127,8 @@ def documents(draw) -> Dict[str, Any]:
     if draw(st.booleans()):
         servers = draw(st.lists(st.sampled_from(["198.18.0.53", "198.18.0.54", "2001:db8::53", "2001:db8::54"]),
                                 max_size=3, unique=True))
+        first6 = bool(servers) and ":" in servers[0]
+        servers.sort(key=lambda s: (":" in s) != first6)  # one block per family, as NetworkManager writes them
         doc["dns-resolver"] = {"config": {"server": servers, "search": draw(st.lists(domains, max_size=3)),
                                           "options": draw(st.lists(st.sampled_from(["rotate", "ndots:2",
                                                                                     "timeout:1"]), max_size=2,

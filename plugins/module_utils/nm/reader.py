@@ -27,6 +27,7 @@ SETTINGS_PATH = NM_PATH + "/Settings"
 SETTINGS_IFACE = NM_IFACE + ".Settings"
 CONNECTION_IFACE = SETTINGS_IFACE + ".Connection"
 DEVICE_IFACE = NM_IFACE + ".Device"
+WIRED_IFACE = DEVICE_IFACE + ".Wired"
 ACTIVE_IFACE = NM_IFACE + ".Connection.Active"
 IP_CONFIG_IFACES = (NM_IFACE + ".IP4Config", NM_IFACE + ".IP6Config")
 OBJECT_MANAGER_PATH = "/org/freedesktop"   # NM's org.freedesktop.DBus.ObjectManager root
@@ -43,9 +44,11 @@ class Profile:
     """One connection profile: ``path``, ``raw`` settings (library variants,
     sent back on update), ``settings`` (plain), ``iface`` (interface-name or
     the device it is active on), ``uuid``, ``active`` (active-connection
-    path or ``""``), ``bound`` (``True`` if bound to the interface by name)."""
+    path or ``""``), ``bound`` (``True`` if bound to the interface by name),
+    ``mac_bound`` (``True`` if bound by MAC address alone to the device ``iface``)."""
 
-    __slots__ = ("path", "raw", "settings", "iface", "uuid", "active", "bound", "flags", "filename", "version_id")
+    __slots__ = ("path", "raw", "settings", "iface", "uuid", "active", "bound", "flags", "filename", "version_id",
+                 "mac_bound")
 
     def __init__(self, path: str, raw: Dict[str, Any], props: Dict[str, Any]) -> None:
         self.path = path
@@ -55,6 +58,7 @@ class Profile:
         self.uuid = con.get("uuid", "")
         self.iface = con.get("interface-name", "")
         self.bound = bool(self.iface)
+        self.mac_bound = False  # bound by MAC address alone, to the device ``iface`` (see :func:`_bind_by_mac`)
         self.active = ""
         self.flags = int(props.get("Flags", 0))
         self.filename = props.get("Filename", "")
@@ -133,7 +137,9 @@ def read_snapshot(bus: Bus) -> Snapshot:
     for path, props in zip(devices, dev_props):
         if not props:
             continue
+        wired = objects.get(path, {}).get(WIRED_IFACE, {})
         snap.devices[props["Interface"]] = {
+            "perm_mac": (wired.get("PermHwAddress") or props.get("HwAddress") or "").upper() or None,
             "path": path, "nm_type": int(props.get("DeviceType", 0)),
             "type": nms.DEVICE_TYPES.get(int(props.get("DeviceType", 0))),
             "managed": bool(props.get("Managed")), "state": int(props.get("State", 0)),
@@ -160,8 +166,28 @@ def read_snapshot(bus: Bus) -> Snapshot:
             if not prof.iface and devs:
                 prof.iface = by_path.get(devs[0], "")
         snap.profiles.append(prof)
+    _bind_by_mac(snap)
     _choose(snap)
     return snap
+
+
+def _bind_by_mac(snap: Snapshot) -> None:
+    """Profiles without ``interface-name`` that name a MAC address
+    (``802-3-ethernet.mac-address``) belong to the device with that
+    permanent MAC, as NetworkManager matches them: give them that device's
+    name (also in their plain settings, so that the model names the
+    interface and its routes), and mark them ``mac_bound``."""
+    by_mac = {d["perm_mac"]: name for name, d in snap.devices.items() if d["perm_mac"] and d["real"]}
+    for prof in snap.profiles:
+        if prof.bound:
+            continue
+        mac = nms.mac_text(prof.settings.get("802-3-ethernet", {}).get("mac-address"))
+        name = prof.iface or by_mac.get(mac or "", "")
+        if mac and by_mac.get(mac) == name:
+            prof.mac_bound = True
+        if name:
+            prof.iface = name
+            prof.settings.setdefault("connection", {})["interface-name"] = name
 
 
 def _choose(snap: Snapshot) -> None:

@@ -337,6 +337,8 @@ def _write_dns(settings: Dict[str, Any], dns: Dict[str, Any]) -> None:
     named_family = 4 if sec_has_v4(settings) else 6
     for family, sec_name, servers in ((4, "ipv4", s4), (6, "ipv6", s6)):
         sec = settings.setdefault(sec_name, {})
+        # NM >= 1.41 reports the servers twice (dns and dns-data): the one sent back would win (NM merges them)
+        sec.pop("dns-data", None)
         if _method_of(sec) in ("disabled", "ignore", None):
             for prop in ("dns", "dns-priority", "dns-search", "dns-options"):
                 sec.pop(prop, None)  # NM does not allow DNS on a disabled family

@@ -16,8 +16,8 @@ from typing import Any, Dict, List
 from ..errors import ConflictError, NmError
 from ..plan import Op
 from .dbus import NM_PATH, Bus, Call, Variant, unwrap
-from .reader import (AC_ACTIVATED, AC_DEACTIVATED, ACTIVE_IFACE, CONNECTION_IFACE, DEVICE_IFACE, NM_IFACE,
-                     SETTINGS_IFACE, SETTINGS_PATH, Profile, Snapshot)
+from .reader import (AC_ACTIVATED, AC_DEACTIVATED, ACTIVE_IFACE, CONNECTION_IFACE, DEVICE_IFACE, DEVICE_UNMANAGED,
+                     NM_IFACE, SETTINGS_IFACE, SETTINGS_PATH, Profile, Snapshot)
 
 # NMSettingsUpdate2Flags / NMSettingsAddConnection2Flags
 TO_DISK, IN_MEMORY, BLOCK_AUTOCONNECT = 0x1, 0x2, 0x20
@@ -120,13 +120,35 @@ class Writer:
                 raise
 
     def _many_activate(self, ops: List[Op]) -> None:
-        replies = self.bus.gather([self._activation(op.iface) for op in ops])
-        for op, (ac,) in zip(ops, replies):
+        now = [op for op in ops if not op.awaits_device]
+        replies = self.bus.gather([self._activation(op.iface) for op in now])
+        for op, (ac,) in zip(now, replies):
             self.pending[op.iface] = ac
+        for op in ops:
+            if op.awaits_device:
+                self.pending[op.iface] = self.bus.call(self._activation(op.iface, self._await_device(op.iface)))[0]
 
-    def _activation(self, iface: str) -> Call:
+    def _await_device(self, iface: str, timeout: float = 20.0) -> str:
+        """The path of device ``iface`` once NetworkManager manages it: a veth
+        peer appears with its veth, and shows as unmanaged for a moment
+        before NM takes it (activating it then fails). Polls the device's
+        state (bounded by ``timeout`` seconds); returns ``"/"`` when it never
+        came, so the activation reports NM's own error."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                path = self.bus.call(Call(NM_PATH, NM_IFACE, "GetDeviceByIpIface", "s", [iface]))[0]
+                if int(self.bus.get(path, DEVICE_IFACE, "State")) > DEVICE_UNMANAGED:
+                    return path
+            except NmError:
+                pass  # not there yet
+            if time.monotonic() > deadline:
+                return "/"
+            time.sleep(0.05)
+
+    def _activation(self, iface: str, device: str = "") -> Call:
         dev = self.snap.devices.get(iface)
-        device = dev["path"] if dev and dev["real"] else "/"
+        device = device or (dev["path"] if dev and dev["real"] else "/")
         return Call(NM_PATH, NM_IFACE, "ActivateConnection", "ooo", [self.profiles[iface], device, "/"], write=True)
 
     def activate(self, iface: str) -> str:

@@ -24,6 +24,9 @@ now_ms() { date +%s%3N; }
 
 # The prefix ends up in paths and netns names: keep it to a safe alphabet.
 [[ $PFX =~ ^[a-z][a-z0-9]{0,15}$ ]] || die "HNLAB_PREFIX must match [a-z][a-z0-9]{0,15}, got '$PFX'"
+# /run/$PFX is the state dir that down.sh deletes: never one the system (or every lab's lock) uses
+RESERVED_PREFIXES="lock netns user shm systemd dbus udev mount log sshd sudo initramfs network credentials"
+case " $RESERVED_PREFIXES " in *" $PFX "*) die "HNLAB_PREFIX=$PFX would make /run/$PFX, a system directory, the lab's state dir: choose another prefix";; esac
 [[ $NICS =~ ^[0-9]+$ ]] && [ "$NICS" -ge 1 ] && [ "$NICS" -le 16 ] || die "HNLAB_NICS must be 1..16"
 [[ $JOBS =~ ^[0-9]+$ ]] && [ "$JOBS" -ge 1 ] || die "HNLAB_JOBS must be >= 1"
 case "$NM_VERSION" in 1.42|1.52|1.58) ;; *) die "HNLAB_NM must be 1.42, 1.52 or 1.58, got '$NM_VERSION'" ;; esac

@@ -36,6 +36,9 @@ MAX_HOSTS = 240                                 # mgmt address .(10+N) must stay
 _HOST_RE = re.compile(r"^h([1-9][0-9]{0,2})$")
 _PREFIX_RE = re.compile(r"^[a-z][a-z0-9]{0,15}$")
 NM_VERSIONS = ("1.42", "1.52", "1.58")           # the lab's NetworkManagers (up.sh, nm-rootfs.sh)
+#: prefixes whose state dir /run/<prefix> is a system directory (down deletes the state dir); as in common.sh
+RESERVED_PREFIXES = frozenset("lock netns user shm systemd dbus udev mount log sshd sudo initramfs network "
+                              "credentials".split())
 _DAEMONS = ("dbus", "nm", "sshd")               # pid files written by up.sh per host
 _SBIN_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
@@ -92,6 +95,9 @@ class Lab:
         self.prefix = prefix if prefix is not None else os.environ.get("HNLAB_PREFIX", "hnlab")
         if not _PREFIX_RE.match(self.prefix):
             raise ValueError(f"lab prefix must match {_PREFIX_RE.pattern}: {self.prefix!r}")
+        if self.prefix in RESERVED_PREFIXES:
+            raise ValueError(f"lab prefix {self.prefix!r} would make /run/{self.prefix}, a system directory, "
+                             "the lab's state dir: choose another prefix")
         self.nics = nics if nics is not None else _env_int("HNLAB_NICS", 2)
         if not 1 <= self.nics <= 16:
             raise ValueError(f"nics must be 1..16, got {self.nics}")

@@ -6,6 +6,10 @@ any connection to the host, run the module, render the diff as YAML."""
 
 from __future__ import annotations
 
+import ctypes
+import os
+import signal
+import sys
 import time
 from typing import Any, Dict, Optional
 
@@ -21,6 +25,28 @@ from ansible_collections.hostnet.nm.plugins.module_utils.validation import valid
 
 #: seconds kept in hand before NM's rollback: a confirmation must not race it
 CONFIRM_MARGIN = 3
+#: prctl(2) option: the signal this process gets when its parent ends (Linux)
+PR_SET_PDEATHSIG = 1
+
+
+def tie_to_playbook() -> int:
+    """Make this task's process end with the ansible-playbook process that
+    started it, and return that parent's PID.
+
+    Ansible runs a task in a worker process in its own session, so a killed
+    ansible-playbook (SIGKILL) would leave the worker running, and it would
+    confirm a change nobody is watching any more. On Linux the worker asks
+    the kernel (``prctl(PR_SET_PDEATHSIG)``) for a SIGTERM when its parent
+    ends; Ansible's worker answers SIGTERM by ending its process group (its
+    ssh connections too). Elsewhere :meth:`ActionModule._confirm` still
+    checks the parent before each attempt."""
+    parent = os.getppid()
+    if sys.platform.startswith("linux"):
+        try:
+            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, int(signal.SIGTERM), 0, 0, 0)
+        except (OSError, AttributeError):
+            pass  # no prctl: the parent check in _confirm remains
+    return parent
 
 
 def yaml_text(doc: Any) -> str:
@@ -47,6 +73,7 @@ class ActionModule(ActionBase):
             result.update(failed=True, changed=False,
                           msg="desired_state must be a mapping (an nmstate document), got a %s" % type_name(doc))
             return result
+        self._playbook_pid = tie_to_playbook()
         # the connection to the host is opened lazily by _execute_module: nothing has touched it yet
         _canonical, errors, warnings = validate(doc)
         wrong_options = bounds.check(args)
@@ -96,6 +123,9 @@ class ActionModule(ActionBase):
         last: Dict[str, Any] = {}
         self._keepalive()
         while time.monotonic() < deadline:
+            if os.getppid() != self._playbook_pid:  # the playbook is gone: leave NetworkManager to revert
+                last = {"msg": "ansible-playbook (pid %d) ended before the confirmation" % self._playbook_pid}
+                break
             self._connection.set_option("host", target)
             self._connection.reset()  # a fresh connection, never the multiplexed one the change may have cut
             try:

@@ -19,19 +19,22 @@ import os
 import signal
 import time
 import uuid
-from typing import Any, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional, Tuple, TypeVar
 
 from . import model, options as bounds, probes, validation
 from .errors import ConflictError, HostnetError, InvalidStateError, NmError, Problem, VerificationError
 from .nm import config, reader
-from .nm.checkpoint import (APPLYING, GROUP, PENDING, Checkpoint, ledger_clear, ledger_read, ledger_write,
-                            resolve_existing)
+from .nm.checkpoint import (APPLYING, GROUP, PENDING, Checkpoint, PendingConfirmation, ledger_clear, ledger_read,
+                            ledger_write, resolve_existing)
 from .nm.dbus import Bus
 from .nm.writer import Writer
 from .plan import Plan, add_live_repairs, make_plan
 from .verify import mismatches, resolv_conf_servers
 
 LOCK_PATH = "/run/hostnet-nm.lock"
+#: seconds a confirmation waits for the lock (a waiting run takes it for a moment now and then)
+CONFIRM_LOCK_WAIT = 10
+T = TypeVar("T")
 RESOLV_CONF = "/etc/resolv.conf"
 LAST_RESULT = "/run/hostnet-nm/last-result.json"
 #: test-only fault injection: HOSTNET_NM_FAULT=kill:<phase> kills the module at that phase
@@ -108,7 +111,10 @@ class Timer:
 class HostLock:
     """An exclusive lock on the host (``flock`` on ``/run/hostnet-nm.lock``),
     so two runs never interleave: :meth:`acquire` waits up to ``timeout``
-    seconds.
+    seconds. The ``flock`` covers one process; a change that waits for its
+    confirmation after the module returned holds the host through its
+    checkpoint ledger (:class:`~.nm.checkpoint.PendingConfirmation`), which
+    :meth:`acquire` waits for in the same way.
 
     Raises:
         ConflictError: another run holds it beyond ``timeout`` seconds.
@@ -117,24 +123,42 @@ class HostLock:
     def __init__(self, timeout: float, path: str = LOCK_PATH) -> None:
         self.timeout, self.path, self.fd = timeout, path, -1
 
-    def acquire(self) -> None:
-        """Take the lock (see the class doc)."""
-        self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+    def acquire(self, check: Optional[Callable[[], T]] = None) -> Optional[T]:
+        """Take the lock, then run ``check`` under it and return its value:
+        while ``check`` raises :class:`~.nm.checkpoint.PendingConfirmation`
+        the lock is let go and taken again (another run's change still owns
+        the host), until ``timeout`` seconds have passed. See the class doc."""
         deadline = time.monotonic() + self.timeout
         while True:
-            try:
-                fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                os.ftruncate(self.fd, 0)
-                os.write(self.fd, str(os.getpid()).encode())
-                return
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    os.close(self.fd)
-                    self.fd = -1
-                    raise ConflictError("another hostnet.nm run is applying on this host (lock %s held by pid %s);"
-                                        " try again when it has finished, or set lock_timeout"
-                                        % (self.path, probes.read_text(self.path).strip() or "?"))
-                time.sleep(0.2)
+            busy = self._try()
+            if not busy and check is not None:
+                try:
+                    return check()
+                except PendingConfirmation as exc:
+                    self.release()
+                    busy = exc
+            if not busy:
+                return None
+            if time.monotonic() >= deadline:
+                self.release()
+                if isinstance(busy, PendingConfirmation):
+                    raise busy
+                raise ConflictError("another hostnet.nm run is applying on this host (lock %s held by pid %s);"
+                                    " try again when it has finished, or set lock_timeout"
+                                    % (self.path, probes.read_text(self.path).strip() or "?"))
+            time.sleep(0.2)
+
+    def _try(self) -> Optional[Exception]:
+        """One attempt: ``None`` when taken, else why not."""
+        if self.fd < 0:
+            self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            return exc
+        os.ftruncate(self.fd, 0)
+        os.write(self.fd, str(os.getpid()).encode())
+        return None
 
     def release(self) -> None:
         """Drop the lock (no-op when not held)."""
@@ -189,8 +213,9 @@ def apply(document: Dict[str, Any], options: Options) -> Dict[str, Any]:
     group: Optional[Checkpoint] = None
     try:
         if not options.check_mode:
-            lock.acquire()
-            group, notes = resolve_existing(bus)  # before reading: a stale rollback changes the state
+            # before reading: a stale rollback changes the state
+            resolved: Optional[Tuple[Optional[Checkpoint], List[str]]] = lock.acquire(lambda: resolve_existing(bus))
+            group, notes = resolved or (None, [])
             result["warnings"] += notes
         snap = reader.read_snapshot(bus)
         current = reader.current_state(snap)
@@ -453,7 +478,15 @@ def _verify(bus: Bus, plan: Plan, options: Options) -> List[Dict[str, Any]]:
 def _rollback(bus: Bus, checkpoint: Checkpoint, plan: Plan, result: Dict[str, Any], reason: str,
               problems: List[Dict[str, Any]]) -> None:
     """Roll back, then read the state again and compare it with the one
-    before the apply (``restored``: true, or the differences)."""
+    before the apply (``restored``: true, or the differences). When the bus
+    closed our connection (a message it refused), a new one does it."""
+    if bus.lost:
+        try:
+            bus = bus.reopen()
+        except HostnetError as exc:
+            result.update(rollback_error=exc.message, rollback_reason=reason)
+            return
+        checkpoint = Checkpoint(bus, checkpoint.path, checkpoint.global_dns)
     try:
         if checkpoint.exists():
             checkpoint.rollback()
@@ -513,14 +546,17 @@ def checkpoint_action(state: str, path: str = "auto", rollback_timeout: int = 60
     lock = HostLock(0)
     try:
         if state == "create":
-            lock.acquire()
-            group, notes = resolve_existing(bus)
+            group, notes = lock.acquire(lambda: resolve_existing(bus)) or (None, [])
             if group is not None:
                 return {"changed": False, "checkpoint": group.path, "state": GROUP, "warnings": notes}
             cp = Checkpoint.create(bus, rollback_timeout)
             ledger_write(cp.path, GROUP, rollback_timeout, global_dns=cp.global_dns)
             return {"changed": True, "checkpoint": cp.path, "state": GROUP, "warnings": notes}
-        record, last = _wait_for_pending(apply_id, wait)
+        _wait_for_pending(apply_id, wait)
+        # under the lock: a run waiting for this change takes it now and then, and must never see it half done
+        lock = HostLock(CONFIRM_LOCK_WAIT)
+        lock.acquire()
+        record, last = _wait_for_pending(apply_id, 0)
         if record is None:
             if last and last.get("failed"):
                 raise VerificationError("the change was rolled back on the host: %s" % (

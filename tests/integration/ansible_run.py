@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import tempfile
 from pathlib import Path
@@ -55,20 +56,36 @@ class Runner:
              inventory: Optional[str] = None) -> PlayResult:
         """Run ``plays`` (a playbook as data) with extra CLI ``args``."""
         with tempfile.TemporaryDirectory(prefix="hostnet-play-") as tmp:
-            book = Path(tmp) / "play.yml"
-            book.write_text(yaml.safe_dump(plays, sort_keys=False))
-            results = Path(tmp) / "results.jsonl"
-            environ = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"),
-                           ANSIBLE_COLLECTIONS_PATH=str(ROOT / "build" / "collections"),
-                           ANSIBLE_CALLBACK_PLUGINS=str(Path(__file__).parent / "callback_plugins"),
-                           ANSIBLE_CALLBACKS_ENABLED="hostnet_results", HOSTNET_RESULTS=str(results),
-                           ANSIBLE_NOCOLOR="1", ANSIBLE_DEPRECATION_WARNINGS="0", **control_path_env(self.lab))
-            environ.update(env or {})
-            proc = subprocess.run([str(ANSIBLE_PLAYBOOK), "-i", inventory or self.inventory, str(book), *args],
-                                  env=environ, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                                  timeout=600)
-            tasks = [json.loads(line) for line in results.read_text().splitlines()] if results.exists() else []
-            return PlayResult(proc.returncode, proc.stdout, tasks)
+            proc = self.spawn(Path(tmp), plays, *args, env=env, inventory=inventory)
+            try:
+                stdout, _ = proc.communicate(timeout=600)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)   # the group this run started, nothing else
+                raise
+            return self.results(Path(tmp), proc.returncode, stdout)
+
+    def spawn(self, tmp: Path, plays: List[Dict[str, Any]], *args: str, env: Optional[Dict[str, str]] = None,
+              inventory: Optional[str] = None) -> subprocess.Popen:
+        """Start ansible-playbook on ``plays`` in its own process group, its files in ``tmp``; returns
+        the process (``results(tmp, ...)`` reads the task results afterwards)."""
+        book = tmp / "play.yml"
+        book.write_text(yaml.safe_dump(plays, sort_keys=False))
+        environ = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"),
+                       ANSIBLE_COLLECTIONS_PATH=str(ROOT / "build" / "collections"),
+                       ANSIBLE_CALLBACK_PLUGINS=str(Path(__file__).parent / "callback_plugins"),
+                       ANSIBLE_CALLBACKS_ENABLED="hostnet_results", HOSTNET_RESULTS=str(tmp / "results.jsonl"),
+                       ANSIBLE_NOCOLOR="1", ANSIBLE_DEPRECATION_WARNINGS="0", **control_path_env(self.lab))
+        environ.update(env or {})
+        return subprocess.Popen([str(ANSIBLE_PLAYBOOK), "-i", inventory or self.inventory, str(book), *args],
+                                env=environ, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                start_new_session=True)
+
+    @staticmethod
+    def results(tmp: Path, rc: int, stdout: str) -> PlayResult:
+        """The results of a run started by :meth:`spawn` in ``tmp``."""
+        path = tmp / "results.jsonl"
+        tasks = [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+        return PlayResult(rc, stdout, tasks)
 
     def apply(self, host: str, desired_state: Dict[str, Any], *args: str, module_args: Optional[Dict[str, Any]] = None,
               env: Optional[Dict[str, str]] = None) -> Dict[str, Any]:

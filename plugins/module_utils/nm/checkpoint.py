@@ -10,6 +10,11 @@ checkpoint left by a killed run of ours is rolled back, one that waited for a
 confirmation that never came is rolled back, one created by
 ``hostnet.nm.checkpoint`` for a group of tasks is joined, and one that is not
 ours is reported and never touched.
+
+A change waiting for its confirmation still owns the host: until the
+controller commits it or its rollback window ends, :func:`resolve_existing`
+raises :class:`PendingConfirmation` (the next run waits for it or is
+refused), so no run ever rolls back or commits another run's change.
 """
 
 from __future__ import annotations
@@ -31,6 +36,25 @@ CP_TRACK_INTERNAL_GLOBAL_DNS = 0x20
 LEDGER = "/run/hostnet-nm/checkpoint.json"
 
 APPLYING, PENDING, GROUP = "applying", "pending-confirm", "group"
+#: seconds after a pending change's window ends before we roll back a checkpoint NM still has (NM's own timer
+#: fires first; this covers a clock step or a stalled NM)
+EXPIRY_GRACE = 5
+#: the window of a pending change recorded without a rollback timeout (``0``: NM never rolls back)
+DEFAULT_WINDOW = 60
+
+
+class PendingConfirmation(ConflictError):
+    """Another run's verified change waits for its confirmation from the
+    controller: the host stays held until it is committed or its rollback
+    window ends. ``until`` is that end (``time.time()`` seconds)."""
+
+    def __init__(self, record: Dict[str, Any], until: float) -> None:
+        super().__init__("another hostnet.nm run's change (checkpoint %s, apply %s) is waiting for its confirmation "
+                         "from the controller for at most %d s more; nothing was changed. Run again once it is "
+                         "confirmed or NetworkManager has rolled it back, or set lock_timeout to wait for it"
+                         % (record["path"], record.get("apply_id") or "?", max(0, round(until - time.time()))),
+                         {"pending_checkpoint": record["path"]})
+        self.until = until
 
 
 class Checkpoint:
@@ -146,6 +170,12 @@ def _alive(pid: int) -> bool:
         return True
 
 
+def pending_until(record: Dict[str, Any]) -> float:
+    """When the window of a change recorded as pending ends (``time.time()``
+    seconds): NM rolls it back by then unless the controller commits it."""
+    return float(record.get("created", 0)) + (int(record.get("timeout") or 0) or DEFAULT_WINDOW) + EXPIRY_GRACE
+
+
 def resolve_existing(bus: Bus, ledger: str = LEDGER) -> Tuple[Optional[Checkpoint], List[str]]:
     """Deal with checkpoints found before a new apply (call it under the
     host lock).
@@ -153,6 +183,8 @@ def resolve_existing(bus: Bus, ledger: str = LEDGER) -> Tuple[Optional[Checkpoin
     Returns ``(group checkpoint to join or None, notes for the result)``.
 
     Raises:
+        PendingConfirmation: another run's change waits for its confirmation
+            and its window has not ended (retry, or give up).
         ConflictError: a checkpoint that is not ours exists (it is reported
             with its timeout, never destroyed), or ours is still being
             applied by a live process.
@@ -181,6 +213,8 @@ def resolve_existing(bus: Bus, ledger: str = LEDGER) -> Tuple[Optional[Checkpoin
         if state == APPLYING and record.get("pid") != os.getpid() and _alive(int(record.get("pid", 0))):
             raise ConflictError("checkpoint %s belongs to a hostnet.nm run that is still applying (pid %s)"
                                 % (path, record.get("pid")))
+        if state == PENDING and time.time() < pending_until(record):
+            raise PendingConfirmation(record, pending_until(record))
         Checkpoint(bus, path, record.get("global_dns")).rollback()
         ledger_clear(ledger)
         notes.append("rolled back checkpoint %s left by %s" % (

@@ -61,6 +61,9 @@ options:
   lock_timeout:
     description:
       - Seconds to wait when another hostnet.nm run holds the host; C(0) fails at once. At most 86400.
+      - A run holds the host from its lock until its change is confirmed, or until the change's
+        rollback window ends (NetworkManager then reverts it). A run that waits never rolls back
+        or commits another run's change.
     type: int
     default: 0
   persistent:
@@ -122,6 +125,9 @@ options:
         then opens a fresh connection to the host (to the new address when the change moves the
         host's management address) and commits. If it cannot within O(rollback_timeout),
         NetworkManager rolls the change back by itself and the task fails.
+      - The confirmation is made only while the C(ansible-playbook) process that ran the task is
+        alive. If it is killed or interrupted (Ctrl-C) after the module returned, nothing commits
+        and NetworkManager rolls the change back when O(rollback_timeout) ends.
     type: bool
     default: true
   allow_management_change:

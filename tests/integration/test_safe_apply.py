@@ -265,3 +265,20 @@ def test_cut_session_comes_back_at_the_old_address(lab, lab_host, runner, view, 
     again = runner.play([{"hosts": lab_host, "gather_facts": False,
                           "tasks": [{"name": "ping", "ansible.builtin.ping": {}}]}], inventory=inv)
     assert again.task("ping")["status"] == "ok"  # the next play reaches the host
+
+
+def test_dispatcher_scripts_are_refused_before_anything_changes(lab, lab_host, runner, view):
+    """RC-11: NetworkManager's checkpoint does not cover dispatcher scripts (files), so a rollback
+    would leave them: ``dispatch`` is refused on the controller with its path, and nothing changes."""
+    ok(runner.apply(lab_host, base_state(lab, lab_host)))
+    before = stable(view)
+    scripts = view.run("ls", "-A", "/etc/NetworkManager/dispatcher.d")
+    rc11 = {"interfaces": [dict(eth1(lab, lab_host, "198.18.1.11"), dispatch={
+        "post-activation": "logger hostnet-test up eth1\n", "post-deactivation": "logger hostnet-test down eth1\n"})]}
+    result = runner.apply(lab_host, rc11)
+    assert result["status"] == "failed" and result["changed"] is False
+    codes = {(e["code"], e["path"]) for e in result["validation_errors"]}
+    assert ("UNSUPPORTED", "interfaces[0].dispatch") in codes, result["validation_errors"]
+    assert "no host was contacted" in result["msg"]
+    assert stable(view) == before
+    assert view.run("ls", "-A", "/etc/NetworkManager/dispatcher.d") == scripts

@@ -31,7 +31,7 @@ from typing import Any, Dict, List, Optional, Tuple
 from . import model, validation
 from .errors import InvalidStateError, Problem
 from .nm import settings as nms
-from .nm.reader import Profile, Snapshot
+from .nm.reader import Profile, Snapshot, foreign_rules
 from .verify import live_drift
 
 
@@ -143,6 +143,7 @@ def make_plan(snap: Snapshot, current: Dict[str, Any], desired: Dict[str, Any]) 
     _check_macs(desired, target, snap, problems)
     _check_ipv6_methods(desired, target, problems)
     rule_owner = _rule_assignment(snap, desired, target, problems)
+    _foreign_rules(snap, desired, plan.warnings)
     if problems:
         raise InvalidStateError(problems)
     plan.current, plan.target, plan.desired, plan.dns_owner = current, target, desired, dns_owner
@@ -347,11 +348,14 @@ def _rule_assignment(snap: Snapshot, desired: Dict[str, Any], target: Dict[str, 
     ctrl = model.controllers(target)
     up = [n for n, i in sorted(target["interfaces"].items()) if i.get("state") == "up" and n not in ctrl]
     owner: Dict[Any, str] = {}
+    kernel_only = {model.rule_key(r) for r in foreign_rules(snap)}
     for index, rule in enumerate(desired.get("route-rules", [])):
         if rule.get("state") == "absent":
             continue
         rule = model.canonical_rule(rule)
         key = model.rule_key(rule)
+        if key in kernel_only:
+            continue  # the kernel has it already: a profile holding it would make NM add a second one
         fam = int(rule.get("family", "ipv4")[-1])
         held = snap.rule_holders.get(key)
         enabled = [n for n in up if (target["interfaces"][n].get("ipv%d" % fam) or {}).get("enabled")]
@@ -377,6 +381,26 @@ def _rule_assignment(snap: Snapshot, desired: Dict[str, Any], target: Dict[str, 
         if key not in owner and key in snap.rule_holders:
             owner[key] = snap.rule_holders[key]
     return owner
+
+
+def _foreign_rules(snap: Snapshot, desired: Dict[str, Any], warnings: List[str]) -> None:
+    """Rules of the document the kernel has already, though no profile
+    holds them (added with ``ip rule`` or by another daemon): the host has
+    them, so nothing is added (NetworkManager would add a second, equal
+    rule); say that no profile keeps them. An absent entry cannot remove
+    them either (hostnet.nm changes the kernel through NetworkManager only)."""
+    foreign = foreign_rules(snap)
+    for index, entry in enumerate(desired.get("route-rules", [])):
+        if entry.get("state") == "absent":
+            hit = [r for r in foreign if model.route_matches(entry, r)]
+            what = "matches rules NetworkManager does not hold (priority %s); they stay in the kernel" % ", ".join(
+                str(r.get("priority")) for r in hit)
+        else:
+            hit = [r for r in foreign if model.rule_key(r) == model.rule_key(model.canonical_rule(entry))]
+            what = "is in the kernel already, added outside NetworkManager: left as it is, and no profile keeps " \
+                   "it across a reboot"
+        if hit:
+            warnings.append("route-rules.config[%d] %s" % (index, what))
 
 
 def _holder_ok(iface: Dict[str, Any], families: set) -> bool:

@@ -4,6 +4,7 @@ idempotence, routes, DNS, check mode and profiles)."""
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
@@ -485,3 +486,80 @@ def test_a_foreign_route_survives_an_unrelated_change_and_an_ipv6_route_leaves_i
     assert [r["dst"] for r in view.routes("table", "8")] == ["198.19.64.0/18"]
     assert view.routes("table", "1000", family=6) == []
     assert [r["dst"] for r in view.routes("table", "2000", family=6)] == ["2001:db8:70::/64"]
+
+
+def test_rules_in_other_tables_for_both_families_and_one_added_outside_networkmanager(lab, lab_host, runner, view):
+    # RC-09 (rules removed), RC-10 (IPv6 rules), issue 17 item 8 (a rule added with ip rule is seen: no second one)
+    eth1 = static_eth1(lab, lab_host, v6=True)
+    doc = {"interfaces": [eth1],
+           "routes": {"config": [
+               {"destination": "0.0.0.0/0", "next-hop-address": "198.18.1.1", "next-hop-interface": "eth1",
+                "table-id": 2},
+               {"destination": "2001:db8:10::/64", "next-hop-interface": "eth1", "table-id": 100}]},
+           "route-rules": {"config": [
+               {"ip-to": "198.19.90.1/32", "priority": 998, "route-table": 2},
+               {"ip-to": "198.19.90.2/32", "priority": 999, "route-table": 254},
+               {"ip-from": "2001:db8::/48", "priority": 100, "route-table": 100}]}}
+    ok(runner.apply(lab_host, doc), changed=True)
+    rules, rules6 = view.run("ip", "rule", "show"), view.run("ip", "-6", "rule", "show")
+    assert "998:\tfrom all to 198.19.90.1 lookup 2" in rules and "999:\tfrom all to 198.19.90.2 lookup main" in rules
+    assert "100:\tfrom 2001:db8::/48 lookup 100" in rules6
+    assert ok(runner.apply(lab_host, doc), changed=False)["writes"] == 0
+    view.run("ip", "rule", "add", "to", "198.19.91.0/24", "priority", "997", "table", "main")
+    try:  # (the lab's reset leaves kernel rules alone)
+        outside = {"route-rules": {"config": [{"ip-to": "198.19.91.0/24", "priority": 997, "route-table": 254}]}}
+        result = ok(runner.apply(lab_host, outside), changed=False)
+        assert any("outside NetworkManager" in w for w in result["warnings"]), result["warnings"]
+        assert view.run("ip", "rule", "show").count("997:") == 1
+        gone = {"route-rules": {"config": [{"priority": 998, "state": "absent"},
+                                           {"priority": 999, "state": "absent"}]}}
+        ok(runner.apply(lab_host, gone), changed=True)
+        rules = view.run("ip", "rule", "show")
+        assert "998:" not in rules and "999:" not in rules and "997:" in rules
+    finally:
+        view.run("ip", "rule", "del", "priority", "997")
+
+
+def test_a_default_route_metric_with_the_connectivity_penalty_verifies(lab, lab_host, runner, view):
+    # issue 17 item 6: NetworkManager adds 20000 to a default route's metric while its connectivity check fails
+    conf = "/etc/NetworkManager/conf.d/95-hostnet-test-connectivity.conf"
+    view.run("sh", "-c", "printf '[connectivity]\\nenabled=true\\nuri=http://198.18.1.1:9/\\ninterval=5\\n' > " + conf)
+    lab.restart_nm(lab_host)
+    try:
+        gw = {"destination": "0.0.0.0/0", "next-hop-address": "198.18.1.1", "next-hop-interface": "eth1", "metric": 150}
+        doc = {"interfaces": [static_eth1(lab, lab_host)], "routes": {"config": [gw]}}
+        ok(runner.apply(lab_host, doc), changed=True)
+        deadline = time.monotonic() + 60
+        while [r.get("metric") for r in view.routes("default")] != [20150] and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert [r.get("metric") for r in view.routes("default")] == [20150]  # the penalty is on
+        assert ok(runner.apply(lab_host, doc), changed=False)["writes"] == 0  # not taken for drift
+        doc["interfaces"][0]["ipv4"]["address"].append({"ip": "198.18.1.200", "prefix-length": 24})
+        result = ok(runner.apply(lab_host, doc), changed=True)  # verified with the penalty on
+        assert not result["rolled_back"]
+    finally:
+        view.run("rm", "-f", conf)
+        lab.restart_nm(lab_host)
+
+
+def test_addr_gen_mode_set_outside_is_never_rewritten(lab, lab_host, runner, view):
+    # RC-18: a profile made by nmcli with addr-gen-mode eui64 keeps it (and its EUI-64 link-local address)
+    veth(view, "veth18", "02:00:00:00:18:01")
+    view.run("nmcli", "connection", "add", "type", "ethernet", "ifname", "veth18", "con-name", "veth18",
+             "ipv4.method", "disabled", "ipv6.method", "manual", "ipv6.addresses", "2001:db8:18::1/64",
+             "ipv6.addr-gen-mode", "eui64")
+    view.run("nmcli", "connection", "up", "veth18")
+    eui64 = "fe80::ff:fe00:1801/64"
+
+    def link_local():
+        data = json.loads(view.run("ip", "-j", "-6", "addr", "show", "dev", "veth18", "scope", "link") or "[]")
+        return ["%s/%d" % (a["local"], a["prefixlen"]) for d in data for a in d.get("addr_info", []) if "local" in a]
+
+    assert link_local() == [eui64]
+    doc = {"interfaces": [{"name": "veth18", "type": "ethernet", "state": "up", "ipv6": {
+        "enabled": True, "dhcp": False, "autoconf": False,
+        "address": [{"ip": "2001:db8:18::1", "prefix-length": 64}, {"ip": "2001:db8:18::2", "prefix-length": 64}]}}]}
+    ok(runner.apply(lab_host, doc, module_args={"verify": {"gateway": False}}), changed=True)
+    assert view.profile_fields("veth18", "ipv6.addr-gen-mode")["ipv6.addr-gen-mode"] == "eui64"
+    assert link_local() == [eui64]
+    assert ok(runner.apply(lab_host, doc), changed=False)["writes"] == 0

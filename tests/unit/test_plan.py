@@ -291,3 +291,21 @@ def test_bridge_mtu_that_follows_its_ports_is_named_in_a_warning():
         {"name": "eth1", "type": "ethernet", "mtu": 9000}, {"name": "eth2", "type": "ethernet", "mtu": 9000},
         {"name": "br5", "type": "linux-bridge", "mtu": 9000, "bridge": {"port": [{"name": "eth1"}, {"name": "eth2"}]}}]})
     assert not any("br5" in w for w in stated.warnings)
+
+
+def test_a_rule_added_outside_networkmanager_is_seen_and_not_added_twice():
+    # issue 17 item 8: the kernel's rules are read (ip -json rule), not only the profiles'
+    from ansible_collections.hostnet.nm.plugins.module_utils.nm import kernel
+    dump = {4: [{"priority": 0, "src": "all", "table": "local"},
+                {"priority": 29995, "src": "198.18.24.0", "srclen": 24, "dst": "198.19.24.0", "dstlen": 24,
+                 "table": "main"},
+                {"priority": 100, "src": "all", "iif": "eth1", "table": "100"},
+                {"priority": 32766, "src": "all", "table": "main"}],
+            6: [{"priority": 32766, "src": "all", "table": "main"}]}
+    snap = active_eth1()
+    snap.kernel_rules = kernel.rules_from_ip_json(dump)
+    assert snap.kernel_rules == [{"family": "ipv4", "priority": 29995, "route-table": 254,
+                                  "ip-from": "198.18.24.0/24", "ip-to": "198.19.24.0/24"}]
+    rule = {"ip-from": "198.18.24.0/24", "ip-to": "198.19.24.0/24", "priority": 29995, "route-table": 254}
+    plan = plan_for(snap, {"route-rules": {"config": [rule]}})
+    assert plan.ops == [] and any("outside NetworkManager" in w for w in plan.warnings)

@@ -79,3 +79,44 @@ def from_ip_json(names: List[str], links: List[Dict[str, Any]],
                 out[r["dev"]]["routes"].append((_prefixed(r["dst"], family), r.get("gateway", ""),
                                                 int(r.get("metric", 0)), number))
     return out
+
+
+#: rule keys of ``ip -json rule`` that select or act beyond what the model holds (from, to, priority, table)
+_RULE_UNMODELLED = ("iif", "oif", "fwmark", "tos", "dport", "sport", "ipproto", "uidrange", "l3mdev",
+                    "suppress_prefixlength", "suppress_ifgroup", "goto", "nat", "action")
+#: the kernel's own rules (fib_default_rules_init): (priority, table)
+_KERNEL_DEFAULT_RULES = {(0, 255), (32766, 254), (32767, 253)}
+
+
+def rules() -> List[Dict[str, Any]]:
+    """The kernel's routing rules of both families as canonical-shaped model
+    rules (``family``, ``priority``, ``route-table``, ``ip-from``,
+    ``ip-to``), without the kernel's three default rules and without rules
+    whose selectors or action the model does not hold (``iif``, ``fwmark``,
+    ``unreachable``...): NetworkManager's D-Bus API shows only the rules of
+    its profiles, not those added with ``ip rule`` or by another daemon.
+
+    Raises:
+        DependencyError: iproute2 is missing.
+    """
+    return rules_from_ip_json({family: _ip_json("-%d" % family, "rule", "show") for family in (4, 6)})
+
+
+def rules_from_ip_json(dumps: Dict[int, List[Dict[str, Any]]]) -> List[Dict[str, Any]]:
+    """:func:`rules` from ``ip -json -4/-6 rule show`` (``{4: [...], 6: [...]}``)."""
+    out = []
+    for family, items in sorted(dumps.items()):
+        for r in items:
+            table = str(r.get("table", "main"))
+            number = _TABLES.get(table, int(table) if table.isdigit() else None)
+            if number is None or any(k in r for k in _RULE_UNMODELLED):
+                continue
+            rule: Dict[str, Any] = {"family": "ipv%d" % family, "priority": int(r.get("priority", 0)),
+                                    "route-table": number}
+            for key, src, length in (("ip-from", "src", "srclen"), ("ip-to", "dst", "dstlen")):
+                if r.get(src, "all") != "all":
+                    prefix = r.get(length, 32 if family == 4 else 128)
+                    rule[key] = str(ipaddress.ip_network("%s/%s" % (r[src], prefix), strict=False))
+            if "ip-from" in rule or "ip-to" in rule or (rule["priority"], number) not in _KERNEL_DEFAULT_RULES:
+                out.append(rule)
+    return out

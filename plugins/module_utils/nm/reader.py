@@ -14,9 +14,11 @@ verification.
 from __future__ import annotations
 
 import ipaddress
+import subprocess
 from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 from .. import model
+from ..errors import DependencyError
 from . import settings as nms
 from .dbus import NM_PATH, Bus, Call, unwrap
 from . import kernel
@@ -86,7 +88,9 @@ class Snapshot:
     boot); ``active``: ``{path: {connection, state, devices}}``;
     ``checkpoints``: checkpoint object paths; ``version``: NM's ``Version`` text;
     ``nm``: the :class:`~.version.NmVersion` (release and capabilities);
-    ``ip_configs``: ``{IP4Config or IP6Config path: properties}``.
+    ``ip_configs``: ``{IP4Config or IP6Config path: properties}``;
+    ``kernel_rules``: the kernel's routing rules (see :func:`.kernel.rules`), also
+    those no profile holds.
     """
 
     def __init__(self) -> None:
@@ -101,6 +105,7 @@ class Snapshot:
         self.gateways: Dict[str, List[Tuple[Any, ...]]] = {}
         self.rule_holders: Dict[Tuple[Any, ...], str] = {}  # rule key -> interface whose profile holds it
         self.ip_configs: Dict[str, Dict[str, Any]] = {}  # IP4Config/IP6Config path -> its properties
+        self.kernel_rules: List[Dict[str, Any]] = []  # the kernel's routing rules (kernel.rules)
 
     def managed(self, name: str) -> bool:
         """Whether NM manages the interface (or could create it: no device yet)."""
@@ -132,6 +137,10 @@ def read_snapshot(bus: Bus) -> Snapshot:
     ac_props = [objects.get(p, {}).get(ACTIVE_IFACE, {}) for p in actives]
     con_props = [objects.get(p, {}).get(CONNECTION_IFACE, {}) for p in connections]
     snap.ip_configs = {p: ifaces[i] for p, ifaces in objects.items() for i in IP_CONFIG_IFACES if i in ifaces}
+    try:
+        snap.kernel_rules = kernel.rules()
+    except (DependencyError, OSError, subprocess.SubprocessError, ValueError):
+        snap.kernel_rules = []  # no iproute2 here: only the profiles' rules are known
     # settings are not properties: one call per profile, all in one wave
     raws = bus.gather([Call(p, CONNECTION_IFACE, "GetSettings") for p in connections], return_errors=True, raw=True)
     for path, props in zip(devices, dev_props):
@@ -250,6 +259,9 @@ def current_state(snap: Snapshot) -> Dict[str, Any]:
         dns = nms.dns_from_profile(prof.settings)
         if dns["server"] or dns["search"] or dns["options"]:
             dns_parts.append((dns["priority"], name, dns))
+    for rule in foreign_rules(snap):
+        if rule not in state["route-rules"]:
+            state["route-rules"].append(rule)
     ctrl_names = _controller_names(snap)
     for name, prof in snap.chosen.items():
         master = prof.settings.get("connection", {}).get("master")
@@ -274,6 +286,19 @@ def current_state(snap: Snapshot) -> Dict[str, Any]:
         for key in ("server", "search", "options"):
             state["dns-resolver"][key] += [v for v in dns[key] if v not in state["dns-resolver"][key]]
     return state
+
+
+def foreign_rules(snap: Snapshot) -> List[Dict[str, Any]]:
+    """The kernel's routing rules that no profile holds (added with ``ip
+    rule`` or by another daemon), as canonical model rules; rules with
+    selectors the model does not hold (``iif``, ``fwmark``...) are left out.
+    Call after :func:`current_state` has filled ``snap.rule_holders``."""
+    out = []
+    for rule in snap.kernel_rules:
+        canon = model.canonical_rule(rule)
+        if model.rule_key(canon) not in snap.rule_holders:
+            out.append(canon)
+    return out
 
 
 def live_state(snap: Snapshot, only: Optional[Iterable[str]] = None) -> Dict[str, Dict[str, Any]]:

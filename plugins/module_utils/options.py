@@ -12,7 +12,7 @@ so 0 must never reach it: the smallest window is :data:`MIN_ROLLBACK_TIMEOUT`.
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Mapping
+from typing import Any, Dict, List, Mapping, Tuple
 
 from .errors import Problem
 from .schema import Int, join
@@ -38,16 +38,22 @@ CODES = {"OPTION_OUT_OF_RANGE": "a module or role option outside its safe bounds
                                 "seconds; the other timeouts 0..86400, wait_timeout from 1)"}
 
 
-def check(options: Mapping[str, Any], prefix: str = "") -> List[Problem]:
-    """The problems of the bounded options present in ``options`` (other
-    keys and ``None`` values are not judged). Numbers may be numeric text
-    (templated values), as in the document. Each problem's path is the
-    option's name (after ``prefix``, e.g. ``hostnet_``): code
+def parse(options: Mapping[str, Any], prefix: str = "") -> Tuple[Dict[str, Any], List[Problem]]:
+    """The bounded options present in ``options`` as integers, and their
+    problems (other keys and ``None`` values are not judged). Numbers may be
+    numeric text (templated values), as in the document. Each problem's path
+    is the option's name (after ``prefix``, e.g. ``hostnet_``): code
     ``OPTION_OUT_OF_RANGE``, or ``TYPE_MISMATCH``/``BAD_NUMBER`` for a value
     that is not a number."""
+    values: Dict[str, Any] = {}
     problems: List[Problem] = []
     for name, node in _NODES.items():
         if options.get(name) is not None:
-            node.parse(options[name], join(prefix, name) if prefix else name, problems)
-    return problems
+            values[name] = node.parse(options[name], join(prefix, name) if prefix else name, problems)
+    return values, problems
+
+
+def check(options: Mapping[str, Any], prefix: str = "") -> List[Problem]:
+    """The problems of :func:`parse`."""
+    return parse(options, prefix)[1]
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import difflib
 import ipaddress
+import json
 import re
 from typing import Any, Callable, Dict, Iterable, Optional, Tuple
 
@@ -82,12 +83,22 @@ UNSUPPORTED_TYPES = ("ovs-bridge", "ovs-interface", "team", "vrf", "vxlan", "mac
                      "dispatch", "unknown")
 
 
+#: a key a path shows as it is; any other (empty, with '.', brackets, quotes, white space, anything
+#: beyond printable ASCII) is quoted: ``interfaces[0]["ipv4.address"]``
+_PLAIN_KEY = re.compile(r"[!#-Z^-~\\]+")
+
+
 def join(path: str, key: Any) -> str:
     """Extend a document path: ``join("interfaces", 2) == "interfaces[2]"``,
-    ``join("interfaces[2]", "ipv4") == "interfaces[2].ipv4"``."""
-    if isinstance(key, int):
+    ``join("interfaces[2]", "ipv4") == "interfaces[2].ipv4"``; a key that
+    is empty or has characters a path uses or cannot show is quoted as
+    JSON, ``join("interfaces[0]", "a.b") == 'interfaces[0]["a.b"]'``."""
+    if isinstance(key, int) and not isinstance(key, bool):
         return "%s[%d]" % (path, key)
-    return "%s.%s" % (path, key) if path else str(key)
+    text = key if isinstance(key, str) else str(key)
+    if not _PLAIN_KEY.fullmatch(text):
+        return "%s[%s]" % (path, json.dumps(text[:MAX_KEY]))
+    return "%s.%s" % (path, text) if path else text
 
 
 #: what no string of the document may contain: NUL and other C0/C1 control characters, lone surrogates
@@ -182,14 +193,9 @@ def _string_problem(text: str, path: str, problems: list[Problem], limit: int, w
         return True
     why = text_problem(text)
     if why:
-        problems.append(Problem("STRING_INVALID", path if what == "a string" else join(path, _printable(text)),
+        problems.append(Problem("STRING_INVALID", path if what == "a string" else join(path, text),
                                 why, "remove the character (names, addresses and options are printable text)"))
     return bool(why)
-
-
-def _printable(text: str) -> str:
-    """A key as a path may show it: unprintable characters escaped."""
-    return text.encode("unicode_escape", "backslashreplace").decode("ascii")
 
 
 class Node:

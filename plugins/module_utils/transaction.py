@@ -68,15 +68,15 @@ class Options:
                  bus_address: Optional[str] = None, resolv_conf: str = RESOLV_CONF,
                  verify: Optional[Dict[str, Any]] = None, confirm: bool = False,
                  allow_management_change: bool = False, environ: Optional[Dict[str, str]] = None) -> None:
-        problems = bounds.check({"rollback_timeout": rollback_timeout, "wait_timeout": wait_timeout,
-                                 "verify_timeout": verify_timeout, "lock_timeout": lock_timeout})
+        times, problems = bounds.parse({"rollback_timeout": rollback_timeout, "wait_timeout": wait_timeout,
+                                        "verify_timeout": verify_timeout, "lock_timeout": lock_timeout})
         if problems:
             raise InvalidStateError(problems)
         self.check_mode = check_mode
-        self.rollback_timeout = int(rollback_timeout)
-        self.wait_timeout = float(wait_timeout)
-        self.verify_timeout = float(verify_timeout)
-        self.lock_timeout = float(lock_timeout)
+        self.rollback_timeout = int(times["rollback_timeout"])
+        self.wait_timeout = float(times["wait_timeout"])
+        self.verify_timeout = float(times["verify_timeout"])
+        self.lock_timeout = float(times["lock_timeout"])
         self.persistent = persistent
         self.bus_address = bus_address
         self.resolv_conf = resolv_conf

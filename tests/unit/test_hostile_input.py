@@ -84,7 +84,15 @@ def test_every_string_field_refuses_nul_controls_and_surrogates(path, bad):
 def test_a_key_with_a_control_character_is_refused_with_an_escaped_path():
     doc = copy.deepcopy(DOC)
     doc["interfaces"][0]["ipv4\x00"] = {}
-    assert ("STRING_INVALID", "interfaces[0].ipv4\\x00") in errors(doc)
+    assert ("STRING_INVALID", 'interfaces[0]["ipv4\\u0000"]') in errors(doc)
+
+
+@pytest.mark.parametrize("key,path", [("", 'interfaces[0][""]'), ("a b", 'interfaces[0]["a b"]'),
+                                      ("x[0]", 'interfaces[0]["x[0]"]'), ("ipv4é", 'interfaces[0]["ipv4\\u00e9"]')])
+def test_a_key_a_path_cannot_show_plainly_is_quoted(key, path):
+    doc = copy.deepcopy(DOC)
+    doc["interfaces"][0][key] = {}
+    assert ("UNKNOWN_KEY", path) in errors(doc)
 
 
 NAME_PLACES = [("interfaces", 0, "name"), ("interfaces", 0, "bridge", "port", 0, "name"),

@@ -104,7 +104,7 @@ SCHEMA_CASES: List[Tuple[str, str, str, str]] = [
     ("STRING_INVALID", "interfaces[0].name", 'interfaces: [{name: "eth\\0"}]', "interfaces: [{name: eth0}]"),
     ("STRING_INVALID", "routes.config[0].next-hop-interface", route('destination: 0.0.0.0/0, next-hop-interface: "e\\x01"'),
      route("destination: 0.0.0.0/0")),
-    ("STRING_INVALID", "interfaces[0].ipv4\\x7f", 'interfaces: [{name: eth1, "ipv4\\x7f": {}}]',
+    ("STRING_INVALID", 'interfaces[0]["ipv4\\u007f"]', 'interfaces: [{name: eth1, "ipv4\\x7f": {}}]',
      "interfaces: [{name: eth1, ipv4: {}}]"),
     ("VALUE_TOO_LONG", "interfaces[0].mtu", "interfaces: [{name: eth1, mtu: '%s'}]" % ("9" * 5000),
      "interfaces: [{name: eth1, mtu: 9000}]"),

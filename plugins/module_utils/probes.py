@@ -37,6 +37,7 @@ import threading
 import time
 from typing import Any, Callable, Dict, List, Mapping, NamedTuple, Optional, Sequence, Tuple
 
+from .errors import shown
 from .verify import resolv_conf_servers as parse_resolv_conf
 
 MAIN_TABLE = 254  # RT_TABLE_MAIN
@@ -112,7 +113,7 @@ class ProbeSpec:
         if value is None:
             return cls()
         if not isinstance(value, Mapping):
-            raise ValueError("verify: expected a mapping of probe settings, got %r" % (value,))
+            raise ValueError("verify: expected a mapping of probe settings, got %s" % shown(value))
         unknown = sorted(set(value) - set(cls.KEYS))
         if unknown:
             raise ValueError("verify.%s: unknown key; expected one of %s" % (unknown[0], ", ".join(cls.KEYS)))
@@ -153,7 +154,7 @@ def _bool(path: str, value: Any) -> bool:
         return value
     if isinstance(value, str) and value.strip().lower() in _TRUE + _FALSE:
         return value.strip().lower() in _TRUE
-    raise ValueError("%s: expected a boolean, got %r" % (path, value))
+    raise ValueError("%s: expected a boolean, got %s" % (path, shown(value)))
 
 
 def _number(path: str, value: Any, low: float, high: float, open_low: bool = False,
@@ -164,12 +165,12 @@ def _number(path: str, value: Any, low: float, high: float, open_low: bool = Fal
             raise ValueError
         number = float(value)
     except (TypeError, ValueError):
-        raise ValueError("%s: expected %s, got %r" % (path, what, value))
+        raise ValueError("%s: expected %s, got %s" % (path, what, shown(value)))
     if integer and number != int(number):
-        raise ValueError("%s: expected %s, got %r" % (path, what, value))
+        raise ValueError("%s: expected %s, got %s" % (path, what, shown(value)))
     if number < low or (open_low and number == low) or number > high:
-        raise ValueError("%s: %r is out of range, expected %s%s to %s" % (
-            path, value, "more than " if open_low else "", _fmt(low), _fmt(high)))
+        raise ValueError("%s: %s is out of range, expected %s%s to %s" % (
+            path, shown(value), "more than " if open_low else "", _fmt(low), _fmt(high)))
     return number
 
 
@@ -181,13 +182,13 @@ def _list(path: str, value: Any) -> List[Any]:
     if value is None:
         return []
     if not isinstance(value, (list, tuple)):
-        raise ValueError("%s: expected a list, got %r" % (path, value))
+        raise ValueError("%s: expected a list, got %s" % (path, shown(value)))
     return list(value)
 
 
 def _dns_name(path: str, value: Any) -> str:
     if not isinstance(value, str) or not value.strip():
-        raise ValueError("%s: expected a host name, got %r" % (path, value))
+        raise ValueError("%s: expected a host name, got %s" % (path, shown(value)))
     try:
         encode_dns_name(value.strip())
     except ValueError as exc:
@@ -197,7 +198,7 @@ def _dns_name(path: str, value: Any) -> str:
 
 def _target(path: str, value: Any, default_timeout: float) -> Dict[str, Any]:
     if not isinstance(value, Mapping):
-        raise ValueError("%s: expected a mapping with host, port and timeout, got %r" % (path, value))
+        raise ValueError("%s: expected a mapping with host, port and timeout, got %s" % (path, shown(value)))
     unknown = sorted(set(value) - {"host", "port", "timeout"})
     if unknown:
         raise ValueError("%s.%s: unknown key; expected host, port, timeout" % (path, unknown[0]))
@@ -226,13 +227,13 @@ def ip_literal(path: str, value: Any) -> str:
     try:
         ip = ipaddress.ip_address(addr)
     except ValueError:
-        raise ValueError("%s: expected an IPv4 or IPv6 address (host names are not resolved), got %r"
-                         % (path, value))
+        raise ValueError("%s: expected an IPv4 or IPv6 address (host names are not resolved), got %s"
+                         % (path, shown(value)))
     link_local = ip.version == 6 and ip.is_link_local
     if link_local and not scope:
         raise ValueError("%s: link-local address %s needs its interface, e.g. %s%%eth1" % (path, ip, ip))
     if scope and not link_local:
-        raise ValueError("%s: %r: an %%interface goes only with an IPv6 link-local address" % (path, value))
+        raise ValueError("%s: %s: an %%interface goes only with an IPv6 link-local address" % (path, shown(value)))
     return "%s%%%s" % (ip, scope) if scope else str(ip)
 
 
@@ -590,10 +591,10 @@ def encode_dns_name(name: str) -> bytes:
     for label in text.split(".") if text else []:
         raw = label.encode("ascii", "strict") if label.isascii() else b""
         if not raw or len(raw) > 63:
-            raise ValueError("%r is not a valid DNS name (label %r)" % (name, label))
+            raise ValueError("%s is not a valid DNS name (label %s)" % (shown(name), shown(label)))
         out += bytes([len(raw)]) + raw
     if len(out) + 1 > 255:
-        raise ValueError("%r is not a valid DNS name (longer than 255 bytes)" % name)
+        raise ValueError("%s is not a valid DNS name (longer than 255 bytes)" % shown(name))
     return out + b"\0"
 
 

@@ -160,6 +160,9 @@ attributes:
 notes:
   - Runs the host's interface changes through NetworkManager only; interfaces NetworkManager
     does not manage are left alone and refused when named.
+  - The value of every key of O(desired_state) that names a secret (C(password), C(psk), C(secret),
+    C(key), C(cak)... wherever it sits, bond options included) is shown as C(<hidden>) in the result,
+    the diff, warnings and messages, and is handed to Ansible as a C(no_log) value.
 seealso:
   - module: hostnet.nm.network_state_info
   - module: hostnet.nm.checkpoint

@@ -17,6 +17,8 @@ description:
   - Interfaces NetworkManager does not manage, loopback, and routes through them are left out.
   - Also returns the last results of the reconciler agent (role C(hostnet.nm.reconciler)), when one ran on
     the host since boot.
+  - The value of every key that names a secret (C(password), C(psk), C(secret), C(key)...) is returned as
+    C(<hidden>).
 author:
   - hostnet.nm contributors (@hostnet)
 extends_documentation_fragment:

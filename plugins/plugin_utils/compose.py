@@ -71,7 +71,7 @@ import ipaddress
 import re
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
-from ..module_utils.errors import Problem
+from ..module_utils.errors import Problem, shown, type_name
 from ..module_utils.validation import validate
 
 #: interface kinds: (variable kind, nmstate type), in document order (bases before what stacks on them)
@@ -150,7 +150,7 @@ def _type(value: Any) -> str:
                        (int, "an integer"), (float, "a number")):
         if isinstance(value, kind):
             return name
-    return "null" if value is None else type(value).__name__
+    return type_name(value)
 
 
 # ------------------------------------------------------------------ addresses
@@ -183,10 +183,10 @@ def host_address(subnet: str, index: Any, offset: Any = 0) -> str:
     try:
         iface = ipaddress.ip_interface(text)
     except ValueError:
-        raise AddressError("SUBNET_INVALID", "%r is not an IP network" % (subnet,),
+        raise AddressError("SUBNET_INVALID", "%s is not an IP network" % shown(subnet),
                            "write address/prefix, e.g. 198.18.1.0/24 or 2001:db8:1::/64")
     if "/" not in text:
-        raise AddressError("SUBNET_INVALID", "%r has no prefix" % (subnet,),
+        raise AddressError("SUBNET_INVALID", "%s has no prefix" % shown(subnet),
                            "write the network with its prefix, e.g. %s/24" % text)
     net = iface.network
     if iface.ip != net.network_address:
@@ -194,7 +194,7 @@ def host_address(subnet: str, index: Any, offset: Any = 0) -> str:
     try:
         number = int(str(index).strip()) + int(str(offset).strip())
     except (TypeError, ValueError):
-        raise AddressError("SUBNET_INVALID", "host index %r and offset %r must be integers" % (index, offset),
+        raise AddressError("SUBNET_INVALID", "host index %s and offset %s must be integers" % (shown(index), shown(offset)),
                            "set hostnet_host_index and address_offset to whole numbers")
     whole = net.prefixlen >= net.max_prefixlen - 1   # point-to-point, single address
     first = 0 if whole else 1
@@ -282,8 +282,8 @@ def _strict(merged: Merged, dst: Dict[str, Any], src: Mapping[str, Any], var: st
             _strict(merged, dst[key], value, var, path, problems)
         elif dst[key] != value:
             other = merged.origin(*path)
-            problems.append(Problem("VAR_CONFLICT", vpath(var, *path), "%s is %r but %s is %r" % (
-                vpath(var, *path), value, vpath(other, *path), dst[key]),
+            problems.append(Problem("VAR_CONFLICT", vpath(var, *path), "%s is %s but %s is %s" % (
+                vpath(var, *path), shown(value), vpath(other, *path), shown(dst[key])),
                 "set it in one of %s and %s, or override it per host in %s" % (
                     other, var, "hostnet_" + _SUFFIX_RE.match(var).group(1))))
 
@@ -403,7 +403,7 @@ class _Composer:
                 raise ValueError
             return number
         except ValueError:
-            self.problem("VAR_TYPE", path, "%s must be an integer >= %d, got %r" % (path, minimum, value),
+            self.problem("VAR_TYPE", path, "%s must be an integer >= %d, got %s" % (path, minimum, shown(value)),
                          "write a whole number")
             return None
 
@@ -431,7 +431,7 @@ class _Composer:
         explicit = self.vars.get("hostnet_host_index")
         if explicit is not None:
             if isinstance(explicit, bool) or not re.fullmatch(r"\s*\d+\s*", str(explicit)):
-                return None, ("hostnet_host_index must be an integer >= 0, got %r" % (explicit,),
+                return None, ("hostnet_host_index must be an integer >= 0, got %s" % shown(explicit),
                               "set hostnet_host_index: <number> in host_vars/%s" % self.host)
             return int(str(explicit)), None
         mode = self.vars.get("hostnet_host_index_from") or "name"
@@ -449,7 +449,7 @@ class _Composer:
                 return members.index(self.host) + 1, None
             return None, ("no host index for %s: it is not in group %r (hostnet_host_index_group)" % (
                 self.host, group), "set hostnet_host_index_group to a group of this host, or hostnet_host_index")
-        return None, ("hostnet_host_index_from must be name or order, got %r" % (mode,),
+        return None, ("hostnet_host_index_from must be name or order, got %s" % shown(mode),
                       "write hostnet_host_index_from: name (the number in the host name) or order")
 
     # -------------------------------------------------------------- names
@@ -496,8 +496,8 @@ class _Composer:
         for field in entry:
             if field not in FIELDS[kind]:
                 close = difflib.get_close_matches(str(field), FIELDS[kind], 1, 0.6)
-                self.problem("VAR_UNKNOWN_FIELD", merged.path(name, field), "unknown field %r in %s" % (
-                    field, kind), ("did you mean %r?" % close[0]) if close else
+                self.problem("VAR_UNKNOWN_FIELD", merged.path(name, field), "unknown field %s in %s" % (
+                    shown(field), kind), ("did you mean %r?" % close[0]) if close else
                     "fields of %s: %s; nmstate keys go under nmstate:" % (kind, ", ".join(FIELDS[kind])))
                 good = False
         if entry.get("state") != "absent":
@@ -593,13 +593,13 @@ class _Composer:
 
     def address(self, text: str, where: str) -> Optional[Tuple[int, Dict[str, Any]]]:
         if "/" not in text:
-            self.problem("ADDRESS_INVALID", where, "%r has no prefix" % text,
+            self.problem("ADDRESS_INVALID", where, "%s has no prefix" % shown(text),
                          "write ip/prefix, e.g. %s/24 (or use subnet: to derive it)" % text)
             return None
         try:
             addr = ipaddress.ip_interface(text.strip())
         except ValueError:
-            self.problem("ADDRESS_INVALID", where, "%r is not an address ip/prefix" % text,
+            self.problem("ADDRESS_INVALID", where, "%s is not an address ip/prefix" % shown(text),
                          "write e.g. 198.18.1.5/24 or 2001:db8:1::5/64")
             return None
         return addr.version, {"ip": str(addr.ip), "prefix-length": addr.network.prefixlen}
@@ -623,7 +623,7 @@ class _Composer:
             try:
                 gw = ipaddress.ip_address(text.strip())
             except ValueError:
-                self.problem("GATEWAY_INVALID", where, "%r is not an IP address" % text,
+                self.problem("GATEWAY_INVALID", where, "%s is not an IP address" % shown(text),
                              "write the router's address, e.g. 198.18.1.1")
                 continue
             self._gateways.append(({"destination": "0.0.0.0/0" if gw.version == 4 else "::/0",
@@ -666,7 +666,7 @@ class _Composer:
         for field, value in merged.value.items():
             if field not in FIELDS["dns"]:
                 close = difflib.get_close_matches(str(field), FIELDS["dns"], 1, 0.6)
-                self.problem("VAR_UNKNOWN_FIELD", merged.path(field), "unknown field %r in dns" % field,
+                self.problem("VAR_UNKNOWN_FIELD", merged.path(field), "unknown field %s in dns" % shown(field),
                              ("did you mean %r?" % close[0]) if close else "fields of dns: servers, search, options")
                 continue
             key = "server" if field == "servers" else field

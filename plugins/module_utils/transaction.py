@@ -16,7 +16,6 @@ from __future__ import annotations
 import fcntl
 import json
 import os
-import signal
 import time
 import uuid
 from typing import Any, Callable, Dict, List, Optional, Tuple, TypeVar
@@ -27,9 +26,10 @@ from .nm import config, reader
 from .nm.checkpoint import (APPLYING, GROUP, PENDING, Checkpoint, PendingConfirmation, ledger_clear, ledger_read,
                             ledger_write, resolve_existing)
 from .nm.dbus import Bus
+from .nm.restore import host_view, repair, settle
 from .nm.writer import Writer
 from .plan import Plan, add_live_repairs, make_plan
-from .verify import mismatches, resolv_conf_servers
+from .verify import mismatches, resolv_conf_servers, restore_differences
 
 LOCK_PATH = "/run/hostnet-nm.lock"
 #: seconds a confirmation waits for the lock (a waiting run takes it for a moment now and then)
@@ -37,8 +37,8 @@ CONFIRM_LOCK_WAIT = 10
 T = TypeVar("T")
 RESOLV_CONF = "/etc/resolv.conf"
 LAST_RESULT = "/run/hostnet-nm/last-result.json"
-#: test-only fault injection: HOSTNET_NM_FAULT=kill:<phase> kills the module at that phase
-FAULT_ENV = "HOSTNET_NM_FAULT"
+#: how long a rollback waits for the host to be back before repairing it (seconds)
+RESTORE_PATIENCE = 10.0
 
 
 class Options:
@@ -56,7 +56,7 @@ class Options:
     ``confirm``: leave the checkpoint pending for the controller to commit
     over a fresh connection; ``allow_management_change``: accept a change
     that moves the address the controller's SSH session uses;
-    ``environ``: the module's environment (``SSH_CONNECTION``, fault hooks).
+    ``environ``: the module's environment (``SSH_CONNECTION``).
 
     Raises:
         InvalidStateError: a timeout is outside its bounds (:mod:`.options`)
@@ -288,19 +288,6 @@ def management_move(plan: Plan, environ: Dict[str, str]) -> Optional[Dict[str, A
     return None
 
 
-def _fault(options: Options, phase: str) -> None:
-    """Test hook: ``HOSTNET_NM_FAULT=kill:<phase>`` kills this process at
-    ``phase``; ``sleep:<phase>:<seconds>`` stalls it there (a slow apply)."""
-    kind, _sep, rest = options.environ.get(FAULT_ENV, "").partition(":")
-    where, _sep, seconds = rest.partition(":")
-    if where != phase:
-        return
-    if kind == "kill":
-        os.kill(os.getpid(), signal.SIGKILL)
-    elif kind == "sleep":
-        time.sleep(float(seconds or 1))
-
-
 def _probe(options: Options, result: Dict[str, Any], timer: Timer) -> List[Dict[str, Any]]:
     """Run the probes against what the host has right now."""
     if not options.probes_enabled:
@@ -312,9 +299,36 @@ def _probe(options: Options, result: Dict[str, Any], timer: Timer) -> List[Dict[
     return out
 
 
+class Undo:
+    """What a rollback needs: the ``checkpoint`` (ours or a joined group's),
+    the snapshot read ``before`` the apply and its :func:`~.nm.restore.host_view`
+    (``view``), and ``window_end`` (monotonic seconds) when NetworkManager's
+    own rollback timer fires."""
+
+    def __init__(self, checkpoint: Checkpoint, before: reader.Snapshot, view: Dict[str, Any],
+                 timeout: int) -> None:
+        self.checkpoint, self.before, self.view = checkpoint, before, view
+        self.window_end = time.monotonic() + timeout
+
+    def restart_window(self, timeout: int) -> None:
+        """NM's window restarted at ``timeout`` seconds from now."""
+        self.checkpoint.adjust(timeout)
+        self.window_end = time.monotonic() + timeout
+
+    def vanished(self) -> str:
+        """Why the checkpoint is gone although nobody here committed or
+        rolled it back: its window ran out, or NetworkManager lost it."""
+        if time.monotonic() >= self.window_end - 1:
+            return "rolled back by timeout: NetworkManager's checkpoint expired before the commit (raise " \
+                   "rollback_timeout for slow activations)"
+        return "NetworkManager lost the checkpoint before its window ended (NetworkManager restarted or crashed, " \
+               "or another tool removed it), so it could not roll the change back"
+
+
 def _transaction(bus: Bus, snap: reader.Snapshot, plan: Plan, options: Options, timer: Timer,
                  result: Dict[str, Any], group: Optional[Checkpoint] = None) -> None:
     baseline = _probe(options, result, timer)
+    view = host_view(snap, probes.read_text(options.resolv_conf))
     if group is not None:
         checkpoint = group
         result["checkpoint"] = group.path
@@ -329,20 +343,20 @@ def _transaction(bus: Bus, snap: reader.Snapshot, plan: Plan, options: Options, 
         ledger_write(checkpoint.path, APPLYING, options.rollback_timeout, options.apply_id,
                      global_dns=checkpoint.global_dns)
         result["checkpoint"] = checkpoint.path
+    undo = Undo(checkpoint, snap, view, options.rollback_timeout if group is None else 0)
+    if group is not None:
+        undo.window_end = float("inf")  # the group's owner holds its window
     try:
-        _fault(options, "checkpoint")
         writer = Writer(bus, snap, options.persistent)
         writer.run(plan.ops)
         timer.lap("write")
-        _fault(options, "write")
         failed = writer.wait(options.wait_timeout)
         failed.update(_converge(bus, writer, plan, options))
         timer.lap("activate")
-        _fault(options, "activate")
+        if not checkpoint.exists():
+            raise _gone(bus, undo, options, result)
         if group is None:
-            if not checkpoint.exists():
-                raise _expired(options, result)
-            checkpoint.adjust(options.rollback_timeout)  # the window covers verification, not only the writes
+            undo.restart_window(options.rollback_timeout)  # the window covers verification, not only the writes
         problems = _verify(bus, plan, options) if not failed else []
         timer.lap("verify")
         reason = ""
@@ -359,12 +373,11 @@ def _transaction(bus: Bus, snap: reader.Snapshot, plan: Plan, options: Options, 
             result["probes"], blocking = probes.compare_with_baseline(baseline, after)
             if blocking:
                 reason = "probe failed: " + "; ".join("%s (%s)" % (p["name"], p["detail"]) for p in blocking)
-        _fault(options, "verify")
         if reason:
-            _rollback(bus, checkpoint, plan, result, reason, problems)
-            raise VerificationError("the change was rolled back: %s" % reason, result)
+            _rollback(bus, undo, options, result, reason, problems)
+            raise VerificationError(_outcome(result), result)
         if not checkpoint.exists():
-            raise _expired(options, result)
+            raise _gone(bus, undo, options, result)
         if group is not None:
             return
         if options.confirm:
@@ -376,23 +389,34 @@ def _transaction(bus: Bus, snap: reader.Snapshot, plan: Plan, options: Options, 
         ledger_clear()
         timer.lap("commit")
     except HostnetError as exc:
-        if not result.get("rolled_back"):
-            _rollback(bus, checkpoint, plan, result, exc.message, [])
+        if "rollback_reason" not in result:
+            _rollback(bus, undo, options, result, exc.message, [])
+            exc.message = _outcome(result)
         result.update({k: v for k, v in exc.result.items() if k not in result})
         exc.result = result
         raise
     except Exception:
-        _rollback(bus, checkpoint, plan, result, "internal error", [])
+        _rollback(bus, undo, options, result, "internal error", [])
         raise
 
 
-def _expired(options: Options, result: Dict[str, Any]) -> VerificationError:
-    """NM rolled the change back on its own: say so, never report success."""
-    ledger_clear()
-    result["rolled_back"] = True
-    result["rollback_reason"] = "rolled back by timeout: NetworkManager's checkpoint expired after %d s before " \
-                                "the commit (raise rollback_timeout for slow activations)" % options.rollback_timeout
-    return VerificationError(result["rollback_reason"], result)
+def _gone(bus: Bus, undo: Undo, options: Options, result: Dict[str, Any]) -> VerificationError:
+    """The checkpoint vanished before the commit: put the host back and say
+    what happened, never report success."""
+    _rollback(bus, undo, options, result, undo.vanished(), [])
+    return VerificationError(_outcome(result), result)
+
+
+def _outcome(result: Dict[str, Any]) -> str:
+    """The task's message after a rollback: why, and whether the host is back."""
+    reason = result["rollback_reason"]
+    if result.get("rolled_back"):
+        return "the change was rolled back: %s" % reason
+    if result.get("restored"):
+        return "nothing was changed: %s" % reason
+    return "the change could NOT be fully rolled back (%s); what differs from before the apply: %s" % (
+        reason, "; ".join("%s: before %r, now %r" % (d["what"], d["before"], d["now"])
+                          for d in result.get("differences", [])[:10]) or result.get("rollback_error", "?"))
 
 
 def _detach(lock: "HostLock", bus: Bus, snap: reader.Snapshot, plan: Plan, options: Options, timer: Timer,
@@ -475,48 +499,82 @@ def _verify(bus: Bus, plan: Plan, options: Options) -> List[Dict[str, Any]]:
         time.sleep(0.2)
 
 
-def _rollback(bus: Bus, checkpoint: Checkpoint, plan: Plan, result: Dict[str, Any], reason: str,
+def _rollback(bus: Bus, undo: Undo, options: Options, result: Dict[str, Any], reason: str,
               problems: List[Dict[str, Any]]) -> None:
-    """Roll back, then read the state again and compare it with the one
-    before the apply (``restored``: true, or the differences). When the bus
-    closed our connection (a message it refused), a new one does it."""
+    """Roll back through the checkpoint when NetworkManager still has it,
+    then wait for the devices and compare the host with the state before the
+    apply; repair what differs (:func:`~.nm.restore.repair`). When the bus
+    closed our connection (a message it refused), a new one does it.
+
+    Sets ``rolled_back`` (true only when something was undone and the host
+    compared equal), ``rollback_reason``, ``restored`` and, when the host
+    is not back, ``differences`` (``[{"what", "before", "now"}]``) and
+    ``repairs`` (the D-Bus calls made to put it back)."""
     if bus.lost:
         try:
             bus = bus.reopen()
         except HostnetError as exc:
-            result.update(rollback_error=exc.message, rollback_reason=reason)
+            result.update(rollback_error=exc.message, rollback_reason=reason, restored=False)
             return
-        checkpoint = Checkpoint(bus, checkpoint.path, checkpoint.global_dns)
+        undo.checkpoint = Checkpoint(bus, undo.checkpoint.path, undo.checkpoint.global_dns)
+    undone = False
     try:
-        if checkpoint.exists():
-            checkpoint.rollback()
-        ledger_clear()
-        result["rolled_back"] = True
+        if _checkpoint_exists(undo.checkpoint, options.wait_timeout):
+            undo.checkpoint.rollback()
+            undone = True
+        elif reason.startswith("rolled back by timeout"):
+            undone = True  # NetworkManager's own timer did it
+        elif not reason.startswith("NetworkManager lost"):
+            reason = "%s; and %s" % (reason, undo.vanished())
     except HostnetError as exc:
         result["rollback_error"] = exc.message
+    ledger_clear()
     result["rollback_reason"] = reason
     if problems:
         result["mismatches"] = problems
-    deadline = time.monotonic() + 10
-    while True:  # NM re-activates after the rollback call returns: give it a moment
+    repairs: List[str] = []
+    try:
+        diffs = _compare(bus, undo, options, RESTORE_PATIENCE)
+        for live_only in (False, True):
+            if diffs:
+                repairs += repair(bus, undo.before, reader.read_snapshot(bus), live_only=live_only)
+                diffs = _compare(bus, undo, options, options.wait_timeout)
+    except HostnetError as exc:
+        result["rollback_error"] = exc.message
+        diffs = [{"what": "host", "before": "as read before the apply", "now": "unknown: %s" % exc.message}]
+    if repairs:
+        result["repairs"] = repairs
+    result["restored"] = not diffs
+    result["rolled_back"] = bool(undone or repairs) and not diffs
+    if diffs:
+        result["differences"] = diffs
+
+
+def _checkpoint_exists(checkpoint: Checkpoint, timeout: float) -> bool:
+    """Whether NM still has ``checkpoint``; waits up to ``timeout`` seconds
+    for a NetworkManager that is restarting to answer."""
+    deadline = time.monotonic() + timeout
+    while True:
         try:
-            now = reader.current_state(reader.read_snapshot(bus))
-        except HostnetError:
-            return
-        diffs = [n for n in set(now["interfaces"]) | set(plan.current["interfaces"])
-                 if _without_live(now["interfaces"].get(n)) != _without_live(plan.current["interfaces"].get(n))]
-        if now["routes"] != plan.current["routes"]:
-            diffs.append("routes")
-        if now["dns-resolver"] != plan.current["dns-resolver"]:
-            diffs.append("dns-resolver")
-        if not diffs or time.monotonic() > deadline:
-            result["restored"] = True if not diffs else sorted(diffs)
-            return
-        time.sleep(0.2)
+            return checkpoint.exists()
+        except NmError:
+            if time.monotonic() >= deadline:
+                raise
+            time.sleep(0.2)
 
 
-def _without_live(iface: Optional[Dict[str, Any]]) -> Optional[Dict[str, Any]]:
-    return None if iface is None else {k: v for k, v in iface.items() if k not in ("mtu", "mac-address")}
+def _compare(bus: Bus, undo: Undo, options: Options, patience: float) -> List[Dict[str, Any]]:
+    """Differences between the host now (once its devices settled) and before
+    the apply, retried for up to ``patience`` seconds while only the live
+    state differs (NM re-activates and rewrites resolv.conf after a rollback
+    returns); a profile that differs ends the wait at once."""
+    deadline = time.monotonic() + patience
+    while True:
+        now = settle(bus, undo.before, max(1.0, deadline - time.monotonic()), probes.read_text)
+        diffs = restore_differences(undo.view, host_view(now, probes.read_text(options.resolv_conf)))
+        if not diffs or time.monotonic() >= deadline or any(d["what"].startswith("profile") for d in diffs):
+            return diffs
+        time.sleep(0.3)
 
 
 def checkpoint_action(state: str, path: str = "auto", rollback_timeout: int = 60, wait: float = 0,

@@ -209,3 +209,75 @@ def resolv_conf_servers(text: str) -> List[str]:
         if len(parts) >= 2 and parts[0] == "nameserver":
             out.append(parts[1])
     return out
+
+
+# ------------------------------------------------------------------ after a rollback
+
+#: IFA_F_TENTATIVE and IFA_F_DADFAILED (linux/if_addr.h): an IPv6 address not yet usable
+IFA_F_TENTATIVE, IFA_F_DADFAILED = 0x40, 0x08
+
+
+def tentative_addresses(if_inet6: str) -> Dict[str, List[str]]:
+    """IPv6 addresses still in duplicate address detection (RFC 4862 §5.4),
+    from the text of ``/proc/net/if_inet6`` (the kernel's: 32 hex digits,
+    ifindex, prefix length, scope, flags, name per line): ``{interface:
+    ["address", ...]}``."""
+    out: Dict[str, List[str]] = {}
+    for line in if_inet6.splitlines():
+        parts = line.split()
+        if len(parts) < 6:
+            continue
+        if int(parts[4], 16) & IFA_F_TENTATIVE:
+            out.setdefault(parts[5], []).append(str(ipaddress.IPv6Address(bytes.fromhex(parts[0]))))
+    return out
+
+
+def default_winners(live: Dict[str, Dict[str, Any]]) -> Dict[int, Optional[Tuple[str, str, int]]]:
+    """Which default route the kernel uses per IP family (the lowest metric
+    in the main table, as the kernel's route lookup picks it):
+    ``{4: (interface, next hop, metric) or None, 6: ...}``; ``live`` as
+    :func:`~.nm.reader.live_state` gives it."""
+    best: Dict[int, Optional[Tuple[str, str, int]]] = {4: None, 6: None}
+    for name in sorted(live):
+        for dest, nh, metric, table in live[name]["routes"]:
+            fam = model.family_of(dest)
+            if table != model.MAIN_TABLE or dest not in ("0.0.0.0/0", "::/0"):
+                continue
+            if best[fam] is None or metric < best[fam][2]:
+                best[fam] = (name, nh, metric)
+    return best
+
+
+def restore_differences(before: Dict[str, Any], now: Dict[str, Any]) -> List[Dict[str, Any]]:
+    """Every difference between two views of a host taken by
+    :func:`~.nm.restore.host_view` (before an apply, and after its rollback):
+    ``[{"what": path, "before": value, "now": value}]``, empty when the host
+    is back. Compared: each profile's settings (without NM's activation
+    timestamp) and storage (disk or memory), which profile is active on each
+    device, each device's live addresses and routes (destination, next hop,
+    metric, table), the rules, the resolver's servers and search list, and
+    which default route wins per family."""
+    out: List[Dict[str, Any]] = []
+
+    def cmp(what: str, old: Any, new: Any) -> None:
+        if old != new:
+            out.append({"what": what, "before": old, "now": new})
+
+    for uuid in sorted(set(before["profiles"]) | set(now["profiles"])):
+        old, new = before["profiles"].get(uuid), now["profiles"].get(uuid)
+        name = (old or new)["id"]
+        if old is None or new is None:
+            cmp("profile %s (%s)" % (name, uuid), "present" if old else "absent", "present" if new else "absent")
+            continue
+        cmp("profile %s (%s).storage" % (name, uuid), old["storage"], new["storage"])
+        for section in sorted(set(old["settings"]) | set(new["settings"])):
+            cmp("profile %s (%s).%s" % (name, uuid, section), old["settings"].get(section),
+                new["settings"].get(section))
+    for key in ("active", "addresses", "routes"):
+        for dev in sorted(set(before[key]) | set(now[key])):
+            cmp("interfaces[%s].%s (live)" % (dev, key), before[key].get(dev), now[key].get(dev))
+    cmp("route-rules", before["rules"], now["rules"])
+    cmp("dns-resolver (resolv.conf)", before["dns"], now["dns"])
+    for fam in (4, 6):
+        cmp("default route ipv%d (winner)" % fam, before["default"][fam], now["default"][fam])
+    return out

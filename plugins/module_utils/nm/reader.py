@@ -81,7 +81,8 @@ class Snapshot:
     """What NetworkManager has, as read at one moment.
 
     ``devices``: ``{name: {path, type, nm_type, managed, state, mtu, mac,
-    active, ip4config, ip6config, real}}`` (all devices, managed or not);
+    active, ip4config, ip6config, real}}`` (every realized device, managed or
+    not; NM's unrealized placeholders are left out);
     ``profiles``: every :class:`Profile`; ``chosen``: ``{name: Profile}``,
     the profile that configures each interface; ``extra``: ``{name: [Profile]}``
     other profiles bound to the same interface (they could win at the next
@@ -144,7 +145,10 @@ def read_snapshot(bus: Bus) -> Snapshot:
     # settings are not properties: one call per profile, all in one wave
     raws = bus.gather([Call(p, CONNECTION_IFACE, "GetSettings") for p in connections], return_errors=True, raw=True)
     for path, props in zip(devices, dev_props):
-        if not props:
+        if not props or not props.get("Real", True):
+            # an unrealized device: NM's placeholder for a software device that has a profile but no kernel link
+            # (after "down", or a rolled-back creation). It is no device yet, and never "unmanaged": the profile
+            # decides, as for an interface that does not exist
             continue
         wired = objects.get(path, {}).get(WIRED_IFACE, {})
         snap.devices[props["Interface"]] = {

@@ -1,0 +1,206 @@
+# -*- coding: utf-8 -*-
+# Copyright: hostnet.nm contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Putting a host back to the state read before an apply, and proving it.
+
+A NetworkManager checkpoint lives in NetworkManager's memory: a restart or a
+crash of NetworkManager loses it, and the profiles already written stay (NM
+loads them from disk again). A rollback NM does make may also leave the live
+state different from before (a profile kept in memory written to disk by NM
+before 1.48, a device re-activated with another route metric), and it returns
+before the devices are back. So after every rollback the transaction:
+
+1. waits until the devices active before are activated again and their IPv6
+   addresses are past duplicate address detection (:func:`settle`);
+2. compares a :func:`host_view` with the one taken before the apply
+   (:func:`~..verify.restore_differences`);
+3. repairs what differs over D-Bus (:func:`repair`): profiles re-added,
+   updated (settings and storage) or deleted, devices created by the apply
+   deleted, devices re-activated or disconnected as they were; live routes or
+   addresses that differ under an unchanged profile are re-applied.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Callable, Dict, List, Optional
+
+from ..errors import NmError
+from ..verify import default_winners, resolv_conf_servers, tentative_addresses
+from .dbus import NM_PATH, Bus, Call
+from .reader import (CONNECTION_IFACE, DEVICE_ACTIVATED, DEVICE_IFACE, NM_IFACE, SETTINGS_IFACE,
+                     SETTINGS_PATH, Profile, Snapshot, current_state, live_state, read_snapshot)
+
+# NMSettingsConnectionFlags: UNSAVED = the profile lives in memory only
+FLAG_UNSAVED = 0x1
+# NMSettingsAddConnection2Flags / NMSettingsUpdate2Flags (NetworkManager D-Bus API)
+ADD_TO_DISK, ADD_IN_MEMORY = 0x1, 0x2
+UPDATE_TO_DISK, UPDATE_IN_MEMORY_ONLY = 0x1, 0x8
+# NMDeviceState: between "disconnected" (30) and "activated" (100) a device is still changing
+DEVICE_DISCONNECTED, DEVICE_DEACTIVATING = 30, 110
+IF_INET6 = "/proc/net/if_inet6"
+SETTINGS_SIG = "a{sa{sv}}"
+
+
+def _plain(prof: Profile) -> Dict[str, Any]:
+    """A profile's settings without what NM changes on its own (the last
+    activation's timestamp)."""
+    settings = {k: dict(v) for k, v in prof.settings.items()}
+    settings.get("connection", {}).pop("timestamp", None)
+    return settings
+
+
+def _storage(prof: Profile) -> str:
+    return "memory" if prof.flags & FLAG_UNSAVED else "disk"
+
+
+def _active_uuids(snap: Snapshot) -> Dict[str, str]:
+    """``{device name: uuid of the profile active (or activating) on it}``."""
+    by_path = {d["path"]: name for name, d in snap.devices.items()}
+    out: Dict[str, str] = {}
+    for prof in snap.profiles:
+        if prof.active:
+            for dev in snap.active.get(prof.active, {}).get("devices", []):
+                if dev in by_path:
+                    out[by_path[dev]] = prof.uuid
+    return out
+
+
+def host_view(snap: Snapshot, resolv_conf: str) -> Dict[str, Any]:
+    """What must be equal before an apply and after its rollback, from
+    ``snap`` and the text of resolv.conf: ``{"profiles": {uuid: {"id",
+    "settings", "storage"}}, "active": {device: uuid}, "addresses": {device:
+    [ip/prefix]}, "routes": {device: [(destination, next hop, metric,
+    table)]}, "rules": [...], "dns": {"server", "search"}, "default": {4:
+    winner, 6: winner}}`` (see :func:`~..verify.restore_differences`)."""
+    live = live_state(snap)
+    search: List[str] = []
+    for line in resolv_conf.splitlines():
+        if line.split()[:1] == ["search"]:
+            search = line.split()[1:]
+    return {
+        "profiles": {p.uuid: {"id": p.settings.get("connection", {}).get("id", p.uuid), "settings": _plain(p),
+                              "storage": _storage(p)} for p in snap.profiles},
+        "active": _active_uuids(snap),
+        "addresses": {n: sorted(d["addresses"]) for n, d in live.items() if d["addresses"]},
+        "routes": {n: sorted(d["routes"]) for n, d in live.items() if d["routes"]},
+        "rules": current_state(snap)["route-rules"],
+        "dns": {"server": resolv_conf_servers(resolv_conf), "search": search},
+        "default": default_winners(live),
+    }
+
+
+def settled(before: Snapshot, now: Snapshot, tentative: Dict[str, List[str]]) -> bool:
+    """Whether the devices are back at rest: each device activated in
+    ``before`` is activated in ``now``, none is between states, and none of
+    them still has a tentative IPv6 address (``tentative``, from
+    :func:`~..verify.tentative_addresses`)."""
+    for name, dev in now.devices.items():
+        was = before.devices.get(name)
+        if was is not None and was["state"] == DEVICE_ACTIVATED and dev["state"] != DEVICE_ACTIVATED:
+            return False
+        if DEVICE_DISCONNECTED < dev["state"] < DEVICE_ACTIVATED or dev["state"] == DEVICE_DEACTIVATING:
+            return False
+        if dev["state"] == DEVICE_ACTIVATED and tentative.get(name):
+            return False
+    return True
+
+
+def settle(bus: Bus, before: Snapshot, timeout: float, read_file: Callable[[str], str]) -> Snapshot:
+    """Wait up to ``timeout`` seconds until :func:`settled`; returns the last
+    snapshot read. ``read_file(path)`` reads a host file (``""`` when
+    missing). Raises :class:`~..errors.NmError` when NM cannot be read."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            now = read_snapshot(bus)
+        except NmError:
+            if time.monotonic() >= deadline:
+                raise
+            time.sleep(0.2)  # NetworkManager is starting again
+            continue
+        if settled(before, now, tentative_addresses(read_file(IF_INET6))) or time.monotonic() >= deadline:
+            return now
+        time.sleep(0.2)
+
+
+def repair(bus: Bus, before: Snapshot, now: Snapshot, live_only: bool = False) -> List[str]:
+    """Make NetworkManager's profiles and activations those of ``before``
+    again, over D-Bus; returns what was done, one line per call.
+
+    Profiles missing now are added again (with their old UUID, settings and
+    storage), changed ones updated, new ones deleted (NM removes the software
+    devices it made for them); software devices that did not exist before
+    are deleted; devices are activated with, or disconnected from, the
+    profile they had; a device whose profile is unchanged but whose live
+    addresses or routes differ is re-applied (no link flap). With
+    ``live_only`` only that last step runs.
+
+    Raises:
+        NmError: NetworkManager refused a call.
+    """
+    log: List[str] = []
+    old = {p.uuid: p for p in before.profiles}
+    new = {p.uuid: p for p in now.profiles}
+    touched = set()
+    if not live_only:
+        for uuid, prof in new.items():
+            if uuid not in old:
+                _call(bus, log, "delete profile %s" % uuid, Call(prof.path, CONNECTION_IFACE, "Delete", write=True))
+        for uuid, prof in old.items():
+            flags = UPDATE_IN_MEMORY_ONLY if _storage(prof) == "memory" else UPDATE_TO_DISK
+            if uuid not in new:
+                flags = ADD_IN_MEMORY if _storage(prof) == "memory" else ADD_TO_DISK
+                _call(bus, log, "add profile %s" % uuid, Call(SETTINGS_PATH, SETTINGS_IFACE, "AddConnection2",
+                                                              SETTINGS_SIG + "ua{sv}", [prof.raw, flags, {}],
+                                                              write=True))
+                touched.add(uuid)
+            elif _plain(prof) != _plain(new[uuid]) or _storage(prof) != _storage(new[uuid]):
+                _call(bus, log, "update profile %s" % uuid, Call(new[uuid].path, CONNECTION_IFACE, "Update2",
+                                                                 SETTINGS_SIG + "ua{sv}", [prof.raw, flags, {}],
+                                                                 write=True))
+                touched.add(uuid)
+        for name, dev in now.devices.items():
+            if name not in before.devices and dev["real"] and dev["type"] not in (None, "ethernet"):
+                _call(bus, log, "delete device %s" % name, Call(dev["path"], DEVICE_IFACE, "Delete", write=True))
+    current = read_snapshot(bus)
+    want, have = _active_uuids(before), _active_uuids(current)
+    paths = {p.uuid: p.path for p in current.profiles}
+    ports_last = sorted(want, key=lambda n: bool(old[want[n]].settings.get("connection", {}).get("master")))
+    for name in ports_last:
+        uuid = want[name]
+        dev = current.devices.get(name)
+        if live_only or uuid not in paths:
+            continue
+        if have.get(name) != uuid or uuid in touched:
+            device = dev["path"] if dev and dev["real"] else "/"
+            _call(bus, log, "activate %s on %s" % (uuid, name), Call(NM_PATH, NM_IFACE, "ActivateConnection", "ooo",
+                                                                     [paths[uuid], device, "/"], write=True))
+    for name, dev in current.devices.items():
+        if name in have and name not in want and dev["real"] and not live_only:
+            _call(bus, log, "disconnect %s" % name, Call(dev["path"], DEVICE_IFACE, "Disconnect", write=True))
+    if live_only:
+        was, is_ = live_state(before), live_state(current)
+        for name in sorted(set(want) & set(have)):
+            old_live, new_live = was.get(name), is_.get(name)
+            if want[name] == have[name] and old_live and new_live and \
+                    (sorted(old_live["routes"]) != sorted(new_live["routes"]) or
+                     sorted(old_live["addresses"]) != sorted(new_live["addresses"])):
+                _call(bus, log, "reapply %s" % name, Call(current.devices[name]["path"], DEVICE_IFACE, "Reapply",
+                                                          SETTINGS_SIG + "tu", [{}, 0, 0], write=True))
+    return log
+
+
+def _call(bus: Bus, log: List[str], what: str, call: Call) -> Optional[List[Any]]:
+    """Make ``call`` and log ``what``; a profile or device that vanished
+    meanwhile is what was wanted (its error is logged, not raised)."""
+    try:
+        out = bus.call(call)
+    except NmError as exc:
+        if "UnknownObject" in exc.dbus_error or "UnknownMethod" in exc.dbus_error:
+            log.append("%s: already gone" % what)
+            return None
+        raise
+    log.append(what)
+    return out
+

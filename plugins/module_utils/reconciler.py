@@ -221,8 +221,7 @@ def _summary(plan: Sequence[Dict[str, Any]]) -> str:
 class Agent:
     """One agent: :meth:`run` loops until SIGTERM/SIGINT. ``config`` comes
     from :func:`load_config`; ``environ`` is what the transaction sees
-    (``HOSTNET_NM_FAULT`` test hooks pass; SSH variables do not: the agent
-    has no controller)."""
+    (SSH variables left out: the agent has no controller)."""
 
     def __init__(self, config: Dict[str, Any], environ: Optional[Dict[str, str]] = None) -> None:
         self.config = config

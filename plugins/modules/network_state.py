@@ -258,12 +258,16 @@ writes:
   type: int
   sample: 0
 rolled_back:
-  description: Whether the change was rolled back.
+  description:
+    - Whether the change was rolled back, and the live state compared equal to the one before the apply
+      afterwards (see RV(restored)). C(false) when nothing had to be undone or the host is not back.
   returned: always
   type: bool
   sample: false
 rollback_reason:
-  description: Why the change was rolled back, with the values that did not match.
+  description:
+    - Why the change was rolled back, with the values that did not match; also when NetworkManager lost its
+      checkpoint (a restart or crash during the apply).
   returned: when rolled back
   type: str
   sample: "probe dns:198.18.1.253 failed after the change (passed before): no answer within 2.0 s"
@@ -302,10 +306,28 @@ management_move:
   type: dict
   sample: {"interface": "eth0", "old": "198.18.1.11", "new": "198.18.1.21"}
 restored:
-  description: After a rollback, C(true) when the state read again equals the one before the apply, else what differs.
-  returned: when rolled back
-  type: raw
+  description:
+    - After a rollback, C(true) when the live state (profiles and their storage, the active profile of each
+      device, addresses, routes with metric and table, rules, resolv.conf, the winning default route per
+      family) equals the one before the apply, once the devices are activated again and past IPv6 duplicate
+      address detection; else C(false), with RV(differences).
+  returned: when rolled back, or when the checkpoint was lost
+  type: bool
   sample: true
+differences:
+  description: What still differs from before the apply after a rollback, each with C(what), C(before) and C(now).
+  returned: when RV(restored) is false
+  type: list
+  elements: dict
+  sample: [{"what": "default route ipv4 (winner)", "before": ["eth0", "198.18.1.1", 100], "now": ["eth1", "198.18.2.1", 100]}]
+repairs:
+  description:
+    - The D-Bus calls made to put the host back after a rollback left it different (or after NetworkManager
+      lost the checkpoint, in a restart or crash), one line each.
+  returned: when some were made
+  type: list
+  elements: str
+  sample: ["delete profile 0f3c2a4e-5b4d-4f7e-9d6a-2b1c3d4e5f60", "activate 6a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d on eth1"]
 mismatches:
   description: Every difference found by verification, with desired and actual values.
   returned: when verification failed

@@ -127,6 +127,19 @@ class Stepper:
         os.kill(self.pid, signal.SIGSTOP)
         return self.pid
 
+    def adopt(self, pid: int) -> int:
+        """Hold ``pid``, a process of this host known to the test (a running
+        agent), instead of waiting for a new one. Returns the PID."""
+        self.old.discard(pid)
+        assert self._ours(pid), "%d is not a Python process of %s" % (pid, self.host)
+        self.pid = pid
+        os.kill(pid, signal.SIGSTOP)
+        return pid
+
+    def mark(self) -> None:
+        """Take the profile files as they are now as the start (for the ``write`` sign)."""
+        self.profiles_at_start = self.profile_files()
+
     def alive(self) -> bool:
         try:
             stat = Path("/proc/%d/stat" % self.pid).read_text()

@@ -81,16 +81,14 @@ class Agent:
         """Empty the log (it is kept across agents)."""
         self.lab.run(self.host, "rm", "-f", LOG)
 
-    def command(self, *args: str, fault: str = "") -> str:
-        """``hostnet-nm-reconciler ARGS`` in the host, with a clean environment (and
-        ``HOSTNET_NM_FAULT=fault``)."""
-        env = ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"] + (["HOSTNET_NM_FAULT=" + fault] if fault else [])
-        return self.lab.run(self.host, "env", "-i", *env, BIN, *args).stdout
+    def command(self, *args: str) -> str:
+        """``hostnet-nm-reconciler ARGS`` in the host, with a clean environment."""
+        return self.lab.run(self.host, "env", "-i", "PATH=/usr/sbin:/usr/bin:/sbin:/bin", BIN, *args).stdout
 
-    def start(self, fault: str = "", in_sync: bool = True) -> int:
+    def start(self, in_sync: bool = True) -> int:
         """Start it detached; with ``in_sync``, wait until its first check found the host in sync
         (a new document is applied first). Returns its PID."""
-        said = self.command("start", fault=fault).strip()
+        said = self.command("start").strip()
         assert said.startswith("started (pid "), said
         pid = int(said.split()[-1].rstrip(")"))
         if in_sync:

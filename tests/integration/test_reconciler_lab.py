@@ -9,14 +9,13 @@ the fixtures, also when the test fails."""
 from __future__ import annotations
 
 import json
-import os
-import signal
 import time
 
 import pytest
 
 from ansible_run import Runner
 from hostview import HostView
+from phases import Stepper
 from reconciler_agent import Agent, document, install_play, wait_for
 
 pytestmark = pytest.mark.lab
@@ -147,20 +146,21 @@ def test_an_interface_the_document_does_not_name_stays_as_the_admin_left_it(lab,
     assert "eth2" not in agent.log()
 
 
-@pytest.mark.parametrize("fault", ["kill:checkpoint", "kill:write", "kill:activate", "kill:verify", "sigkill"])
-def test_an_agent_killed_mid_heal_leaves_the_host_as_it_was(lab, agent, fault):
+@pytest.mark.parametrize("phase", ["checkpoint", "write", "activate"])
+def test_an_agent_killed_mid_heal_leaves_the_host_as_it_was(lab, agent, phase):
     agent.configure(document(lab, HOST))
-    agent.start()
-    agent.stop()
-    edit_profile_by_hand(lab)  # the drift, while no agent runs
-    as_it_was = host_state(lab)
-    assert as_it_was["live"] == ["198.18.1.99/24"]
-    # the heal stalls after its activation (sigkill: killed from here), or kills itself at a phase
-    pid = agent.start(fault="sleep:activate:30" if fault == "sigkill" else fault, in_sync=False)
-    if fault == "sigkill":
-        wait_for(lambda: live_addresses(lab) == [declared(lab)], 10, "the heal to be half-way")
-        os.kill(pid, signal.SIGKILL)
-    wait_for(lambda: not os.path.exists("/proc/%d" % pid), 10, "the agent to die")
+    stepper = Stepper(lab, HOST)
+    stepper.adopt(agent.start())  # an agent in sync, stopped (SIGSTOP) from here
+    try:
+        edit_profile_by_hand(lab)  # the drift, while the agent is stopped
+        as_it_was = host_state(lab)
+        assert as_it_was["live"] == ["198.18.1.99/24"]
+        stepper.mark()
+        # the heal is held at the phase and killed from here, by its PID
+        stepper.hold_at(phase, lambda: live_addresses(lab) == [declared(lab)])
+        stepper.kill()
+    finally:
+        stepper.resume()
     # NetworkManager rolls the heal back when its checkpoint's window (8 s) closes
     wait_for(lambda: host_state(lab) == as_it_was, 20, "the host as it was: %s" % as_it_was, step=0.2)
     agent.start()  # a new agent heals, after resolving what the dead one left

@@ -135,10 +135,7 @@ def test_checkpoint_that_expires_first_is_reported_as_rolled_back(lab, lab_host,
 def test_killed_module_leaves_the_host_as_it_was(lab, lab_host, runner, view, phase):
     ok(runner.apply(lab_host, base_state(lab, lab_host)))
     before = stable(view)
-    changed = base_state(lab, lab_host)
-    changed["interfaces"] = [eth1(lab, lab_host, "198.18.1.99"),
-                             {"name": "br9", "type": "linux-bridge", "state": "up", "ipv4": {"enabled": False},
-                              "ipv6": {"enabled": False}, "bridge": {"options": {"stp": {"enabled": False}}}}]
+    changed = bigger_change(lab, lab_host)
     kill_at(lab, lab_host, view, phase, changed, runner, 5)
     deadline = time.monotonic() + 15
     while stable(view) != before and time.monotonic() < deadline:
@@ -149,6 +146,47 @@ def test_killed_module_leaves_the_host_as_it_was(lab, lab_host, runner, view, ph
     assert ok(runner.apply(lab_host, changed))["changed"] is True
     assert view.addresses("eth1") == ["198.18.1.99/24"] and "br9" in view.links()
     ok(runner.apply(lab_host, base_state(lab, lab_host)))
+
+
+def bigger_change(lab, host):
+    """The base state with eth1 moved to .99 and a new bridge br9."""
+    changed = base_state(lab, host)
+    changed["interfaces"] = [eth1(lab, host, "198.18.1.99"),
+                             {"name": "br9", "type": "linux-bridge", "state": "up", "ipv4": {"enabled": False},
+                              "ipv6": {"enabled": False}, "bridge": {"options": {"stp": {"enabled": False}}}}]
+    return changed
+
+
+def without_loopback(view):
+    """:func:`stable` without NetworkManager's own loopback profile (a new UUID at each start)."""
+    snap = stable(view)
+    snap["profiles"] = [p for p in snap["profiles"] if p["type"] != "loopback"]
+    snap["active"] = [line for line in snap["active"].splitlines() if line.split(":")[2:3] != ["lo"]]
+    return snap
+
+
+@pytest.mark.parametrize("phase", ["checkpoint", "write", "activate", "verify"])
+def test_networkmanager_restarted_mid_apply_leaves_the_host_as_it_was(lab, lab_host, runner, view, phase):
+    # issue 20: a checkpoint lives in NetworkManager's memory; a restart loses it and the profiles written stay
+    ok(runner.apply(lab_host, base_state(lab, lab_host)))
+    before = without_loopback(view)
+    changed = bigger_change(lab, lab_host)
+    stepper = Stepper(lab, lab_host)
+    apply = Background(runner, lab_host, changed, module_args={"rollback_timeout": 60})
+    try:
+        stepper.hold_at(phase, phase_sign(lab, lab_host, view, phase))
+        lab.restart_nm(lab_host)
+    finally:
+        stepper.resume()
+    result = apply.result()
+    assert result["status"] == "failed"
+    assert "lost the checkpoint" in result["rollback_reason"], result
+    assert without_loopback(view) == before, result  # at return: keyfiles, addresses, routes, resolv.conf
+    assert result["restored"] is True, result.get("differences")
+    # truthful: rolled back only when something had to be undone (by hostnet.nm: NM had no checkpoint left)
+    assert result["rolled_back"] is bool(result.get("repairs")), result
+    assert view.checkpoints() == "ao 0"
+    assert ok(runner.apply(lab_host, changed))["changed"] is True
 
 
 def phase_sign(lab, host, view, phase):

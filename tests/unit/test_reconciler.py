@@ -121,7 +121,7 @@ def agent(tmp_path, monkeypatch):
         "backoff_base": 2, "backoff_max": 8, "max_heals": 2, "heal_window": 60, "hold": 100, "settle": 30})
     clock = Clock()
     monkeypatch.setattr(reconciler.time, "monotonic", clock)
-    the_agent = Agent(config, environ={"SSH_CONNECTION": "1 2 3 4", "HOSTNET_NM_FAULT": ""})
+    the_agent = Agent(config, environ={"SSH_CONNECTION": "1 2 3 4", "LANG": "C.UTF-8"})
     the_agent.clock = clock
     the_agent.calls = []
     the_agent.answers = {"check": {"changed": True, "plan": PLAN}, "heal": {"changed": True, "plan": PLAN}}
@@ -141,7 +141,7 @@ def log_events(agent):
 
 
 def test_the_agent_has_no_controller(agent):
-    assert "SSH_CONNECTION" not in agent.environ and "HOSTNET_NM_FAULT" in agent.environ
+    assert "SSH_CONNECTION" not in agent.environ and agent.environ["LANG"] == "C.UTF-8"
 
 
 def test_drift_is_logged_and_healed(agent):

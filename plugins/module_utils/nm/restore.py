@@ -28,11 +28,13 @@ from typing import Any, Callable, Dict, List, Optional
 from ..errors import NmError
 from ..verify import default_winners, resolv_conf_servers, tentative_addresses
 from .dbus import NM_PATH, Bus, Call
+from .settings import sendable
 from .reader import (CONNECTION_IFACE, DEVICE_ACTIVATED, DEVICE_IFACE, NM_IFACE, SETTINGS_IFACE,
                      SETTINGS_PATH, Profile, Snapshot, current_state, live_state, read_snapshot)
 
-# NMSettingsConnectionFlags: UNSAVED = the profile lives in memory only
-FLAG_UNSAVED = 0x1
+# NMSettingsConnectionFlags: UNSAVED = the profile lives in memory only; NM_GENERATED and EXTERNAL = NM made it
+# itself for a device configured outside it (loopback, for one), with a new UUID after each restart
+FLAG_UNSAVED, FLAG_NM_GENERATED, FLAG_EXTERNAL = 0x1, 0x2, 0x8
 # NMSettingsAddConnection2Flags / NMSettingsUpdate2Flags (NetworkManager D-Bus API)
 ADD_TO_DISK, ADD_IN_MEMORY = 0x1, 0x2
 UPDATE_TO_DISK, UPDATE_IN_MEMORY_ONLY = 0x1, 0x8
@@ -50,6 +52,11 @@ def _plain(prof: Profile) -> Dict[str, Any]:
     return settings
 
 
+def _kept(snap: Snapshot) -> List[Profile]:
+    """The profiles to restore: all but those NetworkManager generates itself."""
+    return [p for p in snap.profiles if not p.flags & (FLAG_NM_GENERATED | FLAG_EXTERNAL)]
+
+
 def _storage(prof: Profile) -> str:
     return "memory" if prof.flags & FLAG_UNSAVED else "disk"
 
@@ -58,7 +65,7 @@ def _active_uuids(snap: Snapshot) -> Dict[str, str]:
     """``{device name: uuid of the profile active (or activating) on it}``."""
     by_path = {d["path"]: name for name, d in snap.devices.items()}
     out: Dict[str, str] = {}
-    for prof in snap.profiles:
+    for prof in _kept(snap):
         if prof.active:
             for dev in snap.active.get(prof.active, {}).get("devices", []):
                 if dev in by_path:
@@ -80,7 +87,7 @@ def host_view(snap: Snapshot, resolv_conf: str) -> Dict[str, Any]:
             search = line.split()[1:]
     return {
         "profiles": {p.uuid: {"id": p.settings.get("connection", {}).get("id", p.uuid), "settings": _plain(p),
-                              "storage": _storage(p)} for p in snap.profiles},
+                              "storage": _storage(p)} for p in _kept(snap)},
         "active": _active_uuids(snap),
         "addresses": {n: sorted(d["addresses"]) for n, d in live.items() if d["addresses"]},
         "routes": {n: sorted(d["routes"]) for n, d in live.items() if d["routes"]},
@@ -140,8 +147,8 @@ def repair(bus: Bus, before: Snapshot, now: Snapshot, live_only: bool = False) -
         NmError: NetworkManager refused a call.
     """
     log: List[str] = []
-    old = {p.uuid: p for p in before.profiles}
-    new = {p.uuid: p for p in now.profiles}
+    old = {p.uuid: p for p in _kept(before)}
+    new = {p.uuid: p for p in _kept(now)}
     touched = set()
     if not live_only:
         for uuid, prof in new.items():
@@ -152,12 +159,12 @@ def repair(bus: Bus, before: Snapshot, now: Snapshot, live_only: bool = False) -
             if uuid not in new:
                 flags = ADD_IN_MEMORY if _storage(prof) == "memory" else ADD_TO_DISK
                 _call(bus, log, "add profile %s" % uuid, Call(SETTINGS_PATH, SETTINGS_IFACE, "AddConnection2",
-                                                              SETTINGS_SIG + "ua{sv}", [prof.raw, flags, {}],
+                                                              SETTINGS_SIG + "ua{sv}", [sendable(prof.raw), flags, {}],
                                                               write=True))
                 touched.add(uuid)
             elif _plain(prof) != _plain(new[uuid]) or _storage(prof) != _storage(new[uuid]):
                 _call(bus, log, "update profile %s" % uuid, Call(new[uuid].path, CONNECTION_IFACE, "Update2",
-                                                                 SETTINGS_SIG + "ua{sv}", [prof.raw, flags, {}],
+                                                                 SETTINGS_SIG + "ua{sv}", [sendable(prof.raw), flags, {}],
                                                                  write=True))
                 touched.add(uuid)
         for name, dev in now.devices.items():
@@ -165,7 +172,7 @@ def repair(bus: Bus, before: Snapshot, now: Snapshot, live_only: bool = False) -
                 _call(bus, log, "delete device %s" % name, Call(dev["path"], DEVICE_IFACE, "Delete", write=True))
     current = read_snapshot(bus)
     want, have = _active_uuids(before), _active_uuids(current)
-    paths = {p.uuid: p.path for p in current.profiles}
+    paths = {p.uuid: p.path for p in _kept(current)}
     ports_last = sorted(want, key=lambda n: bool(old[want[n]].settings.get("connection", {}).get("master")))
     for name in ports_last:
         uuid = want[name]
@@ -193,11 +200,12 @@ def repair(bus: Bus, before: Snapshot, now: Snapshot, live_only: bool = False) -
 
 def _call(bus: Bus, log: List[str], what: str, call: Call) -> Optional[List[Any]]:
     """Make ``call`` and log ``what``; a profile or device that vanished
-    meanwhile is what was wanted (its error is logged, not raised)."""
+    meanwhile (or a device NM no longer calls its own) is what was wanted:
+    its error is logged, not raised."""
     try:
         out = bus.call(call)
     except NmError as exc:
-        if "UnknownObject" in exc.dbus_error or "UnknownMethod" in exc.dbus_error:
+        if "UnknownObject" in exc.dbus_error or "UnknownMethod" in exc.dbus_error or "NotSoftware" in exc.dbus_error:
             log.append("%s: already gone" % what)
             return None
         raise

@@ -366,6 +366,20 @@ def sec_has_v4(settings: Dict[str, Any]) -> bool:
     return _method_of(settings.get("ipv4", {})) not in ("disabled", "ignore", None)
 
 
+def sendable(settings: Dict[str, Any]) -> Dict[str, Dict[str, Any]]:
+    """A copy of a profile's settings as read (``GetSettings``), fit to send
+    back: without the deprecated duplicates NM reports (:data:`DEPRECATED`),
+    which would make NM ignore the current forms (a route's table, for one),
+    and without the last activation's ``timestamp`` (NM keeps it in its own
+    timestamps file; sent back, it lands in the keyfile)."""
+    out: Dict[str, Dict[str, Any]] = {k: dict(v) for k, v in settings.items()}
+    out.get("connection", {}).pop("timestamp", None)
+    for sec_name, keys in DEPRECATED.items():
+        for key in keys:
+            out.get(sec_name, {}).pop(key, None)
+    return out
+
+
 def new_profile(name: str, iface_type: str) -> Dict[str, Any]:
     """The skeleton settings of a new profile for interface ``name``."""
     return {"connection": {"id": Variant("s", name), "uuid": Variant("s", str(uuidlib.uuid4())),
@@ -390,10 +404,7 @@ def build_settings(old: Optional[Dict[str, Any]], cur: Dict[str, Any], tgt: Dict
     Returns the settings dict to send (``Variant`` for what changed, the
     library's own variants for what stays). Deprecated duplicates NM reports
     (``ipv4.addresses``...) are dropped so NM reads the current forms."""
-    out: Dict[str, Dict[str, Any]] = {k: dict(v) for k, v in (old or new_profile(tgt["name"], tgt["type"])).items()}
-    for sec_name, keys in DEPRECATED.items():
-        for key in keys:
-            out.get(sec_name, {}).pop(key, None)
+    out = sendable(old or new_profile(tgt["name"], tgt["type"]))
     con = out.setdefault("connection", {})
     con["autoconnect"] = Variant("b", tgt.get("state", "up") == "up")
     nm_type = NM_TYPES[tgt["type"]]

@@ -3,7 +3,7 @@ SHELL := /bin/bash
 N ?= 3
 NM ?= 1.42
 
-.PHONY: help setup demo test test-unit test-integration test-kernel test-nm-versions lint docs lab-up lab-down bench clean
+.PHONY: help setup demo test test-unit test-integration test-kernel test-nm-versions lint docs changelog lab-up lab-down bench clean
 
 help:
 	@echo "make demo      set up, bring up a lab of $(N) NetworkManager hosts, run demo/site.yml (check, apply, re-run)"
@@ -12,6 +12,7 @@ help:
 	@echo "make test-nm-versions                             the whole lab tier on NetworkManager 1.42, 1.52 and 1.58"
 	@echo "make lint      sanity, unit tests under ansible-test, ansible-lint, docs and changelog lint, the release tarball installed and used"
 	@echo "make docs      HTML documentation in build/docs/build/html"
+	@echo "make changelog CHANGELOG.md from changelogs/fragments (after adding a fragment)"
 	@echo "make lab-up N=3 [NM=1.52|1.58] | lab-down          the lab by hand (NM: the hosts' NetworkManager, default 1.42)"
 
 setup:
@@ -40,6 +41,9 @@ lint: setup
 
 docs: setup
 	bash scripts/docs.sh
+
+changelog: setup
+	bash scripts/changelog.sh
 
 bench: setup
 	.venv/bin/python bench/run.py

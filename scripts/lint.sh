@@ -12,7 +12,8 @@
 #                 on every host Python 3.9+ (with the missing-library test)
 #   ansible-lint  production profile (.ansible-lint)
 #   docs          antsibull-docs lint-collection-docs --plugin-docs
-#   changelog     antsibull-changelog lint
+#   changelog     antsibull-changelog lint; every fragment folded into the release and every module,
+#                 filter, role and playbook named in CHANGELOG.md (tests/tools/check_changelog.py)
 # The tools are those of .venv-lint (requirements-lint.txt; `make lint` installs them).
 # HOSTNET_LINT_ONLY="sanity units" runs only the named checks.
 set -uo pipefail
@@ -47,7 +48,7 @@ check sanity     bash tests/tools/ansible-test.sh sanity --venv --color no
 check units      bash tests/tools/ansible-test.sh units --venv --color no
 check ansible-lint ansible-lint --nocolor --strict -q
 check docs       collection antsibull-docs lint-collection-docs --plugin-docs .
-check changelog  antsibull-changelog lint
+check changelog  bash -c 'antsibull-changelog lint && python3 tests/tools/check_changelog.py'
 
 echo "== lint: ${#passed[@]} of $((${#passed[@]} + ${#failed[@]})) checks passed in ${SECONDS} s${failed[*]:+; failed: ${failed[*]}}"
 echo "lint: ${#passed[@]} passed, ${#failed[@]} failed"

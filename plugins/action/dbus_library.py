@@ -16,6 +16,7 @@ from typing import Any, Dict, List, Mapping, Optional
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.hostnet.nm.plugins.module_utils.ansible_glue import SYSTEM_PYTHONS
+from ansible_collections.hostnet.nm.plugins.plugin_utils.arguments import validated_args
 
 #: the libraries, in the order the modules prefer them
 LIBRARIES = ("dbus_fast", "dbus_next")
@@ -49,11 +50,11 @@ class ActionModule(ActionBase):
     """Probe, and install only when missing."""
 
     TRANSFERS_FILES = False
-    _VALID_ARGS = frozenset(("packages",))
 
     def run(self, tmp: Optional[str] = None, task_vars: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
         task_vars = task_vars or {}
         result = super().run(tmp, task_vars)
+        args = validated_args(self, "dbus_library")
         interpreters = interpreters_of(task_vars)
         found = self._probe(interpreters)
         if found:
@@ -62,7 +63,7 @@ class ActionModule(ActionBase):
         facts = self._execute_module(module_name="ansible.legacy.setup", module_args={"gather_subset": ["min"]},
                                      task_vars=task_vars).get("ansible_facts") or {}
         family = facts.get("ansible_os_family") or task_vars.get("ansible_os_family") or "unknown"
-        packages = list((self._task.args.get("packages") or {}).get(family) or [])
+        packages = list(args["packages"].get(family) or [])
         advice = ("Install one yourself: 'pip install dbus-fast' for %s (on RHEL: python3-dbus-next from EPEL), "
                   "then run again; hostnet_dbus_library_packages maps ansible_os_family to package names and "
                   "hostnet_manage_dbus_library=false skips this step." % " or ".join(interpreters[:2]))

@@ -13,6 +13,7 @@ from typing import Any, Dict, Optional
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.hostnet.nm.plugins.plugin_utils import drift
+from ansible_collections.hostnet.nm.plugins.plugin_utils.arguments import validated_args
 
 #: the per-host variables an outcome is made of
 OUTCOME_VARS = ("hostnet_network_result", "hostnet_drift_failure")
@@ -22,20 +23,20 @@ class ActionModule(ActionBase):
     """Classify every host, write the JSON and Markdown report."""
 
     TRANSFERS_FILES = False
-    _VALID_ARGS = frozenset(("hosts", "report_dir", "report_name"))
 
     def run(self, tmp: Optional[str] = None, task_vars: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
         task_vars = task_vars or {}
         result = super().run(tmp, task_vars)
+        args = validated_args(self, "drift_report")
         hostvars = task_vars["hostvars"]
-        hosts = list(self._task.args.get("hosts") or task_vars.get("ansible_play_hosts_all") or [])
+        hosts = list(args.get("hosts") or task_vars.get("ansible_play_hosts_all") or [])
         outcomes = {}
         for host in hosts:
             view = hostvars[host]
             outcomes[host] = drift.outcome({k: view[k] for k in OUTCOME_VARS if k in view})
         summary = drift.summarize(hosts, outcomes)
-        report_dir = os.path.abspath(self._task.args.get("report_dir") or os.getcwd())
-        files = drift.write(summary, report_dir, self._task.args.get("report_name") or drift.REPORT_NAME)
+        report_dir = os.path.abspath(args.get("report_dir") or os.getcwd())
+        files = drift.write(summary, report_dir, args["report_name"])
         lines = drift.text_lines(summary)
         result.update(changed=False, summary=summary, files=list(files), lines=lines + ["report: %s, %s" % files],
                       by_host={r["host"]: {"status": r["status"], "reason": r["reason"]} for r in summary["hosts"]},

@@ -16,6 +16,7 @@ from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 
 from ansible_collections.hostnet.nm.plugins.plugin_utils import rollout
+from ansible_collections.hostnet.nm.plugins.plugin_utils.arguments import validated_args
 from ansible_collections.hostnet.nm.plugins.plugin_utils.compose import is_input
 from ansible_collections.hostnet.nm.plugins.plugin_utils.fleet import preflight
 
@@ -33,12 +34,11 @@ class ActionModule(ActionBase):
     """Render every host, check them, and fail listing every problem host by host."""
 
     TRANSFERS_FILES = False
-    _VALID_ARGS = frozenset(("hosts", "vlan_groups", "shared_addresses", "rollout", "report_dir"))
 
     def run(self, tmp: Optional[str] = None, task_vars: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
         task_vars = task_vars or {}
         result = super().run(tmp, task_vars)
-        args = self._task.args
+        args = validated_args(self, "fleet_preflight")
         hosts = list(args.get("hosts") or task_vars.get("ansible_play_hosts_all") or [])
         started = time.time()
         report = preflight(hosts, lambda h: host_variables(task_vars, h), task_vars.get("groups") or {},

@@ -21,6 +21,7 @@ from ansible_collections.hostnet.nm.plugins.module_utils import options as bound
 from ansible_collections.hostnet.nm.plugins.module_utils.errors import type_name
 from ansible_collections.hostnet.nm.plugins.module_utils.redact import redact, secret_values
 from ansible_collections.hostnet.nm.plugins.module_utils.validation import validate
+from ansible_collections.hostnet.nm.plugins.plugin_utils.arguments import validated_args
 
 
 #: seconds kept in hand before NM's rollback: a confirmation must not race it
@@ -86,6 +87,7 @@ class ActionModule(ActionBase):
                           validation_errors=[p.as_dict() for p in errors],
                           warnings=[str(w) for w in warnings])
             return result
+        args = validated_args(self, "network_state")   # types converted, defaults, no unknown key
         module_result = self._execute_module(module_name="hostnet.nm.network_state", module_args=args,
                                              task_vars=task_vars)
         result.update(module_result)
@@ -94,7 +96,7 @@ class ActionModule(ActionBase):
             result["diff"] = {"before": yaml_text(diff["before"]), "after": yaml_text(diff["after"]),
                               "before_header": "current state", "after_header": "desired state"}
         if module_result.get("confirm_pending") and not module_result.get("failed"):
-            result.update(self._confirm(module_result, int(args.get("rollback_timeout", 60)), task_vars))
+            result.update(self._confirm(module_result, args["rollback_timeout"], task_vars))
         return result
 
     def _keepalive(self) -> None:

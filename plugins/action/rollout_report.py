@@ -19,6 +19,7 @@ from typing import Any, Dict, Optional
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.hostnet.nm.plugins.plugin_utils import rollout
+from ansible_collections.hostnet.nm.plugins.plugin_utils.arguments import validated_args
 
 #: the per-host variables an outcome is made of
 OUTCOME_VARS = ("hostnet_rollout_in_batch", "hostnet_rollout_failure", "hostnet_network_result")
@@ -28,31 +29,24 @@ class ActionModule(ActionBase):
     """Gate a batch, or write the summary."""
 
     TRANSFERS_FILES = False
-    _VALID_ARGS = frozenset(("stage", "hosts", "max_fail_percentage", "report_dir"))
 
     def run(self, tmp: Optional[str] = None, task_vars: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
         task_vars = task_vars or {}
         result = super().run(tmp, task_vars)
-        args = self._task.args
+        args = validated_args(self, "rollout_report")  # stage is batch or final
         hostvars = task_vars["hostvars"]
         local = hostvars["localhost"]
         state = dict(local["hostnet_rollout_state"]) if "hostnet_rollout_state" in local else rollout.new_state(
             list(args.get("hosts") or []), os.getcwd(), bool(self._task.check_mode), {}, time.time())
-        stage = args.get("stage")
-        if stage not in ("batch", "final"):
-            result.update(failed=True, msg="stage must be batch or final, got %r" % (stage,))
-            return result
+        stage = args["stage"]
 
         def outcome(host: str) -> Dict[str, Any]:
             view = hostvars[host]
             return rollout.outcome({k: view[k] for k in OUTCOME_VARS if k in view})
 
         if stage == "batch":
-            try:
-                threshold = float(args.get("max_fail_percentage", 0))
-                if not 0 <= threshold <= 100:
-                    raise ValueError
-            except (TypeError, ValueError):
+            threshold = args["max_fail_percentage"]   # a float: the argument spec converted it
+            if not 0 <= threshold <= 100:
                 result.update(failed=True, msg="hostnet_rollout_max_fail_percentage must be a number from 0 to "
                               "100, got %r" % (args.get("max_fail_percentage"),))
                 return result

@@ -12,7 +12,7 @@ from typing import Any, Callable, Dict
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible.module_utils.common.respawn import has_respawned, probe_interpreters_for_module, respawn_module
 
-from .errors import HostnetError
+from .errors import DependencyError, HostnetError
 from .nm.dbus import PACKAGES
 from .redact import redact, scrub, secret_values
 
@@ -23,7 +23,9 @@ SYSTEM_PYTHONS = ["/usr/bin/python3", "/usr/libexec/platform-python", "/usr/bin/
 def ensure_dbus_library(module: AnsibleModule) -> None:
     """Make sure dbus-fast or dbus-next is importable, re-running the module
     under a system Python that has one (as ansible.posix's firewalld does);
-    otherwise fail with Ansible's standard missing-library message."""
+    otherwise fail with Ansible's standard missing-library message and
+    ``error_kind: dependency`` (the role hostnet.nm.network installs the
+    library on that fact)."""
     for name in ("dbus_fast", "dbus_next"):
         try:
             __import__(name + ".aio")
@@ -36,7 +38,8 @@ def ensure_dbus_library(module: AnsibleModule) -> None:
             if interpreter:
                 respawn_module(interpreter)  # does not return
     module.fail_json(msg=missing_required_lib("dbus-fast or dbus-next", reason="to talk to NetworkManager",
-                                              url="https://pypi.org/project/dbus-fast/") + ". Packages: " + PACKAGES)
+                                              url="https://pypi.org/project/dbus-fast/") + ". Packages: " + PACKAGES,
+                     error_kind=DependencyError.kind)
 
 
 class HostnetModule(AnsibleModule):

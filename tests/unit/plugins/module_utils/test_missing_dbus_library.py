@@ -86,5 +86,6 @@ def test_missing_library_gives_the_standard_message_without_traceback(tmp_path: 
     # missing_required_lib()'s wording, then the packages to install
     assert msg.startswith("Failed to import the required Python library (dbus-fast or dbus-next)"), msg
     assert "to talk to NetworkManager" in msg
+    assert result["error_kind"] == "dependency"   # the role installs the library on this fact
     for package in ("dbus-fast", "python3-dbus-fast", "python3-dbus-next"):
         assert package in msg, msg

@@ -1,0 +1,82 @@
+"""The action plugins' arguments (plugins/plugin_utils/arguments.py): the spec is each module's
+documented options, checked by Ansible's ArgumentSpecValidator as a module's are."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+
+from ansible_collections.hostnet.nm.plugins.modules.network_state import ARGUMENT_SPEC
+from ansible_collections.hostnet.nm.plugins.plugin_utils.arguments import module_spec, spec_of
+
+REPO = Path(__file__).resolve().parents[2]
+ACTIONS = sorted(p.stem for p in (REPO / "plugins" / "action").glob("*.py") if p.stem != "__init__")
+needs_ansible_cli = pytest.mark.skipif(not (REPO / ".venv" / "bin" / "ansible-playbook").exists(),
+                                       reason="needs the controller venv's ansible CLI (make test has it)")
+
+
+def test_suboptions_become_options_and_doc_only_keys_are_dropped():
+    assert spec_of({"verify": {"description": "x", "type": "dict", "version_added": "0.1.0",
+                               "suboptions": {"timeout": {"description": "s", "type": "float", "default": 2.0}}}}) \
+        == {"verify": {"type": "dict", "options": {"timeout": {"type": "float", "default": 2.0}}}}
+
+
+@pytest.mark.parametrize("name", ACTIONS)
+def test_every_action_plugin_has_a_documented_spec(name):
+    spec = module_spec(name)
+    assert spec and all("type" in entry for entry in spec.values()), spec
+
+
+def test_network_states_documented_spec_is_its_module_spec():
+    def shape(spec):
+        return {k: (v.get("type"), v.get("default"), bool(v.get("required")), shape(v.get("options") or {}))
+                for k, v in spec.items()}
+    assert shape(module_spec("network_state")) == shape(ARGUMENT_SPEC)
+
+
+@pytest.mark.parametrize("value, expected", [("no", False), ("yes", True), ("false", False), (1, True)])
+def test_a_boolean_option_is_converted(value, expected):
+    result = ArgumentSpecValidator(module_spec("fleet_preflight")).validate({"rollout": value})
+    assert not result.error_messages and result.validated_parameters["rollout"] is expected
+
+
+def test_unknown_keys_and_bad_types_are_all_refused():
+    result = ArgumentSpecValidator(module_spec("rollout_report")).validate(
+        {"stage": "later", "max_fail_percentage": "many", "colour": "red"})
+    text = " ".join(result.error_messages)
+    assert "colour" in text and "max_fail_percentage" in text and "stage" in text, text
+
+
+def run_playbook(tmp_path, tasks):
+    (tmp_path / "play.yml").write_text(json.dumps([{"hosts": "localhost", "gather_facts": False,
+                                                    "tasks": tasks}]))
+    return subprocess.run([str(REPO / ".venv" / "bin" / "ansible-playbook"), "play.yml"],
+                          capture_output=True, text=True, timeout=120, check=False, cwd=str(tmp_path),
+                          env=dict(os.environ, ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_NOCOLOR="1",
+                                   ANSIBLE_LOCALHOST_WARNING="false"))
+
+
+@needs_ansible_cli
+def test_fleet_preflight_with_rollout_no_takes_no_rollout_path(tmp_path):
+    """``rollout: "no"`` is false: no rollout state is set and no summary file written."""
+    proc = run_playbook(tmp_path, [
+        {"hostnet.nm.fleet_preflight": {"hosts": [], "rollout": "no", "report_dir": str(tmp_path)},
+         "register": "result"},
+        {"ansible.builtin.assert": {"that": ["result is not failed", "result.ansible_facts is not defined",
+                                             "hostnet_rollout_state is not defined"]}}])
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    assert not list(tmp_path.glob("hostnet-rollout-summary.*"))
+
+
+@needs_ansible_cli
+def test_an_unknown_argument_fails_the_task_naming_it(tmp_path):
+    proc = run_playbook(tmp_path, [{"hostnet.nm.drift_report": {"hosts": [], "report_dri": str(tmp_path)}}])
+    assert proc.returncode == 2, proc.stdout[-3000:]
+    assert "hostnet.nm.drift_report: 1 invalid argument(s), nothing was done" in proc.stdout
+    assert "report_dri" in proc.stdout and "Traceback" not in proc.stdout + proc.stderr
+    assert not list(tmp_path.glob("hostnet-drift-report*"))

@@ -54,5 +54,8 @@ lab-up: setup
 lab-down:
 	bash tests/lab/down.sh
 
+# what setup and the tests made for this checkout (the shared caches stay: ~/.ansible/test,
+# ~/.cache/hostnet-nm/clean-install, /var/cache/hostnet-nm, Debian's packages)
 clean: lab-down
-	rm -rf build .venv .venv-lint .pytest_cache
+	rm -rf build .venv .venv-lint .pytest_cache .hypothesis changelogs/.plugin-cache.yaml \
+	  "$${XDG_CACHE_HOME:-$$HOME/.cache}/hostnet-nm/ansible-test-$$(echo "$(CURDIR)" | sha1sum | cut -c1-8)"

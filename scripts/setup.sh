@@ -8,6 +8,16 @@ cd "$(dirname "$0")/.."
 
 bash tests/lab/install.sh
 bash tests/kernel/setup.sh   # user-mode-linux for the kernel tier (bonds, VLANs)
+# the docs tools (`make docs`, lint's docs check): pandoc turns the guides into the docsite's pages,
+# headless chromium takes the landing page's screenshot (tests/tools/check_docsite.py)
+missing=()
+for p in pandoc chromium; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q '^install ok installed$' || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  apt-get -o DPkg::Lock::Timeout=600 -q update
+  DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 -q install -y --no-install-recommends "${missing[@]}"
+fi
 
 # a virtualenv, (re)installed when its requirements file changes
 venv() {

@@ -9,9 +9,18 @@ cd "$(dirname "$0")/.."
 export PYTHONDONTWRITEBYTECODE=1
 export ANSIBLE_CONFIG="$PWD/ansible.cfg"
 tier=${1:-all}
+# a temporary directory of this run's own (pytest's tmp_path, the tools' temporary files), removed at
+# the end: make test leaves nothing in /tmp
+TMPDIR=$(mktemp -d -t hostnet-test.XXXXXX)
+export TMPDIR
+trap 'rm -rf "$TMPDIR"' EXIT
+# what runs and how far it got: a header per tier; the lab tiers name each test as it runs (-v),
+# and every tier ends with its slowest tests
+header() { echo "== make test: $*"; }
 # NetworkManager versions beside the machine's 1.42 (root filesystems, tests/lab/nm-rootfs.sh)
 EXTRA_NM=(1.52 1.58)
-pytest=(.venv/bin/python -m pytest -q -p no:cacheprovider)
+pytest=(.venv/bin/python -m pytest -p no:cacheprovider --durations=5)
+verbosity() { if [ "$1" = tests/unit ]; then echo -q; else echo -v; fi; }
 case "$tier" in
   unit)        paths=(tests/unit) ;;
   integration) paths=(tests/integration) ;;
@@ -22,20 +31,30 @@ case "$tier" in
 esac
 rc=0
 case "$tier" in
-  unit|integration|kernel) exec "${pytest[@]}" "${paths[@]}" ;;
+  unit|integration|kernel)
+    header "$tier (${paths[*]})"
+    "${pytest[@]}" "$(verbosity "${paths[0]}")" "${paths[@]}" || rc=$?
+    exit "$rc" ;;
   nm-versions)
     for v in 1.42 "${EXTRA_NM[@]}"; do
-      echo "== the lab tier on NetworkManager $v" >&2
-      HNLAB_NM=$v "${pytest[@]}" "${paths[@]}" || rc=$?
+      header "the lab tier on NetworkManager $v"
+      HNLAB_NM=$v "${pytest[@]}" -v "${paths[@]}" || rc=$?
     done
     exit "$rc" ;;
 esac
 # all: every tier on 1.42, the nm_versions subset on each extra version, then the packaging,
 # docs and sanity checks (scripts/lint.sh); fails when any fails
-"${pytest[@]}" "${paths[@]}" || rc=$?
-for v in "${EXTRA_NM[@]}"; do
-  echo "== the nm_versions subset on NetworkManager $v" >&2
-  HNLAB_NM=$v "${pytest[@]}" -m nm_versions tests/integration || rc=$((rc ? rc : 1))
+n=0
+for path in "${paths[@]}"; do
+  n=$((n + 1))
+  header "tier $n of $((${#paths[@]} + ${#EXTRA_NM[@]} + 1)): ${path#tests/} ($path)"
+  "${pytest[@]}" "$(verbosity "$path")" "$path" || rc=$((rc ? rc : $?))
 done
+for v in "${EXTRA_NM[@]}"; do
+  n=$((n + 1))
+  header "tier $n of $((${#paths[@]} + ${#EXTRA_NM[@]} + 1)): the nm_versions subset on NetworkManager $v"
+  HNLAB_NM=$v "${pytest[@]}" -v -m nm_versions tests/integration || rc=$((rc ? rc : 1))
+done
+header "tier $((n + 1)) of $((n + 1)): lint (packaging, clean install, sanity, docs; scripts/lint.sh)"
 bash scripts/lint.sh || rc=$((rc ? rc : 1))
 exit "$rc"

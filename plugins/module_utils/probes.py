@@ -8,7 +8,7 @@ Probe kinds, all with the standard library (no subprocess, no D-Bus):
 
 * ``gateway``: each default gateway of table 254 answers an ICMP echo, or
   (IPv4) has a complete neighbour entry; a family without a default route
-  fails at once with ``no IPv4 default route in table 254`` (BC-21).
+  fails at once with ``no IPv4 default route in table 254``.
 * ``dns``: each configured name server answers a real DNS query over UDP;
   any well-formed reply counts (REFUSED too); with ``dns_names``, each name
   must resolve (NOERROR with an answer) through each server.
@@ -78,7 +78,7 @@ class ProbeSpec:
             link-local IPv6 host with its ``%iface``.
         controller: probe that the controller of the SSH session can still
             reach the host (see :func:`controller_address`). A change that
-            moves the session's address on purpose (BC-19's opt-in) turns it
+            moves the session's address on purpose (allow_management_change) turns it
             off: the controller's confirmed commit over the new address is
             then the proof.
         timeout: seconds per attempt; interval: seconds between attempts;
@@ -219,7 +219,7 @@ def ip_literal(path: str, value: Any) -> str:
 
     Raises:
         ValueError: not an address, a link-local IPv6 address without
-            its ``%iface`` (it is ambiguous without one, BC-34), or an
+            its ``%iface`` (it is ambiguous without one), or an
             ``%iface`` on any other address.
     """
     text = value.strip() if isinstance(value, str) else ""
@@ -338,7 +338,7 @@ def read_default_gateways(proc: str = "/proc") -> List[Tuple[str, str]]:
     """``(next hop, interface)`` of the default routes in the main table,
     from ``/proc/net/route`` and ``/proc/net/ipv6_route``; IPv4 first, then
     by metric. ``[]`` when there is none, at once: no netlink query (whose
-    behaviour changed with strict checking, BC-21), no retry loop.
+    behaviour changed with strict checking), no retry loop.
 
     An IPv4 multipath default route shows its first next hop only (the
     file's format); see :func:`parse_proc_ipv6_route` for the IPv6 caveat.

@@ -705,7 +705,7 @@ def _route_conflicts(doc: Dict[str, Any], problems: List[Problem]) -> None:
     Source: the kernel keeps one route per (destination, table, metric) and
     next hop; with two equal default routes on two links the egress depends
     on which was added first. Several next hops on one interface with the
-    same metric are valid (IPv6 global plus link-local router, case BC-37)."""
+    same metric are valid (IPv6 global plus link-local router)."""
     seen: Dict[Tuple[Any, ...], str] = {}
     defaults: Dict[Tuple[Any, ...], Tuple[str, str]] = {}
     for path, route in entries(doc, "routes"):
@@ -901,8 +901,8 @@ def _no_effect(doc: Dict[str, Any], problems: List[Problem]) -> None:
     OPTION_NO_EFFECT: IP settings on a disabled family, ``auto-*`` without DHCP/autoconf, STP timers with STP off
 
     Source: NetworkManager ignores them for the chosen method (it keeps its
-    own value, so comparing them would report a change on every run, cases
-    BC-02 and BC-04); the plan drops them."""
+    own value, so comparing them would report a change on every run); the plan
+    drops them."""
     for i, iface in interfaces(doc):
         for fam, key, sec in ip_sections(iface):
             if sec.get("enabled") is False:

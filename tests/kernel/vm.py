@@ -165,7 +165,7 @@ class KernelGuest:
         self.maxlife = maxlife
         self.nm_log = nm_log
         self.state_dir = Path(state_dir or os.environ.get("HOSTNET_KERNEL_STATE_DIR")
-                              or f"/tmp/hostnet-kernel-{name}")
+                              or f"/run/hostnet-kernel-{name}")   # /run, not /tmp: make test leaves nothing in /tmp
         if not re.fullmatch(r"[A-Za-z0-9_./-]+", str(self.state_dir)):
             # the path ends up on the UML command line and in ssh_config: keep it plain
             raise ValueError(f"state dir {self.state_dir} must not contain spaces or odd characters")

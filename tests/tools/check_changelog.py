@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """The changelog describes what ships (`make lint`'s changelog check, after antsibull-changelog lint).
 
 Fails, listing every finding, when
@@ -9,7 +8,7 @@ Fails, listing every finding, when
 The fix is `make changelog` (scripts/changelog.sh), or a fragment with an ``add object.role`` /
 ``add object.playbook`` / ``add plugin.filter`` section for what is new.
 
-usage: tests/tools/check_changelog.py [collection root]
+usage: python3 tests/tools/check_changelog.py [collection root]
 """
 
 from __future__ import annotations

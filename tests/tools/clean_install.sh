@@ -10,7 +10,7 @@
 #   - the rollout's preflight (hostnet.nm.fleet_preflight as hostnet.nm.rollout runs it) over the
 #     shipped example inventory docs/examples/fleet: every host composed and valid;
 #   - the filters compose_state and host_address on that inventory's variables.
-# The virtualenv is kept in ~/.cache/hostnet-nm/clean-install while it holds only ansible-core.
+# The virtualenv comes from tests/tools/core_venv.sh (kept between runs while it holds only ansible-core).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 tarball=$(realpath "$1")
@@ -20,50 +20,8 @@ trap 'rm -rf "$work"' EXIT
 fail() { echo "clean_install($version): $*" >&2; exit 1; }
 step() { echo "clean_install($version): $*"; }
 
-# the controller Pythons here, newest first (pyenv's real interpreters: its shims fail for a version
-# that is not pyenv's global one)
-pythons=()
-for v in 3.14 3.13 3.12 3.11; do
-  for p in "$HOME"/.pyenv/versions/"$v".*/bin/python"$v" /usr/bin/python"$v" /usr/local/bin/python"$v"; do
-    if [ -x "$p" ]; then pythons+=("$p"); break; fi
-  done
-done
-[ "${#pythons[@]}" -gt 0 ] || fail "no Python 3.11+ found"
-
-pip=(-m pip -q --disable-pip-version-check --no-input)
-cache=${XDG_CACHE_HOME:-$HOME/.cache}/hostnet-nm/clean-install
-if [ "$version" = newest ]; then
-  candidates=("${pythons[0]}")
-  version=$("${pythons[0]}" -m pip index versions ansible-core 2>/dev/null \
-            | sed -n 's/^Available versions: //p' | tr ',' '\n' | tr -d ' ' | grep -m1 '^2\.') \
-    || fail "pip index versions ansible-core: no answer from the package index"
-else
-  candidates=()   # oldest first: the first that can install it
-  for ((i = ${#pythons[@]} - 1; i >= 0; i--)); do candidates+=("${pythons[$i]}"); done
-fi
-
-# a virtualenv is kept between runs (in $cache) and used only while it holds exactly ansible-core
-# and its dependencies: else it is made afresh (HOSTNET_CLEAN_INSTALL_FRESH=1 always makes it afresh)
-pristine() {
-  local venv=$1 runs
-  runs=$("$venv/bin/ansible" --version 2>/dev/null) || return 1
-  [ "${runs%%$'\n'*}" = "ansible [core $version]" ] || return 1
-  ! "$venv/bin/python" "${pip[@]}" freeze --all 2>/dev/null \
-    | grep -viE '^(ansible-core|jinja2|markupsafe|pyyaml|cryptography|cffi|pycparser|packaging|resolvelib|pip|setuptools)=='
-}
-venv=
-for python in "${candidates[@]}"; do
-  candidate=$cache/ansible-core-$version-$(basename "$python")
-  if [ -z "${HOSTNET_CLEAN_INSTALL_FRESH:-}" ] && pristine "$candidate"; then venv=$candidate; break; fi
-  rm -rf "$candidate"
-  "$python" -m venv "$candidate"
-  if "$candidate/bin/python" "${pip[@]}" install "ansible-core==$version" > "$work/pip.log" 2>&1; then
-    pristine "$candidate" || fail "the new virtualenv $candidate holds more than ansible-core (above)"
-    venv=$candidate; break
-  fi
-  rm -rf "$candidate"
-done
-[ -n "$venv" ] || { cat "$work/pip.log" >&2; fail "no Python here installs ansible-core==$version"; }
+venv=$(bash "$ROOT/tests/tools/core_venv.sh" "$version") || fail "no virtualenv with ansible-core $version"
+version=$("$venv/bin/python" -c 'import ansible.release; print(ansible.release.__version__)')
 step "a virtualenv with only ansible-core==$version ($("$venv/bin/python" --version)): $venv"
 export PATH=$venv/bin:/usr/bin:/bin
 

@@ -455,7 +455,7 @@ def build_settings(old: Optional[Dict[str, Any]], cur: Dict[str, Any], tgt: Dict
         for key, (prop, sig, _default) in BRIDGE_OPTIONS.items():
             if key in options and options[key] != cur_options.get(key):
                 sec[prop] = Variant(sig, options[key].replace("q", "Q") if key == "vlan-protocol" else options[key])
-        # VLAN filtering only when a port asks for VLANs (BC-48: never because a VLAN sits on top)
+        # VLAN filtering only when a port asks for VLANs (never because a VLAN sits on top)
         filtering = any(p.get("vlan") for p in (tgt.get("bridge") or {}).get("port", []))
         if filtering or "vlan-filtering" in sec:
             sec["vlan-filtering"] = Variant("b", filtering)

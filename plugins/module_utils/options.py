@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any, Dict, List, Mapping, Tuple
 
 from .errors import Problem
-from .schema import Int, join
+from .schema import Int
 
 #: the shortest rollback window: the controller keeps 3 s in hand before NetworkManager's own
 #: rollback, so below 5 s no change could be confirmed (and 0 would turn the rollback off)
@@ -49,7 +49,7 @@ def parse(options: Mapping[str, Any], prefix: str = "") -> Tuple[Dict[str, Any],
     problems: List[Problem] = []
     for name, node in _NODES.items():
         if options.get(name) is not None:
-            values[name] = node.parse(options[name], join(prefix, name) if prefix else name, problems)
+            values[name] = node.parse(options[name], prefix + name, problems)
     return values, problems
 
 

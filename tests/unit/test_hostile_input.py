@@ -8,6 +8,9 @@ documents, option bounds, and short messages. Plain data, no host."""
 from __future__ import annotations
 
 import copy
+import os
+import subprocess
+from pathlib import Path
 from typing import Any, Iterator, List, Tuple
 
 import pytest
@@ -258,3 +261,31 @@ def test_the_reconciler_refuses_settings_out_of_bounds(tmp_path):
     with pytest.raises(ValueError, match="rollback_timeout"):
         reconciler.load_config(str(tmp_path / "none.json"), {"rollback_timeout": 0})
     assert reconciler.load_config(str(tmp_path / "none.json"), {"rollback_timeout": 8})["rollback_timeout"] == 8
+
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.skipif(not (REPO / ".venv" / "bin" / "ansible-playbook").exists(),
+                    reason="needs the controller venv's ansible CLI (make test has it)")
+@pytest.mark.parametrize("value,refused", [(0, True), (-1, True), (2 ** 32, True), (30, False)])
+def test_the_reconciler_role_checks_its_rollback_timeout_before_touching_the_host(tmp_path, value, refused):
+    """The role's argument spec cannot bound a number: its first task does, on the controller. The
+    host is 127.0.0.1 on the discard port, so a task that got past the check finds it unreachable."""
+    (tmp_path / "hosts.yml").write_text(yaml.safe_dump({"all": {"hosts": {"ghost": {
+        "ansible_host": "127.0.0.1", "ansible_port": 9, "ansible_user": "nobody",
+        "ansible_ssh_common_args": "-o ConnectTimeout=3 -o ControlMaster=no"}}}}))
+    (tmp_path / "play.yml").write_text(yaml.safe_dump([{"hosts": "ghost", "gather_facts": False, "roles": [
+        {"role": "hostnet.nm.reconciler", "vars": {"hostnet_reconciler_rollback_timeout": value,
+                                                  "hostnet_reconciler_state": {"interfaces": []}}}]}]))
+    env = dict(os.environ, ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_NOCOLOR="1",
+               ANSIBLE_COLLECTIONS_PATH=str(REPO / "build" / "collections"), ANSIBLE_RETRY_FILES_ENABLED="0")
+    proc = subprocess.run([str(REPO / ".venv" / "bin" / "ansible-playbook"), "-i", str(tmp_path / "hosts.yml"),
+                           str(tmp_path / "play.yml")], capture_output=True, text=True, env=env, timeout=300)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0
+    if refused:
+        assert "OPTION_OUT_OF_RANGE" in out and "hostnet_reconciler_rollback_timeout" in out
+        assert "unreachable=0" in out and "UNREACHABLE" not in out, out[-2000:]
+    else:
+        assert "OPTION_OUT_OF_RANGE" not in out and "unreachable=1" in out, out[-2000:]

@@ -662,6 +662,37 @@ def add_live_repairs(plan: Plan, snap: Snapshot, live: Dict[str, Dict[str, Any]]
             plan.diff["before"].setdefault("routes", {"config": []})
 
 
+#: protocols of the routes an activation puts back itself (the kernel's prefix routes, DHCP, router advertisements)
+RESTORED_PROTOCOLS = ("kernel", "dhcp", "ra")
+
+
+def reactivated(plan: Plan) -> List[str]:
+    """Interfaces the plan takes down and up again (their routes are flushed)."""
+    return sorted({op.iface for op in plan.ops if op.kind == "activate" and op.disruption == "reactivate"})
+
+
+def name_flushed_routes(plan: Plan, routes: Dict[str, List[Dict[str, Any]]]) -> None:
+    """Say which routes a re-activation takes away for good: the kernel
+    drops every route through a device whose addresses go, and
+    NetworkManager puts back only those of its profile. ``routes``:
+    :func:`~.nm.kernel.device_routes` of :func:`reactivated` interfaces.
+    Routes of another daemon or of ``ip route`` (any table) are named in a
+    warning and in the operation's reason."""
+    ours = {(r["destination"], r.get("next-hop-address", ""), r.get("table-id", model.MAIN_TABLE))
+            for r in plan.current["routes"] + plan.target["routes"]}  # the profiles' routes: kept or removed on purpose
+    for op in plan.ops:
+        if op.kind != "activate" or op.disruption != "reactivate":
+            continue
+        lost = ["%s via %s table %d (proto %s)" % (r["destination"], r.get("next-hop-address", "on-link"),
+                                                   r["table-id"], r["protocol"])
+                for r in routes.get(op.iface, []) if r["protocol"] not in RESTORED_PROTOCOLS and
+                (r["destination"], r.get("next-hop-address", ""), r["table-id"]) not in ours]
+        if lost:
+            op.reason += "; flushes routes NetworkManager does not restore: " + ", ".join(lost)
+            plan.warnings.append("interfaces %s: re-activating it removes routes NetworkManager does not manage, "
+                                 "which it will not put back: %s" % (op.iface, ", ".join(lost)))
+
+
 def _address(text: str) -> Dict[str, Any]:
     ip, _sep, prefix = text.partition("/")
     return {"ip": ip, "prefix-length": int(prefix)}

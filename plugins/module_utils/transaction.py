@@ -21,14 +21,15 @@ import uuid
 from typing import Any, Callable, Dict, List, Optional, Tuple, TypeVar
 
 from . import model, options as bounds, probes, validation
-from .errors import ConflictError, HostnetError, InvalidStateError, NmError, Problem, VerificationError
-from .nm import config, reader
+from .errors import (ConflictError, DependencyError, HostnetError, InvalidStateError, NmError, Problem,
+                     VerificationError)
+from .nm import config, kernel, reader
 from .nm.checkpoint import (APPLYING, GROUP, PENDING, Checkpoint, PendingConfirmation, ledger_clear, ledger_read,
                             ledger_write, resolve_existing)
 from .nm.dbus import Bus
 from .nm.restore import host_view, repair, settle
 from .nm.writer import Writer
-from .plan import Plan, add_live_repairs, make_plan
+from .plan import Plan, add_live_repairs, make_plan, name_flushed_routes, reactivated
 from .verify import mismatches, resolv_conf_servers, restore_differences
 
 LOCK_PATH = "/run/hostnet-nm.lock"
@@ -224,6 +225,11 @@ def apply(document: Dict[str, Any], options: Options) -> Dict[str, Any]:
         timer.lap("read")
         plan = make_plan(snap, current, desired)
         add_live_repairs(plan, snap, live)  # the kernel lost what the profiles still say
+        if reactivated(plan):
+            try:  # another daemon's routes through a re-activated device: say they go
+                name_flushed_routes(plan, kernel.device_routes(reactivated(plan)))
+            except DependencyError as exc:
+                plan.warnings.append("cannot tell which foreign routes a re-activation removes: %s" % exc.message)
         timer.lap("plan")
         result.update(changed=plan.changed, diff=plan.diff, plan=[op.as_dict() for op in plan.ops])
         result["warnings"] += plan.warnings

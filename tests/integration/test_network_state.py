@@ -475,7 +475,10 @@ def test_a_foreign_route_survives_an_unrelated_change_and_an_ipv6_route_leaves_i
     seven = {"name": "veth7", "type": "ethernet", "state": "up", "ipv6": {
         "enabled": True, "dhcp": False, "autoconf": False, "address": [{"ip": "2001:db8:7::1", "prefix-length": 64}]}}
     route = {"destination": "2001:db8:70::/64", "next-hop-address": "2001:db8:7::fe", "next-hop-interface": "veth7"}
-    ok(runner.apply(lab_host, {"interfaces": [eight, seven], "routes": {"config": [dict(route, **{"table-id": 1000})]}},
+    own = {"destination": "198.19.100.0/24", "next-hop-address": "198.18.8.1", "next-hop-interface": "veth8",
+           "table-id": 1000}
+    ok(runner.apply(lab_host, {"interfaces": [eight, seven],
+                               "routes": {"config": [dict(route, **{"table-id": 1000}), own]}},
                     module_args=no_gw), changed=True)
     view.run("ip", "route", "add", "198.19.64.0/18", "via", "198.18.8.66", "dev", "veth8", "proto", "bgp", "table", "8")
     result = ok(runner.apply(lab_host, {
@@ -486,6 +489,12 @@ def test_a_foreign_route_survives_an_unrelated_change_and_an_ipv6_route_leaves_i
     assert [r["dst"] for r in view.routes("table", "8")] == ["198.19.64.0/18"]
     assert view.routes("table", "1000", family=6) == []
     assert [r["dst"] for r in view.routes("table", "2000", family=6)] == ["2001:db8:70::/64"]
+    # dropping veth8's own route from table 1000 needs a re-activation on NM < 1.52: the plan names the collateral
+    result = ok(runner.apply(lab_host, {"routes": {"config": [dict(own, state="absent")]}}, module_args=no_gw),
+                changed=True)
+    assert ("activate", "reactivate") in [(op["op"], op["disruption"]) for op in result["plan"]]
+    assert any("198.19.64.0/18 via 198.18.8.66 table 8 (proto bgp)" in w for w in result["warnings"]), \
+        result["warnings"]
 
 
 def test_rules_in_other_tables_for_both_families_and_one_added_outside_networkmanager(lab, lab_host, runner, view):

@@ -36,7 +36,7 @@ def runner(guest):
 
 
 def apply(runner, doc, *args, **kw):
-    return runner.apply("kvm1", doc, *args, **kw)
+    return runner.apply(runner.lab.name, doc, *args, **kw)  # the guest's name ($HOSTNET_KERNEL_GUEST)
 
 
 def ok(result, changed=None):
@@ -156,7 +156,7 @@ def test_classic_stack_then_absent_leaves_nothing(guest, runner):
     assert link(guest, "bond0").get("master") == "br0" and link(guest, "vlan29").get("master") == "br29"
     assert ping(guest, "198.18.1.254", 45)  # STP is on (NM's default): listening + learning take 2 x 15 s
     ok(apply(runner, stack), changed=False)
-    state = runner.info("kvm1")
+    state = runner.info(guest.name)
     assert ok(apply(runner, state), changed=False)["writes"] == 0  # info round trip
     gone = {"interfaces": [{"name": n, "state": "absent"} for n in ("br29", "vlan29", "br0", "bond0", "eth1", "eth2")]}
     ok(apply(runner, gone), changed=True)
@@ -251,3 +251,23 @@ def test_port_removed_from_a_bond_is_released(guest, runner):
                                          "address": [{"ip": "198.18.2.12", "prefix-length": 24}]}}]}), changed=True)
     assert link(guest, "eth1").get("master") == "bond0" and "master" not in link(guest, "eth2")
     assert v4(guest, "eth2") == ["198.18.2.12/24"] and v4(guest, "bond0") == ["198.18.1.10/24"]
+
+
+def test_bond_moves_between_arp_and_mii_monitoring_in_both_directions(guest, runner):
+    # issue 17 item 5: the plan drops the options the new link monitor excludes; NetworkManager refused the
+    # profile that kept arp_ip_target next to miimon, and only deleting the bond helped
+    arp = {"arp_interval": 1000, "arp_ip_target": "198.18.1.254", "arp_validate": "none"}
+    ok(apply(runner, {"interfaces": [bond(options=arp)] + PORTS}), changed=True)
+    assert sh(guest, "cat /sys/class/net/bond0/bonding/arp_interval").strip() == "1000"
+    mii = {"interfaces": [{"name": "bond0", "type": "bond", "link-aggregation": {"options": {"miimon": 100}}}]}
+    ok(apply(runner, mii), changed=True)
+    assert sh(guest, "cat /sys/class/net/bond0/bonding/miimon").strip() == "100"
+    assert sh(guest, "cat /sys/class/net/bond0/bonding/arp_interval").strip() == "0"
+    assert sh(guest, "cat /sys/class/net/bond0/bonding/arp_ip_target").strip() == ""
+    assert "arp" not in sh(guest, "nmcli -g bond.options connection show bond0")
+    assert ok(apply(runner, mii), changed=False)["writes"] == 0
+    back = {"interfaces": [{"name": "bond0", "type": "bond", "link-aggregation": {"options": arp}}]}
+    ok(apply(runner, back), changed=True)
+    assert sh(guest, "cat /sys/class/net/bond0/bonding/arp_interval").strip() == "1000"
+    assert sh(guest, "cat /sys/class/net/bond0/bonding/miimon").strip() == "0"
+    assert v4(guest, "bond0") == ["198.18.1.10/24"] and ping(guest, "198.18.1.254")

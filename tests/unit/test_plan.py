@@ -309,3 +309,21 @@ def test_a_rule_added_outside_networkmanager_is_seen_and_not_added_twice():
     rule = {"ip-from": "198.18.24.0/24", "ip-to": "198.19.24.0/24", "priority": 29995, "route-table": 254}
     plan = plan_for(snap, {"route-rules": {"config": [rule]}})
     assert plan.ops == [] and any("outside NetworkManager" in w for w in plan.warnings)
+
+
+def test_a_reactivation_names_the_foreign_routes_it_flushes():
+    # RC-08: a routing daemon's route through a re-activated device does not come back
+    from ansible_collections.hostnet.nm.plugins.module_utils.nm import kernel
+    from ansible_collections.hostnet.nm.plugins.module_utils.plan import name_flushed_routes, reactivated
+    dump = {4: [{"dst": "198.19.64.0/18", "gateway": "198.18.8.66", "dev": "eth1", "table": "8", "protocol": "bgp"},
+                {"dst": "198.18.1.0/24", "dev": "eth1", "protocol": "kernel", "scope": "link"},
+                {"dst": "198.19.5.0/24", "gateway": "198.18.1.1", "dev": "eth1", "table": "201", "protocol": "static"},
+                {"dst": "198.19.9.0/24", "gateway": "198.18.2.1", "dev": "eth2", "protocol": "boot"}], 6: []}
+    routes = kernel.device_routes_from_ip_json(["eth1"], dump)
+    snap = snapshot([profile("/p/1", "eth1", active="/a/1", ipv6={"method": "disabled"}, ipv4=dict(
+        STATIC4, **{"route-data": [{"dest": "198.19.5.0", "prefix": 24, "next-hop": "198.18.1.1", "table": 201}]}))])
+    plan = plan_for(snap, {"routes": {"config": [{"next-hop-interface": "eth1", "table-id": 201, "state": "absent"}]}})
+    assert reactivated(plan) == ["eth1"]
+    name_flushed_routes(plan, routes)
+    assert plan.warnings == ["interfaces eth1: re-activating it removes routes NetworkManager does not manage, which "
+                             "it will not put back: 198.19.64.0/18 via 198.18.8.66 table 8 (proto bgp)"]

@@ -16,7 +16,7 @@ import ipaddress
 import json
 import shutil
 import subprocess
-from typing import Any, Dict, List, Tuple
+from typing import Any, Dict, Iterator, List, Tuple
 
 from ..errors import DependencyError
 
@@ -69,15 +69,47 @@ def from_ip_json(names: List[str], links: List[Dict[str, Any]],
             ip = ipaddress.ip_address(a["local"])
             if not (ip.version == 6 and ip.is_link_local):
                 out[link["ifname"]]["addresses"].append("%s/%d" % (ip, a["prefixlen"]))
+    for family, r, number in _unicast_routes(routes, names):
+        out[r["dev"]]["routes"].append((_prefixed(r["dst"], family), r.get("gateway", ""),
+                                        int(r.get("metric", 0)), number))
+    return out
+
+
+def _unicast_routes(routes: Dict[int, List[Dict[str, Any]]], names: List[str]) -> Iterator[Tuple[int, Dict[str, Any], int]]:
+    """``(family, route, table number)`` for the unicast routes of ``ip -json route`` dumps through ``names``."""
     for family in (4, 6):
         for r in routes.get(family, []):
-            if r.get("dev") not in out or r.get("type", "unicast") != "unicast":
+            if r.get("dev") not in names or r.get("type", "unicast") != "unicast":
                 continue
             table = str(r.get("table", "main"))
             number = _TABLES.get(table, int(table) if table.isdigit() else None)
             if number is not None:  # (a table named in the host's rt_tables is not one we write)
-                out[r["dev"]]["routes"].append((_prefixed(r["dst"], family), r.get("gateway", ""),
-                                                int(r.get("metric", 0)), number))
+                yield family, r, number
+
+
+def device_routes(names: List[str]) -> Dict[str, List[Dict[str, Any]]]:
+    """``{interface: [{"destination", "next-hop-address", "table-id",
+    "protocol"}]}``: every unicast route through each of ``names`` in any
+    table, with the protocol that put it there (``kernel``, ``static``,
+    ``dhcp``, ``ra``, ``boot`` for ``ip route add``, ``bgp``...): NetworkManager's
+    D-Bus view shows the main table only.
+
+    Raises:
+        DependencyError: iproute2 is missing.
+    """
+    return device_routes_from_ip_json(names, {family: _ip_json("-%d" % family, "route", "show", "table", "all")
+                                              for family in (4, 6)})
+
+
+def device_routes_from_ip_json(names: List[str], routes: Dict[int, List[Dict[str, Any]]]) -> Dict[str, List[Dict[str, Any]]]:
+    """:func:`device_routes` from ``ip -json -4/-6 route show table all`` (``{4: [...], 6: [...]}``)."""
+    out: Dict[str, List[Dict[str, Any]]] = {n: [] for n in names}
+    for family, r, number in _unicast_routes(routes, names):
+        route = {"destination": _prefixed(r["dst"], family), "table-id": number,
+                 "protocol": str(r.get("protocol", "boot"))}
+        if r.get("gateway"):
+            route["next-hop-address"] = str(ipaddress.ip_address(r["gateway"]))
+        out[r["dev"]].append(route)
     return out
 
 

@@ -141,7 +141,7 @@ def make_plan(snap: Snapshot, current: Dict[str, Any], desired: Dict[str, Any]) 
     _check_routes(desired, target, problems)
     _check_next_hops(desired, target, held_addresses(snap, desired, target), problems)
     _check_macs(desired, target, snap, problems)
-    _check_ipv6_methods(desired, target, problems)
+    _check_ip_methods(desired, target, problems)
     rule_owner = _rule_assignment(snap, desired, target, problems)
     _foreign_rules(snap, desired, plan.warnings)
     if problems:
@@ -290,30 +290,41 @@ def _check_macs(desired: Dict[str, Any], target: Dict[str, Any], snap: Snapshot,
 
 
 def _stacks(state: Dict[str, Any]) -> Any:
-    """A function giving each interface name the root of its stack (ports
-    join their controller, a VLAN its base)."""
-    up: Dict[str, str] = dict(model.controllers(state))
-    for name, iface in state["interfaces"].items():
-        if model.parent_of(iface):
-            up.setdefault(name, model.parent_of(iface) or name)
+    """A function giving each interface name the representative of its
+    stack: ports join their controller, a VLAN its base (union-find: an
+    interface may have both, a VLAN that is a bridge port)."""
+    parent: Dict[str, str] = {}
 
-    def root(name: str) -> str:
-        seen = set()
-        while name in up and name not in seen:
-            seen.add(name)
-            name = up[name]
+    def find(name: str) -> str:
+        while parent.get(name, name) != name:
+            name = parent[name]
         return name
-    return root
+
+    links = list(model.controllers(state).items())
+    links += [(n, model.parent_of(i) or n) for n, i in state["interfaces"].items()]
+    for a, b in links:
+        parent[find(a)] = find(b)
+    return find
 
 
-def _check_ipv6_methods(desired: Dict[str, Any], target: Dict[str, Any], problems: List[Problem]) -> None:
-    """SLAAC without DHCPv6, once the document is merged with the host (a
-    document that gives only ``autoconf`` or only ``dhcp``)."""
+def _check_ip_methods(desired: Dict[str, Any], target: Dict[str, Any], problems: List[Problem]) -> None:
+    """IP methods NetworkManager cannot configure, once the document is
+    merged with the host (a document that gives only some of the keys):
+    SLAAC without DHCPv6, static IPv4 without an address (see
+    :func:`.validation._ip_methods`). Ports are left out (no IP)."""
+    ctrl = model.controllers(target)
     for index, name in enumerate(desired.get("interfaces", {})):
-        if validation.autoconf_without_dhcp(target["interfaces"].get(name, {}).get("ipv6") or {}):
+        iface = target["interfaces"].get(name, {})
+        if name in ctrl or iface.get("state") == "absent":
+            continue
+        if validation.autoconf_without_dhcp(iface.get("ipv6") or {}):
             problems.append(Problem("IPV6_AUTOCONF_WITHOUT_DHCP", "interfaces[%d].ipv6" % index,
                                     "%s would use SLAAC without DHCPv6, which NetworkManager cannot configure"
                                     % name, validation.AUTOCONF_HINT))
+        if validation.static_without_address(iface.get("ipv4") or {}):
+            problems.append(Problem("IPV4_STATIC_WITHOUT_ADDRESS", "interfaces[%d].ipv4" % index,
+                                    "%s would have IPv4 enabled without DHCP and without an address, which "
+                                    "NetworkManager refuses" % name, validation.STATIC_HINT))
 
 
 FIRST_RULE_PRIORITY = 30000  # where rules without a priority start (below the kernel's 32766 main rule)

@@ -868,25 +868,40 @@ def autoconf_without_dhcp(ipv6: Dict[str, Any]) -> bool:
     return ipv6.get("enabled") is not False and ipv6.get("autoconf") is True and ipv6.get("dhcp") is False
 
 
+def static_without_address(ipv4: Dict[str, Any]) -> bool:
+    """Whether an ``ipv4`` section is enabled without DHCP and with an empty
+    address list: NetworkManager refuses ``ipv4.method: manual`` without
+    addresses ("this property cannot be empty")."""
+    return ipv4.get("enabled") is True and ipv4.get("dhcp") is False and ipv4.get("address") == []
+
+
+STATIC_HINT = "add an address, set dhcp: true, or set enabled: false"
+
+
 AUTOCONF_HINT = "set dhcp: true as well (NetworkManager's autoconf runs DHCPv6 when the router asks for it), " \
     "or autoconf: false"
 
 
-@rule("IPV6_AUTOCONF_WITHOUT_DHCP")
-def _ipv6_methods(doc: Dict[str, Any], problems: List[Problem]) -> None:
-    """IPv6 methods NetworkManager has no equivalent for.
+@rule("IPV6_AUTOCONF_WITHOUT_DHCP", "IPV4_STATIC_WITHOUT_ADDRESS")
+def _ip_methods(doc: Dict[str, Any], problems: List[Problem]) -> None:
+    """IP methods NetworkManager has no equivalent for.
 
     IPV6_AUTOCONF_WITHOUT_DHCP: IPv6 ``autoconf: true`` with ``dhcp: false`` (SLAAC only)
+    IPV4_STATIC_WITHOUT_ADDRESS: IPv4 enabled without DHCP and with ``address: []``
 
     Source: NetworkManager's ``ipv6.method`` has ``auto`` (SLAAC, plus DHCPv6
     when the router advertisement asks for it), ``dhcp`` (DHCPv6 only) and
-    ``manual``, but no SLAAC-only method; nmstate refuses the same
-    combination. The host checks it again on the merged state (a document
-    that gives only one of the two keys)."""
+    ``manual``, but no SLAAC-only method (nmstate refuses the same
+    combination); its ``ipv4.method: manual`` needs at least one address.
+    The host checks both again on the merged state (a document that gives
+    only some of the keys)."""
     for i, iface in interfaces(doc):
         if autoconf_without_dhcp(iface.get("ipv6") or {}):
             report(problems, "IPV6_AUTOCONF_WITHOUT_DHCP", ipath(i, "ipv6", "dhcp"), "%s: SLAAC without DHCPv6 "
                    "cannot be configured through NetworkManager" % iface["name"], AUTOCONF_HINT)
+        if static_without_address(iface.get("ipv4") or {}):
+            report(problems, "IPV4_STATIC_WITHOUT_ADDRESS", ipath(i, "ipv4", "address"), "%s: IPv4 is enabled "
+                   "without DHCP and without an address, which NetworkManager refuses" % iface["name"], STATIC_HINT)
 
 
 # ------------------------------------------------------- options with no effect

@@ -118,7 +118,9 @@ def _live_addresses(ip: Dict[str, Any], dev: Dict[str, Any], fam: int) -> Option
     addresses of family ``fam`` do not match the target section ``ip`` (a
     static-only or disabled family must match exactly; a dynamic one must
     hold at least the static addresses), else ``None``."""
-    want = {"%s/%d" % (a["ip"], a["prefix-length"]) for a in ip.get("address", [])} if ip.get("enabled") else set()
+    # link-local addresses are left out on both sides: the live view drops them (the kernel makes its own)
+    want = {"%s/%d" % (a["ip"], a["prefix-length"]) for a in ip.get("address", [])
+            if not ipaddress.ip_address(a["ip"]).is_link_local} if ip.get("enabled") else set()
     have = {a for a in dev["addresses"] if model.family_of(a) == fam}
     wrong = (have != want) if (_static_only(ip) or not ip.get("enabled")) else not want <= have
     return (sorted(want), sorted(have)) if wrong else None

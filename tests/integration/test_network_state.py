@@ -368,14 +368,20 @@ def test_what_networkmanager_cannot_write_is_refused_on_the_controller(lab, lab_
     before = view.snapshot()
     result = refused(runner.apply(lab_host, {
         "interfaces": [{"name": "eth2", "type": "ethernet", "state": "up",
+                        "ipv4": {"enabled": True, "dhcp": False, "address": []},
                         "ipv6": {"enabled": True, "dhcp": False, "autoconf": True}},
                        {"name": "eth1", "type": "ethernet", "ipv6": {"enabled": True, "addr-gen-mode": "eui64",
                                                                      "auto-route-table-id": 1000}}],
         "dns-resolver": {"config": {"server": ["198.18.1.1", "2001:db8:1::1", "198.18.0.1"]}}}),
-        "IPV6_AUTOCONF_WITHOUT_DHCP", "DNS_FAMILY_INTERLEAVED", "UNSUPPORTED", "UNSUPPORTED")
+        "IPV6_AUTOCONF_WITHOUT_DHCP", "IPV4_STATIC_WITHOUT_ADDRESS", "DNS_FAMILY_INTERLEAVED", "UNSUPPORTED",
+        "UNSUPPORTED")
     assert {e["path"] for e in result["validation_errors"]} == {
-        "interfaces[0].ipv6.dhcp", "interfaces[1].ipv6.auto-route-table-id", "interfaces[1].ipv6.addr-gen-mode",
+        "interfaces[0].ipv6.dhcp", "interfaces[0].ipv4.address", "interfaces[1].ipv6.auto-route-table-id", "interfaces[1].ipv6.addr-gen-mode",
         "dns-resolver.config.server[2]"}
+    # the same kind once merged on the host: a new profile would get ipv4.method manual with no address
+    refused(runner.apply(lab_host, {"interfaces": [{"name": "eth2", "type": "ethernet", "state": "up",
+                                                    "ipv4": {"enabled": True, "dhcp": False}}]}),
+            "IPV4_STATIC_WITHOUT_ADDRESS")
     assert view.snapshot() == before
 
 
@@ -452,7 +458,10 @@ def test_a_veth_and_its_peer_in_one_run(lab, lab_host, runner, view):
     # RC-23: the peer appears with the veth (unmanaged for a moment); its activation waits for it
     doc = {"interfaces": [{"name": "veth23", "type": "veth", "state": "up", "veth": {"peer": "veth23p"}},
                           {"name": "veth23p", "type": "ethernet", "state": "up", "ipv4": {
-                              "enabled": True, "dhcp": False, "address": [{"ip": "198.18.23.2", "prefix-length": 24}]}}]}
+                              "enabled": True, "dhcp": False, "address": [{"ip": "198.18.23.2", "prefix-length": 24}]},
+                           # a static link-local address verifies too (issue 17 item 7: it used to roll back)
+                           "ipv6": {"enabled": True, "dhcp": False, "autoconf": False, "address": [
+                               {"ip": "fe80::23", "prefix-length": 64}, {"ip": "2001:db8:23::2", "prefix-length": 64}]}}]}
     start = time.monotonic()
     ok(runner.apply(lab_host, doc, module_args={"verify": {"gateway": False}}), changed=True)
     assert time.monotonic() - start < 60

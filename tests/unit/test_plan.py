@@ -327,3 +327,15 @@ def test_a_reactivation_names_the_foreign_routes_it_flushes():
     name_flushed_routes(plan, routes)
     assert plan.warnings == ["interfaces eth1: re-activating it removes routes NetworkManager does not manage, which "
                              "it will not put back: 198.19.64.0/18 via 198.18.8.66 table 8 (proto bgp)"]
+
+
+def test_a_whole_stack_may_share_one_mac():
+    # a bridge over a bond, and a bridge over a VLAN of that bond: the kernel gives them all one MAC
+    mac = "02:00:00:00:29:01"
+    devices = {"eth1": dict(device("eth1", "/d/1"), mac=mac), "eth2": dict(device("eth2", "/d/2"), mac=mac)}
+    plan_for(snapshot(devices=devices), {"interfaces": [
+        {"name": "bond0", "type": "bond", "mac-address": mac, "link-aggregation": {
+            "mode": "active-backup", "port": ["eth1", "eth2"]}},
+        {"name": "br0", "type": "linux-bridge", "mac-address": mac, "bridge": {"port": [{"name": "bond0"}]}},
+        {"name": "vlan29", "type": "vlan", "mac-address": mac, "vlan": {"base-iface": "bond0", "id": 29}},
+        {"name": "br29", "type": "linux-bridge", "mac-address": mac, "bridge": {"port": [{"name": "vlan29"}]}}]})

@@ -221,6 +221,10 @@ RULE_CASES: List[Tuple[str, str, str, str]] = [
     ("IPV6_AUTOCONF_WITHOUT_DHCP", "interfaces[0].ipv6.dhcp",
      "interfaces: [{name: eth2, ipv6: {enabled: true, dhcp: false, autoconf: true}}]",
      "interfaces: [{name: eth2, ipv6: {enabled: true, dhcp: true, autoconf: true}}]"),
+    # issue 17 item 7: NetworkManager's ipv4.method manual needs an address
+    ("IPV4_STATIC_WITHOUT_ADDRESS", "interfaces[0].ipv4.address",
+     "interfaces: [{name: eth1, ipv4: {enabled: true, dhcp: false, address: []}}]",
+     "interfaces: [{name: eth1, ipv4: {enabled: false}}]"),
     ("DNS_SEARCH_INVALID", "dns-resolver.config.search[1]",
      dns("{search: [corp.example, 'corp example']}"), dns("{search: [corp.example, lab-1.corp.example.]}")),
     ("DNS_SEARCH_INVALID", "dns-resolver.config.search[0]",

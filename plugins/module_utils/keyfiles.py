@@ -18,6 +18,7 @@ port, a VLAN's base) is refused (:data:`UNDECLARED`).
 
 from __future__ import annotations
 
+import configparser
 import os
 import stat
 import tempfile
@@ -129,15 +130,34 @@ def generate(document: Any) -> Generated:
     return Generated(files, absent, [str(w) for w in warnings] + plan.warnings)
 
 
-def _read(path: str) -> Tuple[Optional[str], Optional[int]]:
-    """``(text, mode bits)`` of an existing file, ``(None, None)`` when there is none."""
+@dataclass
+class OnDisk:
+    """An existing file: ``text`` (``None`` when there is no file, ``""`` when
+    it is not UTF-8), ``mode`` (permission bits), ``uid`` (owner)."""
+
+    text: Optional[str] = None
+    mode: int = 0
+    uid: int = 0
+
+    def stale(self, text: str) -> bool:
+        """Whether the file must be (re)written to hold ``text`` as NetworkManager
+        wants it: mode 0600, and owned by root when we can make it so."""
+        return self.text != text or self.mode != MODE or (os.geteuid() == 0 and self.uid != 0)
+
+
+def on_disk(path: str) -> OnDisk:
+    """What ``path`` holds now."""
     try:
-        with open(path, encoding="utf-8") as handle:
-            return handle.read(), stat.S_IMODE(os.fstat(handle.fileno()).st_mode)
+        with open(path, "rb") as handle:
+            info = os.fstat(handle.fileno())
+            raw = handle.read()
     except FileNotFoundError:
-        return None, None
+        return OnDisk()
+    try:
+        text = raw.decode("utf-8")
     except UnicodeDecodeError:
-        return "", None
+        text = ""
+    return OnDisk(text, stat.S_IMODE(info.st_mode), info.st_uid)
 
 
 def write_atomically(path: str, text: str) -> None:
@@ -158,11 +178,37 @@ def write_atomically(path: str, text: str) -> None:
         raise
 
 
-def _shown(text: Optional[str], secret_file: bool) -> str:
-    """An existing file's text for a diff (``<hidden>`` when it may hold secrets)."""
-    if text is None:
+def _before(disk: OnDisk, secret_file: bool) -> str:
+    """An existing file for a diff: its text (``<hidden>`` when it may hold
+    secrets), then its mode and owner when they are wrong."""
+    if disk.text is None:
         return ""
-    return keyfile.HIDDEN + "\n" if secret_file else text
+    out = keyfile.HIDDEN + "\n" if secret_file else disk.text
+    if disk.mode != MODE:
+        out += "# mode %04o\n" % disk.mode
+    if os.geteuid() == 0 and disk.uid != 0:
+        out += "# owner uid %d\n" % disk.uid
+    return out
+
+
+def rivals(dest: str, files: List[Keyfile]) -> List[str]:
+    """Warnings for other keyfiles in ``dest`` bound to one of our interfaces
+    (``interface-name``): NetworkManager may activate either at boot."""
+    ours = {f.filename: f.interface for f in files}
+    out = []
+    for name in sorted(os.listdir(dest)):
+        if not name.endswith(SUFFIX) or name in ours:
+            continue
+        parser = configparser.ConfigParser(interpolation=None, strict=False)
+        try:
+            parser.read_string(on_disk(os.path.join(dest, name)).text or "")
+        except configparser.Error:
+            continue  # not ours to judge: NetworkManager will say
+        iface = parser.get("connection", "interface-name", fallback="")
+        if iface in ours.values():
+            out.append("%s in %s also configures %s and may win at boot: remove it, or set autoconnect=false in "
+                       "it" % (name, dest, iface))
+    return out
 
 
 def run(document: Any, dest: Optional[str] = None, check_mode: bool = False) -> Dict[str, Any]:
@@ -196,15 +242,12 @@ def run(document: Any, dest: Optional[str] = None, check_mode: bool = False) -> 
                            "/etc/NetworkManager/system-connections)" % dest)
     for f in gen.files:
         path = os.path.join(dest, f.filename)
-        old, mode = _read(path)
-        changed = old != f.text or mode != MODE
-        entry = dict(_entry(f), path=path, changed=changed)
-        result["keyfiles"].append(entry)
+        disk = on_disk(path)
+        changed = disk.stale(f.text)
+        result["keyfiles"].append(dict(_entry(f), path=path, changed=changed))
         if changed:
-            result["diff"].append({"before_header": path if old is not None else "/dev/null", "after_header": path,
-                                   "before": _shown(old, f.secrets) + ("" if old is None or mode == MODE else
-                                                                       "# mode %04o\n" % (mode or 0)),
-                                   "after": f.shown})
+            result["diff"].append({"before_header": path if disk.text is not None else "/dev/null",
+                                   "after_header": path, "before": _before(disk, f.secrets), "after": f.shown})
             if not check_mode:
                 _write(path, f.text)
     for name in gen.absent:
@@ -212,9 +255,14 @@ def run(document: Any, dest: Optional[str] = None, check_mode: bool = False) -> 
         if os.path.lexists(path):
             result["removed"].append(path)
             result["diff"].append({"before_header": path, "after_header": "/dev/null",
-                                   "before": _shown(_read(path)[0], True), "after": ""})
+                                   "before": _before(on_disk(path), True), "after": ""})
             if not check_mode:
                 os.unlink(path)
+    result["warnings"] += rivals(dest, gen.files)
+    if os.geteuid() != 0 and result["diff"]:
+        result["warnings"].append("the keyfiles belong to uid %d: NetworkManager ignores a keyfile that a user "
+                                  "other than root can read; make them root's (become: true, or chown in the "
+                                  "image recipe)" % os.geteuid())
     result["changed"] = bool(result["diff"])
     return result
 

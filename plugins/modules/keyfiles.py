@@ -21,8 +21,11 @@ description:
     included. Once the host has booted with them, M(hostnet.nm.network_state) with the same document
     reports C(changed=false).
   - Each file is C(<interface>.nmconnection), mode C(0600), written atomically (a temporary file renamed
-    into place); only files whose content or mode differs are written. An interface with C(state=absent)
-    has its file removed. Other files in O(dest) are left alone.
+    into place); only files whose content, mode or owner differs are written. An interface with
+    C(state=absent) has its file removed. Other files in O(dest) are left alone; one that binds the same
+    interface (and could win at boot) is named in a warning.
+  - NetworkManager ignores a keyfile that a user other than root can read. Run the task as root (the files
+    are then root's), or the module warns and the image recipe must make them root's.
   - Profile UUIDs are derived from the interface name (UUID version 5), so every run and every image gives
     the same ones.
   - What only a host can tell is taken from the document. An C(ethernet) interface the document lists is

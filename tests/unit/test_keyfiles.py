@@ -223,3 +223,24 @@ def test_the_worked_example_of_the_docs_generates_what_the_docs_show():
     ens3 = parsed(files["ens3.nmconnection"].text)
     shown["connection"]["uuid"] = keyfiles.profile_uuid("ens3")
     assert {s: ens3.get(s) for s in shown} == shown
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="making a file root's needs root")
+def test_a_keyfile_not_owned_by_root_is_rewritten_as_roots(tmp_path):
+    keyfiles.run(FULL, str(tmp_path))
+    os.chown(tmp_path / "eth1.nmconnection", 1000, 1000)
+    result = keyfiles.run(FULL, str(tmp_path))
+    assert [d["after_header"] for d in result["diff"]] == [str(tmp_path / "eth1.nmconnection")]
+    assert "# owner uid 1000" in result["diff"][0]["before"]
+    assert os.stat(tmp_path / "eth1.nmconnection").st_uid == 0
+
+
+def test_another_keyfile_for_the_same_interface_is_warned_about(tmp_path):
+    (tmp_path / "Wired connection 1.nmconnection").write_text("[connection]\nid=Wired connection 1\n"
+                                                              "type=ethernet\ninterface-name=eth2\n")
+    (tmp_path / "other.nmconnection").write_text("[connection]\ninterface-name=eth7\n")
+    (tmp_path / "broken.nmconnection").write_text("no section\n")
+    warnings = keyfiles.run(FULL, str(tmp_path))["warnings"]
+    assert [w for w in warnings if "may win at boot" in w] == [
+        "Wired connection 1.nmconnection in %s also configures eth2 and may win at boot: remove it, or set "
+        "autoconnect=false in it" % tmp_path]

@@ -31,8 +31,9 @@ description:
   - What only a host can tell is taken from the document. An C(ethernet) interface the document lists is
     assumed to exist; one it only names (a bridge or bond port, a VLAN's base) is refused with
     C(OFFLINE_INTERFACE_UNDECLARED), an interface without C(type) with C(OFFLINE_TYPE_REQUIRED).
-  - Secrets are written to the keyfiles only. Results and diffs show them as C(<hidden>); without O(dest) a
-    document with secrets is refused (C(KEYFILE_SECRETS_NEED_DEST)).
+  - Secrets (values under keys that name one, as for M(hostnet.nm.network_state)) are written to the
+    keyfiles only. Results, diffs and logs show them as C(<hidden>); without O(dest) a document with secrets
+    is refused (C(KEYFILE_SECRETS_NEED_DEST)).
 author:
   - hostnet.nm contributors (@hostnet)
 extends_documentation_fragment:
@@ -144,9 +145,7 @@ diff:
             after: "[connection]\nid=eth0\n"}]
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ..module_utils.ansible_glue import run
+from ..module_utils.ansible_glue import HostnetModule, run
 from ..module_utils.keyfiles import run as generate_keyfiles
 
 ARGUMENT_SPEC = {
@@ -156,7 +155,7 @@ ARGUMENT_SPEC = {
 
 
 def main() -> None:
-    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    module = HostnetModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     run(module, lambda: generate_keyfiles(module.params["desired_state"], module.params["dest"], module.check_mode))
 
 

@@ -10,6 +10,7 @@ import shutil
 import subprocess
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 import yaml
@@ -82,6 +83,28 @@ def test_networkmanager_reads_every_generated_keyfile_as_written():
         ours = {k: v for k, v in ours.items() if NM_OMITS.get(k) != v}
         nm = {k: v for k, v in nm.items() if k not in NM_ADDS}
         assert ours == nm, f.filename
+
+
+def test_a_secret_goes_into_the_keyfile_and_nowhere_else(tmp_path):
+    # through ansible-playbook on the controller, with --diff -vvv: the secret (from a vars file, as from a
+    # vault) is in the file, and in no output, result or diff
+    from ansible_run import Runner
+    canary = "kf-canary-5d1e77"
+    (tmp_path / "secrets.yml").write_text("bond_secret: %s\n" % canary)
+    (tmp_path / "inventory.ini").write_text("localhost ansible_connection=local\n")
+    dest = tmp_path / "system-connections"
+    dest.mkdir()
+    doc = {"interfaces": [{"name": "bond9", "type": "bond", "state": "up", "link-aggregation": {
+        "mode": "active-backup", "options": {"miimon": "100", "password": "{{ bond_secret }}"}}}]}
+    play = [{"hosts": "localhost", "gather_facts": False, "tasks": [
+        {"name": "keyfiles", "hostnet.nm.keyfiles": {"desired_state": doc, "dest": str(dest)}}]}]
+    run = Runner(SimpleNamespace(inventory=str(tmp_path / "inventory.ini"))).play(
+        play, "--diff", "-vvv", "-e", "@%s" % (tmp_path / "secrets.yml"))
+    result = run.task("keyfiles")
+    assert result["status"] == "ok" and result["changed"], result
+    assert "password=%s" % canary in (dest / "bond9.nmconnection").read_text()
+    assert "password=<hidden>" in run.stdout
+    assert [line for line in run.stdout.splitlines() if canary in line] == [] and canary not in repr(run.tasks)
 
 
 @pytest.mark.lab

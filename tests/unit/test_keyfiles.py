@@ -176,17 +176,6 @@ def test_without_dest_the_keyfiles_are_data(tmp_path):
     assert all("path" not in k and k["content"].startswith("[connection]\n") for k in result["keyfiles"])
 
 
-def test_secrets_are_never_returned_as_data(monkeypatch, tmp_path):
-    secret = keyfiles.Keyfile("m0", "m0.nmconnection", keyfiles.profile_uuid("m0"), "[macsec]\nmka-cak=s3cr3t\n",
-                              "[macsec]\nmka-cak=<hidden>\n", True)
-    monkeypatch.setattr(keyfiles, "generate", lambda doc: keyfiles.Generated([secret], [], []))
-    with pytest.raises(InvalidStateError) as err:
-        keyfiles.run({})
-    assert err.value.problems[0].code == "KEYFILE_SECRETS_NEED_DEST" and "s3cr3t" not in str(err.value.result)
-    result = keyfiles.run({}, str(tmp_path))
-    assert "s3cr3t" not in repr(result) and (tmp_path / "m0.nmconnection").read_text() == secret.text
-
-
 def test_dest_must_be_a_directory(tmp_path):
     with pytest.raises(keyfiles.HostnetError, match="not a directory"):
         keyfiles.run(FULL, str(tmp_path / "missing"))
@@ -244,3 +233,19 @@ def test_another_keyfile_for_the_same_interface_is_warned_about(tmp_path):
     assert [w for w in warnings if "may win at boot" in w] == [
         "Wired connection 1.nmconnection in %s also configures eth2 and may win at boot: remove it, or set "
         "autoconnect=false in it" % tmp_path]
+
+
+def test_a_secret_in_the_document_is_in_the_file_only(tmp_path):
+    # the collection's one secret rule (by key name): here a bond option called password
+    doc = {"interfaces": [{"name": "bond9", "type": "bond", "state": "up", "link-aggregation": {
+        "mode": "active-backup", "options": {"miimon": "100", "password": "canary-7f3a9"}}}]}
+    with pytest.raises(InvalidStateError, match="KEYFILE_SECRETS_NEED_DEST"):
+        keyfiles.run(doc)
+    result = keyfiles.run(doc, str(tmp_path), check_mode=True)
+    assert "canary-7f3a9" not in repr(result) and "password=<hidden>" in result["diff"][0]["after"]
+    result = keyfiles.run(doc, str(tmp_path))
+    assert "canary-7f3a9" not in repr(result)
+    assert "password=canary-7f3a9" in (tmp_path / "bond9.nmconnection").read_text()
+    os.chmod(tmp_path / "bond9.nmconnection", 0o640)
+    again = keyfiles.run(doc, str(tmp_path), check_mode=True)
+    assert "canary-7f3a9" not in repr(again) and again["diff"][0]["before"].startswith("<hidden>\n")

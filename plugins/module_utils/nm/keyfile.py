@@ -18,8 +18,10 @@ separated by ``,``, bond options as keys of ``[bond]``, ``user.data`` as keys
 of ``[user]``. ``assigned-mac-address`` (D-Bus only) is written as
 ``cloned-mac-address``, as NetworkManager does.
 
-Secret properties (:data:`SECRETS`) are written to the file; :func:`render`
-with ``mask=True`` shows them as ``<hidden>`` for diffs and results.
+Secrets (keys that name one, by the collection's one rule,
+:func:`..redact.is_secret`: ``mka-cak``, ``psk``, ``password``, a bond
+option called ``password``...) are written to the file; :func:`render` with
+``mask=True`` shows them as ``<hidden>`` for diffs and results.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ import ipaddress
 import re
 from typing import Any, Callable, Dict, List, Tuple
 
+from ..redact import MASK, is_secret
 from .dbus import unwrap
 from .settings import ipv4_dns_from_nm, mac_text
 
@@ -35,11 +38,7 @@ from .settings import ipv4_dns_from_nm, mac_text
 ALIASES = {"802-3-ethernet": "ethernet", "802-11-wireless": "wifi", "802-11-wireless-security": "wifi-security"}
 #: sections after [connection] and the kind's own section, in NetworkManager's order
 TAIL_SECTIONS = ("bridge-port", "ipv4", "ipv6", "user")
-#: properties NetworkManager marks secret (nm-settings-nmcli(5)): written to the file, never shown
-SECRETS = {("macsec", "mka-cak"), ("802-1x", "password"), ("802-1x", "private-key-password"),
-           ("802-11-wireless-security", "psk"), ("802-11-wireless-security", "wep-key0"), ("wireguard", "private-key"),
-           ("vpn", "secrets")}
-HIDDEN = "<hidden>"
+HIDDEN = MASK
 #: D-Bus-only properties and the keyfile key NetworkManager stores them under
 RENAMED = {("802-3-ethernet", "assigned-mac-address"): "cloned-mac-address"}
 MAC_KEYS = {"mac-address", "cloned-mac-address", "assigned-mac-address", "permanent-mac-address"}
@@ -158,15 +157,15 @@ def _section_lines(section: str, props: Dict[str, Any], mask: bool) -> Dict[str,
     extra: Dict[str, Lines] = {}
     for key, value in props.items():
         if (section, key) in DICT_SECTIONS:
-            hidden = (section, key) in SECRETS and mask
             odd = [k for k in value if not PLAIN_KEY.match(k)]
             if odd:
                 raise KeyfileError("%s.%s: keys %s need NetworkManager's key escaping" % (section, key, odd))
             target = DICT_SECTIONS[(section, key)]
-            extra[target] = [(k, HIDDEN if hidden else escape(str(value[k]))) for k in sorted(value)]
+            extra[target] = [(k, HIDDEN if mask and (is_secret(k) or is_secret(key)) else escape(str(value[k])))
+                             for k in sorted(value)]
             continue
         lines = _property(section, key, value)
-        if lines and (section, key) in SECRETS and mask:
+        if lines and mask and is_secret(key):
             lines = [(k, HIDDEN) for k, _v in lines]
         if lines:
             own.append((lines[0][0], lines))
@@ -212,6 +211,13 @@ def render(settings: Dict[str, Any], mask: bool = False) -> str:
 
 
 def has_secrets(settings: Dict[str, Any]) -> bool:
-    """Whether the settings hold a non-empty secret property (:data:`SECRETS`)."""
+    """Whether the settings hold a non-empty value under a key that names a
+    secret (a property, or a key of a dictionary such as bond options)."""
     plain = unwrap(settings)
-    return any(plain.get(section, {}).get(key) for section, key in SECRETS)
+    for props in plain.values():
+        for key, value in (props or {}).items():
+            if value and is_secret(key):
+                return True
+            if isinstance(value, dict) and any(v and is_secret(k) for k, v in value.items()):
+                return True
+    return False

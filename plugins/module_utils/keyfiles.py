@@ -24,7 +24,7 @@ import stat
 import tempfile
 import uuid as uuidlib
 from dataclasses import dataclass
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional
 
 from . import model, validation
 from .errors import HostnetError, InvalidStateError, Problem

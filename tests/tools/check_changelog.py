@@ -68,7 +68,12 @@ def problems(root: Path) -> List[str]:
     changes = yaml.safe_load((root / "changelogs" / "changelog.yaml").read_text()) or {}
     have = released(changes)
     for path in sorted((root / "changelogs" / "fragments").glob("*.y*ml")):
-        missing = [e for e in fragment_entries(yaml.safe_load(path.read_text())) if e not in have]
+        try:
+            fragment = yaml.safe_load(path.read_text())
+        except yaml.YAMLError as exc:
+            found.append("%s is not valid YAML (quote an entry holding ': '): %s" % (path.name, str(exc).splitlines()[0]))
+            continue
+        missing = [e for e in fragment_entries(fragment) if e not in have]
         if missing:
             found.append("%s: %d entr%s not in changelogs/changelog.yaml, e.g. %r" % (
                 path.name, len(missing), "y" if len(missing) == 1 else "ies", missing[0][:100]))

@@ -20,5 +20,6 @@ with open(path, "w") as out:
     yaml.safe_dump(changes, out, sort_keys=False)
 PY
 )
+rm -f changelogs/.plugin-cache.yaml   # antsibull-changelog's list of plugins: read afresh
 antsibull-changelog release --version "$version" --date "$date" 2>&1 | grep -v "no release_summary section" || true
 python3 tests/tools/check_changelog.py

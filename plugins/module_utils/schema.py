@@ -85,7 +85,7 @@ UNSUPPORTED_TYPES = ("ovs-bridge", "ovs-interface", "team", "vrf", "vxlan", "mac
 
 #: a key a path shows as it is; any other (empty, with '.', brackets, quotes, white space, anything
 #: beyond printable ASCII) is quoted: ``interfaces[0]["ipv4.address"]``
-_PLAIN_KEY = re.compile(r"[!#-Z^-~\\]+")
+_PLAIN_KEY = re.compile(r"[!#-\-/-Z^-~\\]+")
 
 
 def join(path: str, key: Any) -> str:

@@ -249,3 +249,11 @@ def test_documents_against_the_json_schema():
                 "interfaces: [{name: eth1, mtu: 40}]", "interfaces: [{name: vrf0, type: vrf}]",
                 "interfaces: [{name: eth1, ovs-db: {}}]"):
         assert list(checker.iter_errors(yaml.safe_load(bad))), bad
+
+
+def test_a_key_that_is_a_path_separator_is_quoted_in_its_path():
+    """A top-level key "." found by the fuzzer: its path must not read as a separator."""
+    from ansible_collections.hostnet.nm.plugins.module_utils.schema import join
+    assert join("", ".") == '["."]'
+    assert join("interfaces[0]", "a.b") == 'interfaces[0]["a.b"]'
+    assert join("interfaces[0]", "prefix-length") == "interfaces[0].prefix-length"

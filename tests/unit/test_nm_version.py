@@ -127,3 +127,12 @@ def test_global_dns_sections_in_config_files_are_found(tmp_path):
     assert (problem.code, problem.path) == ("DNS_GLOBAL_CONFIGURED", "dns-resolver")
     assert "90-dns.conf" in problem.message and "90-dns.conf" in problem.hint
     _check_global_dns({"interfaces": []}, str(tmp_path))  # without dns-resolver: nothing to refuse
+
+
+@pytest.mark.parametrize("text, info", [("1.44.0", [76800]), ("1.44.1", [76801])])
+def test_releases_that_crash_on_rollback_are_refused(text, info):
+    # RC-21: 1.44.0/1.44.1 crash rolling back a device deleted and re-created in the checkpoint
+    with pytest.raises(DependencyError) as err:
+        NmVersion.parse(text, info).check_supported()
+    assert text in err.value.message and "1.44.2" in err.value.message and "crash" in err.value.message
+    NmVersion.parse("1.44.2", [76802]).check_supported()

@@ -21,6 +21,9 @@ from .dbus import NM_PATH, PROPS, Bus, Call
 
 #: The oldest NetworkManager this collection supports (Debian 12's 1.42, RHEL 9.2's 1.42).
 MINIMUM: Tuple[int, int] = (1, 42)
+#: Releases whose checkpoint rollback is unsafe (NetworkManager's fixes in 1.44.2 and 1.46.0).
+_ROLLBACK_CRASH = "can crash when it rolls back a checkpoint with a device deleted and re-created inside it"
+REFUSED = {(1, 44, 0): _ROLLBACK_CRASH, (1, 44, 1): _ROLLBACK_CRASH}
 #: NM_VERSION_INFO_CAPABILITY_SYNC_ROUTE_WITH_TABLE: Reapply and deactivation remove the routes
 #: NetworkManager added in tables other than main (NetworkManager 1.52, and backports).
 CAP_SYNC_ROUTE_WITH_TABLE = 0
@@ -82,7 +85,12 @@ class NmVersion:
         return self.at_least(1, 46)
 
     def check_supported(self) -> None:
-        """Raises :class:`~..errors.DependencyError` when older than :data:`MINIMUM`."""
+        """Raises :class:`~..errors.DependencyError` when older than :data:`MINIMUM`,
+        or a release in :data:`REFUSED`."""
+        if self.release in REFUSED:
+            raise DependencyError(
+                "NetworkManager %s on this host %s; nothing was changed. Upgrade NetworkManager to %s or later"
+                % (self.text, REFUSED[self.release], "1.44.2"))
         if self.release[:2] < MINIMUM:
             raise DependencyError(
                 "NetworkManager %s on this host is older than %d.%d, the oldest hostnet.nm supports; "

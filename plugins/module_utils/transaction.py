@@ -342,12 +342,12 @@ def _transaction(bus: Bus, snap: reader.Snapshot, plan: Plan, options: Options, 
                                   % group.path)
     else:
         try:
-            checkpoint = Checkpoint.create(bus, options.rollback_timeout, snap.nm)
+            checkpoint = Checkpoint.create(bus, options.rollback_timeout, snap.nm,
+                                           [p.path for p in snap.profiles if p.flags & reader.PROFILE_UNSAVED])
         except NmError as exc:
             raise ConflictError("cannot create a NetworkManager checkpoint, nothing was changed: %s. Another tool "
                                 "may hold one (nmcli/nmstate); see the Checkpoints property" % exc.message, result)
-        ledger_write(checkpoint.path, APPLYING, options.rollback_timeout, options.apply_id,
-                     global_dns=checkpoint.global_dns)
+        ledger_write(checkpoint, APPLYING, options.rollback_timeout, options.apply_id)
         result["checkpoint"] = checkpoint.path
     undo = Undo(checkpoint, snap, view, options.rollback_timeout if group is None else 0)
     if group is not None:
@@ -387,8 +387,7 @@ def _transaction(bus: Bus, snap: reader.Snapshot, plan: Plan, options: Options, 
         if group is not None:
             return
         if options.confirm:
-            ledger_write(checkpoint.path, PENDING, options.rollback_timeout, options.apply_id,
-                         global_dns=checkpoint.global_dns)
+            ledger_write(checkpoint, PENDING, options.rollback_timeout, options.apply_id)
             result.update(confirm_pending=True, apply_id=options.apply_id)
             return
         checkpoint.commit()
@@ -522,7 +521,7 @@ def _rollback(bus: Bus, undo: Undo, options: Options, result: Dict[str, Any], re
         except HostnetError as exc:
             result.update(rollback_error=exc.message, rollback_reason=reason, restored=False)
             return
-        undo.checkpoint = Checkpoint(bus, undo.checkpoint.path, undo.checkpoint.global_dns)
+        undo.checkpoint = Checkpoint(bus, undo.checkpoint.path, undo.checkpoint.global_dns, undo.checkpoint.in_memory)
     undone = False
     try:
         if _checkpoint_exists(undo.checkpoint, options.wait_timeout):
@@ -614,7 +613,7 @@ def checkpoint_action(state: str, path: str = "auto", rollback_timeout: int = 60
             if group is not None:
                 return {"changed": False, "checkpoint": group.path, "state": GROUP, "warnings": notes}
             cp = Checkpoint.create(bus, rollback_timeout)
-            ledger_write(cp.path, GROUP, rollback_timeout, global_dns=cp.global_dns)
+            ledger_write(cp, GROUP, rollback_timeout)
             return {"changed": True, "checkpoint": cp.path, "state": GROUP, "warnings": notes}
         _wait_for_pending(apply_id, wait)
         # under the lock: a run waiting for this change takes it now and then, and must never see it half done
@@ -630,7 +629,7 @@ def checkpoint_action(state: str, path: str = "auto", rollback_timeout: int = 60
         if path not in ("auto", record["path"]):
             raise ConflictError("checkpoint %s is not the one hostnet.nm recorded (%s); not touching it"
                                 % (path, record["path"]))
-        cp = Checkpoint(bus, record["path"], record.get("global_dns"))
+        cp = Checkpoint.recorded(bus, record)
         if not cp.exists():
             ledger_clear()
             raise VerificationError("checkpoint %s expired: NetworkManager already rolled the change back" % cp.path,

@@ -175,3 +175,27 @@ def test_global_dns_in_a_config_file_is_refused_before_any_change(lab, lab_host,
     finally:
         lab.run(lab_host, "rm", "-f", conf)
         lab.run(lab_host, "nmcli", "general", "reload")
+
+
+def test_rollback_keeps_an_in_memory_profile_in_memory(lab, lab_host, runner, view, nm_version):
+    # RC-20: before 1.48 NM's rollback writes an in-memory profile to disk (seen on 1.42 here: the
+    # keyfile stays); hostnet.nm puts it back in memory, so on every version no keyfile is left
+    # and the profile is still unsaved
+    view.run("nmcli", "connection", "add", "type", "ethernet", "ifname", "eth1", "con-name", "mem-eth1",
+             "ipv4.method", "manual", "ipv4.addresses", lab.data_ip(lab_host, 1) + "/24", "ipv6.method", "disabled",
+             "save", "no")
+    view.run("nmcli", "-w", "30", "connection", "up", "mem-eth1")
+    uuid = view.run("nmcli", "-g", "connection.uuid", "connection", "show", "mem-eth1").strip()
+    path = lab.busctl(lab_host, "call", NM[0], NM[1] + "/Settings", NM[0] + ".Settings", "GetConnectionByUuid",
+                      "s", uuid).split()[-1].strip('"')
+    unsaved = ("org.freedesktop.NetworkManager", path, "org.freedesktop.NetworkManager.Settings.Connection",
+               "Unsaved")
+    assert lab.busctl(lab_host, "get-property", *unsaved).strip() == "b true"
+    assert view.keyfiles() == {}
+    result = runner.apply(lab_host, {"interfaces": [eth1(lab, lab_host, "198.18.1.96")],
+                                     "dns-resolver": {"config": {"server": ["198.18.1.253"]}}},
+                          module_args={"rollback_timeout": 30})
+    assert result["status"] == "failed" and result["rolled_back"] is True
+    assert view.addresses("eth1") == [lab.data_ip(lab_host, 1) + "/24"]
+    assert view.keyfiles() == {}
+    assert lab.busctl(lab_host, "get-property", *unsaved).strip() == "b true"

@@ -27,6 +27,7 @@ def test_without_version_info_the_text_decides():
     nm = NmVersion.parse("1.46.0-3.el9", [])
     assert nm.release == (1, 46, 0) and nm.capabilities == ()
     assert nm.caps_ip_export and nm.update_takes_version_id and not nm.checkpoint_tracks_global_dns
+    assert not nm.checkpoint_keeps_memory_profiles and NM_1_52.checkpoint_keeps_memory_profiles
 
 
 @pytest.mark.parametrize("nm, gdns, sync, vid, cap", [

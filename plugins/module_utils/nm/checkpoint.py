@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from ..errors import ConflictError
 from .dbus import NM_PATH, PROPS, Bus, Call, Variant
@@ -33,6 +33,9 @@ NM_IFACE = "org.freedesktop.NetworkManager"
 CP_DELETE_NEW_CONNECTIONS, CP_DISCONNECT_NEW_DEVICES = 0x2, 0x4
 # ... and global DNS set over D-Bus (GlobalDnsConfiguration) is part of it (NM >= 1.48)
 CP_TRACK_INTERNAL_GLOBAL_DNS = 0x20
+# NMSettingsUpdate2Flags: keep the profile in memory only (its keyfile is deleted), leave the device as it is
+UPDATE_IN_MEMORY_ONLY, UPDATE_NO_REAPPLY = 0x8, 0x40
+CONNECTION_IFACE = NM_IFACE + ".Settings.Connection"
 LEDGER = "/run/hostnet-nm/checkpoint.json"
 
 APPLYING, PENDING, GROUP = "applying", "pending-confirm", "group"
@@ -67,14 +70,18 @@ class Checkpoint:
     rollback by another run); NM's own rollback on timeout cannot. NM itself rolls back when ``timeout`` seconds pass without a
     commit (a dead module, a cut SSH session); 0 means never."""
 
-    def __init__(self, bus: Bus, path: str, global_dns: Any = None) -> None:
+    def __init__(self, bus: Bus, path: str, global_dns: Any = None, in_memory: Sequence[str] = ()) -> None:
         self.bus = bus
         self.path = path
         self.global_dns = global_dns
+        self.in_memory = list(in_memory)
 
     @classmethod
-    def create(cls, bus: Bus, timeout: int, nm: Optional[NmVersion] = None) -> "Checkpoint":
-        """Create one; ``nm``: the running NetworkManager (read when not given).
+    def create(cls, bus: Bus, timeout: int, nm: Optional[NmVersion] = None,
+               in_memory: Sequence[str] = ()) -> "Checkpoint":
+        """Create one; ``nm``: the running NetworkManager (read when not given);
+        ``in_memory``: paths of the profiles that live in memory only (their
+        ``Unsaved`` flag), which a rollback of NM < 1.48 writes to disk.
         Raises :class:`~..errors.NmError` (e.g. a device is already in another
         checkpoint)."""
         nm = nm or read_version(bus)
@@ -86,7 +93,12 @@ class Checkpoint:
             global_dns = bus.get(NM_PATH, NM_IFACE, "GlobalDnsConfiguration")
         path = bus.call(Call(NM_PATH, NM_IFACE, "CheckpointCreate", "aouu", [[], int(timeout), flags],
                              write=True))[0]
-        return cls(bus, path, global_dns)
+        return cls(bus, path, global_dns, [] if nm.checkpoint_keeps_memory_profiles else in_memory)
+
+    @classmethod
+    def recorded(cls, bus: Bus, record: Dict[str, Any]) -> "Checkpoint":
+        """The checkpoint of a ledger record (:func:`ledger_read`)."""
+        return cls(bus, record["path"], record.get("global_dns"), record.get("in_memory") or ())
 
     def exists(self) -> bool:
         """Whether NM still has it (it is gone after a commit, a rollback, or
@@ -110,7 +122,21 @@ class Checkpoint:
                 self.global_dns != self.bus.get(NM_PATH, NM_IFACE, "GlobalDnsConfiguration"):
             self.bus.call(Call(NM_PATH, PROPS, "Set", "ssv", [NM_IFACE, "GlobalDnsConfiguration",
                                                                global_dns_variant(self.global_dns)], write=True))
+        self._back_to_memory()
         return results
+
+    def _back_to_memory(self) -> None:
+        """Profiles that were in memory only and that the rollback wrote to disk go
+        back to memory, their keyfile deleted (NM < 1.48)."""
+        saved = [p for p, unsaved in zip(self.in_memory, self.bus.gather(
+            [Call(p, PROPS, "Get", "ss", [CONNECTION_IFACE, "Unsaved"]) for p in self.in_memory],
+            return_errors=True)) if unsaved == [False]]  # (an error: the profile is gone, as before)
+        if not saved:
+            return
+        raws = self.bus.gather([Call(p, CONNECTION_IFACE, "GetSettings") for p in saved], raw=True)
+        self.bus.gather([Call(p, CONNECTION_IFACE, "Update2", "a{sa{sv}}ua{sv}",
+                              [raw[0], UPDATE_IN_MEMORY_ONLY | UPDATE_NO_REAPPLY, {}], write=True)
+                         for p, raw in zip(saved, raws)])
 
 
 def global_dns_variant(config: Dict[str, Any]) -> Variant:
@@ -139,16 +165,17 @@ def ledger_read(path: str = LEDGER) -> Optional[Dict[str, Any]]:
         return None
 
 
-def ledger_write(checkpoint: str, state: str, timeout: int, apply_id: str = "", path: str = LEDGER,
-                 global_dns: Optional[Dict[str, Any]] = None) -> None:
-    """Record ``checkpoint`` as ours, in ``state`` (applying, pending-confirm
-    or group), for the apply ``apply_id``, with the global DNS to restore on its
-    rollback (NM < 1.48, :class:`Checkpoint`). Written atomically, root-only."""
+def ledger_write(checkpoint: Any, state: str, timeout: int, apply_id: str = "", path: str = LEDGER) -> None:
+    """Record ``checkpoint`` (a :class:`Checkpoint`) as ours, in ``state`` (applying,
+    pending-confirm or group), for the apply ``apply_id``, with what its rollback
+    restores itself on NM < 1.48 (global DNS, in-memory profiles), so that another
+    run can roll it back. Written atomically, root-only."""
     os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
     tmp = "%s.%d" % (path, os.getpid())
     with open(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as handle:
-        json.dump({"path": checkpoint, "state": state, "pid": os.getpid(), "created": time.time(),
-                   "timeout": int(timeout), "apply_id": apply_id, "global_dns": global_dns}, handle)
+        json.dump({"path": checkpoint.path, "state": state, "pid": os.getpid(), "created": time.time(),
+                   "timeout": int(timeout), "apply_id": apply_id, "global_dns": checkpoint.global_dns,
+                   "in_memory": checkpoint.in_memory}, handle)
     os.replace(tmp, path)
 
 
@@ -209,13 +236,13 @@ def resolve_existing(bus: Bus, ledger: str = LEDGER) -> Tuple[Optional[Checkpoin
                                 {"foreign_checkpoints": present})
         state = record.get("state")
         if state == GROUP:
-            return Checkpoint(bus, path, record.get("global_dns")), notes
+            return Checkpoint.recorded(bus, record), notes
         if state == APPLYING and record.get("pid") != os.getpid() and _alive(int(record.get("pid", 0))):
             raise ConflictError("checkpoint %s belongs to a hostnet.nm run that is still applying (pid %s)"
                                 % (path, record.get("pid")))
         if state == PENDING and time.time() < pending_until(record):
             raise PendingConfirmation(record, pending_until(record))
-        Checkpoint(bus, path, record.get("global_dns")).rollback()
+        Checkpoint.recorded(bus, record).rollback()
         ledger_clear(ledger)
         notes.append("rolled back checkpoint %s left by %s" % (
             path, "a killed run (pid %s)" % record.get("pid") if state == APPLYING

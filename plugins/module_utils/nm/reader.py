@@ -40,6 +40,7 @@ DEVICE_UNMANAGED = 10
 DEVICE_ACTIVATED = 100
 AC_ACTIVATING, AC_ACTIVATED, AC_DEACTIVATING, AC_DEACTIVATED = 1, 2, 3, 4
 MULTI_CONNECT_SINGLE = (0, 1)  # default / single
+PROFILE_UNSAVED = 0x1  # NMSettingsConnectionFlags: the profile lives in memory only
 
 
 class Profile:

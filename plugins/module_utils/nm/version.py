@@ -69,6 +69,11 @@ class NmVersion:
         return self.at_least(1, 48)
 
     @property
+    def checkpoint_keeps_memory_profiles(self) -> bool:
+        """A rollback leaves in-memory profiles in memory (NM 1.48; before, it wrote them to disk)."""
+        return self.at_least(1, 48)
+
+    @property
     def syncs_route_tables(self) -> bool:
         """Reapply removes the routes NM added in tables other than main
         (capability bit 0); before it, only a re-activation does."""

@@ -28,7 +28,9 @@ from typing import Any, Callable, Dict, Optional, Tuple
 
 LEDGER = "run/hostnet-nm/checkpoint.json"
 LOCK = "run/hostnet-nm.lock"
-PROFILE_DIRS = ("etc.upper/NetworkManager/system-connections", "run/NetworkManager/system-connections")
+# (a host of another NetworkManager version, HNLAB_NM, keeps its /etc in fs.upper/etc)
+PROFILE_DIRS = ("etc.upper/NetworkManager/system-connections", "fs.upper/etc/NetworkManager/system-connections",
+                "run/NetworkManager/system-connections")
 
 
 def wait_for(predicate: Callable[[], Any], timeout: float, what: str, step: float = 0.05) -> Any:

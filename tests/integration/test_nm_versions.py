@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 import time
+from pathlib import Path
 
 import pytest
 
 pytestmark = [pytest.mark.lab, pytest.mark.nm_versions]
 
+COLLECTIONS = Path(__file__).resolve().parents[2] / "build" / "collections"
 NM = ("org.freedesktop.NetworkManager", "/org/freedesktop/NetworkManager", "org.freedesktop.NetworkManager")
 
 
@@ -98,29 +99,43 @@ def test_global_dns_set_inside_a_checkpoint_is_rolled_back(lab, lab_host, runner
     assert view.checkpoints() == "ao 0"
 
 
-def test_profile_changed_by_someone_else_meanwhile_is_not_overwritten(lab, lab_host, runner, view, nm_version):
-    # NM >= 1.44 refuses the Update2 by version-id; 1.42 by a re-read just before the write
-    ok(runner.apply(lab_host, {"interfaces": [eth1(lab, lab_host)]}))
-    uuid = next(p["uuid"] for p in view.profiles() if p["device"] == "eth1")
-    results = {}
-
-    def slow():  # stalls right after creating its checkpoint, before its writes
-        results["run"] = runner.apply(lab_host, {"interfaces": [eth1(lab, lab_host, "198.18.1.96")]},
-                                      env={"HOSTNET_NM_FAULT": "sleep:checkpoint:8"})
-
-    thread = threading.Thread(target=slow)
-    thread.start()
+# runs on the host with its own Python: read, (someone edits the profile,) write it back through the Writer
+UPDATE = r'''
+import json, subprocess, sys
+sys.path.insert(0, sys.argv[1])
+from ansible_collections.hostnet.nm.plugins.module_utils.errors import ConflictError
+from ansible_collections.hostnet.nm.plugins.module_utils.nm import reader
+from ansible_collections.hostnet.nm.plugins.module_utils.nm.dbus import Bus
+from ansible_collections.hostnet.nm.plugins.module_utils.nm.writer import Writer
+from ansible_collections.hostnet.nm.plugins.module_utils.plan import Op
+bus = Bus()
+out = {}
+for edit in (False, True):
+    snap = reader.read_snapshot(bus)
+    prof = snap.chosen["eth1"]
+    if edit:
+        subprocess.run(["nmcli", "connection", "modify", prof.uuid, "+ipv4.addresses", "198.18.1.77/24"], check=True)
     try:
-        assert wait_for(lambda: view.checkpoints() != "ao 0", timeout=60), "the run never created its checkpoint"
-        view.run("nmcli", "connection", "modify", uuid, "+ipv4.addresses", "198.18.1.77/24")
-    finally:
-        thread.join()
-    result = results["run"]
-    assert result["status"] == "failed" and result["rolled_back"] is True
-    assert "changed by someone else" in result["msg"]
-    addresses = view.profile_fields(uuid, "ipv4.addresses")["ipv4.addresses"]
-    assert "198.18.1.96" not in addresses  # never written over the other edit
-    assert view.checkpoints() == "ao 0"
+        Writer(bus, snap).run([Op("update", "eth1", prof.path, prof.raw)])
+        out[str(edit)] = "written"
+    except ConflictError as exc:
+        out[str(edit)] = exc.message
+print(json.dumps(out))
+'''
+
+
+def test_profile_changed_by_someone_else_meanwhile_is_not_overwritten(lab, lab_host, runner, view, nm_version):
+    # NM >= 1.44 refuses the Update2 by the version-id read with the profile; on 1.42 the profile is
+    # read again just before the write: a profile edited between read and write is never overwritten
+    ok(runner.apply(lab_host, {"interfaces": [eth1(lab, lab_host)]}))
+    proc = lab.run(lab_host, "/usr/bin/python3", "-B", "-c", UPDATE, lab.collection_in(lab_host, COLLECTIONS),
+                   check=False)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    out = json.loads(proc.stdout)
+    assert out["False"] == "written"  # nobody edited it: the write goes through
+    assert "changed by someone else" in out["True"]
+    uuid = next(p["uuid"] for p in view.profiles() if p["device"] == "eth1")
+    assert "198.18.1.77" in view.profile_fields(uuid, "ipv4.addresses")["ipv4.addresses"]  # the edit stays
 
 
 def _route_data_count(lab, host, dev):

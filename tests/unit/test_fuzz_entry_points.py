@@ -30,7 +30,6 @@ from typing import Any, List, Tuple
 
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
-from test_validation_properties import documents, places
 
 from ansible_collections.hostnet.nm.plugins.module_utils import model, options, validation
 from ansible_collections.hostnet.nm.plugins.module_utils.errors import InvalidStateError, Problem
@@ -39,6 +38,7 @@ from ansible_collections.hostnet.nm.plugins.module_utils.nm.reader import Profil
 from ansible_collections.hostnet.nm.plugins.module_utils.plan import add_live_repairs, make_plan
 from ansible_collections.hostnet.nm.plugins.module_utils.schema import join
 from ansible_collections.hostnet.nm.plugins.module_utils.transaction import Options
+from ansible_collections.hostnet.nm.tests.unit.test_validation_properties import documents, places
 
 # CI replays the same examples (a red CI must be reproducible); elsewhere every run tries new ones
 FUZZ = settings(max_examples=120, deadline=None, suppress_health_check=list(HealthCheck),

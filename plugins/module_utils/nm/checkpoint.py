@@ -118,12 +118,16 @@ class Checkpoint:
         """Restore the state at creation. Returns ``{device path: result}``
         (0 = success, NMRollbackResult)."""
         results = self.bus.call(Call(NM_PATH, NM_IFACE, "CheckpointRollback", "o", [self.path], write=True))[0]
-        if self.global_dns is not None and \
-                self.global_dns != self.bus.get(NM_PATH, NM_IFACE, "GlobalDnsConfiguration"):
-            self.bus.call(Call(NM_PATH, PROPS, "Set", "ssv", [NM_IFACE, "GlobalDnsConfiguration",
-                                                               global_dns_variant(self.global_dns)], write=True))
+        self._back_global_dns()
         self._back_to_memory()
         return results
+
+    def _back_global_dns(self) -> None:
+        """Global DNS as it was at creation (NM < 1.48: the checkpoint does not cover it)."""
+        if self.global_dns is None or self.global_dns == self.bus.get(NM_PATH, NM_IFACE, "GlobalDnsConfiguration"):
+            return
+        self.bus.call(Call(NM_PATH, PROPS, "Set", "ssv",
+                           [NM_IFACE, "GlobalDnsConfiguration", global_dns_variant(self.global_dns)], write=True))
 
     def _back_to_memory(self) -> None:
         """Profiles that were in memory only and that the rollback wrote to disk go

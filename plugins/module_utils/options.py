@@ -56,4 +56,3 @@ def parse(options: Mapping[str, Any], prefix: str = "") -> Tuple[Dict[str, Any],
 def check(options: Mapping[str, Any], prefix: str = "") -> List[Problem]:
     """The problems of :func:`parse`."""
     return parse(options, prefix)[1]
-

@@ -59,7 +59,7 @@ hostile_scalar = st.one_of(hostile_text, hostile_number, st.none(), st.booleans(
 
 
 def nest(value: Any, depth: int) -> Any:
-    for _ in range(depth):
+    for _level in range(depth):
         value = [value]
     return value
 
@@ -71,7 +71,7 @@ def hostile_value(draw) -> Any:
         return nest(draw(hostile_scalar), draw(st.sampled_from([5, 19, 20, 21, 60, 3000])))
     if kind == "shared":  # what an alias bomb loads as: one object reached many times (10**3 or 10**7)
         inner = [draw(hostile_scalar)] * 10
-        for _ in range(draw(st.sampled_from([2, 6]))):
+        for _level in range(draw(st.sampled_from([2, 6]))):
             inner = [inner] * 10
         return inner
     if kind == "mapping":

@@ -159,7 +159,7 @@ def route_matches(pattern: Dict[str, Any], route: Dict[str, Any]) -> bool:
 def rule_key(rule: Dict[str, Any]) -> Tuple[Any, ...]:
     """Identity of a canonical route rule."""
     return (rule.get("family", ""), rule.get("priority", -1), rule.get("ip-from", ""), rule.get("ip-to", ""),
-            rule.get("route-table", MAIN_TABLE))
+            rule.get("route-table", MAIN_TABLE), rule.get("iif", ""))
 
 
 def canonical_rule(rule: Dict[str, Any]) -> Dict[str, Any]:

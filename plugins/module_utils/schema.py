@@ -731,8 +731,9 @@ ROUTE_RULE = Obj({
     "priority": Int(0, 4294967295, code="ROUTE_RULE_PRIORITY_INVALID"),
     "route-table": Int(1, 4294967295, code="ROUTE_TABLE_INVALID"),
     "family": Enum("ipv4", "ipv6"),
+    "iif": Str(what="an interface name"),
     "state": Enum("absent"),
-}, unsupported=["fwmark", "fwmask", "iif", "action", "suppress-prefix-length", "suppress_prefixlength",
+}, unsupported=["fwmark", "fwmask", "action", "suppress-prefix-length", "suppress_prefixlength",
                 "ipproto", "source-port", "destination-port"])
 
 _DNS_CONFIG = Obj({

@@ -191,7 +191,7 @@ IFNAMSIZ = 16  # kernel: names are at most IFNAMSIZ - 1 = 15 bytes
 def name_refs(doc: Dict[str, Any]) -> Iterator[Tuple[str, str]]:
     """``(path, name)`` for every interface name the document writes: the
     interfaces' names, VLAN bases, ports, veth peers (created by
-    NetworkManager under that name), route interfaces and DNS scopes."""
+    NetworkManager under that name), route interfaces, rule ``iif`` values and DNS scopes."""
     for i, iface in interfaces(doc):
         yield ipath(i, "name"), iface["name"]
         if "base-iface" in (iface.get("vlan") or {}):
@@ -203,6 +203,9 @@ def name_refs(doc: Dict[str, Any]) -> Iterator[Tuple[str, str]]:
     for path, route in entries(doc, "routes", None):
         if "next-hop-interface" in route:
             yield join(path, "next-hop-interface"), route["next-hop-interface"]
+    for path, rule in entries(doc, "route-rules", None):
+        if "iif" in rule:
+            yield join(path, "iif"), rule["iif"]
     for j, server in enumerate(dns_config(doc).get("server", [])):
         if "%" in server:
             yield "dns-resolver.config.server[%d]" % j, server.split("%", 1)[1]

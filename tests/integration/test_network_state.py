@@ -517,11 +517,12 @@ def test_rules_in_other_tables_for_both_families_and_one_added_outside_networkma
            "route-rules": {"config": [
                {"ip-to": "198.19.90.1/32", "priority": 998, "route-table": 2},
                {"ip-to": "198.19.90.2/32", "priority": 999, "route-table": 254},
-               {"ip-from": "2001:db8::/48", "priority": 100, "route-table": 100}]}}
+               {"ip-from": "2001:db8::/48", "priority": 100, "route-table": 100},
+               {"ip-from": "2001:db8:10::/64", "iif": "eth1", "priority": 5, "route-table": 100}]}}
     ok(runner.apply(lab_host, doc), changed=True)
     rules, rules6 = view.run("ip", "rule", "show"), view.run("ip", "-6", "rule", "show")
     assert "998:\tfrom all to 198.19.90.1 lookup 2" in rules and "999:\tfrom all to 198.19.90.2 lookup main" in rules
-    assert "100:\tfrom 2001:db8::/48 lookup 100" in rules6
+    assert "100:\tfrom 2001:db8::/48 lookup 100" in rules6 and "5:\tfrom 2001:db8:10::/64 iif eth1 lookup 100" in rules6
     assert ok(runner.apply(lab_host, doc), changed=False)["writes"] == 0
     view.run("ip", "rule", "add", "to", "198.19.91.0/24", "priority", "997", "table", "main")
     try:  # (the lab's reset leaves kernel rules alone)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from ansible_collections.hostnet.nm.plugins.module_utils import model
 from ansible_collections.hostnet.nm.plugins.module_utils.nm import settings as nms
 from ansible_collections.hostnet.nm.plugins.module_utils.nm.dbus import Variant, unwrap
 from ansible_collections.hostnet.nm.plugins.module_utils.verify import is_subset
@@ -160,3 +161,15 @@ def test_vlan_filtering_follows_the_ports():
     assert roundtrip(br)["bridge"]["vlan-filtering"] is True
     plain = dict(br, bridge={"options": {}, "port": [{"name": "eth1"}]})
     assert "vlan-filtering" not in roundtrip(plain).get("bridge", {})  # BC-48: never switched on by itself
+
+
+def test_routing_rules_with_iif_round_trip_for_both_families():
+    # RC-10: one type-driven serialisation for IPv4 and IPv6 rules, iif included
+    rules = [model.canonical_rule({"ip-from": "2001:db8:10::/64", "iif": "veth10", "priority": 5, "route-table": 100}),
+             model.canonical_rule({"ip-from": "2001:db8::/48", "priority": 100, "route-table": 100}),
+             model.canonical_rule({"ip-to": "198.19.90.1/32", "iif": "eth1", "priority": 998, "route-table": 2})]
+    tgt = {"name": "veth10", "type": "ethernet", "state": "up", "ipv4": {"enabled": True, "dhcp": True},
+           "ipv6": {"enabled": True, "dhcp": True, "autoconf": True}}
+    out = unwrap(nms.build_settings(None, {"name": "veth10"}, tgt, None, None, None, None, rules))
+    assert sorted(nms.rules_from_profile(out), key=model.rule_key) == sorted(rules, key=model.rule_key)
+    assert out["ipv6"]["routing-rules"][0]["iifname"] == "veth10"

@@ -300,12 +300,14 @@ def test_a_rule_added_outside_networkmanager_is_seen_and_not_added_twice():
                 {"priority": 29995, "src": "198.18.24.0", "srclen": 24, "dst": "198.19.24.0", "dstlen": 24,
                  "table": "main"},
                 {"priority": 100, "src": "all", "iif": "eth1", "table": "100"},
+                {"priority": 101, "src": "all", "fwmark": "0x1", "table": "100"},
                 {"priority": 32766, "src": "all", "table": "main"}],
             6: [{"priority": 32766, "src": "all", "table": "main"}]}
     snap = active_eth1()
     snap.kernel_rules = kernel.rules_from_ip_json(dump)
     assert snap.kernel_rules == [{"family": "ipv4", "priority": 29995, "route-table": 254,
-                                  "ip-from": "198.18.24.0/24", "ip-to": "198.19.24.0/24"}]
+                                  "ip-from": "198.18.24.0/24", "ip-to": "198.19.24.0/24"},
+                                 {"family": "ipv4", "priority": 100, "route-table": 100, "iif": "eth1"}]
     rule = {"ip-from": "198.18.24.0/24", "ip-to": "198.19.24.0/24", "priority": 29995, "route-table": 254}
     plan = plan_for(snap, {"route-rules": {"config": [rule]}})
     assert plan.ops == [] and any("outside NetworkManager" in w for w in plan.warnings)

@@ -114,7 +114,7 @@ def device_routes_from_ip_json(names: List[str], routes: Dict[int, List[Dict[str
 
 
 #: rule keys of ``ip -json rule`` that select or act beyond what the model holds (from, to, priority, table)
-_RULE_UNMODELLED = ("iif", "oif", "fwmark", "tos", "dport", "sport", "ipproto", "uidrange", "l3mdev",
+_RULE_UNMODELLED = ("oif", "fwmark", "tos", "dport", "sport", "ipproto", "uidrange", "l3mdev",
                     "suppress_prefixlength", "suppress_ifgroup", "goto", "nat", "action")
 #: the kernel's own rules (fib_default_rules_init): (priority, table)
 _KERNEL_DEFAULT_RULES = {(0, 255), (32766, 254), (32767, 253)}
@@ -123,8 +123,8 @@ _KERNEL_DEFAULT_RULES = {(0, 255), (32766, 254), (32767, 253)}
 def rules() -> List[Dict[str, Any]]:
     """The kernel's routing rules of both families as canonical-shaped model
     rules (``family``, ``priority``, ``route-table``, ``ip-from``,
-    ``ip-to``), without the kernel's three default rules and without rules
-    whose selectors or action the model does not hold (``iif``, ``fwmark``,
+    ``ip-to``, ``iif``), without the kernel's three default rules and without rules
+    whose selectors or action the model does not hold (``oif``, ``fwmark``,
     ``unreachable``...): NetworkManager's D-Bus API shows only the rules of
     its profiles, not those added with ``ip rule`` or by another daemon.
 
@@ -149,6 +149,8 @@ def rules_from_ip_json(dumps: Dict[int, List[Dict[str, Any]]]) -> List[Dict[str,
                 if r.get(src, "all") != "all":
                     prefix = r.get(length, 32 if family == 4 else 128)
                     rule[key] = str(ipaddress.ip_network("%s/%s" % (r[src], prefix), strict=False))
-            if "ip-from" in rule or "ip-to" in rule or (rule["priority"], number) not in _KERNEL_DEFAULT_RULES:
+            if r.get("iif"):
+                rule["iif"] = r["iif"]
+            if len(rule) > 3 or (rule["priority"], number) not in _KERNEL_DEFAULT_RULES:
                 out.append(rule)
     return out

@@ -233,6 +233,8 @@ def rules_from_profile(settings: Dict[str, Any]) -> List[Dict[str, Any]]:
             for key, nm_key in (("ip-from", "from"), ("ip-to", "to")):
                 if r.get(nm_key):
                     rule[key] = str(ipaddress.ip_network("%s/%d" % (r[nm_key], int(r.get(nm_key + "-len", 0)))))
+            if r.get("iifname"):
+                rule["iif"] = r["iifname"]
             out.append(model.canonical_rule(rule))
     return out
 
@@ -250,6 +252,8 @@ def _rules_to_nm(rules: List[Dict[str, Any]], family: int) -> List[Dict[str, Var
                 net = ipaddress.ip_network(rule[key])
                 item[nm_key] = Variant("s", str(net.network_address))
                 item[nm_key + "-len"] = Variant("y", net.prefixlen)
+        if "iif" in rule:
+            item["iifname"] = Variant("s", rule["iif"])
         out.append(item)
     return out
 

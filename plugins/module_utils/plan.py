@@ -471,7 +471,7 @@ def _lost_holders(snap: Snapshot, target: Dict[str, Any]) -> List[str]:
     ctrl = model.controllers(target)
     out = []
     for name in dns_holders_of(snap):
-        fams = {model.family_of(s) for s in nms.dns_from_profile(snap.chosen[name].settings)["server"]}
+        fams = {model.family_of(s) for s in nms.dns_from_profile(snap.chosen[name].model_settings)["server"]}
         iface = target["interfaces"].get(name)
         if iface is None or name in ctrl or not _holder_ok(iface, fams) or not any(
                 iface.get("ipv%d" % f, {}).get("enabled") for f in (4, 6)):
@@ -483,7 +483,7 @@ def dns_holders_of(snap: Snapshot) -> List[str]:
     """Names of interfaces whose profile holds static DNS now."""
     out = []
     for name, prof in snap.chosen.items():
-        dns = nms.dns_from_profile(prof.settings)
+        dns = nms.dns_from_profile(prof.model_settings)
         if dns["server"] or dns["search"] or dns["options"]:
             out.append(name)
     return out

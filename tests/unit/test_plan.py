@@ -274,6 +274,7 @@ def test_mac_bound_profile_is_named_after_its_device_and_kept_bound():
     reader._choose(snap)
     doc = model.to_document(reader.current_state(snap))
     assert [i["name"] for i in doc["interfaces"]] == ["eth1", "eth2"]
+    assert "interface-name" not in prof.settings["connection"]  # as NM has it (compared before a write)
     assert plan_for(snap, doc).ops == []
     doc["interfaces"][0]["ipv4"]["address"].append({"ip": "198.18.1.12", "prefix-length": 24})
     plan = plan_for(snap, doc)

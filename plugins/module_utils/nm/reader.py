@@ -48,10 +48,13 @@ class Profile:
     sent back on update), ``settings`` (plain), ``iface`` (interface-name or
     the device it is active on), ``uuid``, ``active`` (active-connection
     path or ``""``), ``bound`` (``True`` if bound to the interface by name),
-    ``mac_bound`` (``True`` if bound by MAC address alone to the device ``iface``)."""
+    ``mac_bound`` (``True`` if bound by MAC address alone to the device ``iface``),
+    ``model_settings`` (``settings`` with the device's name as ``interface-name``
+    when the profile names none: what the model is read from; ``settings``
+    stays as NetworkManager has it)."""
 
     __slots__ = ("path", "raw", "settings", "iface", "uuid", "active", "bound", "flags", "filename", "version_id",
-                 "mac_bound")
+                 "mac_bound", "model_settings")
 
     def __init__(self, path: str, raw: Dict[str, Any], props: Dict[str, Any]) -> None:
         self.path = path
@@ -62,6 +65,7 @@ class Profile:
         self.iface = con.get("interface-name", "")
         self.bound = bool(self.iface)
         self.mac_bound = False  # bound by MAC address alone, to the device ``iface`` (see :func:`_bind_by_mac`)
+        self.model_settings = self.settings  # ``settings`` as the model reads them (interface-name filled in)
         self.active = ""
         self.flags = int(props.get("Flags", 0))
         self.filename = props.get("Filename", "")
@@ -189,7 +193,7 @@ def _bind_by_mac(snap: Snapshot) -> None:
     """Profiles without ``interface-name`` that name a MAC address
     (``802-3-ethernet.mac-address``) belong to the device with that
     permanent MAC, as NetworkManager matches them: give them that device's
-    name (also in their plain settings, so that the model names the
+    name (also in their ``model_settings``, so that the model names the
     interface and its routes), and mark them ``mac_bound``."""
     by_mac = {d["perm_mac"]: name for name, d in snap.devices.items() if d["perm_mac"] and d["real"]}
     for prof in snap.profiles:
@@ -201,7 +205,8 @@ def _bind_by_mac(snap: Snapshot) -> None:
             prof.mac_bound = True
         if name:
             prof.iface = name
-            prof.settings.setdefault("connection", {})["interface-name"] = name
+            con = dict(prof.settings.get("connection", {}), **{"interface-name": name})
+            prof.model_settings = dict(prof.settings, connection=con)
 
 
 def _choose(snap: Snapshot) -> None:
@@ -250,18 +255,18 @@ def current_state(snap: Snapshot) -> Dict[str, Any]:
         dev = snap.devices.get(name)
         if dev is not None and not dev["managed"]:
             continue
-        ifaces[name] = nms.iface_from_profile(prof.settings, dev if dev and dev["real"] else None,
+        ifaces[name] = nms.iface_from_profile(prof.model_settings, dev if dev and dev["real"] else None,
                                               bool(prof.active))
-        if nms.is_port(prof.settings):
+        if nms.is_port(prof.model_settings):
             continue
-        routes, gateways = nms.routes_from_profile(prof.settings)
+        routes, gateways = nms.routes_from_profile(prof.model_settings)
         state["routes"].extend(routes)
         snap.gateways[name] = gateways
-        for rule in nms.rules_from_profile(prof.settings):
+        for rule in nms.rules_from_profile(prof.model_settings):
             if model.rule_key(rule) not in snap.rule_holders:
                 state["route-rules"].append(rule)
                 snap.rule_holders[model.rule_key(rule)] = name
-        dns = nms.dns_from_profile(prof.settings)
+        dns = nms.dns_from_profile(prof.model_settings)
         if dns["server"] or dns["search"] or dns["options"]:
             dns_parts.append((dns["priority"], name, dns))
     for rule in foreign_rules(snap):
@@ -269,14 +274,14 @@ def current_state(snap: Snapshot) -> Dict[str, Any]:
             state["route-rules"].append(rule)
     ctrl_names = _controller_names(snap)
     for name, prof in snap.chosen.items():
-        master = prof.settings.get("connection", {}).get("master")
+        master = prof.model_settings.get("connection", {}).get("master")
         if not master or name not in ifaces:
             continue
         ctrl = ifaces.get(ctrl_names.get(master, master))
         if ctrl is None:
             continue
         if ctrl["type"] == "linux-bridge":
-            ctrl.setdefault("bridge", {"options": {}, "port": []})["port"].append(nms.port_entry(prof.settings))
+            ctrl.setdefault("bridge", {"options": {}, "port": []})["port"].append(nms.port_entry(prof.model_settings))
         elif ctrl["type"] == "bond":
             ctrl.setdefault("link-aggregation", {"port": []})["port"].append(name)
     for iface in ifaces.values():

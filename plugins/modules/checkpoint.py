@@ -105,12 +105,14 @@ apply_result:
   sample: {"changed": true, "rolled_back": false, "writes": 3, "timings": {"activate": 0.4, "verify": 0.05}}
 """
 
+from ansible.module_utils.basic import AnsibleModule
+
 from ..module_utils.ansible_glue import HostnetModule, ensure_dbus_library, run
 from ..module_utils.transaction import checkpoint_action
 
 
 def main() -> None:
-    module = HostnetModule(argument_spec=dict(
+    module: AnsibleModule = HostnetModule(argument_spec=dict(
         state=dict(type="str", choices=["create", "commit", "rollback"], required=True),
         checkpoint=dict(type="str", default="auto"),
         rollback_timeout=dict(type="int", default=300),

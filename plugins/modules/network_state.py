@@ -359,6 +359,8 @@ warnings:
             (hint: keep the three you want first)"]
 """
 
+from ansible.module_utils.basic import AnsibleModule
+
 from ..module_utils.ansible_glue import HostnetModule, ensure_dbus_library, run
 from ..module_utils.transaction import Options, apply
 
@@ -386,7 +388,7 @@ ARGUMENT_SPEC = dict(
 
 
 def main() -> None:
-    module = HostnetModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    module: AnsibleModule = HostnetModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     ensure_dbus_library(module)
     params = module.params
 

@@ -88,13 +88,15 @@ reconciler:
     last_heal: {at: "2026-01-01T00:00:00Z", outcome: healed, seconds: 0.21, reason: ""}
 """
 
+from ansible.module_utils.basic import AnsibleModule
+
 from ..module_utils.ansible_glue import HostnetModule, ensure_dbus_library, run
 from ..module_utils.reconciler import status as reconciler_status
 from ..module_utils.transaction import show
 
 
 def main() -> None:
-    module = HostnetModule(argument_spec={}, supports_check_mode=True)
+    module: AnsibleModule = HostnetModule(argument_spec={}, supports_check_mode=True)
     ensure_dbus_library(module)
     run(module, lambda: {"changed": False, "network_state": show(), "reconciler": reconciler_status()})
 

@@ -17,7 +17,7 @@ fail() { echo "core_venv($version): $*" >&2; exit 1; }
 # that is not pyenv's global one)
 pythons=()
 for v in 3.14 3.13 3.12 3.11; do
-  for p in "$HOME"/.pyenv/versions/"$v".*/bin/python"$v" /usr/bin/python"$v" /usr/local/bin/python"$v"; do
+  for p in "${PYENV_ROOT:-$HOME/.pyenv}"/versions/"$v".*/bin/python"$v" /usr/bin/python"$v" /usr/local/bin/python"$v"; do
     if [ -x "$p" ]; then pythons+=("$p"); break; fi
   done
 done

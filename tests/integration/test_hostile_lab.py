@@ -7,6 +7,7 @@ passed on any process's command line."""
 from __future__ import annotations
 
 import os
+import secrets
 import threading
 from pathlib import Path
 from typing import List, Set
@@ -15,7 +16,8 @@ import pytest
 
 pytestmark = pytest.mark.lab
 
-CANARY = "S3cr3t-Canary-12"
+#: unique per run: other labs on this machine may use the case's canary on their command lines
+CANARY = "S3cr3t-Canary-12-%s" % secrets.token_hex(4)
 
 
 def refused_on_the_controller(result):

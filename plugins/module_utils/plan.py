@@ -55,11 +55,20 @@ class Op:
         return {"op": self.kind, "interface": self.iface, "disruption": self.disruption, "reason": self.reason}
 
 
+#: the ownership findings of a plan, each a list of profiles (:meth:`.nm.reader.Profile.as_dict`):
+#: ``pruned`` ours, no longer named (deleted with ``prune``); ``prunable`` the same without ``prune``;
+#: ``deleted`` removed for ``state: absent`` or as a second profile of ours; ``blocked`` not ours, able to
+#: activate on an interface the document manages: kept, blocked on that device only;
+#: ``foreign_kept`` not ours, on an interface the document does not name (never pruned)
+PROFILE_FINDINGS = ("pruned", "prunable", "deleted", "blocked", "foreign_kept")
+
+
 class Plan:
     """The result of :func:`make_plan`: ``ops`` (ordered), ``current``,
     ``desired`` (the document's partial state) and ``target`` states, ``changed`` (bool), ``diff`` (``{"before": doc,
     "after": doc}`` limited to what changes), ``warnings``, ``dns_owner`` (the interface whose profile gets the
-    DNS configuration, ``""`` when it is cleared, ``None`` when no profile's DNS changes)."""
+    DNS configuration, ``""`` when it is cleared, ``None`` when no profile's DNS changes), ``profiles``
+    (ownership findings, see :data:`PROFILE_FINDINGS`)."""
 
     def __init__(self) -> None:
         self.ops: List[Op] = []
@@ -69,6 +78,8 @@ class Plan:
         self.diff: Dict[str, Any] = {"before": {}, "after": {}}
         self.warnings: List[str] = []
         self.dns_owner: Optional[str] = None  # interface that gets the DNS configuration, "" none, None unchanged
+        self.profiles: Dict[str, List[Dict[str, Any]]] = {k: [] for k in PROFILE_FINDINGS}
+        self.pruned: set = set()
 
     @property
     def changed(self) -> bool:
@@ -104,18 +115,25 @@ def _normalize(iface: Dict[str, Any], warnings: List[str]) -> None:
             ip.setdefault("autoconf", False)
 
 
-def make_plan(snap: Snapshot, current: Dict[str, Any], desired: Dict[str, Any]) -> Plan:
+def make_plan(snap: Snapshot, current: Dict[str, Any], desired: Dict[str, Any], prune: bool = False) -> Plan:
     """Plan the change from ``current`` (the model of ``snap``) to
     ``desired`` (a partial state from :func:`model.from_document`).
+
+    ``prune``: profiles of ours (see :func:`.nm.settings.origin_of`) on
+    interfaces the document does not name are removed, as if the document
+    said ``state: absent`` for them; profiles we did not make never are.
 
     Raises:
         InvalidStateError: what only the host can tell is wrong (an interface
             that does not exist and has no type, a port that does not exist,
-            an unmanaged interface, DNS that no interface can hold...).
+            an unmanaged interface, DNS that no interface can hold, several
+            profiles of others claiming one interface...).
     """
     plan = Plan()
     problems: List[Problem] = []
     desired = copy.deepcopy(desired)
+    _prune(plan, snap, current, desired, prune)
+    _check_ambiguous(snap, desired, problems)
     _rule_priorities(desired.get("route-rules", []), current["route-rules"])
     # a veth the document creates brings its peer: the peer's own entry names a device to be
     peers = {(i.get("veth") or {}).get("peer") for i in desired.get("interfaces", {}).values()
@@ -171,6 +189,65 @@ def _bridge_mtus(desired: Dict[str, Any], target: Dict[str, Any], warnings: List
                             name, min(mtus.values()), ", ".join("%s %d" % kv for kv in sorted(mtus.items())), name))
 
 
+def _named(current: Dict[str, Any], desired: Dict[str, Any]) -> set:
+    """Interfaces the document names or needs: its interfaces, their ports
+    (the document's port list, else the current one), VLAN bases and the
+    interfaces of its routes."""
+    names = set(desired.get("interfaces", {}))
+    for name, iface in desired.get("interfaces", {}).items():
+        have = current["interfaces"].get(name, {})
+        stated = dict(iface, type=iface.get("type", have.get("type")))
+        names.update(model.ports_of(stated) + model.ports_of(have))  # ports it keeps and ports it releases
+        names.update(n for n in (model.parent_of(stated), model.parent_of(have)) if n)
+    names.update(r.get("next-hop-interface", "") for r in desired.get("routes", []))
+    return names
+
+
+def _interface_of(prof: Profile) -> str:
+    return prof.iface or nms.marked_interface(prof.settings)
+
+
+def _prune(plan: Plan, snap: Snapshot, current: Dict[str, Any], desired: Dict[str, Any], prune: bool) -> None:
+    """Find the profiles of ours on interfaces the document does not name;
+    with ``prune``, make those interfaces ``state: absent`` in ``desired`` (in
+    place). Profiles of others there are only listed."""
+    named = _named(current, desired)
+    for prof in snap.profiles:
+        name = _interface_of(prof)
+        if not name or name in named or not snap.managed(name):
+            continue
+        if prof.owner != "ours":
+            plan.profiles["foreign_kept"].append(prof.as_dict())
+            continue
+        shared = [p for p in snap.profiles if p.owner != "ours" and p.bound and p.iface == name]
+        plan.profiles["pruned" if prune and not shared else "prunable"].append(prof.as_dict())
+        if prune and shared:
+            plan.warnings.append("prune: %s keeps profile %r (uuid %s): profiles not made by hostnet.nm are "
+                                 "bound to %s too (%s); remove it with state: absent" % (
+                                     name, prof.id, prof.uuid, name, ", ".join(repr(p.id) for p in shared)))
+        elif prune:
+            desired.setdefault("interfaces", {})[name] = {"name": name, "state": "absent"}
+            plan.pruned.add(name)
+
+
+def _check_ambiguous(snap: Snapshot, desired: Dict[str, Any], problems: List[Problem]) -> None:
+    """PROFILE_AMBIGUOUS: an interface of the document has no active profile
+    and no profile of ours, but several profiles of others bound to it by
+    name: which one to take over cannot be told (ids may be equal, and are
+    never used to find a profile)."""
+    for index, (name, iface) in enumerate(desired.get("interfaces", {}).items()):
+        prof = snap.chosen.get(name)
+        if iface.get("state") == "absent" or prof is None or prof.active or prof.owner == "ours":
+            continue
+        claims = [prof] + [p for p in snap.extra.get(name, []) if not p.active]
+        if len(claims) > 1:
+            problems.append(Problem(
+                "PROFILE_AMBIGUOUS", "interfaces[%d]" % index, "%d profiles not made by hostnet.nm are bound to %s "
+                "and none is active: %s" % (len(claims), name, ", ".join("%r (uuid %s)" % (p.id, p.uuid)
+                                                                          for p in claims)),
+                "activate the one to keep (nmcli connection up uuid <uuid>) or delete the others by uuid"))
+
+
 def _port_path(desired: Dict[str, Any], target: Dict[str, Any], controller: str, port: str) -> str:
     """The document path of ``port`` in ``controller``'s port list (its
     position among the document's interfaces, as validation reports it)."""
@@ -187,7 +264,7 @@ def _port_path(desired: Dict[str, Any], target: Dict[str, Any], controller: str,
 def _resolve_type(name: str, path: str, iface: Dict[str, Any], snap: Snapshot, current: Dict[str, Any],
                   problems: List[Problem], peer: bool = False) -> None:
     dev = snap.devices.get(name)
-    if dev is not None and not dev["managed"]:
+    if not snap.managed(name):
         problems.append(Problem("INTERFACE_UNMANAGED", path, "%s is not managed by NetworkManager on this host"
                                 % name, "hostnet.nm leaves unmanaged interfaces alone: remove it from the document"))
         return
@@ -532,8 +609,7 @@ def _build_ops(plan: Plan, snap: Snapshot, dns_owner: Optional[str], desired_nam
         c_if = cur["interfaces"].get(name)
         prof: Optional[Profile] = snap.chosen.get(name)
         if t_if.get("state") == "absent":
-            for p in ([prof] if prof else []) + snap.extra.get(name, []):
-                deletes.append(Op("delete", name, p.path, disruption="remove", reason="state: absent"))
+            _absent_ops(plan, snap, name, updates, deletes, downs)
             continue
         port, cur_port = _port_info(tgt, ctrl_t, name), _port_info(cur, ctrl_c, name)
         routes = None
@@ -556,10 +632,11 @@ def _build_ops(plan: Plan, snap: Snapshot, dns_owner: Optional[str], desired_nam
         unchanged = c_if == t_if and routes is None and dns is None and port == cur_port and rules is None
         if unchanged and (name not in desired_names or prof is None):
             continue  # nothing it depends on changes (a device without a profile that stays down)
+        if name in desired_names or (port and port[0] in desired_names):
+            _block_rivals(plan, snap, name, updates, downs)
         dirty = (c_if is None or _without_state(c_if) != _without_state(t_if) or routes is not None
                  or dns is not None or rules is not None or port != cur_port or prof is None
-                 or not (prof.bound or prof.mac_bound)
-                 or bool(prof.settings.get("connection", {}).get("autoconnect", True)) != autoconnect)
+                 or not (prof.bound or prof.mac_bound) or prof.autoconnect != autoconnect)
         written = False
         if dirty:
             new = nms.build_settings(prof.raw if prof else None, c_if or {"name": name}, t_if, port, cur_port,
@@ -574,8 +651,10 @@ def _build_ops(plan: Plan, snap: Snapshot, dns_owner: Optional[str], desired_nam
                 prof = None
             written = True
         for extra in snap.extra.get(name, []):
-            deletes.append(Op("delete", name, extra.path, disruption="none",
-                              reason="another profile for %s that could win at boot" % name))
+            if extra.owner == "ours":
+                deletes.append(Op("delete", name, extra.path, disruption="none",
+                                  reason="a second profile of ours for %s that could win at boot" % name))
+                plan.profiles["deleted"].append(extra.as_dict())
         active = prof is not None and bool(prof.active)
         moved = (port[0] if port else None) != (cur_port[0] if cur_port else None)
         # before NM's route-table sync capability (1.52), Reapply syncs only the main table: a route
@@ -602,6 +681,50 @@ def _build_ops(plan: Plan, snap: Snapshot, dns_owner: Optional[str], desired_nam
     deletes.sort(key=lambda o: -order.get(o.iface, 0))  # ports and VLANs before what they sit on
     downs.sort(key=lambda o: -order.get(o.iface, 0))
     plan.ops = updates + deletes + downs + activations
+
+
+def _absent_ops(plan: Plan, snap: Snapshot, name: str, updates: List[Op], deletes: List[Op],
+                downs: List[Op]) -> None:
+    """``state: absent``: the profiles bound to ``name`` by name are deleted
+    (only ours when ``name`` is pruned), and no other profile is left able
+    to activate there (see :func:`_block_rivals`)."""
+    pruned = name in plan.pruned
+    for prof in snap.profiles:
+        if prof.owner == "ours" and _interface_of(prof) == name or (
+                not pruned and prof.bound and prof.iface == name):
+            deletes.append(Op("delete", name, prof.path, disruption="remove",
+                              reason="prune: not in the document" if pruned else "state: absent"))
+            if not pruned:
+                plan.profiles["deleted"].append(prof.as_dict())
+    if not pruned:
+        _block_rivals(plan, snap, name, updates, downs, unbound_only=True)
+
+
+def _block_rivals(plan: Plan, snap: Snapshot, name: str, updates: List[Op], downs: List[Op],
+                  unbound_only: bool = False) -> None:
+    """Exactly one profile can activate on an interface the document
+    manages: every profile not made by hostnet.nm that NM could activate
+    there by itself (a second profile bound to it, one bound by MAC or not
+    bound at all, NM's auto-default or boot-time profiles) is blocked on
+    this device only (:func:`.nm.settings.blocked_on`), and deactivated when
+    it is active there; never deleted, it may serve other devices. The
+    document's own profile (``snap.chosen``) is not a rival, nor, unless the
+    interface is made absent, a multi-connect profile (it serves other
+    devices as it is)."""
+    for prof in snap.profiles:
+        if prof.owner == "ours" or (not unbound_only and (prof is snap.chosen.get(name) or prof.multi_connect)):
+            continue
+        if unbound_only and prof.bound and prof.iface == name:
+            continue  # deleted by state: absent
+        if not (prof.autoconnect or prof.active) or not prof.fits(name, snap.devices.get(name)):
+            continue
+        updates.append(Op("update", name, prof.path, nms.blocked_on(prof.raw, name),
+                          reason="block %r (uuid %s, not made by hostnet.nm) on %s" % (prof.id, prof.uuid, name)))
+        plan.profiles["blocked"].append(prof.as_dict())
+        plan.warnings.append("interfaces %s: profile %r (uuid %s, %s) could also activate on it: kept, blocked on %s "
+                             "only" % (name, prof.id, prof.uuid, prof.origin, name))
+        if prof.active:
+            downs.append(Op("deactivate", name, prof.path, disruption="remove", reason="blocked on %s" % name))
 
 
 def _without_state(iface: Dict[str, Any]) -> Dict[str, Any]:

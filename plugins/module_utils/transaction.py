@@ -57,7 +57,9 @@ class Options:
     ``confirm``: leave the checkpoint pending for the controller to commit
     over a fresh connection; ``allow_management_change``: accept a change
     that moves the address the controller's SSH session uses;
-    ``environ``: the module's environment (``SSH_CONNECTION``).
+    ``environ``: the module's environment (``SSH_CONNECTION``);
+    ``prune``: remove the profiles of ours on interfaces the document does
+    not name (see :func:`.plan.make_plan`).
 
     Raises:
         InvalidStateError: a timeout is outside its bounds (:mod:`.options`)
@@ -68,7 +70,8 @@ class Options:
                  verify_timeout: float = 10, lock_timeout: float = 0, persistent: bool = True,
                  bus_address: Optional[str] = None, resolv_conf: str = RESOLV_CONF,
                  verify: Optional[Dict[str, Any]] = None, confirm: bool = False,
-                 allow_management_change: bool = False, environ: Optional[Dict[str, str]] = None) -> None:
+                 allow_management_change: bool = False, environ: Optional[Dict[str, str]] = None,
+                 prune: bool = False) -> None:
         times, problems = bounds.parse({"rollback_timeout": rollback_timeout, "wait_timeout": wait_timeout,
                                         "verify_timeout": verify_timeout, "lock_timeout": lock_timeout})
         if problems:
@@ -93,6 +96,7 @@ class Options:
         self.allow_management_change = allow_management_change
         self.environ = dict(os.environ if environ is None else environ)
         self.apply_id = uuid.uuid4().hex  # ties a confirmation to this apply
+        self.prune = prune
 
 
 class Timer:
@@ -176,12 +180,15 @@ class HostLock:
             self.fd = -1
 
 
-def show(bus_address: Optional[str] = None) -> Dict[str, Any]:
-    """The host's current state as an nmstate document (``network_state_info``)."""
+def describe(bus_address: Optional[str] = None) -> Dict[str, Any]:
+    """For ``network_state_info``: ``{"network_state": document, "profiles": [profile, ...]}``: the
+    current state, and every profile with who made it
+    (:meth:`.nm.reader.Profile.as_dict`)."""
     bus = Bus(bus_address)
     try:
         snap = reader.read_snapshot(bus)
-        return model.to_document(reader.current_state(snap))
+        return {"network_state": model.to_document(reader.current_state(snap)),
+                "profiles": [p.as_dict() for p in snap.profiles]}
     finally:
         bus.close()
 
@@ -223,7 +230,7 @@ def apply(document: Dict[str, Any], options: Options) -> Dict[str, Any]:
         live = reader.live_state(snap, set(desired.get("interfaces", {})) | {
             r.get("next-hop-interface", "") for r in desired.get("routes", [])})
         timer.lap("read")
-        plan = make_plan(snap, current, desired)
+        plan = make_plan(snap, current, desired, prune=options.prune)
         add_live_repairs(plan, snap, live)  # the kernel lost what the profiles still say
         if reactivated(plan):
             try:  # another daemon's routes through a re-activated device: say they go
@@ -231,7 +238,8 @@ def apply(document: Dict[str, Any], options: Options) -> Dict[str, Any]:
             except DependencyError as exc:
                 plan.warnings.append("cannot tell which foreign routes a re-activation removes: %s" % exc.message)
         timer.lap("plan")
-        result.update(changed=plan.changed, diff=plan.diff, plan=[op.as_dict() for op in plan.ops])
+        result.update(changed=plan.changed, diff=plan.diff, plan=[op.as_dict() for op in plan.ops],
+                      profiles=plan.profiles)
         result["warnings"] += plan.warnings
         move = management_move(plan, options.environ)
         if move:

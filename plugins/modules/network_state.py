@@ -138,6 +138,19 @@ options:
         the interface's new address to confirm it.
     type: bool
     default: false
+  prune:
+    description:
+      - Remove the profiles this collection made (they carry the C(org.hostnet.nm.owner) mark in their C(user)
+        setting) whose interface the document no longer names, as if it said C(state=absent) for them. They are
+        deactivated and deleted inside the same checkpoint, with the same verification and probes, and a
+        software device (bridge, bond, VLAN) goes with its profile.
+      - An interface counts as named when it is in the C(interfaces) of O(desired_state), a port of an
+        interface there, the base of a VLAN there, or the next hop interface of a route there.
+      - Profiles made by anyone else (other tools, people, NetworkManager's auto-default and boot-time
+        profiles) are never pruned, only listed in C(foreign_kept) of RV(profiles).
+      - Check mode and diff show what would be pruned.
+    type: bool
+    default: false
 attributes:
   check_mode:
     support: full
@@ -334,6 +347,28 @@ mismatches:
   type: list
   elements: dict
   sample: [{"what": "eth1 ipv4 address", "desired": ["198.18.1.11/24"], "actual": []}]
+profiles:
+  description:
+    - What the apply found and did about profile ownership, each entry a profile
+      (C(uuid), C(id), C(interface), C(owner), C(origin), C(active), C(autoconnect)).
+    - C(pruned) profiles of ours no longer named, deleted by O(prune); C(prunable) the same without O(prune)
+      (or kept because a profile of someone else is bound to that interface too).
+    - C(deleted) removed by C(state=absent), or a second profile of ours for one interface.
+    - C(blocked) profiles of others that could activate on an interface the document manages (bound to it, bound
+      by MAC address, unbound, NetworkManager's auto-default or boot-time ones), kept and never deleted, but blocked
+      on that device only (C(connection.autoconnect) off when bound to it by name, else C(!<interface>) added to
+      C(match.interface-name)) and deactivated there, so the document's profile is the one that activates, at
+      every boot. Multi-connect profiles are blocked only for C(state=absent).
+    - C(foreign_kept) profiles of others on interfaces the document does not name, left alone.
+  returned: always
+  type: dict
+  sample:
+    pruned: [{uuid: 5b3c0d9e-4d6a-4f8e-9a43-0a1f2b3c4d5e, id: br2, interface: br2, owner: ours,
+              origin: hostnet.nm, active: true, autoconnect: true}]
+    prunable: []
+    deleted: []
+    blocked: []
+    foreign_kept: []
 validation_errors:
   description: Every problem in the document, each with code, path, message, hint and severity.
   returned: when the document is invalid
@@ -384,6 +419,7 @@ ARGUMENT_SPEC = dict(
     )),
     confirm=dict(type="bool", default=True),
     allow_management_change=dict(type="bool", default=False),
+    prune=dict(type="bool", default=False),
 )
 
 
@@ -397,7 +433,7 @@ def main() -> None:
                           wait_timeout=params["wait_timeout"], verify_timeout=params["verify_timeout"],
                           lock_timeout=params["lock_timeout"], persistent=params["persistent"],
                           verify=params["verify"], confirm=params["confirm"],
-                          allow_management_change=params["allow_management_change"])
+                          allow_management_change=params["allow_management_change"], prune=params["prune"])
         return apply(params["desired_state"], options)
 
     run(module, action)

@@ -15,6 +15,10 @@ description:
     M(hostnet.nm.network_state) takes, read from NetworkManager over D-Bus.
   - Feeding the result back to M(hostnet.nm.network_state) is a no-op.
   - Interfaces NetworkManager does not manage, loopback, and routes through them are left out.
+  - Also returns every NetworkManager profile with who made it (RV(profiles)). C(ours) means it carries the
+    C(org.hostnet.nm.owner) mark in its C(user) setting, C(generated) means made by NetworkManager (auto-default
+    "Wired connection N", boot-time profiles of nm-initrd-generator, external), C(foreign) anything else. Told from the
+    profile's flags and user data, never from its name.
   - Also returns the last results of the reconciler agent (role C(hostnet.nm.reconciler)), when one ran on
     the host since boot.
   - The value of every key that names a secret (C(password), C(psk), C(secret), C(key)...) is returned as
@@ -71,6 +75,20 @@ network_state:
         ipv6: {enabled: false}
     routes: {config: []}
     dns-resolver: {config: {server: [198.18.1.1], search: [lab.test], options: []}}
+profiles:
+  description:
+    - Every NetworkManager profile, addressed by its UUID (ids are not unique).
+    - C(owner) is C(ours), C(foreign) or C(generated); C(origin) is C(hostnet.nm), C(user), C(auto-default),
+      C(initrd), C(external) or C(volatile); C(interface) is the interface it is bound to or active on (for
+      ours, the one the mark records).
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - {uuid: 5b3c0d9e-4d6a-4f8e-9a43-0a1f2b3c4d5e, id: eth1, interface: eth1, owner: ours, origin: hostnet.nm,
+       active: true, autoconnect: true}
+    - {uuid: 0e5f6a7b-8c9d-4e0f-a1b2-c3d4e5f6a7b8, id: Wired connection 1, interface: eth2, owner: generated,
+       origin: auto-default, active: false, autoconnect: true}
 reconciler:
   description:
     - The last results of the reconciler agent (role C(hostnet.nm.reconciler)), from
@@ -92,13 +110,13 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ..module_utils.ansible_glue import HostnetModule, ensure_dbus_library, run
 from ..module_utils.reconciler import status as reconciler_status
-from ..module_utils.transaction import show
+from ..module_utils.transaction import describe
 
 
 def main() -> None:
     module: AnsibleModule = HostnetModule(argument_spec={}, supports_check_mode=True)
     ensure_dbus_library(module)
-    run(module, lambda: {"changed": False, "network_state": show(), "reconciler": reconciler_status()})
+    run(module, lambda: dict(describe(), changed=False, reconciler=reconciler_status()))
 
 
 if __name__ == "__main__":

@@ -58,9 +58,12 @@ def unified_diff(diff: Optional[Mapping[str, Any]]) -> str:
 
 
 def outcome(variables: Mapping[str, Any]) -> Dict[str, Any]:
-    """One host's outcome: ``{"status", "reason", "plan", "diff"}``
-    (``plan``: the operations that would run; ``diff``: unified diff text)."""
-    out: Dict[str, Any] = {"status": "error", "reason": "", "plan": [], "diff": ""}
+    """One host's outcome: ``{"status", "reason", "plan", "diff", "prunable",
+    "foreign"}`` (``plan``: the operations that would run; ``diff``: unified
+    diff text; ``prunable``: profiles of ours the state no longer names;
+    ``foreign``: profiles of others that could activate on an interface the
+    state manages; both as "id (uuid) on interface")."""
+    out: Dict[str, Any] = {"status": "error", "reason": "", "plan": [], "diff": "", "prunable": [], "foreign": []}
     failure = variables.get("hostnet_drift_failure") or {}
     applied = variables.get("hostnet_network_result") or {}
     # the apply's own result has the details (error_kind, validation_errors) when the role re-raised its failure
@@ -75,6 +78,9 @@ def outcome(variables: Mapping[str, Any]) -> Dict[str, Any]:
     if not result or result.get("skipped"):
         out["reason"] = "no result recorded for the check (was the role's apply task skipped?)"
         return out
+    found = result.get("profiles") or {}
+    out["prunable"] = [_profile(p) for p in (found.get("prunable") or []) + (found.get("pruned") or [])]
+    out["foreign"] = [_profile(p) for p in found.get("blocked") or []]
     kind = classify(dict(result, check_mode=True))
     if kind == IN_SYNC:
         out["status"] = "in sync"
@@ -87,6 +93,10 @@ def outcome(variables: Mapping[str, Any]) -> Dict[str, Any]:
         out.update(status="invalid" if kind == INVALID else "error", reason=_text(
             ("another run or tool holds the host: " if kind == BUSY else "") + str(result.get("msg") or "")))
     return out
+
+
+def _profile(prof: Mapping[str, Any]) -> str:
+    return "%s (%s) on %s" % (prof.get("id"), prof.get("uuid"), prof.get("interface") or "-")
 
 
 def summarize(hosts: Sequence[str], outcomes: Mapping[str, Mapping[str, Any]],
@@ -133,12 +143,17 @@ def markdown(summary: Mapping[str, Any]) -> str:
     out += ["", "| host | status | reason |", "|---|---|---|"]
     out += ["| %s | %s | %s |" % (r["host"], r["status"], _cell(r["reason"])) for r in summary["hosts"]]
     for row in summary["hosts"]:
-        if row["status"] != "drifted":
+        owned = [("prunable (made by hostnet.nm, no longer in the state)", row.get("prunable") or []),
+                 ("not made by hostnet.nm, could activate on a managed interface", row.get("foreign") or [])]
+        if row["status"] != "drifted" and not any(items for _title, items in owned):
             continue
         out += ["", "## %s" % row["host"], ""]
         out += ["- `%s %s` (%s): %s" % (op.get("op"), op.get("interface"), op.get("disruption"), op.get("reason"))
                 for op in row["plan"]]
-        out += ["", "```diff", row["diff"], "```"]
+        for title, items in owned:
+            out += ["- %s: %s" % (title, _cell(", ".join(items)))] if items else []
+        if row["diff"]:
+            out += ["", "```diff", row["diff"], "```"]
     return "\n".join(out) + "\n"
 
 

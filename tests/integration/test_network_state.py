@@ -231,14 +231,18 @@ def test_gateway_set_outside_survives_and_ipv4_can_be_disabled(lab, lab_host, ru
 
 
 def test_one_profile_per_interface(lab, lab_host, runner, view):
-    # BC-40: a second profile bound to eth1 is removed, the address survives a reload + reconnect
+    # BC-40: exactly one profile can activate on eth1 (the other, not ours, is kept with autoconnect off);
+    # the address survives a reload + reconnect
     view.run("nmcli", "connection", "add", "type", "ethernet", "ifname", "eth1", "con-name", "Wired connection 1",
              "ipv4.method", "auto")
     view.run("nmcli", "connection", "add", "type", "ethernet", "ifname", "eth1", "con-name", "eth1-static",
              "ipv4.method", "manual", "ipv4.addresses", "198.18.1.99/24", "connection.autoconnect", "no")
     ok(runner.apply(lab_host, {"interfaces": [static_eth1(lab, lab_host)]}), changed=True)
-    bound = [p for p in view.profiles() if p["type"] == "802-3-ethernet"]
-    assert len(bound) == 1, bound
+    bound = [p["name"] for p in view.profiles() if p["type"] == "802-3-ethernet"]
+    assert sorted(bound) == ["Wired connection 1", "eth1-static"], bound
+    autoconnect = [n for n in bound if view.profile_fields(n, "connection.autoconnect")["connection.autoconnect"]
+                   == "yes"]
+    assert autoconnect == ["Wired connection 1"], autoconnect  # taken over: now the document's profile
     view.run("nmcli", "connection", "reload")
     view.run("nmcli", "device", "reapply", "eth1")
     assert view.addresses("eth1") == [lab.data_ip(lab_host, 1) + "/24"]

@@ -74,3 +74,16 @@ def test_report_files(tmp_path):
     assert "| drifted | drifted | reapply eth1" in text
     assert "## drifted" in text and "```diff\n--- current state" in text
     assert "## in sync" not in text
+
+
+def test_ownership_is_in_the_report():
+    # issue 18 item 5: prunable profiles and profiles of others on managed interfaces are listed
+    mine = {"uuid": "u-br2", "id": "br2", "interface": "br2", "owner": "ours"}
+    theirs = {"uuid": "u-w1", "id": "Wired connection 1", "interface": "eth2", "owner": "generated"}
+    variables = {"hostnet_network_result": {"changed": False, "plan": [], "diff": {"before": {}, "after": {}},
+                                            "profiles": {"prunable": [mine], "blocked": [theirs]}}}
+    out = drift.outcome(variables)
+    assert out["status"] == "in sync"
+    assert out["prunable"] == ["br2 (u-br2) on br2"] and out["foreign"] == ["Wired connection 1 (u-w1) on eth2"]
+    text = drift.markdown(drift.summarize(["h1"], {"h1": out}))
+    assert "prunable (made by hostnet.nm, no longer in the state): br2 (u-br2) on br2" in text

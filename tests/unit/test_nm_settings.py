@@ -173,3 +173,38 @@ def test_routing_rules_with_iif_round_trip_for_both_families():
     out = unwrap(nms.build_settings(None, {"name": "veth10"}, tgt, None, None, None, None, rules))
     assert sorted(nms.rules_from_profile(out), key=model.rule_key) == sorted(rules, key=model.rule_key)
     assert out["ipv6"]["routing-rules"][0]["iifname"] == "veth10"
+
+
+def test_origin_from_flags_and_user_data_never_from_the_name():
+    wired = {"connection": {"id": "Wired connection 1"}}
+    assert nms.origin_of(wired, 0) == "user"
+    assert nms.origin_of({"connection": {"id": "eth1"}}, nms.FLAG_NM_GENERATED) == "auto-default"
+    assert nms.origin_of({"user": {"data": {nms.ORIGIN_KEY: "nm-initrd-generator"}}}, 0) == "initrd"
+    assert nms.origin_of({}, nms.FLAG_EXTERNAL | nms.FLAG_NM_GENERATED) == "external"
+    assert nms.origin_of({"user": {"data": {nms.OWNER_KEY: "hostnet.nm"}}}, 0) == "hostnet.nm"
+    assert [nms.owner_class(o) for o in ("hostnet.nm", "user", "initrd")] == ["ours", "foreign", "generated"]
+
+
+def test_build_settings_marks_the_profile_and_keeps_other_user_data():
+    old = {"connection": {"id": "x", "uuid": "u", "type": "802-3-ethernet", "interface-name": "eth1"},
+           "user": {"data": {"com.example.team": "net"}}}
+    cur = {"name": "eth1", "type": "ethernet", "state": "up"}
+    out = nms.build_settings(old, cur, dict(cur), None, None, None, None)
+    assert out["user"]["data"].value == {"com.example.team": "net", nms.OWNER_KEY: "hostnet.nm",
+                                         nms.OWNER_IFACE_KEY: "eth1"}
+
+
+@pytest.mark.parametrize("patterns, name, allowed", [
+    ([], "eth1", True), (["eth*"], "eth1", True), (["eth*"], "br0", False), (["!eth1"], "eth1", False),
+    (["!eth1"], "eth2", True), (["eth*", "!eth1"], "eth1", False), (["&eth*", "|br0"], "eth1", False),
+    (["br0", "eth1"], "eth1", True)])
+def test_match_interface_name(patterns, name, allowed):
+    assert nms.match_allows(patterns, name) is allowed
+
+
+def test_blocked_on_touches_only_that_device():
+    bound = {"connection": {"id": "a", "interface-name": "eth1", "autoconnect": True}}
+    assert nms.blocked_on(bound, "eth1")["connection"]["autoconnect"].value is False
+    unbound = {"connection": {"id": "b"}, "match": {"interface-name": ["eth*"]}}
+    out = nms.blocked_on(unbound, "eth2")
+    assert out["match"]["interface-name"].value == ["eth*", "!eth2"] and "autoconnect" not in out["connection"]

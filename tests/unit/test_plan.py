@@ -94,15 +94,18 @@ def test_unrelated_interfaces_are_untouched():
     assert kinds(plan) == [("create", "br22"), ("activate", "br22")]
 
 
-def test_other_profiles_of_the_same_interface_are_removed():
-    # BC-40: exactly one profile can activate on eth1
+def test_other_profiles_of_the_same_interface_are_blocked_not_deleted():
+    # BC-40: exactly one profile can activate on eth1; the other one (not ours) is kept, autoconnect off
     snap = snapshot([profile("/p/1", "eth1", active="/a/1", ipv4={"method": "auto"}),
                      profile("/p/3", "eth1", ipv4=STATIC4)])
     plan = plan_for(snap, {"interfaces": [{"name": "eth1", "type": "ethernet", "state": "up", "ipv4": {
         "enabled": True, "dhcp": False, "address": [{"ip": "198.18.40.2", "prefix-length": 24}]}}]})
-    assert ("delete", "eth1") in kinds(plan)
-    assert [op.profile for op in plan.ops if op.kind == "delete"] == ["/p/3"]
-    assert [op.profile for op in plan.ops if op.kind == "update"] == ["/p/1"]
+    assert [op.kind for op in plan.ops if op.kind == "delete"] == []
+    block, take = [op for op in plan.ops if op.kind == "update"]
+    assert block.profile == "/p/3" and block.settings["connection"]["autoconnect"].value is False
+    assert take.profile == "/p/1" and take.settings["user"]["data"].value == {
+        "org.hostnet.nm.owner": "hostnet.nm", "org.hostnet.nm.interface": "eth1"}
+    assert [p["uuid"] for p in plan.profiles["blocked"]] == ["uuid-3"]
 
 
 def test_nic_becoming_a_bridge_port_is_reactivated_as_a_port():
@@ -342,3 +345,112 @@ def test_a_whole_stack_may_share_one_mac():
         {"name": "br0", "type": "linux-bridge", "mac-address": mac, "bridge": {"port": [{"name": "bond0"}]}},
         {"name": "vlan29", "type": "vlan", "mac-address": mac, "vlan": {"base-iface": "bond0", "id": 29}},
         {"name": "br29", "type": "linux-bridge", "mac-address": mac, "bridge": {"port": [{"name": "vlan29"}]}}]})
+
+
+# ---------------------------------------------------------------- ownership and prune (issue 18, 17.2)
+
+OURS = {"data": {"org.hostnet.nm.owner": "hostnet.nm", "org.hostnet.nm.interface": "br2"}}
+
+
+def bridge_profile(path, name, active="", ours=True):
+    prof = profile(path, name, active=active, ipv4=STATIC4, ipv6={"method": "disabled"},
+                   **({"user": dict(OURS, data=dict(OURS["data"], **{"org.hostnet.nm.interface": name}))}
+                      if ours else {}))
+    prof.settings["connection"]["type"] = "bridge"
+    return prof
+
+
+def bridges_snapshot(ours_br2=True):
+    devices = {"eth1": device("eth1", "/d/1"), "br1": device("br1", "/d/5", nm_type=13, active="/a/5"),
+               "br2": device("br2", "/d/6", nm_type=13, active="/a/6")}
+    profs = [bridge_profile("/p/5", "br1", "/a/5"), bridge_profile("/p/6", "br2", "/a/6", ours=ours_br2),
+             profile("/p/7", "lo", connection={"id": "lo", "uuid": "uuid-lo", "type": "loopback",
+                                               "interface-name": "lo"})]
+    snap = snapshot(profs, devices)
+    snap.profiles[2].flags, snap.profiles[2].origin, snap.profiles[2].owner = 8, "external", "generated"
+    return snap
+
+
+BR1_ONLY = {"interfaces": [{"name": "br1", "type": "linux-bridge", "state": "up"}]}
+
+
+def prune_plan(snap, doc, prune=True):
+    parsed, problems = parse_document(doc)
+    assert problems == []
+    return make_plan(snap, reader.current_state(snap), model.from_document(parsed), prune=prune)
+
+
+def test_prune_deletes_exactly_our_profile_the_document_dropped():
+    plan = prune_plan(bridges_snapshot(), BR1_ONLY)
+    assert [(op.kind, op.iface, op.profile) for op in plan.ops] == [("delete", "br2", "/p/6")]
+    assert [p["uuid"] for p in plan.profiles["pruned"]] == ["uuid-6"]
+    assert plan.diff["after"]["interfaces"] == [{"name": "br2", "state": "absent"}]
+    assert [p["uuid"] for p in plan.profiles["foreign_kept"]] == ["uuid-lo"]  # loopback: listed, never pruned
+
+
+def test_without_prune_ours_is_only_listed_as_prunable():
+    plan = prune_plan(bridges_snapshot(), BR1_ONLY, prune=False)
+    assert plan.ops == [] and [p["uuid"] for p in plan.profiles["prunable"]] == ["uuid-6"]
+
+
+def test_prune_never_deletes_a_profile_it_did_not_make():
+    plan = prune_plan(bridges_snapshot(ours_br2=False), BR1_ONLY)
+    assert plan.ops == [] and plan.profiles["pruned"] == []
+    assert sorted(p["uuid"] for p in plan.profiles["foreign_kept"]) == ["uuid-6", "uuid-lo"]
+
+
+def test_ports_and_route_interfaces_count_as_named():
+    snap = bridges_snapshot()
+    snap.profiles.append(profile("/p/8", "eth1", connection={"id": "eth1", "uuid": "uuid-8", "type": "802-3-ethernet",
+                                                             "interface-name": "eth1", "master": "br2",
+                                                             "slave-type": "bridge"},
+                                 user={"data": {"org.hostnet.nm.owner": "hostnet.nm"}}))
+    reader._choose(snap)
+    plan = prune_plan(snap, {"interfaces": [{"name": "br2", "type": "linux-bridge", "state": "up"}],
+                             "routes": {"config": [{"destination": "198.19.0.0/16", "next-hop-interface": "br1"}]}})
+    assert plan.profiles["pruned"] == [] and [op for op in plan.ops if op.kind == "delete"] == []
+
+
+def test_absent_blocks_a_mac_bound_profile_of_others_on_that_device_only():
+    # issue 17.2: a profile bound by MAC address (no interface-name) would take eth2 after absent
+    devices = {"eth2": dict(device("eth2", "/d/2", active="/a/2"), mac="02:00:00:00:00:02")}
+    ours = profile("/p/2", "eth2", active="/a/2", ipv4=STATIC4, user={"data": {"org.hostnet.nm.owner": "hostnet.nm"}})
+    mac_bound = profile("/p/9", "", connection={"id": "dhcp by mac", "uuid": "uuid-9", "type": "802-3-ethernet"},
+                        **{"802-3-ethernet": {"mac-address": bytes([2, 0, 0, 0, 0, 2])}})
+    unbound_elsewhere = profile("/p/10", "", connection={"id": "other", "uuid": "uuid-10", "type": "802-3-ethernet"},
+                                **{"802-3-ethernet": {"mac-address": bytes([2, 0, 0, 0, 0, 9])}})
+    snap = snapshot([ours, mac_bound, unbound_elsewhere], devices)
+    plan = plan_for(snap, {"interfaces": [{"name": "eth2", "state": "absent"}]})
+    assert [(op.kind, op.profile) for op in plan.ops] == [("update", "/p/9"), ("delete", "/p/2")]
+    assert plan.ops[0].settings["match"]["interface-name"].value == ["!eth2"]
+    assert [p["id"] for p in plan.profiles["blocked"]] == ["dhcp by mac"]
+
+
+def test_blocked_profiles_are_not_blocked_again():
+    devices = {"eth2": dict(device("eth2", "/d/2"), mac="02:00:00:00:00:02")}
+    mac_bound = profile("/p/9", "", connection={"id": "dhcp by mac", "uuid": "uuid-9", "type": "802-3-ethernet"},
+                        match={"interface-name": ["!eth2"]},
+                        **{"802-3-ethernet": {"mac-address": bytes([2, 0, 0, 0, 0, 2])}})
+    plan = plan_for(snapshot([mac_bound], devices), {"interfaces": [{"name": "eth2", "state": "absent"}]})
+    assert plan.ops == []
+
+
+def test_two_inactive_profiles_of_others_on_one_interface_are_ambiguous():
+    # RC-25's kind: which one to change cannot be told; ids are never used to find a profile
+    snap = snapshot([profile("/p/1", "eth1", ipv4=STATIC4, connection={
+        "id": "System eth1", "uuid": "u1", "type": "802-3-ethernet", "interface-name": "eth1"}),
+        profile("/p/2", "eth1", ipv4=STATIC4, connection={
+            "id": "System eth1", "uuid": "u2", "type": "802-3-ethernet", "interface-name": "eth1"})])
+    with pytest.raises(InvalidStateError) as err:
+        plan_for(snap, {"interfaces": [{"name": "eth1", "type": "ethernet", "state": "up"}]})
+    assert [p.code for p in err.value.problems] == ["PROFILE_AMBIGUOUS"]
+    assert "u1" in err.value.problems[0].message and "u2" in err.value.problems[0].message
+
+
+def test_prune_reaches_a_bridge_that_is_down():
+    # NM keeps an unrealized placeholder device, reported unmanaged, for a bridge whose profile is down
+    snap = bridges_snapshot()
+    snap.devices["br2"].update(managed=False, real=False, state=10, active="/")
+    snap.profiles[1].active = ""
+    plan = prune_plan(snap, BR1_ONLY)
+    assert [(op.kind, op.iface) for op in plan.ops] == [("delete", "br2")]

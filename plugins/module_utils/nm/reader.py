@@ -51,10 +51,12 @@ class Profile:
     ``mac_bound`` (``True`` if bound by MAC address alone to the device ``iface``),
     ``model_settings`` (``settings`` with the device's name as ``interface-name``
     when the profile names none: what the model is read from; ``settings``
-    stays as NetworkManager has it)."""
+    stays as NetworkManager has it), ``origin`` (who made it,
+    :func:`.settings.origin_of`) and ``owner`` (``ours``, ``foreign`` or
+    ``generated``)."""
 
     __slots__ = ("path", "raw", "settings", "iface", "uuid", "active", "bound", "flags", "filename", "version_id",
-                 "mac_bound", "model_settings")
+                 "mac_bound", "model_settings", "origin", "owner")
 
     def __init__(self, path: str, raw: Dict[str, Any], props: Dict[str, Any]) -> None:
         self.path = path
@@ -70,6 +72,45 @@ class Profile:
         self.flags = int(props.get("Flags", 0))
         self.filename = props.get("Filename", "")
         self.version_id = int(props.get("VersionId", 0))  # bumped by NM on every change (NM >= 1.44; 0 before)
+        self.origin = nms.origin_of(self.settings, self.flags)
+        self.owner = nms.owner_class(self.origin)
+
+    @property
+    def id(self) -> str:
+        """The profile's ``connection.id`` (not unique: never used to find it)."""
+        return str(self.settings.get("connection", {}).get("id", ""))
+
+    @property
+    def autoconnect(self) -> bool:
+        """Whether NM may activate the profile by itself."""
+        return bool(self.settings.get("connection", {}).get("autoconnect", True))
+
+    @property
+    def priority(self) -> int:
+        """``connection.autoconnect-priority`` (NM picks the highest first)."""
+        return int(self.settings.get("connection", {}).get("autoconnect-priority", 0) or 0)
+
+    def fits(self, name: str, dev: Optional[Dict[str, Any]]) -> bool:
+        """Whether NM could activate this profile on interface ``name``
+        (device record ``dev`` or ``None``): bound to it by name, or unbound
+        (no ``interface-name``) with a matching ``mac-address`` (or none),
+        of a type the device takes, and not excluded by
+        ``match.interface-name``."""
+        con = self.settings.get("connection", {})
+        if self.bound:  # interface-name as NM has it (a MAC-bound profile is only named after its device)
+            return self.iface == name
+        if dev is None or nms.MODEL_TYPES.get(con.get("type", "")) not in (dev["type"], "veth"):
+            return False
+        mac = nms.mac_text(self.settings.get("802-3-ethernet", {}).get("mac-address"))
+        if mac and mac != (dev.get("perm_mac") or dev.get("mac")):
+            return False
+        return nms.match_allows(list(self.settings.get("match", {}).get("interface-name", [])), name)
+
+    def as_dict(self) -> Dict[str, Any]:
+        """For results: ``{uuid, id, interface, owner, origin, active, autoconnect}``."""
+        return {"uuid": self.uuid, "id": self.id, "interface": self.iface or nms.marked_interface(self.settings),
+                "owner": self.owner, "origin": self.origin, "active": bool(self.active),
+                "autoconnect": self.autoconnect}
 
     @property
     def multi_connect(self) -> bool:
@@ -114,9 +155,11 @@ class Snapshot:
         self.kernel_rules: List[Dict[str, Any]] = []  # the kernel's routing rules (kernel.rules)
 
     def managed(self, name: str) -> bool:
-        """Whether NM manages the interface (or could create it: no device yet)."""
+        """Whether NM manages the interface, or could create it: no device
+        yet, or only the placeholder NM keeps for a software device whose
+        profile is down (not real, reported unmanaged)."""
         dev = self.devices.get(name)
-        return dev is None or bool(dev["managed"])
+        return dev is None or bool(dev["managed"]) or not dev["real"]
 
 
 def read_snapshot(bus: Bus) -> Snapshot:
@@ -201,6 +244,9 @@ def _bind_by_mac(snap: Snapshot) -> None:
             continue
         mac = nms.mac_text(prof.settings.get("802-3-ethernet", {}).get("mac-address"))
         name = prof.iface or by_mac.get(mac or "", "")
+        if not prof.active and not nms.match_allows(list(prof.settings.get("match", {}).get("interface-name", [])),
+                                                    name):
+            continue  # blocked on that device (match.interface-name "!name")
         if mac and by_mac.get(mac) == name:
             prof.mac_bound = True
         if name:
@@ -211,14 +257,14 @@ def _bind_by_mac(snap: Snapshot) -> None:
 
 def _choose(snap: Snapshot) -> None:
     """Pick the profile that configures each interface: the active one, else
-    one bound by name (autoconnect first, then the most recently used)."""
+    one bound by name (ours first, then autoconnect, then the most recently
+    used)."""
     candidates: Dict[str, List[Profile]] = {}
     for prof in snap.profiles:
         if prof.iface and nms.MODEL_TYPES.get(prof.settings.get("connection", {}).get("type", "")):
             candidates.setdefault(prof.iface, []).append(prof)
     for name, profs in candidates.items():
-        profs.sort(key=lambda p: (not p.active, not p.settings.get("connection", {}).get("autoconnect", True),
-                                  -p.timestamp, p.path))
+        profs.sort(key=lambda p: (not p.active, p.owner != "ours", not p.autoconnect, -p.timestamp, p.path))
         snap.chosen[name] = profs[0]
         snap.extra[name] = [p for p in profs[1:] if p.bound and not p.multi_connect]
 
@@ -253,7 +299,7 @@ def current_state(snap: Snapshot) -> Dict[str, Any]:
     dns_parts = []
     for name, prof in snap.chosen.items():
         dev = snap.devices.get(name)
-        if dev is not None and not dev["managed"]:
+        if not snap.managed(name):
             continue
         ifaces[name] = nms.iface_from_profile(prof.model_settings, dev if dev and dev["real"] else None,
                                               bool(prof.active))

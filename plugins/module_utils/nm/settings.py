@@ -14,13 +14,14 @@ follow NetworkManager's D-Bus settings reference (nm-settings-dbus(5)).
 
 from __future__ import annotations
 
+import fnmatch
 import ipaddress
 import sys
 import uuid as uuidlib
 from typing import Any, Dict, List, Optional, Tuple
 
 from .. import model
-from .dbus import Variant
+from .dbus import Variant, unwrap
 
 NM_TYPES = {"ethernet": "802-3-ethernet", "veth": "veth", "linux-bridge": "bridge", "bond": "bond", "vlan": "vlan"}
 MODEL_TYPES = {v: k for k, v in NM_TYPES.items()}
@@ -47,6 +48,18 @@ PORT_OPTIONS = {
     "stp-path-cost": ("path-cost", "u", 100),
     "stp-hairpin-mode": ("hairpin-mode", "b", False),
 }
+#: the ownership mark, in the profile's ``user.data`` (NM keeps it with the profile and ignores it; its keys must
+#: look like a dotted DNS name, nm-settings(5) "user" setting)
+OWNER_KEY = "org.hostnet.nm.owner"
+OWNER_IFACE_KEY = "org.hostnet.nm.interface"
+OWNER = "hostnet.nm"
+#: ``user.data`` key nm-initrd-generator sets on the profiles it writes at boot
+ORIGIN_KEY = "org.freedesktop.NetworkManager.origin"
+#: NMSettingsConnectionFlags (D-Bus ``Flags`` of a profile)
+FLAG_NM_GENERATED, FLAG_VOLATILE, FLAG_EXTERNAL = 0x2, 0x4, 0x8
+#: NM's bounds of ``connection.autoconnect-priority``
+AUTOCONNECT_PRIORITY_MAX = 999
+
 #: deprecated forms NM still reports; sending them makes NM ignore the new ones
 DEPRECATED = {"ipv4": ("addresses", "routes"), "ipv6": ("addresses", "routes"),
               "802-3-ethernet": ("cloned-mac-address",), "bridge": ("mac-address",)}
@@ -284,7 +297,84 @@ def _unique(items: List[str]) -> List[str]:
     return [i for i in items if not (i in seen or seen.add(i))]
 
 
+def origin_of(settings: Dict[str, Any], flags: int) -> str:
+    """Who made a profile: ``"hostnet.nm"`` (our mark), ``"external"``
+    (NM's profile for a device configured outside NM), ``"initrd"``
+    (nm-initrd-generator at boot), ``"auto-default"`` (NM's generated
+    "Wired connection N"), ``"volatile"`` (in memory, deleted when it goes
+    down), or ``"user"`` (anyone else). From the profile's flags and
+    ``user.data`` (NM's D-Bus API), never from its name."""
+    data = settings.get("user", {}).get("data", {}) or {}
+    if data.get(OWNER_KEY) == OWNER:
+        return OWNER
+    if flags & FLAG_EXTERNAL:
+        return "external"
+    if data.get(ORIGIN_KEY) == "nm-initrd-generator":
+        return "initrd"
+    if flags & FLAG_NM_GENERATED:
+        return "auto-default"
+    if flags & FLAG_VOLATILE:
+        return "volatile"
+    return "user"
+
+
+def owner_class(origin: str) -> str:
+    """``"ours"``, ``"generated"`` (NetworkManager made it) or ``"foreign"``
+    for an :func:`origin_of` value."""
+    if origin == OWNER:
+        return "ours"
+    return "foreign" if origin == "user" else "generated"
+
+
+def marked_interface(settings: Dict[str, Any]) -> str:
+    """The interface name our mark records (``""`` when none)."""
+    return (settings.get("user", {}).get("data", {}) or {}).get(OWNER_IFACE_KEY, "")
+
+
+def match_allows(patterns: List[str], name: str) -> bool:
+    """Whether ``match.interface-name`` lets a profile apply to ``name``:
+    shell patterns; ``&`` marks a mandatory element, ``|`` (the default) an
+    optional one, ``!`` inverts and makes it mandatory; all mandatory must
+    match and, when there are optional ones, one of them (nm-settings(5))."""
+    optional: List[bool] = []
+    for pattern in patterns:
+        mandatory = pattern.startswith("&")
+        pattern = pattern[1:] if pattern[:1] in ("&", "|") else pattern
+        inverted = pattern.startswith("!")
+        hit = fnmatch.fnmatchcase(name, pattern[1:] if inverted else pattern) != inverted
+        if mandatory or inverted:
+            if not hit:
+                return False
+        else:
+            optional.append(hit)
+    return not optional or any(optional)
+
+
 # ------------------------------------------------------------------ writing
+
+def mark(settings: Dict[str, Any], name: str) -> None:
+    """Put our ownership mark (collection, interface ``name``) into
+    ``settings`` (in place), keeping any other ``user.data`` key."""
+    user = dict(settings.get("user", {}))
+    data = dict(unwrap(user.get("data", {})) or {})
+    data.update({OWNER_KEY: OWNER, OWNER_IFACE_KEY: name})
+    user["data"] = Variant("a{ss}", data)
+    settings["user"] = user
+
+
+def blocked_on(old: Dict[str, Any], name: str) -> Dict[str, Any]:
+    """``old`` (raw settings of a profile we did not make) changed so that it
+    can no longer activate on interface ``name`` by itself, and nowhere else
+    changed: ``autoconnect`` off when it is bound to ``name`` by
+    ``interface-name``, else ``!name`` added to ``match.interface-name``."""
+    out: Dict[str, Dict[str, Any]] = {k: dict(v) for k, v in old.items()}
+    if unwrap(out.get("connection", {}).get("interface-name")) == name:
+        out["connection"]["autoconnect"] = Variant("b", False)
+    else:
+        match = out.setdefault("match", {})
+        match["interface-name"] = Variant("as", list(unwrap(match.get("interface-name", [])) or []) + ["!" + name])
+    return out
+
 
 def _ip_method(ip: Dict[str, Any], family: int) -> str:
     if not ip.get("enabled", False):
@@ -411,6 +501,7 @@ def build_settings(old: Optional[Dict[str, Any]], cur: Dict[str, Any], tgt: Dict
     out = sendable(old or new_profile(tgt["name"], tgt["type"]))
     con = out.setdefault("connection", {})
     con["autoconnect"] = Variant("b", tgt.get("state", "up") == "up")
+    mark(out, tgt["name"])
     nm_type = NM_TYPES[tgt["type"]]
     if tgt.get("mtu") != cur.get("mtu") and tgt.get("mtu") is not None:
         out.setdefault("802-3-ethernet", {})["mtu"] = Variant("u", tgt["mtu"])

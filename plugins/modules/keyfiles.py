@@ -145,6 +145,8 @@ diff:
             after: "[connection]\nid=eth0\n"}]
 """
 
+from ansible.module_utils.basic import AnsibleModule
+
 from ..module_utils.ansible_glue import HostnetModule, run
 from ..module_utils.keyfiles import run as generate_keyfiles
 
@@ -155,7 +157,7 @@ ARGUMENT_SPEC = {
 
 
 def main() -> None:
-    module = HostnetModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    module: AnsibleModule = HostnetModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     run(module, lambda: generate_keyfiles(module.params["desired_state"], module.params["dest"], module.check_mode))
 
 

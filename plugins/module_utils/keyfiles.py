@@ -7,9 +7,10 @@ For images and first boot: the document goes through the same validation and
 the same plan as :func:`.transaction.apply`, against a host that has nothing
 yet, and every profile the plan would create is rendered as a keyfile
 (:mod:`.nm.keyfile`) instead of being sent over D-Bus. So the files hold
-exactly the settings ``network_state`` would write, its ownership mark
-included, and a later ``network_state`` run with the same document on the
-booted host is a no-op.
+exactly the settings ``network_state`` would write (from
+:func:`.nm.settings.build_settings`, which also writes its ownership mark:
+nothing here adds or drops a setting), and a later ``network_state`` run
+with the same document on the booted host is a no-op.
 
 What only a host can tell (which NICs exist) is taken from the document: an
 ``ethernet`` interface it lists is assumed to exist; one it only names (a

@@ -249,3 +249,13 @@ def test_a_secret_in_the_document_is_in_the_file_only(tmp_path):
     os.chmod(tmp_path / "bond9.nmconnection", 0o640)
     again = keyfiles.run(doc, str(tmp_path), check_mode=True)
     assert "canary-7f3a9" not in repr(again) and again["diff"][0]["before"].startswith("<hidden>\n")
+
+
+def test_keyfiles_carry_network_states_ownership_mark():
+    # the seam: keyfiles take their settings from settings.build_settings, where network_state's mark is written
+    from ansible_collections.hostnet.nm.plugins.module_utils.nm import settings as nms
+    if not hasattr(nms, "OWNER_KEY"):
+        pytest.skip("this tree writes no ownership mark yet")
+    for name, f in files_of(FULL).items():
+        user = parsed(f.text)["user"]
+        assert user[nms.OWNER_KEY] == nms.OWNER and user[nms.OWNER_IFACE_KEY] == name

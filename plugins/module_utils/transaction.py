@@ -27,7 +27,7 @@ from .nm import config, kernel, reader
 from .nm.checkpoint import (APPLYING, GROUP, PENDING, Checkpoint, PendingConfirmation, ledger_clear, ledger_read,
                             ledger_write, resolve_existing)
 from .nm.dbus import Bus
-from .nm.restore import host_view, repair, settle
+from .nm.restore import as_json, forget, host_view, load, repair, save, settle
 from .nm.writer import Writer
 from .plan import Plan, add_live_repairs, make_plan, name_flushed_routes, reactivated
 from .verify import mismatches, resolv_conf_servers, restore_differences
@@ -38,6 +38,8 @@ CONFIRM_LOCK_WAIT = 10
 T = TypeVar("T")
 RESOLV_CONF = "/etc/resolv.conf"
 LAST_RESULT = "/run/hostnet-nm/last-result.json"
+#: the state before a change that waits for its confirmation (to restore it if NetworkManager loses the checkpoint)
+BEFORE = "/run/hostnet-nm/before.json"
 #: how long a rollback waits for the host to be back before repairing it (seconds)
 RESTORE_PATIENCE = 10.0
 
@@ -395,6 +397,7 @@ def _transaction(bus: Bus, snap: reader.Snapshot, plan: Plan, options: Options, 
         if group is not None:
             return
         if options.confirm:
+            save(BEFORE, undo.before, undo.view)
             ledger_write(checkpoint, PENDING, options.rollback_timeout, options.apply_id)
             result.update(confirm_pending=True, apply_id=options.apply_id)
             return
@@ -584,7 +587,7 @@ def _compare(bus: Bus, undo: Undo, options: Options, patience: float) -> List[Di
     deadline = time.monotonic() + patience
     while True:
         now = settle(bus, undo.before, max(1.0, deadline - time.monotonic()), probes.read_text)
-        diffs = restore_differences(undo.view, host_view(now, probes.read_text(options.resolv_conf)))
+        diffs = restore_differences(as_json(undo.view), as_json(host_view(now, probes.read_text(options.resolv_conf))))
         if not diffs or time.monotonic() >= deadline or any(d["what"].startswith("profile") for d in diffs):
             return diffs
         time.sleep(0.3)
@@ -640,6 +643,7 @@ def checkpoint_action(state: str, path: str = "auto", rollback_timeout: int = 60
         cp = Checkpoint.recorded(bus, record)
         if not cp.exists():
             ledger_clear()
+            _lost_while_pending(bus, cp, record, last)
             raise VerificationError("checkpoint %s expired: NetworkManager already rolled the change back" % cp.path,
                                     {"apply_result": last})
         if state == "commit":
@@ -647,10 +651,31 @@ def checkpoint_action(state: str, path: str = "auto", rollback_timeout: int = 60
         else:
             cp.rollback()
         ledger_clear()
+        forget(BEFORE)
         return {"changed": True, "checkpoint": cp.path, "state": state, "apply_result": last}
     finally:
         lock.release()
         bus.close()
+
+
+def _lost_while_pending(bus: Bus, cp: Checkpoint, record: Dict[str, Any], last: Any) -> None:
+    """The pending checkpoint is gone before its window ended: NetworkManager
+    lost it (a restart or crash) and the change stays. Put the host back to
+    the state kept before the apply and raise what happened (returns when
+    the window had ended: NetworkManager rolled back)."""
+    saved = load(BEFORE)
+    forget(BEFORE)
+    if time.time() >= float(record.get("created", 0)) + int(record.get("timeout", 0)) - 1:
+        return
+    reason = "NetworkManager lost the checkpoint %s while the change waited for its confirmation (NetworkManager " \
+             "restarted or crashed), so it could not roll the change back" % cp.path
+    result: Dict[str, Any] = {"apply_result": last, "rolled_back": False}
+    if saved is None:
+        raise VerificationError("%s; the state before the apply was not kept, the change is still on the host"
+                                % reason, dict(result, rollback_reason=reason, restored=False))
+    options = Options(bus_address=bus.address)
+    _rollback(bus, Undo(cp, saved[0], saved[1], 0), options, result, reason, [])
+    raise VerificationError(_outcome(result), result)
 
 
 def _wait_for_pending(apply_id: str, wait: float) -> Any:

@@ -280,6 +280,6 @@ def restore_differences(before: Dict[str, Any], now: Dict[str, Any]) -> List[Dic
             cmp("interfaces[%s].%s (live)" % (dev, key), before[key].get(dev), now[key].get(dev))
     cmp("route-rules", before["rules"], now["rules"])
     cmp("dns-resolver (resolv.conf)", before["dns"], now["dns"])
-    for fam in (4, 6):
-        cmp("default route ipv%d (winner)" % fam, before["default"][fam], now["default"][fam])
+    for fam in ("ipv4", "ipv6"):
+        cmp("default route %s (winner)" % fam, before["default"][fam], now["default"][fam])
     return out

@@ -180,7 +180,7 @@ def test_networkmanager_restarted_mid_apply_leaves_the_host_as_it_was(lab, lab_h
         stepper.resume()
     result = apply.result()
     assert result["status"] == "failed"
-    assert "lost the checkpoint" in result["rollback_reason"], result
+    assert "lost the checkpoint" in result["msg"], result
     assert without_loopback(view) == before, result  # at return: keyfiles, addresses, routes, resolv.conf
     assert result["restored"] is True, result.get("differences")
     # truthful: rolled back only when something had to be undone (by hostnet.nm: NM had no checkpoint left)

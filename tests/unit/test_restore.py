@@ -7,6 +7,8 @@ import copy
 
 import pytest
 
+from ansible_collections.hostnet.nm.plugins.module_utils.nm import restore
+from ansible_collections.hostnet.nm.plugins.module_utils.nm.dbus import Variant, unwrap
 from ansible_collections.hostnet.nm.plugins.module_utils.nm.reader import Profile, Snapshot
 from ansible_collections.hostnet.nm.plugins.module_utils.nm.restore import FLAG_UNSAVED, host_view, settled
 from ansible_collections.hostnet.nm.plugins.module_utils.nm.settings import sendable
@@ -100,3 +102,21 @@ def test_sendable_drops_deprecated_forms_and_the_timestamp():
     assert out == {"connection": {"id": "eth1"}, "ipv4": {"address-data": [], "route-data": []}}
     assert raw["connection"]["timestamp"] == 5 and "routes" in raw["ipv4"]  # the input stays as it was
     assert copy.deepcopy(out) == out
+
+
+def test_the_state_kept_for_a_pending_change_reads_back_with_its_signatures(tmp_path):
+    snap = host()
+    snap.profiles[0].raw = {"connection": {"id": Variant("s", "eth1"), "uuid": Variant("s", "u1"),
+                                           "type": Variant("s", "802-3-ethernet")},
+                            "802-3-ethernet": {"mac-address": Variant("ay", b"\x02\x00\x00\x00\x00\x01")},
+                            "ipv4": {"address-data": Variant("aa{sv}", [{"address": Variant("s", "198.18.1.11"),
+                                                                          "prefix": Variant("u", 24)}])}}
+    snap.profiles[0].settings = unwrap(snap.profiles[0].raw)
+    view = host_view(snap, RESOLV)
+    path = str(tmp_path / "before.json")
+    restore.save(path, snap, view)
+    again, kept = restore.load(path)
+    assert again.profiles[0].raw == snap.profiles[0].raw  # the same values with the same signatures
+    assert restore_differences(restore.as_json(kept), restore.as_json(host_view(again, RESOLV))) == []
+    restore.forget(path)
+    assert restore.load(path) is None

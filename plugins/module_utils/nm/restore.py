@@ -22,12 +22,14 @@ before the devices are back. So after every rollback the transaction:
 
 from __future__ import annotations
 
+import json
+import os
 import time
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from ..errors import NmError
 from ..verify import default_winners, resolv_conf_servers, tentative_addresses
-from .dbus import NM_PATH, Bus, Call
+from .dbus import NM_PATH, Bus, Call, Variant
 from .settings import sendable
 from .reader import (CONNECTION_IFACE, DEVICE_ACTIVATED, DEVICE_IFACE, NM_IFACE, SETTINGS_IFACE,
                      SETTINGS_PATH, Profile, Snapshot, current_state, live_state, read_snapshot)
@@ -78,8 +80,8 @@ def host_view(snap: Snapshot, resolv_conf: str) -> Dict[str, Any]:
     ``snap`` and the text of resolv.conf: ``{"profiles": {uuid: {"id",
     "settings", "storage"}}, "active": {device: uuid}, "addresses": {device:
     [ip/prefix]}, "routes": {device: [(destination, next hop, metric,
-    table)]}, "rules": [...], "dns": {"server", "search"}, "default": {4:
-    winner, 6: winner}}`` (see :func:`~..verify.restore_differences`)."""
+    table)]}, "rules": [...], "dns": {"server", "search"}, "default": {"ipv4":
+    winner, "ipv6": winner}}`` (see :func:`~..verify.restore_differences`)."""
     live = live_state(snap)
     search: List[str] = []
     for line in resolv_conf.splitlines():
@@ -93,7 +95,7 @@ def host_view(snap: Snapshot, resolv_conf: str) -> Dict[str, Any]:
         "routes": {n: sorted(d["routes"]) for n, d in live.items() if d["routes"]},
         "rules": current_state(snap)["route-rules"],
         "dns": {"server": resolv_conf_servers(resolv_conf), "search": search},
-        "default": default_winners(live),
+        "default": {"ipv%d" % fam: winner for fam, winner in default_winners(live).items()},
     }
 
 
@@ -212,3 +214,80 @@ def _call(bus: Bus, log: List[str], what: str, call: Call) -> Optional[List[Any]
     log.append(what)
     return out
 
+
+
+# ------------------------------------------------------------------ kept on disk while a change waits
+
+def _encode(value: Any) -> Any:
+    """A D-Bus value (with the library's variants or ours) as JSON data that
+    keeps every signature: ``{"~v": signature, "~d": value}``, bytes as
+    ``{"~b": hex}``."""
+    if hasattr(value, "signature") and hasattr(value, "value") and not isinstance(value, (bytes, str)):
+        return {"~v": value.signature, "~d": _encode(value.value)}
+    if isinstance(value, bytes):
+        return {"~b": value.hex()}
+    if isinstance(value, dict):
+        return {k: _encode(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_encode(v) for v in value]
+    return value
+
+
+def _decode(value: Any) -> Any:
+    """:func:`_encode` undone, with :class:`~.dbus.Variant` for the variants."""
+    if isinstance(value, dict):
+        if "~v" in value:
+            return Variant(value["~v"], _decode(value["~d"]))
+        if "~b" in value:
+            return bytes.fromhex(value["~b"])
+        return {k: _decode(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_decode(v) for v in value]
+    return value
+
+
+def save(path: str, before: Snapshot, view: Dict[str, Any]) -> None:
+    """Keep what a restore needs (the snapshot's devices, activations, IP
+    configurations and profiles with their settings and signatures, and the
+    :func:`host_view`) in ``path``, root-only: the confirmation from the
+    controller runs in another process, and NetworkManager may lose the
+    checkpoint meanwhile."""
+    data = {"devices": before.devices, "active": before.active, "ip_configs": before.ip_configs,
+            "profiles": [{"path": p.path, "raw": _encode(p.raw), "flags": p.flags, "active": p.active}
+                         for p in before.profiles], "view": view}
+    os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+    tmp = "%s.%d" % (path, os.getpid())
+    with open(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as handle:
+        json.dump(_encode(data), handle, default=str)
+    os.replace(tmp, path)
+
+
+def load(path: str) -> Optional[Tuple[Snapshot, Dict[str, Any]]]:
+    """``(snapshot, view)`` kept by :func:`save`, or ``None``. The view is
+    compared as JSON data (lists, not tuples): compare it with
+    :func:`as_json` of a new one."""
+    try:
+        with open(path) as handle:
+            data = _decode(json.load(handle))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    snap = Snapshot()
+    snap.devices, snap.active, snap.ip_configs = data["devices"], data["active"], data["ip_configs"]
+    for item in data["profiles"]:
+        prof = Profile(item["path"], item["raw"], {"Flags": item["flags"]})
+        prof.active = item["active"]
+        snap.profiles.append(prof)
+    return snap, data["view"]
+
+
+def as_json(value: Any) -> Any:
+    """``value`` as it reads back from JSON (tuples become lists; int keys strings)."""
+    return json.loads(json.dumps(value, default=str))
+
+
+def forget(path: str) -> None:
+    """Drop what :func:`save` kept."""
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass

@@ -13,7 +13,7 @@ from ansible_collections.hostnet.nm.plugins.module_utils.nm.reader import Profil
 from ansible_collections.hostnet.nm.plugins.module_utils.nm.restore import FLAG_UNSAVED, host_view, settled
 from ansible_collections.hostnet.nm.plugins.module_utils.nm.settings import sendable
 from ansible_collections.hostnet.nm.plugins.module_utils.verify import (default_winners, restore_differences,
-                                                                         tentative_addresses)
+                                                                        tentative_addresses)
 
 RESOLV = "search lab.test\nnameserver 198.18.1.1\n"
 
@@ -110,7 +110,7 @@ def test_the_state_kept_for_a_pending_change_reads_back_with_its_signatures(tmp_
                                            "type": Variant("s", "802-3-ethernet")},
                             "802-3-ethernet": {"mac-address": Variant("ay", b"\x02\x00\x00\x00\x00\x01")},
                             "ipv4": {"address-data": Variant("aa{sv}", [{"address": Variant("s", "198.18.1.11"),
-                                                                          "prefix": Variant("u", 24)}])}}
+                                                                         "prefix": Variant("u", 24)}])}}
     snap.profiles[0].settings = unwrap(snap.profiles[0].raw)
     view = host_view(snap, RESOLV)
     path = str(tmp_path / "before.json")

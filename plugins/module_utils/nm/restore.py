@@ -215,7 +215,6 @@ def _call(bus: Bus, log: List[str], what: str, call: Call) -> Optional[List[Any]
     return out
 
 
-
 # ------------------------------------------------------------------ kept on disk while a change waits
 
 def _encode(value: Any) -> Any:

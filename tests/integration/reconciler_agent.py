@@ -8,9 +8,10 @@ from __future__ import annotations
 import json
 import os
 import signal
-import time
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Dict, List, Optional
+
+from phases import wait_for  # noqa: F401 (the tests import it from here too)
 
 BIN = "/run/hnagent/bin/hostnet-nm-reconciler"
 LOG = "/run/hnagent/log/reconciler.log"
@@ -40,19 +41,6 @@ def install_play(host: str, doc: Dict[str, Any], **role_vars: Any) -> List[Dict[
     (``role_vars``: more of the role's variables)."""
     return [{"hosts": host, "gather_facts": False, "vars": dict(ROLE_VARS, hostnet_reconciler_state=doc, **role_vars),
              "roles": ["hostnet.nm.reconciler"]}]
-
-
-def wait_for(predicate: Callable[[], Any], timeout: float, what: str, step: float = 0.05) -> Any:
-    """Poll ``predicate`` until it returns something true (returned) or ``timeout`` seconds pass
-    (AssertionError naming ``what``)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out after %.1f s waiting for %s" % (timeout, what))
-        time.sleep(step)
 
 
 class Agent:

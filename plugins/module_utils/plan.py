@@ -241,10 +241,10 @@ def _check_ambiguous(snap: Snapshot, desired: Dict[str, Any], problems: List[Pro
             continue
         claims = [prof] + [p for p in snap.extra.get(name, []) if not p.active]
         if len(claims) > 1:
+            listed = ", ".join("%r (uuid %s)" % (p.id, p.uuid) for p in claims)
             problems.append(Problem(
                 "PROFILE_AMBIGUOUS", "interfaces[%d]" % index, "%d profiles not made by hostnet.nm are bound to %s "
-                "and none is active: %s" % (len(claims), name, ", ".join("%r (uuid %s)" % (p.id, p.uuid)
-                                                                          for p in claims)),
+                "and none is active: %s" % (len(claims), name, listed),
                 "activate the one to keep (nmcli connection up uuid <uuid>) or delete the others by uuid"))
 
 

@@ -259,7 +259,7 @@ def test_two_runs_never_interleave(lab, lab_host, runner, view):
         time.sleep(3)  # the second run waits for the lock meanwhile
     finally:
         stepper.resume()
-    slow.result()  # its confirm may come after the queued run took the lock (the lock's lifetime is not ours here)
+    assert ok(slow.result())["changed"] is True  # the queued run waited for its confirmation, undid nothing
     assert ok(queued.result())["changed"] is True and view.addresses("eth1") == ["198.18.1.96/24"]
 
 

@@ -10,6 +10,7 @@ kernel tiers). Each test reports its wall time (``-s`` shows it)."""
 from __future__ import annotations
 
 import json
+import tempfile
 import time
 from pathlib import Path
 from typing import Dict, List
@@ -152,13 +153,13 @@ def test_a_failing_host_stops_the_rollout_and_the_rest_is_untouched(fleet, lab):
     assert not any(t["host"] in not_reached for t in result.tasks)
 
 
-def test_the_preflight_stops_a_duplicated_address_before_any_host_is_contacted(fleet, lab, tmp_path):
+def test_the_preflight_stops_a_duplicated_address_before_any_host_is_contacted(fleet, lab):
     fleet.host_vars("h5", {"hostnet_host_index": 12})                   # h12's addresses
     before = fleet.snapshots(fleet.hosts)
     logins = {h: lab.log_path(h, "sshd").read_text().count("Accepted") for h in fleet.hosts}
 
     # a fresh control path: any contact would be a new ssh login, logged by the host's sshd
-    result, summary, _seconds = fleet.rollout(env={"ANSIBLE_SSH_CONTROL_PATH_DIR": str(tmp_path / "cp")})
+    result, summary, _seconds = fleet.rollout(env={"ANSIBLE_SSH_CONTROL_PATH_DIR": tempfile.mkdtemp(prefix="cp", dir=str(lab.root))})
     assert result.rc != 0
     assert "ADDRESS_ON_TWO_HOSTS" in result.stdout and "198.18.1.22 is on 2 hosts" in result.stdout
     assert "no host was contacted and nothing changed" in result.stdout

@@ -22,6 +22,7 @@ import json
 import os
 import shlex
 import signal
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -119,12 +120,18 @@ def two_runs(lab, host, runner, view, tmp: Path, offset: Optional[float], lock_t
     # its own ControlPath: never the first run's ssh master (held or not)
     second = threading.Thread(target=lambda: out.update(b=runner.play(
         play(host, doc(lab, host, 52), lock_timeout=lock_timeout),
-        env={"ANSIBLE_SSH_CONTROL_PATH_DIR": str(_dir(tmp, "cp-b"))}).task("apply", host)))
+        env={"ANSIBLE_SSH_CONTROL_PATH_DIR": str(short_dir(lab))}).task("apply", host)))
     second.start()
     stdout, _ = first.communicate(timeout=300)
     second.join(300)
     samples = sampler.stop()
     return runner.results(tmp / "a", first.returncode, stdout).task("apply", host), out["b"], samples
+
+
+def short_dir(lab) -> Path:
+    """A fresh directory under the lab's state dir: ssh's ControlPath is a unix socket, whose
+    path may not exceed 107 bytes, and pytest's tmp_path below make test's TMPDIR can be longer."""
+    return Path(tempfile.mkdtemp(prefix="cp", dir=str(lab.root)))
 
 
 def _dir(tmp: Path, name: str) -> Path:

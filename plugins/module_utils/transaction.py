@@ -22,7 +22,7 @@ from typing import Any, Callable, Dict, List, Optional, Tuple, TypeVar
 
 from . import model, options as bounds, probes, validation
 from .errors import (ConflictError, DependencyError, HostnetError, InvalidStateError, NmError, Problem,
-                     VerificationError)
+                     VerificationError, shown)
 from .nm import config, kernel, reader
 from .nm.checkpoint import (APPLYING, GROUP, PENDING, Checkpoint, PendingConfirmation, ledger_clear, ledger_read,
                             ledger_write, resolve_existing)
@@ -379,8 +379,7 @@ def _transaction(bus: Bus, snap: reader.Snapshot, plan: Plan, options: Options, 
         if failed:
             reason = "; ".join("%s: %s" % kv for kv in sorted(failed.items()))
         elif problems:
-            reason = "verification failed: " + "; ".join("%s: desired %r, actual %r" % (
-                p["what"], p["desired"], p["actual"]) for p in problems)
+            reason = "verification failed: " + mismatch_summary(problems)
         else:
             after = _probe(options, result, timer)
             if not plan.target["dns-resolver"]["server"]:
@@ -513,6 +512,21 @@ def _verify(bus: Bus, plan: Plan, options: Options) -> List[Dict[str, Any]]:
         if not problems or time.monotonic() >= deadline:
             return problems
         time.sleep(0.2)
+
+
+#: mismatches quoted in a failed run's message; the result's ``mismatches`` holds them all
+SHOWN_MISMATCHES = 5
+
+
+def mismatch_summary(problems: List[Dict[str, Any]]) -> str:
+    """The first :data:`SHOWN_MISMATCHES` of ``problems`` (``[{"what",
+    "desired", "actual"}]``) for a message, values quoted short
+    (:func:`~.errors.shown`), and how many more the result lists."""
+    parts = ["%s: desired %s, actual %s" % (p["what"], shown(p["desired"]), shown(p["actual"]))
+             for p in problems[:SHOWN_MISMATCHES]]
+    if len(problems) > SHOWN_MISMATCHES:
+        parts.append("and %d more (the result's mismatches lists them)" % (len(problems) - SHOWN_MISMATCHES))
+    return "; ".join(parts)
 
 
 def _rollback(bus: Bus, undo: Undo, options: Options, result: Dict[str, Any], reason: str,

@@ -54,7 +54,8 @@ class PendingConfirmation(ConflictError):
     def __init__(self, record: Dict[str, Any], until: float) -> None:
         super().__init__("another hostnet.nm run's change (checkpoint %s, apply %s) is waiting for its confirmation "
                          "from the controller for at most %d s more; nothing was changed. Run again once it is "
-                         "confirmed or NetworkManager has rolled it back, or set lock_timeout to wait for it"
+                         "confirmed or NetworkManager has rolled it back (with network_state, set lock_timeout "
+                         "to wait for it)"
                          % (record["path"], record.get("apply_id") or "?", max(0, round(until - time.time()))),
                          {"pending_checkpoint": record["path"]})
         self.until = until

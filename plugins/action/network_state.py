@@ -26,6 +26,8 @@ from ansible_collections.hostnet.nm.plugins.plugin_utils.arguments import valida
 
 #: seconds kept in hand before NM's rollback: a confirmation must not race it
 CONFIRM_MARGIN = 3
+#: what the commit module reports of a change it found undone or had to put back itself
+HOST_ACCOUNT = ("rolled_back", "restored", "rollback_reason", "differences", "repairs")
 #: prctl(2) option: the signal this process gets when its parent ends (Linux)
 PR_SET_PDEATHSIG = 1
 
@@ -147,11 +149,15 @@ class ActionModule(ActionBase):
             self._connection.set_option("host", old_host)
             self._connection.reset()
             reason = last.get("msg", "no answer")
-            out.update(failed=True, confirmed=False, rolled_back=True,
-                       msg="the change was not confirmed: %s. %s" % (reason, (
-                           "The controller could not reach the host at %s within %d s; NetworkManager rolls the "
-                           "change back by itself and the host is back at %s." % (target, window, old_host))
-                           if last.get("unreachable") else "NetworkManager rolled it back."))
+            # the host's own account when it has one (NetworkManager lost the checkpoint: restored by us, or not)
+            told = {k: last[k] for k in HOST_ACCOUNT if k in last}
+            if last.get("unreachable"):
+                tail = ("The controller could not reach the host at %s within %d s; NetworkManager rolls the "
+                        "change back by itself and the host is back at %s." % (target, window, old_host))
+            else:
+                tail = "" if "rolled_back" in told else "NetworkManager rolled it back."
+            out.update(failed=True, confirmed=False, rolled_back=True)
+            out.update(told, msg=("the change was not confirmed: %s. %s" % (reason, tail)).strip())
             return out
         out["confirmed"] = True
         out["timings"] = dict(out.get("timings") or module_result.get("timings") or {},

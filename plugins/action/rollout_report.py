@@ -36,7 +36,8 @@ class ActionModule(ActionBase):
         args = validated_args(self, "rollout_report")  # stage is batch or final
         hostvars = task_vars["hostvars"]
         local = hostvars["localhost"]
-        state = dict(local["hostnet_rollout_state"]) if "hostnet_rollout_state" in local else rollout.new_state(
+        facts = local.get("ansible_facts") or {}  # read as a fact: top-level fact variables are deprecated
+        state = dict(facts["hostnet_rollout_state"]) if "hostnet_rollout_state" in facts else rollout.new_state(
             list(args.get("hosts") or []), os.getcwd(), bool(self._task.check_mode), {}, time.time())
         stage = args["stage"]
 

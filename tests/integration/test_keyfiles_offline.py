@@ -109,8 +109,8 @@ def test_a_secret_goes_into_the_keyfile_and_nowhere_else(tmp_path):
 
 @pytest.mark.lab
 @pytest.mark.nm_versions
-def test_a_host_boots_from_generated_keyfiles_and_network_state_finds_nothing_to_do(lab, lab_host, runner, view,
-                                                                                   tmp_path):
+def test_a_host_boots_from_generated_keyfiles_and_network_state_finds_nothing_to_do(
+        lab, lab_host, runner, view, tmp_path):
     doc = lab_doc(lab, lab_host)
     play = [{"hosts": "localhost", "gather_facts": False, "connection": "local",
              "tasks": [{"name": "keyfiles", "hostnet.nm.keyfiles": {"desired_state": doc, "dest": str(tmp_path)}}]}]

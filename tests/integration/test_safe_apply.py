@@ -268,9 +268,9 @@ def test_group_checkpoint_spans_several_tasks(lab, lab_host, runner, view):
         {"name": "open", "hostnet.nm.checkpoint": {"state": "create", "rollback_timeout": 60}},
         {"name": "first", "hostnet.nm.network_state": {"desired_state": {"interfaces": [eth1(lab, lab_host)]}}},
         {"name": "second", "hostnet.nm.network_state": {"desired_state": {"interfaces": [
-            {"name": "eth2", "type": "ethernet", "state": "up", "ipv4": {"enabled": True, "dhcp": False,
-                                                                        "address": [{"ip": "198.18.2.50",
-                                                                                     "prefix-length": 24}]}}]}}},
+            {"name": "eth2", "type": "ethernet", "state": "up",
+             "ipv4": {"enabled": True, "dhcp": False,
+                      "address": [{"ip": "198.18.2.50", "prefix-length": 24}]}}]}}},
         {"name": "rollback", "hostnet.nm.checkpoint": {"state": "rollback"}}]}]
     out = runner.play(plays)
     assert out.rc == 0, out.stdout[-3000:]

@@ -232,8 +232,8 @@ def test_bridge_port_access_vlan_is_live_at_once(guest, runner):
     # BC-42: right after apply, the port carries only VLAN 867 as PVID/untagged
     doc = {"interfaces": [
         {"name": "br42", "type": "linux-bridge", "state": "up", "ipv4": {"enabled": False},
-         "bridge": {"options": {"stp": {"enabled": False}}, "port": [{"name": "eth1", "vlan": {"mode": "access",
-                                                                                                "tag": 867}}]}},
+         "bridge": {"options": {"stp": {"enabled": False}},
+                    "port": [{"name": "eth1", "vlan": {"mode": "access", "tag": 867}}]}},
         {"name": "eth1", "type": "ethernet", "state": "up", "ipv4": {"enabled": False}}]}
     ok(apply(runner, doc), changed=True)
     vlans = json.loads(sh(guest, "bridge -j vlan show dev eth1"))

@@ -229,8 +229,8 @@ class Lab:
         """Everything of this lab that exists, as human-readable lines: netns,
         mounts, the state dir and processes inside lab netns.  Empty after ``down``."""
         found = [f"netns {e}" for e in _listdir("/run/netns")
-                 if e == f"{self.prefix}-sw" or (e.startswith(self.prefix + "-")
-                                                   and _HOST_RE.match(e[len(self.prefix) + 1:]))]
+                 if e == f"{self.prefix}-sw"
+                 or (e.startswith(self.prefix + "-") and _HOST_RE.match(e[len(self.prefix) + 1:]))]
         root = str(self.root)
         with open("/proc/self/mountinfo") as f:
             for line in f:
@@ -445,7 +445,7 @@ def _cmdline(pid: int) -> str:
 
 
 def root_netns_processes(names: Sequence[str] = ("NetworkManager", "dnsmasq", "sshd",
-                                                  "dbus-daemon", "nm-dispatcher")) -> Dict[int, str]:
+                                                 "dbus-daemon", "nm-dispatcher")) -> Dict[int, str]:
     """Processes named ``names`` (by comm) that run in the caller's network
     namespace: ``{pid: cmdline}``.  Call it from the root netns."""
     me = _ns_inode("/proc/self/ns/net")

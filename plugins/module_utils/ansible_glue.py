@@ -13,6 +13,7 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible.module_utils.common.respawn import has_respawned, probe_interpreters_for_module, respawn_module
 
 from .errors import DependencyError, HostnetError
+from .nm import kernel
 from .nm.dbus import PACKAGES
 from .redact import redact, scrub, secret_values
 
@@ -59,7 +60,10 @@ def run(module: AnsibleModule, action: Callable[[], Dict[str, Any]]) -> None:
     """Call the core and exit: ``exit_json`` with its result, or
     ``fail_json`` with the error's message and partial result. No traceback
     ever reaches the user for an error the core knows. Secrets are masked
-    in both (:func:`~.redact.redact`: by key, and their values in text)."""
+    in both (:func:`~.redact.redact`: by key, and their values in text).
+    Commands on the host (iproute2's ``ip``) run through the module's
+    ``run_command``."""
+    kernel.use_runner(lambda argv: module.run_command(argv, check_rc=False))
     secrets = secret_values(module.params)
     module.no_log_values.update(secrets)
     try:

@@ -137,3 +137,26 @@ def test_releases_that_crash_on_rollback_are_refused(text, info):
         NmVersion.parse(text, info).check_supported()
     assert text in err.value.message and "1.44.2" in err.value.message and "crash" in err.value.message
     NmVersion.parse("1.44.2", [76802]).check_supported()
+
+
+def test_kernel_runs_ip_through_the_modules_runner():
+    # the module's run_command runs ip (no subprocess in module_utils): its argv, output and exit status
+    import shutil
+    import subprocess
+    from ansible_collections.hostnet.nm.plugins.module_utils.nm import kernel
+    if shutil.which("ip", path="/usr/sbin:/sbin:/usr/bin:/bin") is None:
+        pytest.skip("no iproute2 on this machine")
+    seen = []
+    try:
+        kernel.use_runner(lambda argv: (seen.append(argv) or (0, '[{"priority": 0, "table": "local"}]', "")))
+        assert kernel._ip_json("-4", "rule", "show") == [{"priority": 0, "table": "local"}]
+        assert seen[0][1:] == ["-json", "-4", "rule", "show"] and seen[0][0].endswith("/ip")
+        kernel.use_runner(lambda argv: (2, "", "Error: invalid argument"))
+        with pytest.raises(subprocess.CalledProcessError) as failed:
+            kernel._ip_json("-4", "rule", "show")
+        assert failed.value.returncode == 2 and failed.value.stderr == "Error: invalid argument"
+        kernel.use_runner(None)
+        with pytest.raises(DependencyError, match="run_command"):
+            kernel._ip_json("-4", "rule", "show")
+    finally:
+        kernel.use_runner(None)

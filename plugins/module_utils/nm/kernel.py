@@ -7,7 +7,9 @@ From NetworkManager 1.46 on, an IP4Config/IP6Config object exports at most
 100 addresses and 100 routes (and updates them at most about 3 times a
 second); NetworkManager's own advice is to read netlink for more. This reads
 the kernel through iproute2's JSON output (``ip -json``), with fixed
-arguments: nothing from the desired state reaches the command line.
+arguments: nothing from the desired state reaches the command line. The
+command runs through the module's ``run_command`` (Ansible's way to run a
+program on the host, no shell), given once by :func:`use_runner`.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import ipaddress
 import json
 import shutil
 import subprocess
-from typing import Any, Dict, Iterator, List, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
 from ..errors import DependencyError
 
@@ -24,14 +26,36 @@ _SEARCH = "/usr/sbin:/sbin:/usr/bin:/bin"
 # iproute2's names of the reserved tables (rt_tables); others are printed as numbers
 _TABLES = {"main": 254, "local": 255, "default": 253}
 Route = Tuple[str, str, int, int]
+#: runs a command: its argv in, ``(exit status, stdout, stderr)`` out, as ``AnsibleModule.run_command``
+Runner = Callable[[List[str]], Tuple[int, str, str]]
+_RUNNER: List[Runner] = []
+
+
+def use_runner(run: Optional[Runner]) -> None:
+    """Run iproute2 through ``run`` from now on (the module's
+    ``run_command``, which ``ansible_glue.run`` gives); ``None`` forgets it."""
+    _RUNNER[:] = [run] if run else []
 
 
 def _ip_json(*args: str) -> List[Dict[str, Any]]:
+    """The parsed output of ``ip -json ARGS``.
+
+    Raises:
+        DependencyError: iproute2 is missing, or no runner was given (outside a module).
+        subprocess.CalledProcessError: ``ip`` exited non-zero.
+        ValueError: its output is not JSON.
+    """
     binary = shutil.which("ip", path=_SEARCH)
     if binary is None:
         raise DependencyError("verifying an interface with more than 100 addresses or routes needs iproute2's ip "
                               "on the host (NetworkManager's D-Bus view stops at 100): install iproute2")
-    out = subprocess.run([binary, "-json", *args], capture_output=True, text=True, check=True, timeout=30).stdout
+    if not _RUNNER:
+        raise DependencyError("reading the kernel's addresses, routes and rules runs iproute2's ip through a "
+                              "module's run_command, and none was given (kernel.use_runner)")
+    argv = [binary, "-json", *args]
+    rc, out, err = _RUNNER[0](argv)
+    if rc != 0:
+        raise subprocess.CalledProcessError(rc, argv, out, err)
     return json.loads(out or "[]")
 
 

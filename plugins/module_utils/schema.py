@@ -22,6 +22,7 @@ import re
 from typing import Any, Callable, Dict, Iterable, Optional, Tuple
 
 from .errors import Problem, shown, type_name
+from .redact import MASK, is_secret
 
 INVALID = object()  # marks a value that failed to parse; never reaches the model
 REFUSED = object()  # stands in for a value :func:`screen` refused (already reported): parsing skips it
@@ -105,8 +106,9 @@ def join(path: str, key: Any) -> str:
 _BAD_CHAR = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
-def text_problem(text: str) -> Optional[str]:
-    """Why a string cannot go to NetworkManager, or ``None``.
+def text_problem(text: str, hidden: bool = False) -> Optional[str]:
+    """Why a string cannot go to NetworkManager, or ``None``; ``hidden``:
+    the string is a secret's value, never quoted (not even escaped).
 
     Source: the D-Bus specification (a string is valid UTF-8 and contains no
     NUL; a lone surrogate has no UTF-8 form, and the bus drops a connection
@@ -121,7 +123,17 @@ def text_problem(text: str) -> Optional[str]:
     char = bad.group(0)
     what = ("a NUL character" if char == "\0" else "a lone surrogate (not valid UTF-8)"
             if "\ud800" <= char <= "\udfff" else "a control character")
-    return "%s contains %s, U+%04X at position %d" % (shown(text), what, ord(char), bad.start())
+    return "%s contains %s, U+%04X at position %d" % (MASK if hidden else shown(text), what, ord(char), bad.start())
+
+
+def under_secret(path: str) -> bool:
+    """Whether a document path passes through a key that names a secret
+    (:func:`~.redact.is_secret`), e.g. ``interfaces[0].link-aggregation.options.password``."""
+    return any(is_secret(part) for part in _PATH_PARTS.split(path) if part)
+
+
+#: what separates the keys of a document path (``.``, ``[0]``, ``["a b"]``)
+_PATH_PARTS = re.compile(r'[.\[\]"]+')
 
 
 def screen(doc: Any) -> Tuple[Any, list[Problem]]:
@@ -191,7 +203,7 @@ def _string_problem(text: str, path: str, problems: list[Problem], limit: int, w
         problems.append(Problem("VALUE_TOO_LONG", path, "%s of %d characters; at most %d are accepted"
                                 % (what, len(text), limit), "shorten it (no valid value is that long)"))
         return True
-    why = text_problem(text)
+    why = text_problem(text, what == "a string" and under_secret(path))
     if why:
         problems.append(Problem("STRING_INVALID", path if what == "a string" else join(path, text),
                                 why, "remove the character (names, addresses and options are printable text)"))

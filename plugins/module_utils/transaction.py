@@ -331,6 +331,21 @@ class Undo:
         self.checkpoint.adjust(timeout)
         self.window_end = time.monotonic() + timeout
 
+    def keep_window(self, timeout: int) -> bool:
+        """Between writes: once less than half of NetworkManager's window
+        is left, restart it at ``timeout`` seconds, so that a long apply (many
+        profiles) never writes outside its checkpoint; a run that dies stops
+        doing so and NetworkManager rolls back ``timeout`` seconds after its
+        last write. ``False`` when the checkpoint is gone by then (its
+        window ran out while this run could not write, or NetworkManager
+        lost it): nothing more may be written."""
+        if self.window_end == float("inf") or self.window_end - time.monotonic() >= timeout / 2:
+            return True
+        if not self.checkpoint.exists():
+            return False
+        self.restart_window(timeout)
+        return True
+
     def vanished(self) -> str:
         """Why the checkpoint is gone although nobody here committed or
         rolled it back: its window ran out, or NetworkManager lost it."""
@@ -363,7 +378,11 @@ def _transaction(bus: Bus, snap: reader.Snapshot, plan: Plan, options: Options, 
     if group is not None:
         undo.window_end = float("inf")  # the group's owner holds its window
     try:
-        writer = Writer(bus, snap, options.persistent)
+        def guard() -> None:  # before each write: never one outside the checkpoint
+            if not undo.keep_window(options.rollback_timeout):
+                raise _gone(bus, undo, options, result)
+
+        writer = Writer(bus, snap, options.persistent, guard)
         writer.run(plan.ops)
         timer.lap("write")
         failed = writer.wait(options.wait_timeout)

@@ -13,6 +13,7 @@ import textwrap
 
 import pytest
 
+from ansible_collections.hostnet.nm.plugins.module_utils import validation
 from ansible_collections.hostnet.nm.plugins.module_utils.redact import MASK, is_secret, redact, scrub, secret_values
 
 CANARY = "S3cr3t-Canary-12"
@@ -105,3 +106,16 @@ def test_rc12_the_module_glue_never_returns_or_logs_a_secret(outcome):
     assert result["diff"]["after"]["interfaces"][0]["link-aggregation"]["options"] == {"password": MASK, "pin": MASK}
     assert bool(result.get("failed")) == (outcome == "fail")
     assert CANARY not in proc.stdout + proc.stderr
+
+
+@pytest.mark.parametrize("secret", ["S3cretNUL\x00x", "S3cretCTRL\x07", "S3cret\ud800"])
+def test_a_secret_with_a_refused_character_is_never_quoted_even_escaped(secret):
+    """A secret's value refused for its characters: the message says why, never the value, neither as
+    written nor escaped (repr) - scrubbing by value cannot catch an escaped form."""
+    doc = {"interfaces": [{"name": "bond0", "type": "bond", "state": "up", "link-aggregation": {
+        "mode": "active-backup", "options": {"password": secret}}}]}
+    _doc, errors, _warnings = validation.validate(doc)
+    bad = [p for p in errors if p.code == "STRING_INVALID"]
+    assert [p.path for p in bad] == ["interfaces[0].link-aggregation.options.password"]
+    text = " ".join(p.message + p.hint for p in errors)
+    assert "S3cret" not in text and "<hidden>" in bad[0].message

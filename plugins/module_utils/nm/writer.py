@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import itertools
 import time
-from typing import Any, Dict, List
+from typing import Any, Callable, Dict, List, Optional
 
 from ..errors import ConflictError, NmError
 from ..plan import Op
@@ -29,15 +29,23 @@ SETTINGS_SIG = "a{sa{sv}}"
 VERSION_ID_MISMATCH = "org.freedesktop.NetworkManager.Settings.VersionIdMismatch"
 
 
+#: creates or activations sent together between two calls of the writer's ``guard`` (one wave of Bus.gather)
+GUARDED_BATCH = 64
+
+
 class Writer:
     """Runs plan operations against NM over ``bus``.
 
     ``persistent``: profiles go to disk (keyfiles) or stay in memory.
+    ``guard``: called before each write or batch of writes (the transaction
+    keeps its checkpoint's window open there, or raises to stop writing).
     ``log``: what was done, one line per call, for the task result.
     """
 
-    def __init__(self, bus: Bus, snap: Snapshot, persistent: bool = True) -> None:
+    def __init__(self, bus: Bus, snap: Snapshot, persistent: bool = True,
+                 guard: Optional[Callable[[], None]] = None) -> None:
         self.bus = bus
+        self.guard = guard or (lambda: None)
         self.snap = snap
         self.flags = (TO_DISK if persistent else IN_MEMORY) | BLOCK_AUTOCONNECT
         self.profiles: Dict[str, str] = {n: p.path for n, p in snap.chosen.items()}
@@ -58,9 +66,12 @@ class Writer:
             if kind in ("create", "activate"):
                 # independent of each other: sent together (NM takes one connection's calls in order),
                 # so hundreds of profiles cost NM's time, not hundreds of round trips
-                getattr(self, "_many_" + kind)(batch)
+                for start in range(0, len(batch), GUARDED_BATCH):
+                    self.guard()
+                    getattr(self, "_many_" + kind)(batch[start:start + GUARDED_BATCH])
             else:
                 for op in batch:
+                    self.guard()
                     getattr(self, "_" + op.kind)(op)
             self.log += ["%s %s" % (op.kind, op.iface) for op in batch]
 

@@ -8,6 +8,8 @@ cd "$(dirname "$0")/.."
 N=${N:-3}
 export ANSIBLE_CONFIG="$PWD/ansible.cfg"
 LAB=/run/${HNLAB_PREFIX:-hnlab}
+# the by-hand commands printed at the end name this lab when it is not the default one
+PFX_ENV=${HNLAB_PREFIX:+HNLAB_PREFIX=$HNLAB_PREFIX }
 INV=$LAB/inventory.ini
 # ssh's ControlPath hashes user@address:port; every lab uses the same addresses, so keep this
 # lab's multiplexed connections apart from any other lab's
@@ -45,9 +47,9 @@ bash tests/lab/exec.sh h1 cat /etc/resolv.conf
 cat <<EOT
 
 The lab is up: hosts h1..h$N, inventory $INV
-  ssh into a host:        bash tests/lab/ssh.sh h1
-  a command in a host:    bash tests/lab/exec.sh h1 nmcli device
+  ssh into a host:        ${PFX_ENV}bash tests/lab/ssh.sh h1
+  a command in a host:    ${PFX_ENV}bash tests/lab/exec.sh h1 nmcli device
   the playbook by hand:   ANSIBLE_CONFIG=\$PWD/ansible.cfg ANSIBLE_SSH_CONTROL_PATH_DIR=$LAB/cp .venv/bin/ansible-playbook -i $INV demo/site.yml --check --diff
   read a host's state:    ANSIBLE_CONFIG=\$PWD/ansible.cfg ANSIBLE_SSH_CONTROL_PATH_DIR=$LAB/cp .venv/bin/ansible -i $INV h1 -m hostnet.nm.network_state_info
-  tear the lab down:      make lab-down
+  tear the lab down:      ${PFX_ENV}make lab-down
 EOT

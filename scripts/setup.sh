@@ -40,4 +40,4 @@ venv .venv-lint requirements-lint.txt
 # ansible finds the collection as ansible_collections/hostnet/nm: link the checkout there
 mkdir -p build/collections/ansible_collections/hostnet
 ln -sfn "$PWD" build/collections/ansible_collections/hostnet/nm
-echo "setup: ok ($(.venv/bin/ansible --version | head -1))"
+echo "setup: ok ($(.venv/bin/ansible --version | sed -n 1p))"  # sed reads it all: no broken pipe

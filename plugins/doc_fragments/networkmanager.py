@@ -12,7 +12,7 @@ class ModuleDocFragment:
     DOCUMENTATION = r"""
 options: {}
 requirements:
-  - NetworkManager 1.30 or later running on the managed host, on the D-Bus system bus.
+  - NetworkManager 1.42 or later running on the managed host, on the D-Bus system bus.
   - The Python library C(dbus-fast) (preferred) or C(dbus-next) for the Python interpreter Ansible uses
     on the managed host, or for a system Python there (see the notes). Packages C(python3-dbus-fast) or
     C(python3-dbus-next) on Debian and Ubuntu, C(python3-dbus-next) on Fedora and EPEL, or

@@ -84,7 +84,7 @@ finally:
 SHOW = PRELUDE + r'''
 start = time.monotonic()
 try:
-    report(failed=False, state=transaction.show(), seconds=time.monotonic() - start)
+    report(failed=False, state=transaction.describe()["network_state"], seconds=time.monotonic() - start)
 except HostnetError as exc:
     report(failed=True, type=type(exc).__name__, msg=exc.message, seconds=time.monotonic() - start)
 '''

@@ -49,7 +49,8 @@ total=$((${#paths[@]} + ${#EXTRA_NM[@]} + 1))
 header "tier $total of $total: lint (packaging, clean install, sanity, docs; scripts/lint.sh), in the background: its report follows the other tiers"
 bash scripts/lint.sh > "$TMPDIR/lint.log" 2>&1 &
 lint_pid=$!
-trap 'kill "$lint_pid" 2>/dev/null; wait "$lint_pid" 2>/dev/null; rm -rf "$TMPDIR"' EXIT
+# under set -e a failing command in the trap would become the exit status: lint has ended by then
+trap 'kill "$lint_pid" 2>/dev/null || true; wait "$lint_pid" 2>/dev/null || true; rm -rf "$TMPDIR"' EXIT
 n=0
 for path in "${paths[@]}"; do
   n=$((n + 1))

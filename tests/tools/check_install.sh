@@ -60,18 +60,7 @@ for need in MANIFEST.json FILES.json docs/README.md LICENSE CHANGELOG.md changel
 done
 
 step "ansible-galaxy collection install into an empty collections path"
-mkdir -p "$work/collections" "$work/run"
-cat > "$work/ansible.cfg" <<EOF
-[defaults]
-collections_path = $work/collections
-collections_scan_sys_path = false
-stdout_callback = ansible.builtin.default
-callback_result_format = yaml
-retry_files_enabled = false
-EOF
-export ANSIBLE_CONFIG=$work/ansible.cfg ANSIBLE_COLLECTIONS_PATH=$work/collections
-export ANSIBLE_LOCALHOST_WARNING=false ANSIBLE_INVENTORY_UNPARSED_WARNING=false ANSIBLE_NOCOLOR=1
-cd "$work/run"
+. "$ROOT/tests/tools/empty_collections.sh"
 # (with only the empty path configured: ansible-galaxy skips a collection it finds installed anywhere)
 ansible-galaxy collection install --offline -p "$work/collections" "$tarball" >/dev/null
 installed=$work/collections/ansible_collections/hostnet/nm

@@ -25,18 +25,8 @@ version=$("$venv/bin/python" -c 'import ansible.release; print(ansible.release._
 step "a virtualenv with only ansible-core==$version ($("$venv/bin/python" --version)): $venv"
 export PATH=$venv/bin:/usr/bin:/bin
 
-mkdir -p "$work/collections" "$work/run"
-cat > "$work/ansible.cfg" <<EOF
-[defaults]
-collections_path = $work/collections
-collections_scan_sys_path = false
-stdout_callback = ansible.builtin.default
-callback_result_format = yaml
-retry_files_enabled = false
-EOF
-export ANSIBLE_CONFIG=$work/ansible.cfg ANSIBLE_COLLECTIONS_PATH=$work/collections ANSIBLE_NOCOLOR=1
-export ANSIBLE_LOCALHOST_WARNING=false ANSIBLE_INVENTORY_UNPARSED_WARNING=false ANSIBLE_HOME=$work/home
-cd "$work/run"
+export ANSIBLE_HOME=$work/home
+. "$ROOT/tests/tools/empty_collections.sh"
 ansible-galaxy collection install --offline -p "$work/collections" "$tarball" > "$work/galaxy.log" 2>&1 \
   || { cat "$work/galaxy.log" >&2; fail "ansible-galaxy collection install"; }
 installed=$work/collections/ansible_collections/hostnet/nm

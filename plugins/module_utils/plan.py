@@ -18,7 +18,7 @@ writes nothing. Operations, in the order they run:
                 cannot reapply that change)
 ==============  ===========================================================
 
-Disruption classes: ``none`` (profile only), ``reapply`` (live, no link
+Disruption classes (:mod:`.ops`): ``none`` (profile only), ``reapply`` (live, no link
 flap), ``reactivate`` (the link goes down and up), ``remove``.
 """
 
@@ -32,27 +32,8 @@ from . import model, validation
 from .errors import InvalidStateError, Problem
 from .nm import settings as nms
 from .nm.reader import Profile, Snapshot, foreign_rules
+from .ops import Op
 from .verify import live_drift
-
-
-class Op:
-    """One operation: ``kind`` (see module doc), ``iface``, ``profile``
-    (path of an existing profile or ``""``), ``settings`` (for create and
-    update), ``disruption`` and ``reason`` (for people), ``awaits_device``
-    (an activation that must wait for its device to appear: the peer of a
-    veth created by the same apply)."""
-
-    __slots__ = ("kind", "iface", "profile", "settings", "disruption", "reason", "awaits_device")
-
-    def __init__(self, kind: str, iface: str, profile: str = "", settings: Optional[Dict[str, Any]] = None,
-                 disruption: str = "none", reason: str = "", awaits_device: bool = False) -> None:
-        self.kind, self.iface, self.profile, self.settings = kind, iface, profile, settings
-        self.disruption, self.reason = disruption, reason
-        self.awaits_device = awaits_device  # an activation whose device appears during the apply (a veth peer)
-
-    def as_dict(self) -> Dict[str, str]:
-        """The operation for the task result (no settings: they may hold secrets)."""
-        return {"op": self.kind, "interface": self.iface, "disruption": self.disruption, "reason": self.reason}
 
 
 #: the ownership findings of a plan, each a list of profiles (:meth:`.nm.reader.Profile.as_dict`):

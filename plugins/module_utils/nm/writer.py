@@ -14,7 +14,7 @@ import time
 from typing import Any, Callable, Dict, List, Optional
 
 from ..errors import ConflictError, NmError
-from ..plan import Op
+from ..ops import Op, OpKind
 from .dbus import NM_PATH, Bus, Call, Variant, unwrap
 from .reader import (AC_ACTIVATED, AC_DEACTIVATED, ACTIVE_IFACE, CONNECTION_IFACE, DEVICE_IFACE, DEVICE_UNMANAGED,
                      NM_IFACE, SETTINGS_IFACE, SETTINGS_PATH, Profile, Snapshot)
@@ -61,18 +61,23 @@ class Writer:
         Raises:
             NmError: NM refused a call; the caller rolls back.
         """
+        batched: Dict[OpKind, Callable[[List[Op]], None]] = {
+            "create": self._many_create, "activate": self._many_activate}
+        single: Dict[OpKind, Callable[[Op], None]] = {
+            "update": self._update, "delete": self._delete, "deactivate": self._deactivate,
+            "reapply": self._reapply}
         for kind, group in itertools.groupby(ops, key=lambda op: op.kind):
             batch = list(group)
-            if kind in ("create", "activate"):
+            if kind in batched:
                 # independent of each other: sent together (NM takes one connection's calls in order),
                 # so hundreds of profiles cost NM's time, not hundreds of round trips
                 for start in range(0, len(batch), GUARDED_BATCH):
                     self.guard()
-                    getattr(self, "_many_" + kind)(batch[start:start + GUARDED_BATCH])
+                    batched[kind](batch[start:start + GUARDED_BATCH])
             else:
                 for op in batch:
                     self.guard()
-                    getattr(self, "_" + op.kind)(op)
+                    single[kind](op)
             self.log += ["%s %s" % (op.kind, op.iface) for op in batch]
 
     def _many_create(self, ops: List[Op]) -> None:

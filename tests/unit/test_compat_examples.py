@@ -2,15 +2,21 @@
 # Copyright: hostnet.nm contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """nmstate compatibility: an nmstate desired state either validates or is
-refused with errors that are all ``UNSUPPORTED`` (``unsupported: <path>``):
-never a crash, never ``UNKNOWN_KEY`` for a real nmstate key.
+refused with errors that are all ``UNSUPPORTED`` (``unsupported: <path>``),
+each with a hint: never a crash, never ``UNKNOWN_KEY`` for a real nmstate key.
 
-Runs on nmstate's own examples in ``<repo>/../shared/compat/nmstate-examples``
-when that folder is there (skipped otherwise), and always on the project's own
-fixtures below, written in the same spirit."""
+The compat corpus (``tests/compat/corpus.yml``) holds one document per example
+file of nmstate's ``examples/`` folder, written for this project, with the
+outcome hostnet.nm gives it (accepted, or refused with each error's code and
+path); the test holds the code to that table, and docs/nmstate-differences.md
+to its counts. nmstate's own example files are checked against the same table
+when a folder of them is there: ``$HOSTNET_NMSTATE_EXAMPLES``, else
+``<repo>/../shared/compat/nmstate-examples`` (skipped when neither is)."""
 
 from __future__ import annotations
 
+import os
+import re
 from pathlib import Path
 
 import pytest
@@ -18,7 +24,11 @@ import yaml
 
 from ansible_collections.hostnet.nm.plugins.module_utils import validation
 
-EXAMPLES = Path(__file__).resolve().parents[2].parent / "shared" / "compat" / "nmstate-examples"
+REPO = Path(__file__).resolve().parents[2]
+EXAMPLES = Path(os.environ.get("HOSTNET_NMSTATE_EXAMPLES") or REPO.parent / "shared" / "compat" / "nmstate-examples")
+CORPUS_FILE = REPO / "tests" / "compat" / "corpus.yml"
+CORPUS = yaml.safe_load(CORPUS_FILE.read_text())
+DIFFERENCES = REPO / "docs" / "nmstate-differences.md"
 
 # the project's own nmstate-style fixtures: (name, document, expected UNSUPPORTED paths)
 FIXTURES = [
@@ -77,11 +87,12 @@ hostname: {config: host.example.org}
 
 
 def assert_compatible(doc):
-    """Validates, or every error is UNSUPPORTED with its path in the message."""
+    """Validates, or every error is UNSUPPORTED with its path in the message and a hint."""
     _canonical, errors, _warnings = validation.validate(doc)
     for problem in errors:
         assert problem.code == "UNSUPPORTED", str(problem)
         assert problem.message.startswith("unsupported: %s" % problem.path), str(problem)
+        assert problem.hint, str(problem)
     return errors
 
 
@@ -91,13 +102,69 @@ def test_own_fixtures(name, text, unsupported):
     assert sorted(p.path for p in errors) == sorted(unsupported)
 
 
+# ------------------------------------------------------------ the compat corpus
+
+def assert_outcome(name, doc):
+    """``doc`` gets the outcome the corpus table gives example ``name``: no
+    error, or exactly the listed ``[code, path]`` refusals, each with a hint
+    (containing the entry's ``hint`` text when it has one)."""
+    entry = CORPUS[name]
+    errors = assert_compatible(doc)
+    if entry["outcome"] == "accepted":
+        assert errors == [], "%s: the corpus says accepted" % name
+        return
+    assert errors, "%s: the corpus says refused" % name
+    assert sorted((p.code, p.path) for p in errors) == sorted(tuple(r) for r in entry["refused"]), name
+    for problem in errors:
+        assert entry.get("hint", "") in problem.hint, str(problem)
+
+
+def test_corpus_table_is_well_formed():
+    for name, entry in CORPUS.items():
+        assert set(entry) <= {"outcome", "planned", "refused", "hint", "document"}, name
+        assert entry["outcome"] in ("accepted", "refused"), name
+        assert ("refused" in entry) == (entry["outcome"] == "refused"), name
+        assert ("planned" in entry) == (entry["outcome"] == "accepted"), "%s: accepted needs planned" % name
+        assert isinstance(entry["document"], dict), name
+
+
+@pytest.mark.parametrize("name", sorted(CORPUS))
+def test_corpus_outcome(name):
+    assert_outcome(name, CORPUS[name]["document"])
+
+
+def corpus_summary():
+    """The corpus's counts as docs/nmstate-differences.md gives them (between
+    the ``corpus:begin``/``corpus:end`` markers)."""
+    accepted = sorted(n for n, e in CORPUS.items() if e["outcome"] == "accepted")
+    refused = sorted(n for n, e in CORPUS.items() if e["outcome"] == "refused")
+    return ("Of the %d example files of nmstate's `examples/` folder, %d are accepted and %d refused.\n\n"
+            "| outcome | examples |\n|---|---|\n| accepted (%d) | %s |\n| refused (%d) | %s |\n"
+            % (len(CORPUS), len(accepted), len(refused), len(accepted), ", ".join("`%s`" % n for n in accepted),
+               len(refused), ", ".join("`%s`" % n for n in refused)))
+
+
+def test_counts_in_the_differences_doc_are_current():
+    found = re.search(r"<!-- corpus:begin [^>]*-->\n(.*?)<!-- corpus:end -->", DIFFERENCES.read_text(), re.S)
+    assert found, "docs/nmstate-differences.md has no corpus:begin/corpus:end section"
+    assert found.group(1) == corpus_summary(), "put this between the markers:\n" + corpus_summary()
+
+
+# ------------------------------------------------------------ nmstate's own files
+
 def example_files():
     return sorted(EXAMPLES.glob("*.yml")) + sorted(EXAMPLES.glob("*.yaml")) if EXAMPLES.is_dir() else []
 
 
 @pytest.mark.parametrize("path", example_files() or [None], ids=lambda p: p.name if p else "absent")
 def test_nmstate_example(path):
+    """An nmstate example file gets its corpus entry's outcome (the corpus
+    mirrors its structure, so paths match); a file the corpus does not name
+    is at least validated or refused cleanly."""
     if path is None:
         pytest.skip("no nmstate examples at %s" % EXAMPLES)
     for doc in yaml.safe_load_all(path.read_text()):
-        assert_compatible(doc)
+        if path.stem in CORPUS:
+            assert_outcome(path.stem, doc)
+        else:
+            assert_compatible(doc)

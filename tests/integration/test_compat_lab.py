@@ -1,0 +1,37 @@
+"""The compat corpus (tests/compat/corpus.yml) on a real host: every document
+the corpus accepts runs through hostnet.nm.network_state in check mode on a
+pristine lab host, all in one playbook. The corpus names its NICs eth1 and
+eth2, as nmstate's examples do and as the lab's hosts have them.
+
+Each accepted entry's ``planned`` lists the interfaces check mode must plan to
+change (``[]``: ``changed=false``); each of them is in the diff's "after"."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+pytestmark = pytest.mark.lab
+
+CORPUS = yaml.safe_load((Path(__file__).resolve().parents[1] / "compat" / "corpus.yml").read_text())
+ACCEPTED = sorted(name for name, entry in CORPUS.items() if entry["outcome"] == "accepted")
+
+
+def test_accepted_examples_plan_in_check_mode(lab, lab_host, runner, view):
+    if lab.nics < 2:
+        pytest.skip("the corpus names eth1 and eth2; this lab has %d data NIC(s)" % lab.nics)
+    before = view.profiles()
+    tasks = [{"name": name, "hostnet.nm.network_state": {"desired_state": CORPUS[name]["document"]},
+              "ignore_errors": True} for name in ACCEPTED]
+    play = runner.play([{"hosts": lab_host, "gather_facts": False, "tasks": tasks}], "--check", "--diff")
+    for name in ACCEPTED:
+        result = play.task(name, lab_host)
+        assert result["status"] == "ok", (name, result.get("msg"))
+        planned = sorted({op["interface"] for op in result["plan"]})
+        assert planned == sorted(CORPUS[name]["planned"]), (name, result["plan"])
+        assert result["changed"] is bool(planned), name
+        for iface in planned:
+            assert "name: %s\n" % iface in result["diff"]["after"], (name, iface, result["diff"])
+    assert view.profiles() == before, "check mode changed the host's profiles"

@@ -27,7 +27,7 @@ import uuid as uuidlib
 from dataclasses import dataclass
 from typing import Any, Dict, List, Optional
 
-from . import model, validation
+from . import kinds, model, validation
 from .errors import HostnetError, InvalidStateError, Problem
 from .nm import keyfile
 from .nm.dbus import Variant
@@ -118,7 +118,7 @@ def generate(document: Any) -> Generated:
     errors += _offline_problems(doc) if not errors else []
     if errors:
         raise InvalidStateError(errors, warnings)
-    desired = model.from_document(doc)
+    desired = kinds.from_document(doc)
     plan = make_plan(_offline_snapshot(desired), model.empty_state(), desired)
     files = []
     for op in plan.ops:

@@ -20,90 +20,13 @@ from __future__ import annotations
 
 import copy
 import ipaddress
-from typing import Any, Dict, Iterable, List, Optional, Tuple
+from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Tuple
 
 MAIN_TABLE = 254  # the kernel's main routing table (RT_TABLE_MAIN)
 IPV6_DEFAULT_METRIC = 1024  # the kernel stores an IPv6 route metric of 0 as 1024 (IP6_RT_PRIO_USER)
 
-#: keys of an interface whose value is a mapping merged key by key
-_MERGED_SECTIONS = ("ipv4", "ipv6", "bridge", "link-aggregation", "vlan", "veth")
-
-#: interface types NetworkManager creates (and deletes) as software devices
-VIRTUAL_TYPES = ("linux-bridge", "bond", "vlan", "veth")
-#: interface types that carry ports
-CONTROLLER_TYPES = ("linux-bridge", "bond")
-
-
-#: bond options the kernel reports by number or by name (Documentation/networking/bonding.rst):
-#: index = the number, value = the name, which is the canonical form
-BOND_OPTION_NAMES = {
-    "lacp_rate": ["slow", "fast"],
-    "ad_select": ["stable", "bandwidth", "count"],
-    "xmit_hash_policy": ["layer2", "layer3+4", "layer2+3", "encap2+3", "encap3+4", "vlan+srcmac"],
-    "arp_validate": ["none", "active", "backup", "all", "filter", "filter_active", "filter_backup"],
-    "fail_over_mac": ["none", "active", "follow"],
-    "primary_reselect": ["always", "better", "failure"],
-    "arp_all_targets": ["any", "all"],
-}
-
-
-def bond_option(key: str, value: str) -> str:
-    """A bond option value in canonical form: the kernel's name for numeric
-    enumerations (``lacp_rate: 1`` -> ``fast``), else the text as is."""
-    names = BOND_OPTION_NAMES.get(key)
-    if names and value.isdigit() and int(value) < len(names):
-        return names[int(value)]
-    return value
-
-
-#: bond options limited to some modes: option -> modes that accept it
-#: (kernel drivers/net/bonding/bond_options.c "unsuppmodes"; NetworkManager's nm-setting-bond.c)
-BOND_OPTION_MODES = {
-    "lacp_rate": ("802.3ad",), "ad_select": ("802.3ad",), "ad_actor_sys_prio": ("802.3ad",),
-    "ad_actor_system": ("802.3ad",), "ad_user_port_key": ("802.3ad",), "lacp_active": ("802.3ad",),
-    "primary": ("active-backup", "balance-tlb", "balance-alb"),
-    "active_slave": ("active-backup", "balance-tlb", "balance-alb"),
-    "packets_per_slave": ("balance-rr",),
-    "tlb_dynamic_lb": ("balance-tlb", "balance-alb"),
-    "arp_interval": ("balance-rr", "active-backup", "balance-xor", "broadcast"),
-    "arp_validate": ("balance-rr", "active-backup", "balance-xor", "broadcast"),
-}
-#: the bond's two link monitors exclude each other (Documentation/networking/bonding.rst): the switch
-#: that turns each on, and the options that belong to it
-BOND_MONITORS = {
-    "miimon": ("miimon", "updelay", "downdelay"),
-    "arp_interval": ("arp_interval", "arp_ip_target", "arp_validate", "arp_all_targets", "arp_missed_max",
-                     "ns_ip6_target"),
-}
-
-
-def bond_option_off(key: str, value: str) -> bool:
-    """Whether a bond option value is the kernel's "off"/default (then no mode conflicts with it)."""
-    names = BOND_OPTION_NAMES.get(key)
-    return value.strip() in ("", "0", "none") or bool(names and bond_option(key, value) == names[0])
-
-
-def bond_options(current: Dict[str, str], desired: Dict[str, Any], mode: Optional[str]) -> Dict[str, str]:
-    """The bond options after a change: ``desired`` over ``current``, then
-    without the host's options that the new choice excludes (options the
-    document states are kept, validation judges them): the other link
-    monitor's options when one monitor is on, a monitor's options when it
-    is off, and options the (new) ``mode`` does not take. NetworkManager
-    refuses a profile that keeps them (``arp_ip_target`` with ``miimon``)."""
-    stated = {k: bond_option(k, str(v)) for k, v in (desired or {}).items()}
-    out = dict(current or {}, **stated)
-    on = {switch for switch in BOND_MONITORS if not bond_option_off(switch, out.get(switch, "0"))}
-    if len(on) > 1:
-        on = {switch for switch in on if switch in stated} or on  # the monitor the document turns on wins
-    for switch, keys in BOND_MONITORS.items():
-        if switch not in on:
-            for key in keys:
-                if key not in stated:
-                    out.pop(key, None)
-    for key in list(out):
-        if key not in stated and mode and mode not in BOND_OPTION_MODES.get(key, (mode,)):
-            del out[key]
-    return out
+#: how one section of an interface merges: ``(current section, desired section) -> merged section``
+SectionMerge = Callable[[Dict[str, Any], Dict[str, Any]], Dict[str, Any]]
 
 
 def family_of(text: str) -> int:
@@ -179,18 +102,20 @@ def empty_state() -> Dict[str, Any]:
             "dns-resolver": {"server": [], "search": [], "options": []}}
 
 
-def from_document(doc: Dict[str, Any]) -> Dict[str, Any]:
+def from_document(doc: Dict[str, Any], sections: Mapping[str, SectionMerge]) -> Dict[str, Any]:
     """The canonical parsed document (from :func:`schema.parse_document`) as
     the partial state used by :func:`merge`: interfaces keyed by name (a later
-    entry of the same name updates the earlier one), route and rule lists,
-    DNS config. Sections the document does not mention are absent."""
+    entry of the same name updates the earlier one, see :func:`merge_iface`),
+    route and rule lists, DNS config. Sections the document does not mention
+    are absent. Callers use :func:`.kinds.from_document`, which knows the
+    ``sections``."""
     out: Dict[str, Any] = {}
     if "interfaces" in doc:
         ifaces: Dict[str, Any] = {}
         for iface in doc["interfaces"] or []:
             if iface is None:
                 continue
-            ifaces[iface["name"]] = merge_iface(ifaces.get(iface["name"], {}), iface)
+            ifaces[iface["name"]] = merge_iface(ifaces.get(iface["name"], {}), iface, sections)
         out["interfaces"] = ifaces
     if "routes" in doc:
         out["routes"] = list(doc["routes"].get("config", []) or [])
@@ -220,46 +145,35 @@ def to_document(state: Dict[str, Any], only: Optional[Iterable[str]] = None) -> 
     return doc
 
 
-def merge_iface(current: Dict[str, Any], desired: Dict[str, Any]) -> Dict[str, Any]:
+def merge_iface(current: Dict[str, Any], desired: Dict[str, Any],
+                sections: Mapping[str, SectionMerge]) -> Dict[str, Any]:
     """``desired`` over ``current`` for one interface: scalar keys replace,
-    the sections in ``_MERGED_SECTIONS`` merge key by key (one level, and the
-    bridge's ``options.stp`` too), lists (addresses, ports) replace whole;
-    a bridge port entry keeps the port options it does not restate."""
+    a key of ``sections`` whose value is a mapping merges with its function
+    (ipv4/ipv6 key by key, :func:`merge_flat`; each kind's section as the
+    kind says, :meth:`.kinds.base.Kind.merge_section`), lists (addresses,
+    ports) replace whole."""
     out = copy.deepcopy(current)
     for key, value in desired.items():
-        if key in _MERGED_SECTIONS and isinstance(value, dict):
-            out[key] = _merge_section(key, out.get(key) if isinstance(out.get(key), dict) else {}, value)
+        if key in sections and isinstance(value, dict):
+            out[key] = sections[key](out.get(key) if isinstance(out.get(key), dict) else {}, value)
         else:
             out[key] = copy.deepcopy(value)
     return out
 
 
-def _merge_section(section: str, current: Dict[str, Any], desired: Dict[str, Any]) -> Dict[str, Any]:
+def merge_flat(current: Dict[str, Any], desired: Dict[str, Any]) -> Dict[str, Any]:
+    """A section merged one level deep: the keys ``desired`` gives replace
+    those of ``current``, the others stay (nmstate's merge)."""
     out = dict(current)
     for key, value in desired.items():
-        if section == "bridge" and key == "options" and isinstance(out.get("options"), dict):
-            opts = dict(out["options"])
-            for okey, ovalue in value.items():
-                if okey == "stp" and isinstance(opts.get("stp"), dict):
-                    opts["stp"] = dict(opts["stp"], **ovalue)
-                else:
-                    opts[okey] = ovalue
-            out["options"] = opts
-        elif section == "bridge" and key == "port":
-            old = {p["name"]: p for p in current.get("port", [])}
-            out["port"] = [dict(old.get(p["name"], {}), **p) for p in value]
-        elif not (section == "link-aggregation" and key == "options"):
-            out[key] = copy.deepcopy(value)
-    if section == "link-aggregation" and ("options" in desired or "mode" in desired):
-        # options merge one by one (an option only the host has is kept: a vendor kernel's extra), except
-        # those the new monitor or mode excludes
-        out["options"] = bond_options(current.get("options") or {}, desired.get("options") or {}, out.get("mode"))
+        out[key] = copy.deepcopy(value)
     return out
 
 
-def merge(current: Dict[str, Any], desired: Dict[str, Any]) -> Dict[str, Any]:
+def merge(current: Dict[str, Any], desired: Dict[str, Any], sections: Mapping[str, SectionMerge]) -> Dict[str, Any]:
     """The target state: ``desired`` (from :func:`from_document`) applied to
-    ``current`` (a full state).
+    ``current`` (a full state); callers use :func:`.kinds.merge`, which knows
+    the ``sections`` (see :func:`merge_iface`).
 
     - interfaces: merged by name; ``state: absent`` keeps the entry (the plan
       deletes it); a new interface starts from ``new_interface()``;
@@ -272,7 +186,7 @@ def merge(current: Dict[str, Any], desired: Dict[str, Any]) -> Dict[str, Any]:
     target = copy.deepcopy(current)
     for name, iface in desired.get("interfaces", {}).items():
         base = target["interfaces"].get(name) or new_interface(name, iface.get("type"))
-        target["interfaces"][name] = merge_iface(base, iface)
+        target["interfaces"][name] = merge_iface(base, iface, sections)
     # removing an interface, or disabling a family on it, also removes the routes through it
     gone = {n for n, i in target["interfaces"].items() if i.get("state") == "absent"}
     routes = [r for r in target["routes"] if r.get("next-hop-interface") not in gone and _family_enabled(
@@ -316,55 +230,3 @@ def new_interface(name: str, iface_type: Optional[str]) -> Dict[str, Any]:
     if iface_type:
         out["type"] = iface_type
     return out
-
-
-def ports_of(iface: Dict[str, Any]) -> List[str]:
-    """Names of an interface's ports (bridge ports or bond ports), in order."""
-    if iface.get("type") == "linux-bridge":
-        return [p["name"] for p in (iface.get("bridge") or {}).get("port", [])]
-    if iface.get("type") == "bond":
-        return list((iface.get("link-aggregation") or {}).get("port", []))
-    return []
-
-
-def parent_of(iface: Dict[str, Any]) -> Optional[str]:
-    """The interface this one is stacked on (a VLAN's base), if any."""
-    if iface.get("type") == "vlan":
-        return (iface.get("vlan") or {}).get("base-iface")
-    return None
-
-
-def controllers(state: Dict[str, Any]) -> Dict[str, str]:
-    """``{port name: controller name}`` for every port in the state."""
-    out: Dict[str, str] = {}
-    for name, iface in state.get("interfaces", {}).items():
-        if iface.get("state") != "absent":
-            for port in ports_of(iface):
-                out[port] = name
-    return out
-
-
-def dependency_order(state: Dict[str, Any], names: Iterable[str]) -> List[str]:
-    """``names`` ordered so that every interface comes after what it needs:
-    a VLAN after its base, a port after its controller (NM activates ports
-    once the controller exists). Cycles are broken by name order; validation
-    reports them."""
-    ifaces = state.get("interfaces", {})
-    ctrl = controllers(state)
-    wanted = sorted(set(names))
-    done: List[str] = []
-    seen: set = set()
-
-    def visit(name: str, stack: Tuple[str, ...]) -> None:
-        if name in seen or name in stack:
-            return
-        iface = ifaces.get(name, {})
-        for dep in (ctrl.get(name), parent_of(iface)):
-            if dep and dep in ifaces:
-                visit(dep, stack + (name,))
-        seen.add(name)
-        done.append(name)
-
-    for name in wanted:
-        visit(name, ())
-    return [n for n in done if n in set(wanted)]

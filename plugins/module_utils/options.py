@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any, Dict, List, Mapping, Tuple
 
 from .errors import Problem
-from .schema import Int
+from .nodes import Int
 
 #: the shortest rollback window: the controller keeps 3 s in hand before NetworkManager's own
 #: rollback, so below 5 s no change could be confirmed (and 0 would turn the rollback off)

@@ -28,7 +28,7 @@ import copy
 import ipaddress
 from typing import Any, Dict, List, Optional, Tuple
 
-from . import model, validation
+from . import kinds, model, validation
 from .errors import InvalidStateError, Problem
 from .nm import settings as nms
 from .nm.reader import Profile, Snapshot, foreign_rules
@@ -121,8 +121,8 @@ def make_plan(snap: Snapshot, current: Dict[str, Any], desired: Dict[str, Any], 
              if i.get("state") != "absent"}
     for index, (name, iface) in enumerate(desired.get("interfaces", {}).items()):
         _resolve_type(name, "interfaces[%d]" % index, iface, snap, current, problems, name in peers)
-    target = model.merge(current, desired)
-    ctrl = model.controllers(target)
+    target = kinds.merge(current, desired)
+    ctrl = kinds.controllers(target)
     for name in desired.get("interfaces", {}):
         _normalize(target["interfaces"][name], plan.warnings)
     for port, controller in ctrl.items():
@@ -158,7 +158,7 @@ def _bridge_mtus(desired: Dict[str, Any], target: Dict[str, Any], warnings: List
     propagate down to its ports."""
     named = desired.get("interfaces", {})
     for name, iface in sorted(target["interfaces"].items()):
-        ports = [p for p in model.ports_of(iface) if p in target["interfaces"]]
+        ports = [p for p in kinds.ports_of(iface) if p in target["interfaces"]]
         if iface.get("type") != "linux-bridge" or iface.get("state") == "absent" or "mtu" in named.get(name, {}) \
                 or not ports or not ({name} | set(ports)) & set(named):
             continue
@@ -178,8 +178,8 @@ def _named(current: Dict[str, Any], desired: Dict[str, Any]) -> set:
     for name, iface in desired.get("interfaces", {}).items():
         have = current["interfaces"].get(name, {})
         stated = dict(iface, type=iface.get("type", have.get("type")))
-        names.update(model.ports_of(stated) + model.ports_of(have))  # ports it keeps and ports it releases
-        names.update(n for n in (model.parent_of(stated), model.parent_of(have)) if n)
+        names.update(kinds.ports_of(stated) + kinds.ports_of(have))  # ports it keeps and ports it releases
+        names.update(n for n in (kinds.parent_of(stated), kinds.parent_of(have)) if n)
     names.update(r.get("next-hop-interface", "") for r in desired.get("routes", []))
     return names
 
@@ -236,7 +236,7 @@ def _port_path(desired: Dict[str, Any], target: Dict[str, Any], controller: str,
     if controller not in names:
         return "interfaces"
     where = "interfaces[%d]" % names.index(controller)
-    ports = model.ports_of(target["interfaces"][controller])
+    ports = kinds.ports_of(target["interfaces"][controller])
     if target["interfaces"][controller].get("type") == "linux-bridge":
         return "%s.bridge.port[%d].name" % (where, ports.index(port))
     return "%s.link-aggregation.port[%d]" % (where, ports.index(port))
@@ -270,7 +270,7 @@ def _resolve_type(name: str, path: str, iface: Dict[str, Any], snap: Snapshot, c
 def _check_routes(desired: Dict[str, Any], target: Dict[str, Any], problems: List[Problem]) -> None:
     """Routes the document adds must go through an interface the host has
     (or the document creates) that is not a port."""
-    ctrl = model.controllers(target)
+    ctrl = kinds.controllers(target)
     for index, route in enumerate(desired.get("routes", [])):
         name = route.get("next-hop-interface")
         if route.get("state") == "absent" or not name:
@@ -359,8 +359,8 @@ def _stacks(state: Dict[str, Any]) -> Any:
             name = parent[name]
         return name
 
-    links = list(model.controllers(state).items())
-    links += [(n, model.parent_of(i) or n) for n, i in state["interfaces"].items()]
+    links = list(kinds.controllers(state).items())
+    links += [(n, kinds.parent_of(i) or n) for n, i in state["interfaces"].items()]
     for a, b in links:
         parent[find(a)] = find(b)
     return find
@@ -371,7 +371,7 @@ def _check_ip_methods(desired: Dict[str, Any], target: Dict[str, Any], problems:
     merged with the host (a document that gives only some of the keys):
     SLAAC without DHCPv6, static IPv4 without an address (see
     :func:`.validation._ip_methods`). Ports are left out (no IP)."""
-    ctrl = model.controllers(target)
+    ctrl = kinds.controllers(target)
     for index, name in enumerate(desired.get("interfaces", {})):
         iface = target["interfaces"].get(name, {})
         if name in ctrl or iface.get("state") == "absent":
@@ -415,7 +415,7 @@ def _rule_assignment(snap: Snapshot, desired: Dict[str, Any], target: Dict[str, 
     rules in a profile and installs them while it is active, so a rule stays
     where it is, and a new one goes to an up interface with routes in its
     table (any up interface of its family for the main table)."""
-    ctrl = model.controllers(target)
+    ctrl = kinds.controllers(target)
     up = [n for n, i in sorted(target["interfaces"].items()) if i.get("state") == "up" and n not in ctrl]
     owner: Dict[Any, str] = {}
     kernel_only = {model.rule_key(r) for r in foreign_rules(snap)}
@@ -490,7 +490,7 @@ def _dns_assignment(snap: Snapshot, current: Dict[str, Any], target: Dict[str, A
         return None
     families = {model.family_of(s) for s in dns["server"]}
     scopes = sorted({s.split("%")[1] for s in dns["server"] if "%" in s})
-    ctrl = model.controllers(target)
+    ctrl = kinds.controllers(target)
     candidates = [n for n, i in sorted(target["interfaces"].items())
                   if n not in ctrl and i.get("state") == "up" and any(i.get("ipv%d" % f, {}).get("enabled")
                                                                       for f in (4, 6))]
@@ -526,7 +526,7 @@ def _lost_holders(snap: Snapshot, target: Dict[str, Any]) -> List[str]:
     change (removed, down, made a port, or the servers' family disabled):
     their DNS configuration must move, as nmstate moves it, since the
     document does not mention it."""
-    ctrl = model.controllers(target)
+    ctrl = kinds.controllers(target)
     out = []
     for name in dns_holders_of(snap):
         fams = {model.family_of(s) for s in nms.dns_from_profile(snap.chosen[name].model_settings)["server"]}
@@ -557,7 +557,7 @@ def _routes_by_iface(state: Dict[str, Any]) -> Dict[str, List[Dict[str, Any]]]:
 
 def _port_info(state: Dict[str, Any], ctrls: Dict[str, str],
                name: str) -> Optional[Tuple[str, str, Dict[str, Any]]]:
-    """``(controller, its type, port entry)`` of ``name``; ``ctrls`` is ``model.controllers(state)``."""
+    """``(controller, its type, port entry)`` of ``name``; ``ctrls`` is ``kinds.controllers(state)``."""
     ctrl = ctrls.get(name)
     if not ctrl:
         return None
@@ -578,8 +578,8 @@ def _build_ops(plan: Plan, snap: Snapshot, dns_owner: Optional[str], desired_nam
     for rule in tgt["route-rules"]:
         rules_then.setdefault(rule_owner.get(model.rule_key(rule), ""), []).append(rule)
     holders = set(dns_holders_of(snap)) if dns_owner is not None else set()
-    names = model.dependency_order(tgt, tgt["interfaces"].keys())
-    ctrl_t, ctrl_c = model.controllers(tgt), model.controllers(cur)  # once: each is O(interfaces)
+    names = kinds.dependency_order(tgt, tgt["interfaces"].keys())
+    ctrl_t, ctrl_c = kinds.controllers(tgt), kinds.controllers(cur)  # once: each is O(interfaces)
     routes_t, routes_c = _routes_by_iface(tgt), _routes_by_iface(cur)
     updates: List[Op] = []
     activations: List[Op] = []
@@ -650,7 +650,7 @@ def _build_ops(plan: Plan, snap: Snapshot, dns_owner: Optional[str], desired_nam
                                                                 " to drop routes from other tables" if stale_table
                                                                 else ""),
                                       awaits_device=name not in snap.devices and t_if.get("type") not in
-                                      model.VIRTUAL_TYPES))
+                                      kinds.SOFTWARE_TYPES))
             elif written:
                 updates[-1].disruption = "reapply"
                 activations.append(Op("reapply", name, prof.path if prof else "", disruption="reapply",

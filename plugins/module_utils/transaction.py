@@ -20,7 +20,7 @@ import time
 import uuid
 from typing import Any, Callable, Dict, List, Optional, Tuple, TypeVar
 
-from . import model, options as bounds, probes, validation
+from . import kinds, model, options as bounds, probes, validation
 from .errors import (ConflictError, DependencyError, HostnetError, InvalidStateError, NmError, Problem,
                      VerificationError, shown)
 from .nm import config, kernel, reader
@@ -215,7 +215,7 @@ def apply(document: Dict[str, Any], options: Options) -> Dict[str, Any]:
     """
     timer = Timer()
     desired_doc, warnings = validation.check(document)
-    desired = model.from_document(desired_doc)
+    desired = kinds.from_document(desired_doc)
     bus = Bus(options.bus_address)
     result: Dict[str, Any] = {"changed": False, "rolled_back": False, "timings": timer.timings,
                               "warnings": [str(w) for w in warnings], "probes": []}
@@ -296,7 +296,7 @@ def management_move(plan: Plan, environ: Dict[str, str]) -> Optional[Dict[str, A
             if conn.server not in have:
                 continue
             tgt = plan.target["interfaces"].get(name, {})
-            kept = tgt.get("state") == "up" and name not in model.controllers(plan.target)
+            kept = tgt.get("state") == "up" and name not in kinds.controllers(plan.target)
             left = [a["ip"] for a in (tgt.get("ipv%d" % fam) or {}).get("address", [])] if kept else []
             if conn.server in left:
                 return None

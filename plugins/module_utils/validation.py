@@ -21,7 +21,8 @@ import ipaddress
 import re
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Set, Tuple
 
-from . import model
+from . import kinds, model
+from .kinds.bond import OPTION_MODES, bond_option_off
 from .errors import InvalidStateError, Problem, shown
 from .options import CODES as OPTION_CODES
 from .schema import CODES as SCHEMA_CODES
@@ -155,11 +156,15 @@ def addresses(doc: Dict[str, Any]) -> Iterator[Tuple[str, str, Any]]:
 def ports(iface: Dict[str, Any]) -> List[Tuple[str, str]]:
     """``(path suffix, port name)`` of an interface's bridge or bond ports,
     read from the sections the document gives (the type may be omitted)."""
-    out = [(join(join("bridge.port", k), "name"), p["name"])
-           for k, p in enumerate((iface.get("bridge") or {}).get("port", []))]
-    out += [(join("link-aggregation.port", k), p)
-            for k, p in enumerate((iface.get("link-aggregation") or {}).get("port", []))]
-    return out
+    return [(keys_path(keys), port) for keys, port in kinds.section_port_refs(iface)]
+
+
+def keys_path(keys: Iterable[Any]) -> str:
+    """A key path below an interface as a path suffix: ``("bridge", "port", 0, "name")`` -> ``bridge.port[0].name``."""
+    path = ""
+    for key in keys:
+        path = join(path, key)
+    return path
 
 
 def controllers(doc: Dict[str, Any]) -> Dict[str, Tuple[str, str]]:
@@ -194,12 +199,8 @@ def name_refs(doc: Dict[str, Any]) -> Iterator[Tuple[str, str]]:
     NetworkManager under that name), route interfaces, rule ``iif`` values and DNS scopes."""
     for i, iface in interfaces(doc):
         yield ipath(i, "name"), iface["name"]
-        if "base-iface" in (iface.get("vlan") or {}):
-            yield ipath(i, "vlan", "base-iface"), iface["vlan"]["base-iface"]
-        if "peer" in (iface.get("veth") or {}):
-            yield ipath(i, "veth", "peer"), iface["veth"]["peer"]
-        for suffix, port in ports(iface):
-            yield "%s.%s" % (ipath(i), suffix), port
+        for keys, name in kinds.name_refs(iface):
+            yield ipath(i, *keys), name
     for path, route in entries(doc, "routes", None):
         if "next-hop-interface" in route:
             yield join(path, "next-hop-interface"), route["next-hop-interface"]
@@ -258,9 +259,6 @@ def _duplicates(doc: Dict[str, Any], problems: List[Problem]) -> None:
         seen.setdefault(iface["name"], i)
 
 
-SECTION_TYPES = {"bridge": "linux-bridge", "link-aggregation": "bond", "vlan": "vlan", "veth": "veth"}
-
-
 @rule("INTERFACE_SECTION_MISMATCH")
 def _section_types(doc: Dict[str, Any], problems: List[Problem]) -> None:
     """Type-specific sections on interfaces of another type.
@@ -271,8 +269,9 @@ def _section_types(doc: Dict[str, Any], problems: List[Problem]) -> None:
     Source: NetworkManager keeps one type per profile; the section would be
     silently ignored."""
     for i, iface in interfaces(doc):
-        for section, wanted in SECTION_TYPES.items():
-            if section in iface and iface.get("type") not in (None, wanted):
+        for kind in kinds.KINDS:
+            section, wanted = kind.section, kind.type
+            if section and section in iface and iface.get("type") not in (None, wanted):
                 report(problems, "INTERFACE_SECTION_MISMATCH", ipath(i, section), "%s is of type %s; %s belongs to "
                        "type %s" % (iface["name"], iface["type"], section, wanted),
                        "set type: %s, or remove %s" % (wanted, section))
@@ -289,7 +288,7 @@ def stacks(doc: Dict[str, Any]) -> Callable[[str], str]:
         return name
 
     links = [(port, ctrl) for port, (ctrl, _path) in controllers(doc).items()]
-    links += [(name, model.parent_of(iface) or name) for name, (_i, iface) in present(doc).items()]
+    links += [(name, kinds.parent_of(iface) or name) for name, (_i, iface) in present(doc).items()]
     for a, b in links:
         parent[find(a)] = find(b)
     return find
@@ -392,7 +391,7 @@ def _address_conflicts(doc: Dict[str, Any], problems: List[Problem]) -> None:
 
 # ---------------------------------------------------- bond, bridge and VLAN
 
-BOND_OPTION_MODES = model.BOND_OPTION_MODES
+BOND_OPTION_MODES = OPTION_MODES
 #: every bond option the kernel documents (Documentation/networking/bonding.rst) plus NetworkManager's balance-slb
 BOND_OPTIONS = set(BOND_OPTION_MODES) | {
     "all_slaves_active", "arp_all_targets", "arp_ip_target", "arp_missed_max", "coupled_control", "downdelay",
@@ -432,12 +431,12 @@ def _bonds(doc: Dict[str, Any], problems: List[Problem]) -> None:
             if key not in BOND_OPTIONS:
                 report(problems, "BOND_OPTION_UNKNOWN", where, "%s is not a bond option this tool knows; it is "
                        "passed to NetworkManager as is" % key, "check the spelling (bond options use '_')")
-            elif mode and mode not in BOND_OPTION_MODES.get(key, (mode,)) and not model.bond_option_off(key, value):
+            elif mode and mode not in BOND_OPTION_MODES.get(key, (mode,)) and not bond_option_off(key, value):
                 report(problems, "BOND_OPTION_MODE_MISMATCH", where, "%s=%s is not valid in mode %s (only in %s)"
                        % (key, value, mode, ", ".join(BOND_OPTION_MODES[key])),
                        "remove %s or change the mode" % key)
-        if not model.bond_option_off("miimon", str(options.get("miimon", "0"))) \
-                and not model.bond_option_off("arp_interval", str(options.get("arp_interval", "0"))):
+        if not bond_option_off("miimon", str(options.get("miimon", "0"))) \
+                and not bond_option_off("arp_interval", str(options.get("arp_interval", "0"))):
             report(problems, "BOND_MONITOR_CONFLICT", join(join(path, "options"), "arp_interval"),
                    "bond %s sets both miimon=%s and arp_interval=%s" % (iface["name"], options["miimon"],
                                                                         options["arp_interval"]),
@@ -467,8 +466,8 @@ def _ports(doc: Dict[str, Any], problems: List[Problem]) -> None:
                 continue
             owner[port] = (name, where)
             edges.setdefault(name, []).append(port)
-        if model.parent_of(iface):
-            edges.setdefault(name, []).append(model.parent_of(iface) or "")
+        if kinds.parent_of(iface):
+            edges.setdefault(name, []).append(kinds.parent_of(iface) or "")
     for port, (ctrl, _where) in owner.items():
         k, iface = by_name.get(port, (-1, {}))
         for _fam, key, sec in ip_sections(iface):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import ipaddress
 from typing import Any, Dict, Iterable, List, Optional, Tuple
 
-from . import model
+from . import kinds, model
 
 DEVICE_ACTIVATED = 100  # NMDeviceState
 LIVE_KEYS = ("mtu", "mac-address")  # reported from the device when the profile does not set them
@@ -56,7 +56,7 @@ def mismatches(target: Dict[str, Any], saved: Dict[str, Any], live: Dict[str, Di
     def add(what: str, desired: Any, actual: Any) -> None:
         out.append({"what": what, "desired": desired, "actual": actual})
 
-    ctrl = model.controllers(target)
+    ctrl = kinds.controllers(target)
     for name in sorted(names):
         t_if = target["interfaces"].get(name)
         if t_if is None:
@@ -141,7 +141,7 @@ def live_drift(desired: Dict[str, Any], target: Dict[str, Any], live: Dict[str, 
     interfaces. Nothing else: what the document does not name is never
     drift."""
     skip = set(skip)
-    ctrl = model.controllers(target)
+    ctrl = kinds.controllers(target)
     out: Dict[str, List[Dict[str, Any]]] = {}
 
     def steady(name: str) -> bool:

@@ -31,7 +31,7 @@ from typing import Any, List, Tuple
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from ansible_collections.hostnet.nm.plugins.module_utils import model, options, validation
+from ansible_collections.hostnet.nm.plugins.module_utils import kinds, model, options, validation
 from ansible_collections.hostnet.nm.plugins.module_utils.errors import InvalidStateError, Problem
 from ansible_collections.hostnet.nm.plugins.module_utils.nm import reader
 from ansible_collections.hostnet.nm.plugins.module_utils.nm.reader import Profile, Snapshot
@@ -168,7 +168,7 @@ def module_side(document: Any) -> None:
     """What transaction.apply does with a document before it writes (its read step replaced by
     a plain-data snapshot)."""
     desired_doc, _warnings = validation.check(document)
-    desired = model.from_document(desired_doc)
+    desired = kinds.from_document(desired_doc)
     snap = host()
     plan = make_plan(snap, reader.current_state(snap), desired)
     add_live_repairs(plan, snap, reader.live_state(snap, set(desired.get("interfaces", {}))))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ansible_collections.hostnet.nm.plugins.module_utils import model
+from ansible_collections.hostnet.nm.plugins.module_utils import kinds, model
 from ansible_collections.hostnet.nm.plugins.module_utils.nm import reader
 from ansible_collections.hostnet.nm.plugins.module_utils.nm.reader import Profile, Snapshot
 from ansible_collections.hostnet.nm.plugins.module_utils.plan import add_live_repairs, make_plan
@@ -42,7 +42,7 @@ def live(addresses=("198.18.1.11/24",), routes=(("198.19.5.0/24", "198.18.1.1", 
 def plan(snap, kernel, doc=None):
     parsed, problems = parse_document(doc or DOC)
     assert problems == []
-    out = make_plan(snap, reader.current_state(snap), model.from_document(parsed))
+    out = make_plan(snap, reader.current_state(snap), kinds.from_document(parsed))
     add_live_repairs(out, snap, kernel)
     return out
 
@@ -90,8 +90,8 @@ def test_a_profile_change_and_live_drift_make_one_update_not_two():
 
 
 def test_live_drift_of_a_document_route_through_an_activated_interface():
-    desired = model.from_document(parse_document(DOC)[0])
-    target = model.merge(reader.current_state(host("eth1")), desired)
+    desired = kinds.from_document(parse_document(DOC)[0])
+    target = kinds.merge(reader.current_state(host("eth1")), desired)
     found = live_drift(desired, target, {"eth1": live(routes=())})
     assert [m["what"] for m in found["eth1"]] == ["routes[198.19.5.0/24 via eth1] (live)"]
     assert live_drift(desired, target, {"eth1": live(routes=())}, skip=["eth1"]) == {}

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.hostnet.nm.plugins.module_utils import model
+from ansible_collections.hostnet.nm.plugins.module_utils import kinds, model
+from ansible_collections.hostnet.nm.plugins.module_utils.kinds import bond
 from ansible_collections.hostnet.nm.plugins.module_utils.schema import parse_document
 
 
@@ -55,7 +56,7 @@ def test_merge_keeps_what_the_document_does_not_mention():
                                          "ipv4": {"enabled": True, "dhcp": False, "address": [
                                              {"ip": "198.18.1.11", "prefix-length": 24}]},
                                          "ipv6": {"enabled": False}}})
-    target = model.merge(current, {"interfaces": {"eth1": {"name": "eth1", "mtu": 1400}}})
+    target = kinds.merge(current, {"interfaces": {"eth1": {"name": "eth1", "mtu": 1400}}})
     eth1 = target["interfaces"]["eth1"]
     assert eth1["mtu"] == 1400
     assert eth1["ipv4"]["address"] == [{"ip": "198.18.1.11", "prefix-length": 24}]  # BC-40: not removed
@@ -68,7 +69,7 @@ def test_merge_bridge_options_and_ports_keep_unstated_values():
         "port": [{"name": "eth1", "stp-priority": 32, "stp-path-cost": 100}]}}})
     desired = {"interfaces": {"br0": {"name": "br0", "bridge": {"options": {"stp": {"enabled": False}},
                                                                 "port": [{"name": "eth1"}, {"name": "eth2"}]}}}}
-    br = model.merge(current, desired)["interfaces"]["br0"]["bridge"]
+    br = kinds.merge(current, desired)["interfaces"]["br0"]["bridge"]
     assert br["options"] == {"stp": {"enabled": False, "priority": 32768, "forward-delay": 15},
                              "mac-ageing-time": 300}
     assert br["port"] == [{"name": "eth1", "stp-priority": 32, "stp-path-cost": 100}, {"name": "eth2"}]
@@ -84,14 +85,14 @@ def test_merge_routes_add_and_remove():
                           {"destination": "198.19.1.0/24", "next-hop-interface": "eth1",
                            "next-hop-address": "198.18.1.1", "table-id": 254},
                           {"destination": "198.19.3.0/24", "next-hop-interface": "eth1"}]}
-    routes = model.merge(current, desired)["routes"]
+    routes = kinds.merge(current, desired)["routes"]
     assert [r["destination"] for r in routes] == ["198.19.1.0/24", "198.19.3.0/24"]
 
 
 def test_merge_routes_of_an_absent_interface_go_too():
     route = model.canonical_route({"destination": "198.19.1.0/24", "next-hop-interface": "br0"})
     current = state(interfaces={"br0": {"name": "br0", "type": "linux-bridge", "state": "up"}}, routes=[route])
-    target = model.merge(current, {"interfaces": {"br0": {"name": "br0", "state": "absent"}}})
+    target = kinds.merge(current, {"interfaces": {"br0": {"name": "br0", "state": "absent"}}})
     assert target["routes"] == []
 
 
@@ -105,14 +106,14 @@ def test_merge_dns(dns, expected):
     current = state()
     current["dns-resolver"] = {"server": ["198.19.0.53", "198.18.0.53"], "search": ["site-b.example"],
                                "options": []}
-    assert model.merge(current, {"dns-resolver": dns})["dns-resolver"] == expected
+    assert kinds.merge(current, {"dns-resolver": dns})["dns-resolver"] == expected
 
 
 def test_bond_options_canonical_and_merged():
     current = state(interfaces={"bond0": {"name": "bond0", "type": "bond", "link-aggregation": {
         "mode": "802.3ad", "options": {"miimon": "100", "vendor_extra": "7"}, "port": []}}})
     desired = {"interfaces": {"bond0": {"name": "bond0", "link-aggregation": {"options": {"lacp_rate": "1"}}}}}
-    agg = model.merge(current, desired)["interfaces"]["bond0"]["link-aggregation"]
+    agg = kinds.merge(current, desired)["interfaces"]["bond0"]["link-aggregation"]
     # BC-47: an option only the kernel knows is kept; numbers become the kernel's names
     assert agg["options"] == {"miimon": "100", "vendor_extra": "7", "lacp_rate": "fast"}
 
@@ -126,7 +127,7 @@ def test_dependency_order_puts_bases_and_controllers_first():
                   "link-aggregation": {"mode": "active-backup", "port": ["eth1", "eth2"]}},
         "eth1": {"name": "eth1", "type": "ethernet"}, "eth2": {"name": "eth2", "type": "ethernet"},
     })
-    order = model.dependency_order(st, st["interfaces"])
+    order = kinds.dependency_order(st, st["interfaces"])
     # BC-44: dependencies, not list order
     assert order.index("bond0") < order.index("bond0.20")
     assert order.index("bond0") < order.index("eth1") and order.index("bond0") < order.index("eth2")
@@ -135,7 +136,7 @@ def test_dependency_order_puts_bases_and_controllers_first():
 
 def test_document_round_trip():
     st = state(interfaces={"eth1": {"name": "eth1", "type": "ethernet", "state": "up"}})
-    assert model.from_document(model.to_document(st))["interfaces"] == st["interfaces"]
+    assert kinds.from_document(model.to_document(st))["interfaces"] == st["interfaces"]
 
 
 # issue 17 item 5: option families that exclude each other are cleared, in both directions
@@ -153,11 +154,11 @@ ARP = {"arp_interval": "1000", "arp_ip_target": "198.18.1.1", "arp_validate": "a
      {"miimon": "100", "lacp_rate": "fast", "vendor_extra": "1"}),
 ], ids=["arp-to-mii", "mii-to-arp", "arp-off", "mode-drops-lacp", "mode-drops-primary"])
 def test_bond_options_clear_what_the_new_choice_excludes(current, desired, mode, expected):
-    assert model.bond_options(current, desired, mode) == expected
+    assert bond.bond_options(current, desired, mode) == expected
 
 
 def test_bond_mode_change_alone_drops_the_old_modes_options():
     cur = {"name": "bond0", "type": "bond", "link-aggregation": {
         "mode": "802.3ad", "options": {"miimon": "100", "lacp_rate": "fast"}, "port": ["eth1"]}}
-    out = model.merge_iface(cur, {"name": "bond0", "link-aggregation": {"mode": "active-backup"}})
+    out = kinds.merge_iface(cur, {"name": "bond0", "link-aggregation": {"mode": "active-backup"}})
     assert out["link-aggregation"] == {"mode": "active-backup", "options": {"miimon": "100"}, "port": ["eth1"]}

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.hostnet.nm.plugins.module_utils import model
+from ansible_collections.hostnet.nm.plugins.module_utils import kinds
 from ansible_collections.hostnet.nm.plugins.module_utils.errors import DependencyError
 from ansible_collections.hostnet.nm.plugins.module_utils.nm.reader import Profile, Snapshot, _choose, current_state
 from ansible_collections.hostnet.nm.plugins.module_utils.nm.version import NmVersion
@@ -82,7 +82,7 @@ def test_dropping_a_route_from_another_table_reapplies_only_where_nm_syncs_table
     parsed, problems = parse_document({"routes": {"config": [
         {"destination": "198.19.60.0/24", "next-hop-interface": "eth1", "table-id": 100, "state": "absent"}]}})
     assert problems == []
-    plan = make_plan(snap, current_state(snap), model.from_document(parsed))
+    plan = make_plan(snap, current_state(snap), kinds.from_document(parsed))
     live = [op for op in plan.ops if op.kind in ("activate", "reapply")]
     assert [(op.kind, op.disruption) for op in live] == [(kind, disruption)]
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from ansible_collections.hostnet.nm.plugins.module_utils import kinds as iface_kinds
 from ansible_collections.hostnet.nm.plugins.module_utils import model
 from ansible_collections.hostnet.nm.plugins.module_utils.errors import InvalidStateError
 from ansible_collections.hostnet.nm.plugins.module_utils.nm import reader
@@ -42,7 +43,7 @@ STATIC4 = {"method": "manual", "address-data": [{"address": "198.18.1.11", "pref
 def plan_for(snap, doc):
     parsed, problems = parse_document(doc)
     assert problems == []
-    return make_plan(snap, reader.current_state(snap), model.from_document(parsed))
+    return make_plan(snap, reader.current_state(snap), iface_kinds.from_document(parsed))
 
 
 def kinds(plan):
@@ -377,7 +378,7 @@ BR1_ONLY = {"interfaces": [{"name": "br1", "type": "linux-bridge", "state": "up"
 def prune_plan(snap, doc, prune=True):
     parsed, problems = parse_document(doc)
     assert problems == []
-    return make_plan(snap, reader.current_state(snap), model.from_document(parsed), prune=prune)
+    return make_plan(snap, reader.current_state(snap), iface_kinds.from_document(parsed), prune=prune)
 
 
 def test_prune_deletes_exactly_our_profile_the_document_dropped():

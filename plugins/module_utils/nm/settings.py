@@ -20,14 +20,15 @@ import sys
 import uuid as uuidlib
 from typing import Any, Dict, List, Optional, Tuple
 
-from .. import model
+from .. import kinds, model
+from ..kinds.bond import bond_option
 from .dbus import Variant, unwrap
 
-NM_TYPES = {"ethernet": "802-3-ethernet", "veth": "veth", "linux-bridge": "bridge", "bond": "bond", "vlan": "vlan"}
+NM_TYPES = {k.type: k.nm_type for k in kinds.KINDS}
 MODEL_TYPES = {v: k for k, v in NM_TYPES.items()}
 #: NMDeviceType values -> model types (a veth device is an ethernet interface to the user)
-DEVICE_TYPES = {1: "ethernet", 20: "ethernet", 13: "linux-bridge", 10: "bond", 11: "vlan"}
-PORT_TYPES = {"linux-bridge": "bridge", "bond": "bond"}
+DEVICE_TYPES = {n: k.type for k in kinds.KINDS for n in k.device_types}
+PORT_TYPES = {k.type: k.port_type for k in kinds.KINDS if k.port_type}
 
 #: bridge options: model key -> (NM property, D-Bus signature, NM default)
 BRIDGE_OPTIONS = {
@@ -150,7 +151,7 @@ def iface_from_profile(settings: Dict[str, Any], device: Optional[Dict[str, Any]
         options["stp"] = _options(br, STP_OPTIONS)
         iface["bridge"] = {"options": options, "port": []}
     elif iface["type"] == "bond":
-        opts = {k: model.bond_option(k, str(v)) for k, v in settings.get("bond", {}).get("options", {}).items()}
+        opts = {k: bond_option(k, str(v)) for k, v in settings.get("bond", {}).get("options", {}).items()}
         mode = opts.pop("mode", "balance-rr")
         iface["link-aggregation"] = {"mode": mode, "options": opts, "port": []}
     elif iface["type"] == "vlan":

@@ -1,0 +1,144 @@
+# -*- coding: utf-8 -*-
+# Copyright: hostnet.nm contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What one interface kind is: the :class:`Kind` base class.
+
+Every interface kind (nmstate ``type``) is one module of this package with
+one subclass of :class:`Kind` and one instance of it, ``KIND``, listed in the
+registry (:mod:`.kinds`). The class attributes are the kind's facts; the
+methods are its behaviour, with defaults that suit a kind without a section
+of its own (ethernet). The rest of the core asks the registry, never
+compares type strings (DESIGN.md section 3).
+
+A kind imports only model-level modules (:mod:`..model`, :mod:`..nodes`,
+:mod:`..errors`, :mod:`..rulebook`), never schema, validation, plan or nm,
+nor another kind. D-Bus types stay in ``nm/``: the NetworkManager mapping
+here is in plain Python values (``{"vlan": {"id": 10, "parent": "eth1"}}``),
+``nm/settings.py`` wraps them in variants. See docs/dev/adding-a-kind.md.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any, Dict, List, Mapping, Optional, Tuple
+
+from ..nodes import Obj
+from ..rulebook import Rule
+
+#: where a name sits inside an interface entry, as keys below it: ``("vlan", "base-iface")``,
+#: ``("bridge", "port", 0, "name")``
+KeyPath = Tuple[Any, ...]
+#: an interface of the model or of the parsed document (see :mod:`..model`)
+Iface = Mapping[str, Any]
+#: NetworkManager settings as plain values: ``{setting name: {property: value}}``
+Settings = Dict[str, Dict[str, Any]]
+
+
+class Kind:
+    """One interface kind. Subclasses set the class attributes and override
+    the methods their kind needs.
+
+    Attributes:
+        type: nmstate's ``type`` value (``"vlan"``).
+        section: the key of the kind's own section in an interface
+            (``"vlan"``, ``"link-aggregation"``, ``"bridge"``, ``"veth"``),
+            or ``None`` (ethernet).
+        schema: the schema node of that section (:mod:`..nodes`), or ``None``.
+        schema_codes: ``{code: summary}`` of problems the section's schema
+            reports beyond the common ones of :data:`..schema.CODES`
+            (docs/validation.md lists them).
+        rules: the kind's semantic validation rules (:func:`..rulebook.rule`),
+            run by :func:`..validation.validate` on the whole document.
+        nm_type: NetworkManager's ``connection.type`` of its profiles.
+        device_types: NetworkManager's ``NMDeviceType`` numbers of its
+            devices (``Device.DeviceType``); empty when NetworkManager reports
+            the device as another kind (a veth is an ethernet device to it).
+        software: NetworkManager creates the device when it activates a
+            profile and deletes it with the profile (bridge, bond, VLAN, veth);
+            ``False`` for devices the hardware brings (ethernet).
+        port_type: the NetworkManager ``connection.port-type``
+            (``slave-type``) its ports get when it is a controller, else ``None``.
+    """
+
+    type: str = ""
+    section: Optional[str] = None
+    schema: Optional[Obj] = None
+    schema_codes: Mapping[str, str] = {}
+    rules: Tuple[Rule, ...] = ()
+    nm_type: str = ""
+    device_types: Tuple[int, ...] = ()
+    software: bool = False
+    port_type: Optional[str] = None
+
+    @property
+    def controller(self) -> bool:
+        """Whether interfaces of this kind carry ports (bridge, bond)."""
+        return self.port_type is not None
+
+    # ------------------------------------------------------------ relations
+
+    def section_of(self, iface: Iface) -> Dict[str, Any]:
+        """The interface's own section (``{}`` when absent or not a mapping)."""
+        sec = iface.get(self.section) if self.section else None
+        return sec if isinstance(sec, dict) else {}
+
+    def port_refs(self, iface: Iface) -> List[Tuple[KeyPath, str]]:
+        """``(key path, port name)`` of each port the interface's section
+        lists, in order; ``[]`` for a kind without ports."""
+        return []
+
+    def ports(self, iface: Iface) -> List[str]:
+        """Names of the interface's ports, in order (bridge or bond ports)."""
+        return [name for _keys, name in self.port_refs(iface)]
+
+    def parent(self, iface: Iface) -> Optional[str]:
+        """The interface this one is stacked on and must exist after (a
+        VLAN's base), or ``None``."""
+        return None
+
+    def name_refs(self, iface: Iface) -> List[Tuple[KeyPath, str]]:
+        """``(key path, name)`` for every interface name the section writes
+        (ports, a VLAN's base, a veth's peer), for the name rules of
+        validation; the interface's own ``name`` is not included."""
+        return self.port_refs(iface)
+
+    # ------------------------------------------------------- canonical forms
+
+    def merge_section(self, current: Dict[str, Any], desired: Dict[str, Any]) -> Dict[str, Any]:
+        """The section after ``desired`` (from a document) is applied to
+        ``current`` (the host's, possibly ``{}``): keys the document gives
+        replace, others stay (nmstate's merge, one level). Kinds with nested
+        options or per-entry merges override this."""
+        out = dict(current)
+        for key, value in desired.items():
+            out[key] = copy.deepcopy(value)
+        return out
+
+    # ---------------------------------------------- NetworkManager (plain values)
+
+    def from_nm(self, settings: Mapping[str, Mapping[str, Any]]) -> Dict[str, Any]:
+        """The kind's keys of a model interface from its profile's settings
+        (plain values as read): ``{section: value}``; ``{}`` when the kind has
+        no section. Ports are filled in by the reader from the ports'
+        profiles."""
+        return {}
+
+    def to_nm(self, current: Iface, target: Iface, new: bool) -> Settings:
+        """The kind's settings of the profile for ``target`` (a model
+        interface; ``current`` the host's, ``{}`` when ``new``), as plain
+        values ``{setting: {property: value}}``; only what changes, or
+        everything for a new profile. ``{}`` when the kind has none."""
+        return {}
+
+    def port_to_nm(self, entry: Mapping[str, Any]) -> Settings:
+        """For a controller: the settings its port's profile gets from the
+        port's entry (``bridge.port[]`` item, or ``{"name": ...}`` for a
+        bond), as plain values; ``{}`` when ports carry nothing of the kind."""
+        return {}
+
+    def live_mismatches(self, target: Iface, device: Mapping[str, Any]) -> List[Tuple[str, Any, Any]]:
+        """What verification finds wrong in the live device after an apply:
+        ``(what, desired, actual)`` for each of the kind's properties the
+        device does not show (``device`` is the reader's device record);
+        ``[]`` when the kind checks nothing live of its own."""
+        return []

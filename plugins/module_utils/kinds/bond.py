@@ -1,0 +1,129 @@
+# -*- coding: utf-8 -*-
+# Copyright: hostnet.nm contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Bond: the kernel's bonding driver (``link-aggregation: {mode, options, port}``).
+
+Holds the bond options' canonical forms: the kernel reports some options by
+number or by name, some options belong to some modes only, and the two link
+monitors exclude each other (Documentation/networking/bonding.rst).
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any, Dict, List, Mapping, Optional, Tuple
+
+from ..nodes import Enum, ListOf, Obj, Scalar, Str
+from .base import Iface, KeyPath, Kind
+
+MODES = ("balance-rr", "active-backup", "balance-xor", "broadcast", "802.3ad", "balance-tlb", "balance-alb")
+
+SCHEMA = Obj({
+    "mode": Enum(*MODES),
+    "options": Obj({}, free_keys=Scalar()),
+    "port": ListOf(Str(what="an interface name")),
+}, unsupported=["ports-config", "slaves", "ports"])
+
+#: bond options the kernel reports by number or by name (Documentation/networking/bonding.rst):
+#: index = the number, value = the name, which is the canonical form
+OPTION_NAMES = {
+    "lacp_rate": ["slow", "fast"],
+    "ad_select": ["stable", "bandwidth", "count"],
+    "xmit_hash_policy": ["layer2", "layer3+4", "layer2+3", "encap2+3", "encap3+4", "vlan+srcmac"],
+    "arp_validate": ["none", "active", "backup", "all", "filter", "filter_active", "filter_backup"],
+    "fail_over_mac": ["none", "active", "follow"],
+    "primary_reselect": ["always", "better", "failure"],
+    "arp_all_targets": ["any", "all"],
+}
+
+#: bond options limited to some modes: option -> modes that accept it
+#: (kernel drivers/net/bonding/bond_options.c "unsuppmodes"; NetworkManager's nm-setting-bond.c)
+OPTION_MODES = {
+    "lacp_rate": ("802.3ad",), "ad_select": ("802.3ad",), "ad_actor_sys_prio": ("802.3ad",),
+    "ad_actor_system": ("802.3ad",), "ad_user_port_key": ("802.3ad",), "lacp_active": ("802.3ad",),
+    "primary": ("active-backup", "balance-tlb", "balance-alb"),
+    "active_slave": ("active-backup", "balance-tlb", "balance-alb"),
+    "packets_per_slave": ("balance-rr",),
+    "tlb_dynamic_lb": ("balance-tlb", "balance-alb"),
+    "arp_interval": ("balance-rr", "active-backup", "balance-xor", "broadcast"),
+    "arp_validate": ("balance-rr", "active-backup", "balance-xor", "broadcast"),
+}
+#: the bond's two link monitors exclude each other (Documentation/networking/bonding.rst): the switch
+#: that turns each on, and the options that belong to it
+MONITORS = {
+    "miimon": ("miimon", "updelay", "downdelay"),
+    "arp_interval": ("arp_interval", "arp_ip_target", "arp_validate", "arp_all_targets", "arp_missed_max",
+                     "ns_ip6_target"),
+}
+
+
+def bond_option(key: str, value: str) -> str:
+    """A bond option value in canonical form: the kernel's name for numeric
+    enumerations (``lacp_rate: 1`` -> ``fast``), else the text as is."""
+    names = OPTION_NAMES.get(key)
+    if names and value.isdigit() and int(value) < len(names):
+        return names[int(value)]
+    return value
+
+
+def bond_option_off(key: str, value: str) -> bool:
+    """Whether a bond option value is the kernel's "off"/default (then no mode conflicts with it)."""
+    names = OPTION_NAMES.get(key)
+    return value.strip() in ("", "0", "none") or bool(names and bond_option(key, value) == names[0])
+
+
+def _monitors_on(options: Mapping[str, str], stated: Mapping[str, str]) -> List[str]:
+    """The link monitors ``options`` turn on; when both are, the one the
+    document states (it wins over the host's)."""
+    on = [switch for switch in MONITORS if not bond_option_off(switch, options.get(switch, "0"))]
+    if len(on) > 1:
+        on = [switch for switch in on if switch in stated] or on
+    return on
+
+
+def bond_options(current: Mapping[str, str], desired: Optional[Mapping[str, Any]],
+                 mode: Optional[str]) -> Dict[str, str]:
+    """The bond options after a change: ``desired`` over ``current``, then
+    without the host's options that the new choice excludes (options the
+    document states are kept, validation judges them): the other link
+    monitor's options when one monitor is on, a monitor's options when it
+    is off, and options the (new) ``mode`` does not take. NetworkManager
+    refuses a profile that keeps them (``arp_ip_target`` with ``miimon``)."""
+    stated = {k: bond_option(k, str(v)) for k, v in (desired or {}).items()}
+    out = dict(current or {}, **stated)
+    on = _monitors_on(out, stated)
+    excluded = {key for switch, keys in MONITORS.items() if switch not in on for key in keys}
+    excluded.update(key for key in out if mode and mode not in OPTION_MODES.get(key, (mode,)))
+    return {key: value for key, value in out.items() if key in stated or key not in excluded}
+
+
+class Bond(Kind):
+    """nmstate ``type: bond``: a controller whose ports are listed by name in
+    ``link-aggregation.port``; NetworkManager creates and deletes the device,
+    and its ports' profiles get ``port-type: bond``."""
+
+    type = "bond"
+    section = "link-aggregation"
+    schema = SCHEMA
+    nm_type = "bond"
+    device_types = (10,)  # NM_DEVICE_TYPE_BOND
+    software = True
+    port_type = "bond"
+
+    def port_refs(self, iface: Iface) -> List[Tuple[KeyPath, str]]:
+        return [(("link-aggregation", "port", k), p) for k, p in enumerate(self.section_of(iface).get("port", []))]
+
+    def merge_section(self, current: Dict[str, Any], desired: Dict[str, Any]) -> Dict[str, Any]:
+        """Keys replace, except ``options``: they merge one by one (an option
+        only the host has is kept: a vendor kernel's extra), except those the
+        new monitor or mode excludes (:func:`bond_options`)."""
+        out = dict(current)
+        for key, value in desired.items():
+            if key != "options":
+                out[key] = copy.deepcopy(value)
+        if "options" in desired or "mode" in desired:
+            out["options"] = bond_options(current.get("options") or {}, desired.get("options") or {}, out.get("mode"))
+        return out
+
+
+KIND = Bond()

@@ -84,9 +84,7 @@ def _offline_problems(doc: Dict[str, Any]) -> List[Problem]:
             problems.append(Problem(TYPE_REQUIRED, validation.ipath(i, "type"), "%s has no type, and offline "
                                     "generation cannot look at the host's devices" % iface["name"],
                                     "add type (ethernet, linux-bridge, bond, vlan or veth)"))
-        refs = [("%s.%s" % (validation.ipath(i), suffix), port) for suffix, port in validation.ports(iface)]
-        if "base-iface" in (iface.get("vlan") or {}):
-            refs.append((validation.ipath(i, "vlan", "base-iface"), iface["vlan"]["base-iface"]))
+        refs = [(validation.ipath(i, *keys), name) for keys, name in kinds.needs_refs(iface)]
         for path, name in refs:
             if name not in listed:
                 problems.append(Problem(UNDECLARED, path, "%s is not in interfaces; offline generation cannot "
@@ -97,11 +95,13 @@ def _offline_problems(doc: Dict[str, Any]) -> List[Problem]:
 
 
 def _offline_snapshot(desired: Dict[str, Any]) -> Snapshot:
-    """A host with no profile whose devices are the ethernet interfaces the document lists."""
+    """A host with no profile whose devices are the interfaces of hardware kinds (not created by
+    NetworkManager: ethernet) the document lists."""
     snap = Snapshot()
     for name, iface in desired.get("interfaces", {}).items():
-        if iface.get("type") == "ethernet" and iface.get("state") != "absent":
-            snap.devices[name] = {"managed": True, "real": False, "type": "ethernet"}
+        kind = kinds.of(iface)
+        if kind is not None and not kind.software and iface.get("state") != "absent":
+            snap.devices[name] = {"managed": True, "real": False, "type": kind.type}
     return snap
 
 

@@ -276,11 +276,11 @@ INTERFACE = _InterfaceNode({
     **{k.section: k.schema for k in kinds.KINDS if k.section and k.schema},
 }, required=("name",), unsupported=[
     "ovs-db", "lldp", "ethtool", "802.1x", "dispatch", "wait-ip", "accept-all-mac-addresses", "copy-mac-from",
-    "controller", "profile-name", "identifier", "permanent-mac-address", "min-mtu", "max-mtu", "ethernet",
+    "controller", "profile-name", "identifier", "permanent-mac-address", "min-mtu", "max-mtu",
     "sr-iov", "mptcp", "ipsec", "vrf", "vxlan", "mac-vlan", "macvtap", "team", "infiniband", "hsr", "ipvlan",
     "macsec", "xfrm", "loopback", "ovs-bridge", "patch", "dpdk", "bond-port", "alt-names", "match",
     "description", "mac-vtap", "libreswan",
-])
+] + [key for k in kinds.KINDS for key in k.unsupported_keys])
 
 ROUTE = Obj({
     "destination": IpNetwork(),

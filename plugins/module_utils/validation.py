@@ -22,27 +22,20 @@ import re
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Set, Tuple
 
 from . import kinds, model
-from .kinds.bond import OPTION_MODES, bond_option_off
 from .errors import InvalidStateError, Problem, shown
 from .options import CODES as OPTION_CODES
+from .rulebook import WARNING_CODES, Rule, RuleCheck, interfaces, ipath, present, register, report
 from .schema import CODES as SCHEMA_CODES
 from .schema import join, parse_document
 
-Rule = Callable[[Dict[str, Any], List[Problem]], None]
-RULES: List[Tuple[Tuple[str, ...], Rule]] = []
-#: codes reported as warnings (they never block an apply); every other code is an error
-WARNING_CODES: Set[str] = set()
+RULES: List[Rule] = []
 
 
-def rule(*codes: str, warnings: Iterable[str] = ()) -> Callable[[Rule], Rule]:
-    """Register a rule function under the codes it may report; those in
-    ``warnings`` are reported with severity ``warning``."""
-    WARNING_CODES.update(warnings)
-
-    def register(func: Rule) -> Rule:
-        RULES.append((codes, func))
-        return func
-    return register
+def rule(*codes: str, warnings: Iterable[str] = ()) -> Callable[[RuleCheck], RuleCheck]:
+    """Register a rule function of this module under the codes it may
+    report; those in ``warnings`` are reported with severity ``warning``
+    (:func:`.rulebook.register` into :data:`RULES`)."""
+    return register(RULES, *codes, warnings=warnings)
 
 
 def codes() -> List[Tuple[str, str, str]]:
@@ -91,36 +84,6 @@ def check(document: Any) -> Tuple[Dict[str, Any], List[Problem]]:
 
 
 # ------------------------------------------------------------------ helpers
-
-def report(problems: List[Problem], code: str, path: str, message: str, hint: str) -> None:
-    """Append a problem; its severity comes from the code (:data:`WARNING_CODES`)."""
-    problems.append(Problem(code, path, message, hint, "warning" if code in WARNING_CODES else "error"))
-
-
-def interfaces(doc: Dict[str, Any]) -> Iterator[Tuple[int, Dict[str, Any]]]:
-    """``(index, interface)`` for every interface that parsed (index in the document)."""
-    for i, iface in enumerate(doc.get("interfaces") or []):
-        if iface is not None:
-            yield i, iface
-
-
-def present(doc: Dict[str, Any]) -> Dict[str, Tuple[int, Dict[str, Any]]]:
-    """``{name: (index, interface)}`` of the interfaces the document keeps or
-    creates (not ``state: absent``); the first entry of a name wins."""
-    out: Dict[str, Tuple[int, Dict[str, Any]]] = {}
-    for i, iface in interfaces(doc):
-        if iface.get("state") != "absent":
-            out.setdefault(iface["name"], (i, iface))
-    return out
-
-
-def ipath(i: int, *keys: Any) -> str:
-    """``ipath(2, "ipv4", "address", 0) == "interfaces[2].ipv4.address[0]"``."""
-    path = "interfaces[%d]" % i
-    for key in keys:
-        path = join(path, key)
-    return path
-
 
 def entries(doc: Dict[str, Any], section: str,
             absent: Optional[bool] = False) -> Iterator[Tuple[str, Dict[str, Any]]]:
@@ -391,56 +354,8 @@ def _address_conflicts(doc: Dict[str, Any], problems: List[Problem]) -> None:
 
 # ---------------------------------------------------- bond, bridge and VLAN
 
-BOND_OPTION_MODES = OPTION_MODES
-#: every bond option the kernel documents (Documentation/networking/bonding.rst) plus NetworkManager's balance-slb
-BOND_OPTIONS = set(BOND_OPTION_MODES) | {
-    "all_slaves_active", "arp_all_targets", "arp_ip_target", "arp_missed_max", "coupled_control", "downdelay",
-    "fail_over_mac", "lp_interval", "miimon", "min_links", "ns_ip6_target", "num_grat_arp", "num_unsol_na",
-    "peer_notif_delay", "primary_reselect", "resend_igmp", "updelay", "use_carrier", "xmit_hash_policy",
-    "balance_slb",
-}
-
-
-@rule("BOND_MODE_REQUIRED", "BOND_OPTION_MODE_MISMATCH", "BOND_MONITOR_CONFLICT", "BOND_OPTION_UNKNOWN",
-      warnings=("BOND_OPTION_UNKNOWN",))
-def _bonds(doc: Dict[str, Any], problems: List[Problem]) -> None:
-    """Bond modes and options.
-
-    BOND_MODE_REQUIRED: ``link-aggregation`` with ``port`` but no ``mode``
-    BOND_OPTION_MODE_MISMATCH: a bond option the bond's mode does not take
-    BOND_MONITOR_CONFLICT: both ``miimon`` and ``arp_interval`` non-zero
-    BOND_OPTION_UNKNOWN: a bond option name this tool does not know (passed on as is)
-
-    Source: the kernel's bonding driver (Documentation/networking/bonding.rst:
-    ARP and MII monitoring exclude each other; mode-specific options) and
-    NetworkManager, which refuses those profiles. ``link-aggregation`` with
-    ``port`` needs ``mode``: the controller cannot tell a new bond from an
-    existing one, and a new bond without a mode would silently be
-    balance-rr. Unknown option names are only a warning: vendor kernels add
-    options."""
-    for i, iface in interfaces(doc):
-        bond = iface.get("link-aggregation")
-        if not isinstance(bond, dict):
-            continue
-        path, mode, options = ipath(i, "link-aggregation"), bond.get("mode"), bond.get("options") or {}
-        if mode is None and "port" in bond:
-            report(problems, "BOND_MODE_REQUIRED", join(path, "mode"), "bond %s lists ports but no mode"
-                   % iface["name"], "add link-aggregation.mode (e.g. active-backup or 802.3ad)")
-        for key, value in options.items():
-            where = join(join(path, "options"), key)
-            if key not in BOND_OPTIONS:
-                report(problems, "BOND_OPTION_UNKNOWN", where, "%s is not a bond option this tool knows; it is "
-                       "passed to NetworkManager as is" % key, "check the spelling (bond options use '_')")
-            elif mode and mode not in BOND_OPTION_MODES.get(key, (mode,)) and not bond_option_off(key, value):
-                report(problems, "BOND_OPTION_MODE_MISMATCH", where, "%s=%s is not valid in mode %s (only in %s)"
-                       % (key, value, mode, ", ".join(BOND_OPTION_MODES[key])),
-                       "remove %s or change the mode" % key)
-        if not bond_option_off("miimon", str(options.get("miimon", "0"))) \
-                and not bond_option_off("arp_interval", str(options.get("arp_interval", "0"))):
-            report(problems, "BOND_MONITOR_CONFLICT", join(join(path, "options"), "arp_interval"),
-                   "bond %s sets both miimon=%s and arp_interval=%s" % (iface["name"], options["miimon"],
-                                                                        options["arp_interval"]),
-                   "use one link monitor: set the other to 0 or remove it")
+# the kinds' own rules (a bond's options, a VLAN's id and MTU...) run here, in the kinds' order
+RULES.extend(kind_rule for kind in kinds.KINDS for kind_rule in kind.rules)
 
 
 @rule("PORT_MULTIPLE_CONTROLLERS", "PORT_HAS_IP", "CONTROLLER_CYCLE")
@@ -500,43 +415,6 @@ def _cycles(edges: Dict[str, List[str]]) -> List[List[str]]:
         if node not in state:
             visit(node, [])
     return found
-
-
-DEFAULT_MTU = 1500  # Ethernet (and NetworkManager's default for a new software device)
-
-
-@rule("VLAN_DUPLICATE", "VLAN_MTU_ABOVE_BASE")
-def _vlans(doc: Dict[str, Any], problems: List[Problem]) -> None:
-    """VLANs.
-
-    VLAN_DUPLICATE: two VLANs with the same base and id
-    VLAN_MTU_ABOVE_BASE: a VLAN's MTU above its base's (a base without ``mtu`` counts as 1500)
-
-    Source: the kernel's 8021q driver refuses a second VLAN device for the
-    same (base, id) and an MTU above the base device's (vlan_dev_change_mtu).
-    When the base is in the document without ``mtu``, its MTU is whatever the
-    host has (1500 for a new device), so the VLAN's MTU is checked against
-    1500 and the hint asks to state the base's MTU."""
-    by_name = present(doc)
-    seen: Dict[Tuple[str, int], str] = {}
-    for name, (i, iface) in by_name.items():
-        vlan = iface.get("vlan")
-        if iface.get("type") not in (None, "vlan") or not isinstance(vlan, dict):
-            continue
-        key = (vlan["base-iface"], vlan["id"])
-        if key in seen:
-            report(problems, "VLAN_DUPLICATE", ipath(i, "vlan", "id"), "VLAN %d on %s is already defined as %s"
-                   % (key[1], key[0], seen[key]), "use another id, or merge the two entries")
-        seen.setdefault(key, name)
-        base = by_name.get(vlan["base-iface"])
-        if "mtu" not in iface or base is None:
-            continue
-        base_mtu = base[1].get("mtu", DEFAULT_MTU)
-        if iface["mtu"] > base_mtu:
-            report(problems, "VLAN_MTU_ABOVE_BASE", ipath(i, "mtu"), "%s asks for MTU %d, above the MTU %d of its "
-                   "base %s (interfaces[%d]%s)" % (name, iface["mtu"], base_mtu, vlan["base-iface"], base[0],
-                                                   "" if "mtu" in base[1] else ", no mtu given"),
-                   "set mtu: %d (or more) on %s, or lower the MTU of %s" % (iface["mtu"], vlan["base-iface"], name))
 
 
 # ------------------------------------------------------------ route rules
@@ -921,21 +799,21 @@ def _no_effect(doc: Dict[str, Any], problems: List[Problem]) -> None:
     own value, so comparing them would report a change on every run); the plan
     drops them."""
     for i, iface in interfaces(doc):
-        for fam, key, sec in ip_sections(iface):
-            if sec.get("enabled") is False:
-                extra = [k for k, v in sec.items() if k != "enabled" and not (v in ([], False) and k in OFF_KEYS)]
-                why = "%s is disabled" % key
-            elif sec.get("dhcp") is False and (fam == 4 or sec.get("autoconf") is False):
-                extra = [k for k in ("auto-dns", "auto-gateway", "auto-routes") if k in sec]
-                why = "%s uses neither DHCP nor autoconf" % key
-            else:
-                extra = []
-            for k in extra:
+        for _fam, key, sec in ip_sections(iface):
+            for k, why in _ip_no_effect(key, sec):
                 report(problems, "OPTION_NO_EFFECT", ipath(i, key, k), "%s: %s has no effect (%s)" % (
                     iface["name"], k, why), "remove %s.%s" % (key, k))
-        stp = ((iface.get("bridge") or {}).get("options") or {}).get("stp") or {}
-        if stp.get("enabled") is False:
-            for k in ("forward-delay", "hello-time", "max-age", "priority"):
-                if k in stp:
-                    report(problems, "OPTION_NO_EFFECT", ipath(i, "bridge", "options", "stp", k), "%s: stp.%s has no "
-                           "effect while STP is disabled" % (iface["name"], k), "remove it, or enable STP")
+        for kind in kinds.KINDS:
+            for keys, message, hint in kind.no_effect(iface) if kind.section in iface else []:
+                report(problems, "OPTION_NO_EFFECT", ipath(i, *keys), "%s: %s" % (iface["name"], message), hint)
+
+
+def _ip_no_effect(key: str, sec: Dict[str, Any]) -> List[Tuple[str, str]]:
+    """``(key, why)`` of the keys of an ``ipv4``/``ipv6`` section that have no effect."""
+    if sec.get("enabled") is False:
+        return [(k, "%s is disabled" % key) for k, v in sec.items()
+                if k != "enabled" and not (v in ([], False) and k in OFF_KEYS)]
+    if sec.get("dhcp") is False and (key == "ipv4" or sec.get("autoconf") is False):
+        return [(k, "%s uses neither DHCP nor autoconf" % key) for k in ("auto-dns", "auto-gateway", "auto-routes")
+                if k in sec]
+    return []

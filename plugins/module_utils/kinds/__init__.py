@@ -14,7 +14,7 @@ part of the core asks this registry instead of comparing type strings:
   :data:`CONTROLLER_TYPES`;
 - relations between interfaces of a state: :func:`ports_of`,
   :func:`parent_of`, :func:`controllers`, :func:`dependency_order`, and of a
-  document: :func:`section_port_refs`, :func:`name_refs`;
+  document: :func:`section_port_refs`, :func:`needs_refs`, :func:`name_refs`;
 - merging a document into a state with each kind's section merge:
   :func:`merge_iface`, :func:`merge`, :func:`from_document` (the model's
   functions with the kinds' sections filled in).
@@ -101,6 +101,12 @@ def section_port_refs(iface: Iface) -> List[Tuple[KeyPath, str]]:
     the interface gives, whatever its ``type`` (a document may omit it):
     ``(("bridge", "port", 0, "name"), "eth1")``."""
     return [ref for kind in KINDS if kind.section in iface for ref in kind.port_refs(iface)]
+
+
+def needs_refs(iface: Iface) -> List[Tuple[KeyPath, str]]:
+    """``(key path, name)`` of the interfaces the kind sections of an
+    interface need to exist (ports, VLAN base), whatever its ``type``."""
+    return [ref for kind in KINDS if kind.section in iface for ref in kind.needs_refs(iface)]
 
 
 def name_refs(iface: Iface) -> List[Tuple[KeyPath, str]]:

@@ -44,6 +44,8 @@ class Kind:
             (``"vlan"``, ``"link-aggregation"``, ``"bridge"``, ``"veth"``),
             or ``None`` (ethernet).
         schema: the schema node of that section (:mod:`..nodes`), or ``None``.
+        unsupported_keys: keys of an interface that nmstate gives this kind
+            and hostnet.nm does not support yet (refused as ``unsupported``).
         schema_codes: ``{code: summary}`` of problems the section's schema
             reports beyond the common ones of :data:`..schema.CODES`
             (docs/validation.md lists them).
@@ -58,17 +60,26 @@ class Kind:
             ``False`` for devices the hardware brings (ethernet).
         port_type: the NetworkManager ``connection.port-type``
             (``slave-type``) its ports get when it is a controller, else ``None``.
+        keyfile_type: the name NetworkManager's keyfile writes for
+            ``nm_type`` (its "name aliases", nm-settings-keyfile(5));
+            ``None``: the same as ``nm_type``.
+        keyfile_dicts: ``{(setting, property): keyfile section}`` for the
+            kind's dictionary properties that the keyfile writes as the keys
+            of a section of their own (a bond's ``options`` as ``[bond]``).
     """
 
     type: str = ""
     section: Optional[str] = None
     schema: Optional[Obj] = None
+    unsupported_keys: Tuple[str, ...] = ()
     schema_codes: Mapping[str, str] = {}
     rules: Tuple[Rule, ...] = ()
     nm_type: str = ""
     device_types: Tuple[int, ...] = ()
     software: bool = False
     port_type: Optional[str] = None
+    keyfile_type: Optional[str] = None
+    keyfile_dicts: Mapping[Tuple[str, str], str] = {}
 
     @property
     def controller(self) -> bool:
@@ -96,11 +107,24 @@ class Kind:
         VLAN's base), or ``None``."""
         return None
 
+    def needs_refs(self, iface: Iface) -> List[Tuple[KeyPath, str]]:
+        """``(key path, name)`` of the interfaces the section says must exist
+        for this one: its ports and the interface it is stacked on; not a
+        veth's peer (NetworkManager creates it)."""
+        return self.port_refs(iface)
+
     def name_refs(self, iface: Iface) -> List[Tuple[KeyPath, str]]:
         """``(key path, name)`` for every interface name the section writes
         (ports, a VLAN's base, a veth's peer), for the name rules of
         validation; the interface's own ``name`` is not included."""
         return self.port_refs(iface)
+
+    def no_effect(self, iface: Iface) -> List[Tuple[KeyPath, str, str]]:
+        """``(key path, message, hint)`` for each key of the section that has
+        no effect as written (STP timers with STP off), reported by
+        validation as the warning ``OPTION_NO_EFFECT``; the message follows
+        the interface's name (``"br0: stp.hello-time has no effect..."``)."""
+        return []
 
     # ------------------------------------------------------- canonical forms
 

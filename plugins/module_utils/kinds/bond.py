@@ -13,7 +13,9 @@ from __future__ import annotations
 import copy
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
-from ..nodes import Enum, ListOf, Obj, Scalar, Str
+from ..errors import Problem
+from ..nodes import Enum, ListOf, Obj, Scalar, Str, join
+from ..rulebook import Doc, Rule, interfaces, ipath, register, report
 from .base import Iface, KeyPath, Kind
 
 MODES = ("balance-rr", "active-backup", "balance-xor", "broadcast", "802.3ad", "balance-tlb", "balance-alb")
@@ -97,6 +99,63 @@ def bond_options(current: Mapping[str, str], desired: Optional[Mapping[str, Any]
     return {key: value for key, value in out.items() if key in stated or key not in excluded}
 
 
+#: every bond option the kernel documents (Documentation/networking/bonding.rst) plus NetworkManager's balance-slb
+OPTIONS = set(OPTION_MODES) | {
+    "all_slaves_active", "arp_all_targets", "arp_ip_target", "arp_missed_max", "coupled_control", "downdelay",
+    "fail_over_mac", "lp_interval", "miimon", "min_links", "ns_ip6_target", "num_grat_arp", "num_unsol_na",
+    "peer_notif_delay", "primary_reselect", "resend_igmp", "updelay", "use_carrier", "xmit_hash_policy",
+    "balance_slb",
+}
+
+RULES: List[Rule] = []
+
+
+@register(RULES, "BOND_MODE_REQUIRED", "BOND_OPTION_MODE_MISMATCH", "BOND_MONITOR_CONFLICT", "BOND_OPTION_UNKNOWN",
+          warnings=("BOND_OPTION_UNKNOWN",))
+def _bonds(doc: Doc, problems: List[Problem]) -> None:
+    """Bond modes and options.
+
+    BOND_MODE_REQUIRED: ``link-aggregation`` with ``port`` but no ``mode``
+    BOND_OPTION_MODE_MISMATCH: a bond option the bond's mode does not take
+    BOND_MONITOR_CONFLICT: both ``miimon`` and ``arp_interval`` non-zero
+    BOND_OPTION_UNKNOWN: a bond option name this tool does not know (passed on as is)
+
+    Source: the kernel's bonding driver (Documentation/networking/bonding.rst:
+    ARP and MII monitoring exclude each other; mode-specific options) and
+    NetworkManager, which refuses those profiles. ``link-aggregation`` with
+    ``port`` needs ``mode``: the controller cannot tell a new bond from an
+    existing one, and a new bond without a mode would silently be
+    balance-rr. Unknown option names are only a warning: vendor kernels add
+    options."""
+    for i, iface in interfaces(doc):
+        section = iface.get("link-aggregation")
+        if not isinstance(section, dict):
+            continue
+        path, mode = ipath(i, "link-aggregation"), section.get("mode")
+        if mode is None and "port" in section:
+            report(problems, "BOND_MODE_REQUIRED", join(path, "mode"), "bond %s lists ports but no mode"
+                   % iface["name"], "add link-aggregation.mode (e.g. active-backup or 802.3ad)")
+        _check_options(iface["name"], section.get("options") or {}, mode, join(path, "options"), problems)
+
+
+def _check_options(name: str, options: Mapping[str, str], mode: Optional[str], path: str,
+                   problems: List[Problem]) -> None:
+    """The option rules of :func:`_bonds` for one bond's ``options`` (at ``path``)."""
+    for key, value in options.items():
+        where = join(path, key)
+        if key not in OPTIONS:
+            report(problems, "BOND_OPTION_UNKNOWN", where, "%s is not a bond option this tool knows; it is "
+                   "passed to NetworkManager as is" % key, "check the spelling (bond options use '_')")
+        elif mode and mode not in OPTION_MODES.get(key, (mode,)) and not bond_option_off(key, value):
+            report(problems, "BOND_OPTION_MODE_MISMATCH", where, "%s=%s is not valid in mode %s (only in %s)"
+                   % (key, value, mode, ", ".join(OPTION_MODES[key])), "remove %s or change the mode" % key)
+    if not bond_option_off("miimon", str(options.get("miimon", "0"))) \
+            and not bond_option_off("arp_interval", str(options.get("arp_interval", "0"))):
+        report(problems, "BOND_MONITOR_CONFLICT", join(path, "arp_interval"), "bond %s sets both miimon=%s and "
+               "arp_interval=%s" % (name, options["miimon"], options["arp_interval"]),
+               "use one link monitor: set the other to 0 or remove it")
+
+
 class Bond(Kind):
     """nmstate ``type: bond``: a controller whose ports are listed by name in
     ``link-aggregation.port``; NetworkManager creates and deletes the device,
@@ -109,6 +168,8 @@ class Bond(Kind):
     device_types = (10,)  # NM_DEVICE_TYPE_BOND
     software = True
     port_type = "bond"
+    keyfile_dicts = {("bond", "options"): "bond"}
+    rules = tuple(RULES)
 
     def port_refs(self, iface: Iface) -> List[Tuple[KeyPath, str]]:
         return [(("link-aggregation", "port", k), p) for k, p in enumerate(self.section_of(iface).get("port", []))]

@@ -16,8 +16,10 @@ class Ethernet(Kind):
     ethernet interface unless the document names its peer."""
 
     type = "ethernet"
+    unsupported_keys = ("ethernet",)  # nmstate's speed, duplex, auto-negotiation, sr-iov
     nm_type = "802-3-ethernet"
     device_types = (1, 20)  # NM_DEVICE_TYPE_ETHERNET, NM_DEVICE_TYPE_VETH
+    keyfile_type = "ethernet"
 
 
 KIND = Ethernet()

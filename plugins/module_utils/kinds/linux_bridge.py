@@ -76,6 +76,9 @@ _BRIDGE_PORT = Obj({
 _BRIDGE = Obj({"options": _BRIDGE_OPTIONS, "port": ListOf(_BRIDGE_PORT)})
 
 
+#: the STP keys that do nothing while STP is off
+STP_TIMERS = ("forward-delay", "hello-time", "max-age", "priority")
+
 
 class LinuxBridge(Kind):
     """nmstate ``type: linux-bridge``: a controller whose ports are listed
@@ -93,6 +96,14 @@ class LinuxBridge(Kind):
 
     def port_refs(self, iface: Iface) -> List[Tuple[KeyPath, str]]:
         return [(("bridge", "port", k, "name"), p["name"]) for k, p in enumerate(self.section_of(iface).get("port", []))]
+
+    def no_effect(self, iface: Iface) -> List[Tuple[KeyPath, str, str]]:
+        """STP timers and priority while STP is disabled (the kernel keeps them unused)."""
+        stp = (self.section_of(iface).get("options") or {}).get("stp") or {}
+        if stp.get("enabled") is not False:
+            return []
+        return [(("bridge", "options", "stp", k), "stp.%s has no effect while STP is disabled" % k,
+                 "remove it, or enable STP") for k in STP_TIMERS if k in stp]
 
     def merge_section(self, current: Dict[str, Any], desired: Dict[str, Any]) -> Dict[str, Any]:
         """nmstate's merge of a bridge: ``options`` key by key (and

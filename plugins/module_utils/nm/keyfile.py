@@ -30,12 +30,14 @@ import ipaddress
 import re
 from typing import Any, Callable, Dict, List, Tuple
 
+from .. import kinds
 from ..redact import MASK, is_secret
 from .dbus import unwrap
 from .settings import ipv4_dns_from_nm, mac_text
 
 #: keyfile section aliases NetworkManager writes (nm-settings-keyfile(5), "Name aliases")
-ALIASES = {"802-3-ethernet": "ethernet", "802-11-wireless": "wifi", "802-11-wireless-security": "wifi-security"}
+ALIASES = {"802-11-wireless": "wifi", "802-11-wireless-security": "wifi-security",
+           **{k.nm_type: k.keyfile_type for k in kinds.KINDS if k.keyfile_type}}
 #: sections after [connection] and the kind's own section, in NetworkManager's order
 TAIL_SECTIONS = ("bridge-port", "ipv4", "ipv6", "user")
 HIDDEN = MASK
@@ -134,8 +136,8 @@ SPECIAL: Dict[Tuple[str, str], Callable[[str, Any], Lines]] = {
     ("bridge-port", "vlans"): _bridge_vlans,
 }
 #: dictionaries written as the keys of their own section: (section, property) -> keyfile section
-DICT_SECTIONS = {("bond", "options"): "bond", ("user", "data"): "user", ("vpn", "data"): "vpn",
-                 ("vpn", "secrets"): "vpn-secrets"}
+DICT_SECTIONS = {("user", "data"): "user", ("vpn", "data"): "vpn", ("vpn", "secrets"): "vpn-secrets",
+                 **{key: sec for k in kinds.KINDS for key, sec in k.keyfile_dicts.items()}}
 
 
 def _property(section: str, key: str, value: Any) -> Lines:

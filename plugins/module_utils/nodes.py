@@ -20,7 +20,7 @@ import difflib
 import ipaddress
 import json
 import re
-from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
+from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Tuple
 
 from .errors import Problem, shown, type_name
 
@@ -158,15 +158,23 @@ class Str(Node):
 
 
 class Enum(Node):
-    """One of a fixed set of strings."""
+    """One of a fixed set of strings. A value of ``unsupported`` is refused
+    as ``UNSUPPORTED``; with ``(why, hint)`` in ``reasons`` the message gives
+    that reason and the hint says what to do instead."""
 
-    def __init__(self, *values: str, unsupported: Iterable[str] = ()) -> None:
+    def __init__(self, *values: str, unsupported: Iterable[str] = (),
+                 reasons: Optional[Mapping[str, Tuple[str, str]]] = None) -> None:
         self.values = values
         self.unsupported = tuple(unsupported)
+        self.reasons = dict(reasons or {})
 
     def parse(self, value, path, problems):
         if value in self.values:
             return value
+        if isinstance(value, str) and value in self.reasons:
+            why, hint = self.reasons[value]
+            problems.append(Problem("UNSUPPORTED", path, "unsupported: %s (%s: %s)" % (path, shown(value), why), hint))
+            return INVALID
         if value in self.unsupported:
             problems.append(Problem("UNSUPPORTED", path, "unsupported: %s (%s is a valid nmstate value that hostnet.nm "
                                     "does not support yet)" % (path, shown(value)), "use one of: %s" % ", ".join(self.values)))
@@ -300,12 +308,16 @@ class ListOf(Node):
 
 
 class Unsupported(Node):
-    """A key nmstate knows that we do not support yet: always refused with
-    ``unsupported: <path>`` so that it is never silently ignored."""
+    """A key nmstate knows that we do not support: always refused with
+    ``unsupported: <path> (<why>)`` and ``hint``, so that it is never
+    silently ignored."""
+
+    def __init__(self, why: str = "a valid nmstate key that hostnet.nm does not support yet",
+                 hint: str = "remove it, or configure it outside hostnet.nm") -> None:
+        self.why, self.hint = why, hint
 
     def parse(self, value, path, problems):
-        problems.append(Problem("UNSUPPORTED", path, "unsupported: %s (a valid nmstate key that hostnet.nm does "
-                                "not support yet)" % path, "remove it, or configure it outside hostnet.nm"))
+        problems.append(Problem("UNSUPPORTED", path, "unsupported: %s (%s)" % (path, self.why), self.hint))
         return INVALID
 
     def json_schema(self):

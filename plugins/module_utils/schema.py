@@ -20,8 +20,10 @@ import re
 from typing import Any, Dict, List, Optional, Tuple
 
 from . import kinds
+from .kinds import refused
 from .errors import Problem, shown
-from .nodes import INVALID, MAX_KEY, REFUSED, Bool, DnsServer, Enum, Int, IpAddress, IpNetwork, ListOf, Mac, Node, Obj, Str, join
+from .nodes import (INVALID, MAX_KEY, REFUSED, Bool, DnsServer, Enum, Int, IpAddress, IpNetwork, ListOf, Mac, Node,
+                    Obj, Str, Unsupported, join)
 from .redact import MASK, is_secret
 
 #: Bounds checked by :func:`screen` before the schema walks a document (it recurses, and messages
@@ -75,10 +77,13 @@ for _kind in kinds.KINDS:
 
 #: nmstate interface types we manage (:data:`.kinds.TYPES`); other nmstate types are refused as unsupported.
 SUPPORTED_TYPES = kinds.TYPES
-#: nmstate interface types known to exist but not supported yet.
-UNSUPPORTED_TYPES = ("ovs-bridge", "ovs-interface", "team", "vrf", "vxlan", "mac-vlan", "mac-vtap", "macvtap",
-                     "dummy", "infiniband", "loopback", "ipvlan", "hsr", "macsec", "ipsec", "xfrm",
-                     "dispatch", "unknown")
+#: interface types we refuse (:mod:`.kinds.refused`: each with its reason, or as not supported yet).
+UNSUPPORTED_TYPES = refused.TYPES
+
+
+def _refused_keys(where: refused.Where) -> Dict[str, Node]:
+    """The refused keys at ``where`` (:func:`.kinds.refused.keys`), each refused with its reason and hint."""
+    return {key: Unsupported(r.why, r.hint) for key, r in refused.keys(where).items()}
 
 
 #: what no string of the document may contain: NUL and other C0/C1 control characters, lone surrogates
@@ -249,9 +254,19 @@ def _ip_section(family: int) -> Obj:
     return Obj(fields, unsupported=unsupported)
 
 
+def _refuse_whole(section: Dict[str, Any], path: str, problems: List[Problem]) -> None:
+    """A section whose every key is refused is refused when empty too: it must not reach the model."""
+    Unsupported().parse(section, path, problems)
+
+
+#: nmstate's ethernet section: all of it refused, SR-IOV with its reason
+_ETHERNET = Obj(_refused_keys("ethernet"), unsupported=["auto-negotiation", "speed", "duplex"], check=_refuse_whole)
+
+
 class _TypeNode(Enum):
     def __init__(self) -> None:
-        super().__init__(*SUPPORTED_TYPES, unsupported=UNSUPPORTED_TYPES)
+        super().__init__(*SUPPORTED_TYPES, unsupported=UNSUPPORTED_TYPES,
+                         reasons={t: (r.why, r.hint) for t in UNSUPPORTED_TYPES for r in [refused.for_type(t)] if r})
 
 
 class _InterfaceNode(Obj):
@@ -274,12 +289,14 @@ INTERFACE = _InterfaceNode({
     "ipv4": _ip_section(4),
     "ipv6": _ip_section(6),
     **{k.section: k.schema for k in kinds.KINDS if k.section and k.schema},
+    "ethernet": _ETHERNET,
+    **_refused_keys("interface"),
 }, required=("name",), unsupported=[
-    "ovs-db", "lldp", "ethtool", "802.1x", "dispatch", "wait-ip", "accept-all-mac-addresses", "copy-mac-from",
+    "lldp", "ethtool", "dispatch", "wait-ip", "accept-all-mac-addresses", "copy-mac-from",
     "controller", "profile-name", "identifier", "permanent-mac-address", "min-mtu", "max-mtu",
-    "sr-iov", "mptcp", "ipsec", "vrf", "vxlan", "mac-vlan", "macvtap", "team", "infiniband", "hsr", "ipvlan",
-    "macsec", "xfrm", "loopback", "ovs-bridge", "patch", "dpdk", "bond-port", "alt-names", "match",
-    "description", "mac-vtap", "libreswan",
+    "mptcp", "vrf", "vxlan", "mac-vlan", "macvtap", "hsr", "ipvlan",
+    "macsec", "loopback", "ovs-bridge", "bond-port", "alt-names", "match",
+    "description", "mac-vtap",
 ] + [key for k in kinds.KINDS for key in k.unsupported_keys])
 
 ROUTE = Obj({
@@ -315,7 +332,8 @@ DOCUMENT = Obj({
     "routes": Obj({"config": ListOf(ROUTE)}, unsupported=["running"]),
     "route-rules": Obj({"config": ListOf(ROUTE_RULE)}, unsupported=["running"]),
     "dns-resolver": Obj({"config": _DNS_CONFIG}, unsupported=["running"]),
-}, unsupported=["ovs-db", "ovn", "hostname", "hostname-config", "dispatch"])
+    **_refused_keys("document"),
+}, unsupported=["hostname", "hostname-config", "dispatch"])
 
 
 def parse_document(doc: Any) -> Tuple[Dict[str, Any], list[Problem]]:

@@ -21,6 +21,7 @@ import uuid
 from typing import Any, Callable, Dict, List, Optional, Tuple, TypeVar
 
 from . import kinds, model, options as bounds, probes, validation
+from .kinds import refused
 from .errors import (ConflictError, DependencyError, HostnetError, InvalidStateError, NmError, Problem,
                      VerificationError, shown)
 from .nm import config, kernel, reader
@@ -183,14 +184,17 @@ class HostLock:
 
 
 def describe(bus_address: Optional[str] = None) -> Dict[str, Any]:
-    """For ``network_state_info``: ``{"network_state": document, "profiles": [profile, ...]}``: the
-    current state, and every profile with who made it
-    (:meth:`.nm.reader.Profile.as_dict`)."""
+    """For ``network_state_info``: ``{"network_state": document, "profiles": [profile, ...],
+    "networkmanager": {"version", "features", "refused_kinds"}}``: the current state, every profile
+    with who made it (:meth:`.nm.reader.Profile.as_dict`), and NetworkManager's version with what
+    the host has of the refused kinds (:func:`.kinds.refused.host_notes`)."""
     bus = Bus(bus_address)
     try:
         snap = reader.read_snapshot(bus)
         return {"network_state": model.to_document(reader.current_state(snap)),
-                "profiles": [p.as_dict() for p in snap.profiles]}
+                "profiles": [p.as_dict() for p in snap.profiles],
+                "networkmanager": {"version": snap.version, "features": sorted(snap.features),
+                                   "refused_kinds": refused.host_notes(snap.features)}}
     finally:
         bus.close()
 

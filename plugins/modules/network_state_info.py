@@ -89,6 +89,21 @@ profiles:
        active: true, autoconnect: true}
     - {uuid: 0e5f6a7b-8c9d-4e0f-a1b2-c3d4e5f6a7b8, id: Wired connection 1, interface: eth2, owner: generated,
        origin: auto-default, active: false, autoconnect: true}
+networkmanager:
+  description:
+    - The host's NetworkManager (C(version)) and what it has of the interface kinds hostnet.nm refuses.
+    - C(features) lists what the host has of C(ovs) (NetworkManager's Open vSwitch plugin is loaded, from its
+      C(Capabilities) property), C(team) (its team plugin is loaded), C(infiniband) (an InfiniBand device),
+      C(sriov) (a device with SR-IOV) and C(ipsec) (NetworkManager's libreswan VPN plugin is installed).
+    - C(refused_kinds) says it in words, one line per kind, naming the package a missing plugin comes in.
+  returned: always
+  type: dict
+  sample:
+    version: 1.42.4
+    features: []
+    refused_kinds:
+      - "Open vSwitch: this host's NetworkManager has no Open vSwitch support (package NetworkManager-ovs)"
+      - "Team: this host's NetworkManager has no team support (package NetworkManager-team)"
 reconciler:
   description:
     - The last results of the reconciler agent (role C(hostnet.nm.reconciler)), from

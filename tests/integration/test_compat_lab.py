@@ -35,3 +35,26 @@ def test_accepted_examples_plan_in_check_mode(lab, lab_host, runner, view):
         for iface in planned:
             assert "name: %s\n" % iface in result["diff"]["after"], (name, iface, result["diff"])
     assert view.profiles() == before, "check mode changed the host's profiles"
+
+
+def test_info_tells_which_refused_kinds_the_hosts_networkmanager_has(lab, lab_host, runner):
+    """The OVS and team plugins, as NetworkManager reports them (its Capabilities property), against
+    the plugin files the host's NetworkManager loads them from. No lab NetworkManager has the OVS
+    plugin, so the OVS line names the package to install; Debian 12's and 13's have the team plugin,
+    testing's (1.58) not."""
+    play = runner.play([{"hosts": lab_host, "gather_facts": False,
+                         "tasks": [{"name": "info", "hostnet.nm.network_state_info": {}}]}])
+    result = play.task("info", lab_host)
+    assert result["status"] == "ok", result.get("msg")
+    nm = result["networkmanager"]
+    plugins = lab.run(lab_host, "sh", "-c", "ls /usr/lib*/NetworkManager/*/ /usr/lib/*/NetworkManager/*/ "
+                      "2>/dev/null || true").stdout.split()
+    has = {name: "libnm-device-plugin-%s.so" % name in plugins for name in ("ovs", "team")}
+    assert not has["ovs"] and any("libnm-device-plugin" in p for p in plugins), plugins
+    assert {f for f in nm["features"] if f in has} == {f for f, present in has.items() if present}
+    assert ("Open vSwitch: this host's NetworkManager has no Open vSwitch support (package NetworkManager-ovs)"
+            in nm["refused_kinds"]), nm
+    team = ("Team: on this host, but not managed by hostnet.nm (see docs/nmstate-differences.md#team)" if has["team"]
+            else "Team: this host's NetworkManager has no team support (package NetworkManager-team)")
+    assert team in nm["refused_kinds"], nm
+    assert nm["version"].startswith("%d.%d." % lab.nm_version(lab_host)[:2])

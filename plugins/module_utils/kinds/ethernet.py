@@ -16,7 +16,8 @@ class Ethernet(Kind):
     ethernet interface unless the document names its peer."""
 
     type = "ethernet"
-    unsupported_keys = ("ethernet",)  # nmstate's speed, duplex, auto-negotiation, sr-iov
+    # nmstate's ethernet section (speed, duplex, auto-negotiation, sr-iov) is refused by the schema's
+    # _ETHERNET node: sr-iov with its reason from .refused
     nm_type = "802-3-ethernet"
     device_types = (1, 20)  # NM_DEVICE_TYPE_ETHERNET, NM_DEVICE_TYPE_VETH
     keyfile_type = "ethernet"

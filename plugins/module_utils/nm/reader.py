@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import ipaddress
 import subprocess
-from typing import Any, Dict, Iterable, List, Optional, Tuple
+from typing import Any, Dict, FrozenSet, Iterable, List, Optional, Tuple
 
 from .. import model
 from ..errors import DependencyError
 from . import settings as nms
 from .dbus import NM_PATH, Bus, Call, unwrap
-from . import kernel
+from . import kernel, support
 from .version import DBUS_EXPORT_CAP, NmVersion
 
 NM_IFACE = "org.freedesktop.NetworkManager"
@@ -153,6 +153,7 @@ class Snapshot:
         self.rule_holders: Dict[Tuple[Any, ...], str] = {}  # rule key -> interface whose profile holds it
         self.ip_configs: Dict[str, Dict[str, Any]] = {}  # IP4Config/IP6Config path -> its properties
         self.kernel_rules: List[Dict[str, Any]] = []  # the kernel's routing rules (kernel.rules)
+        self.features: FrozenSet[str] = frozenset()  # refused kinds' prerequisites the host has (support.features)
 
     def managed(self, name: str) -> bool:
         """Whether NM manages the interface, or could create it: no device
@@ -183,6 +184,7 @@ def read_snapshot(bus: Bus) -> Snapshot:
     connections = list(objects.get(SETTINGS_PATH, {}).get(SETTINGS_IFACE, {}).get("Connections", []))
     actives = list(root.get("ActiveConnections", []))
     dev_props = [objects.get(p, {}).get(DEVICE_IFACE, {}) for p in devices]
+    snap.features = support.features(root, dev_props)
     ac_props = [objects.get(p, {}).get(ACTIVE_IFACE, {}) for p in actives]
     con_props = [objects.get(p, {}).get(CONNECTION_IFACE, {}) for p in connections]
     snap.ip_configs = {p: ifaces[i] for p, ifaces in objects.items() for i in IP_CONFIG_IFACES if i in ifaces}

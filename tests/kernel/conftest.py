@@ -9,7 +9,10 @@
   bonds/VLANs/bridges, eth1..eth4 disconnected, switch side in "bridge" mode).
 * fixtures ``host_state_before`` (session) and ``host_state``: fingerprint of the host's
   NM-relevant files taken before the guest starts, and the function that takes one now, for
-  tests that prove the guest wrote nothing to the host.
+  tests that prove the guest wrote nothing to the host (nor to the root filesystem it runs on).
+* NetworkManager version: ``HNLAB_NM=1.52`` (or ``1.58``; default the machine's ``1.42``) boots
+  the guest on the cached root filesystem of that release (tests/lab/nm-rootfs.sh). Tests marked
+  ``nm_versions`` form the subset ``scripts/test.sh`` runs on 1.52 as well.
 """
 
 from __future__ import annotations
@@ -44,15 +47,23 @@ WATCHED_DIRS = ["/etc/NetworkManager/system-connections", "/var/lib/NetworkManag
 _session_timings: dict[str, float] = {}
 
 
+def _watched_roots() -> list[str]:
+    """The host's / and, for a guest of another NetworkManager, the root filesystem it runs on."""
+    rootfs = KernelGuest(GUEST_NAME).rootfs() if not kvm.unavailable_reason() else None
+    return ["/"] + ([rootfs] if rootfs else [])
+
+
 def host_state() -> dict[str, str]:
-    """md5 of WATCHED_FILES and a listing (name + md5) of WATCHED_DIRS on the host."""
+    """md5 of WATCHED_FILES and a listing (name + md5) of WATCHED_DIRS on the host, under each of
+    _watched_roots()."""
     state = {}
-    for f in WATCHED_FILES:
+    roots = _watched_roots()
+    for f in (os.path.join(r, w.lstrip("/")) for r in roots for w in WATCHED_FILES):
         try:
             state[f] = hashlib.md5(Path(f).read_bytes()).hexdigest()
         except OSError as exc:
             state[f] = f"<{exc.__class__.__name__}>"
-    for d in WATCHED_DIRS:
+    for d in (os.path.join(r, w.lstrip("/")) for r in roots for w in WATCHED_DIRS):
         p = Path(d)
         if not p.is_dir():
             state[d] = "<missing>"
@@ -69,6 +80,10 @@ def pytest_configure(config):
     config.addinivalue_line(
         "markers",
         "kernel: needs the user-mode-linux guest of tests/kernel (root, user-mode-linux installed)")
+    config.addinivalue_line(
+        "markers",
+        "nm_versions: in the subset run on every NetworkManager version (HNLAB_NM=1.52), chosen for "
+        "what differs between versions")
 
 
 def pytest_collection_modifyitems(config, items):
@@ -128,4 +143,4 @@ def clean_guest(kernel_guest):
 def pytest_terminal_summary(terminalreporter):
     if _session_timings:
         parts = ", ".join(f"{k} {v:.2f}s" for k, v in _session_timings.items())
-        terminalreporter.write_line(f"kernel tier: {parts}")
+        terminalreporter.write_line(f"kernel tier (NetworkManager {KernelGuest(GUEST_NAME).nm}): {parts}")

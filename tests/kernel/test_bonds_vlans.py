@@ -83,6 +83,7 @@ def bond(mode="active-backup", options=None, ports=("eth1", "eth2"), **extra):
 PORTS = [{"name": "eth1", "type": "ethernet", "state": "up"}, {"name": "eth2", "type": "ethernet", "state": "up"}]
 
 
+@pytest.mark.nm_versions  # on 1.52 too: bond modes and options as NetworkManager reads them back, a live change
 def test_active_backup_bond_then_802_3ad_with_options(guest, runner):
     doc = {"interfaces": [bond()] + PORTS}
     first = ok(apply(runner, doc), changed=True)
@@ -108,6 +109,7 @@ def test_active_backup_bond_then_802_3ad_with_options(guest, runner):
     assert [op["op"] for op in live["plan"]] in (["update", "reapply"], ["update", "activate"])
 
 
+@pytest.mark.nm_versions  # on 1.52 too: VLANs over a bond, their MTUs
 def test_vlans_on_the_bond_with_mtu(guest, runner):
     vlans = [{"name": "bond0.%d" % vid, "type": "vlan", "state": "up", "mtu": 1500,
               "vlan": {"base-iface": "bond0", "id": vid},
@@ -143,6 +145,7 @@ def test_jumbo_frames_across_the_stack(guest, runner):
     ok(apply(runner, doc), changed=False)
 
 
+@pytest.mark.nm_versions  # on 1.52 too: the info round trip of a bond/VLAN/bridge stack, and its removal
 def test_classic_stack_then_absent_leaves_nothing(guest, runner):
     # nmstate's bond + bridge + VLAN + bridge example, in one document
     stack = {"interfaces": [
@@ -198,6 +201,7 @@ def test_nic_with_an_address_becomes_a_bond_port(guest, runner):
     ok(apply(runner, doc), changed=False)
 
 
+@pytest.mark.nm_versions  # on 1.52 too: a bond option set outside the document
 def test_option_only_the_kernel_knows_does_not_block(guest, runner):
     # BC-47: an option set outside (not in the document) is kept, and the apply succeeds
     sh(guest, "nmcli connection add type bond ifname bond0 con-name bond0 bond.options "
@@ -253,6 +257,7 @@ def test_port_removed_from_a_bond_is_released(guest, runner):
     assert v4(guest, "eth2") == ["198.18.2.12/24"] and v4(guest, "bond0") == ["198.18.1.10/24"]
 
 
+@pytest.mark.nm_versions  # on 1.52 too: NetworkManager's check of bond options
 def test_bond_moves_between_arp_and_mii_monitoring_in_both_directions(guest, runner):
     # issue 17 item 5: the plan drops the options the new link monitor excludes; NetworkManager refused the
     # profile that kept arp_ip_target next to miimon, and only deleting the bond helped

@@ -10,6 +10,10 @@ How the guest is built (see also tests/kernel/README.md):
   top (guest/stage1.sh). Every host binary (NetworkManager, nmcli, python3, the checkout) is
   usable inside; nothing the guest writes reaches the host, except the session's exchange dir
   (``<state>/xchg``, mounted at ``/run/kguest`` in the guest: scripts, logs, ready/stop flags).
+  With ``nm="1.52"`` or ``"1.58"`` (default ``$HNLAB_NM``, else the machine's ``"1.42"``) the
+  overlay's lower layer is instead the cached root filesystem of that NetworkManager release
+  (tests/lab/nm-rootfs.sh, built first if missing): NetworkManager, udev, sshd and python3 are
+  that release's, on the same guest kernel.
 * Guest services (guest/stage2.sh): udevd, dbus, NetworkManager (keyfile plugin,
   ``no-auto-default=*``, ``auth-polkit=false``, ``rc-manager=file``, management NIC unmanaged),
   sshd. Data NICs eth1..eth4 are veth devices whose peers sit in a guest netns "switch" that acts
@@ -65,6 +69,10 @@ MGMT_GUEST_IP = "198.18.254.2"
 MGMT_PREFIX = 30
 TAP = "vmtap0"
 GUEST_PYTHON = "/usr/bin/python3"
+# NetworkManager versions a guest can run: the machine's own, then the root filesystems of
+# tests/lab/nm-rootfs.sh (the lab's versions, tests/lab/lab.py NM_VERSIONS)
+NM_VERSIONS = ("1.42", "1.52", "1.58")
+NM_ROOTFS = HERE.parent / "lab" / "nm-rootfs.sh"
 
 # ProxyCommand helper, written to <state>/nsconnect.py. ssh runs it through
 # `ip netns exec <netns>`, so it connects from inside the session netns; with ProxyUseFdpass it
@@ -154,11 +162,14 @@ class KernelGuest:
 
     def __init__(self, name: str = "kvm1", *, nics: int = 4, mem: str = "1024M",
                  state_dir: str | os.PathLike | None = None, maxlife: int = 7200,
-                 nm_log: str = "INFO"):
+                 nm_log: str = "INFO", nm: str | None = None):
         if not re.fullmatch(r"[A-Za-z0-9_-]{1,12}", name):
             raise ValueError(f"bad guest name {name!r}")
         if not 1 <= nics <= 9:
             raise ValueError("nics must be 1..9")
+        self.nm = nm or os.environ.get("HNLAB_NM") or NM_VERSIONS[0]
+        if self.nm not in NM_VERSIONS:
+            raise ValueError(f"NetworkManager version must be one of {', '.join(NM_VERSIONS)}, not {self.nm!r}")
         self.name = name
         self.nics = nics
         self.mem = mem
@@ -179,6 +190,7 @@ class KernelGuest:
         self.pid_file = self.state_dir / "pid"
         self.timings: dict[str, float] = {}
         self._proc: subprocess.Popen | None = None
+        self._rootfs: str | None = None
 
     # ------------------------------------------------------------------ lifecycle
     def __enter__(self) -> "KernelGuest":
@@ -190,7 +202,21 @@ class KernelGuest:
         self.stop()
 
     def __repr__(self) -> str:
-        return f"KernelGuest({self.name!r}, running={self.running()})"
+        return f"KernelGuest({self.name!r}, nm={self.nm!r}, running={self.running()})"
+
+    def rootfs(self) -> str | None:
+        """Host path of the guest's lower root layer for ``self.nm``: None for the machine's own
+        NetworkManager (the host's ``/``), else the cached root filesystem of tests/lab/nm-rootfs.sh,
+        built first when missing (minutes, once per machine). Raises GuestError."""
+        if self.nm == NM_VERSIONS[0]:
+            return None
+        if self._rootfs is None:
+            res = _run(["bash", str(NM_ROOTFS), self.nm], check=False, timeout=1900)
+            path = res.stdout.strip()
+            if res.returncode != 0 or not re.fullmatch(r"/[A-Za-z0-9_./-]+", path):
+                raise GuestError(f"no root filesystem of NetworkManager {self.nm}: {res.stderr.strip()}")
+            self._rootfs = path
+        return self._rootfs
 
     @property
     def pid(self) -> int | None:
@@ -224,6 +250,7 @@ class KernelGuest:
         reason = unavailable_reason()
         if reason:
             raise GuestError(reason)
+        self.rootfs()   # before the boot's clock starts: a first build takes minutes
         with self._locked():
             return self._start(timeout)
 
@@ -412,6 +439,8 @@ Host {self.name}
             # unknown key=value words become init's environment
             f"kg_xchg={self.xchg}",
         ]
+        if self.rootfs():
+            argv.append(f"kg_rootfs={self.rootfs()}")   # stage1: the overlay's lower layer
         with open(self.console_log, "wb") as console:
             # start_new_session: the guest gets its own process group, so stop() can signal
             # exactly it; `ip netns exec` execs linux.uml, so the PID is UML's main process
@@ -509,7 +538,7 @@ Host {self.name}
 
 # ---------------------------------------------------------------------- command line
 def _bench(args) -> int:
-    g = KernelGuest(args.name)
+    g = KernelGuest(args.name, nm=args.nm)
     t0 = time.monotonic()
     g.start(timeout=args.timeout)
     print(f"start: {g.timings['start']:.2f}s (ready {g.timings['boot_to_ready']:.2f}s, "
@@ -541,9 +570,10 @@ def main(argv=None) -> int:
     p.add_argument("--name", default="kvm1")
     p.add_argument("--timeout", type=float, default=60)
     p.add_argument("--partner", default="bridge", choices=["bridge", "lacp"])
+    p.add_argument("--nm", choices=NM_VERSIONS, help="the guest's NetworkManager (default $HNLAB_NM, else 1.42)")
     p.add_argument("--ssh-runs", type=int, default=20)
     a = p.parse_args(argv)
-    g = KernelGuest(a.name)
+    g = KernelGuest(a.name, nm=a.nm)
     if a.command == "start":
         g.start(timeout=a.timeout)
         print(f"kernel guest {a.name} up in {g.timings['start']:.2f}s\n"

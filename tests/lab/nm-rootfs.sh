@@ -5,9 +5,12 @@
 # NetworkManager, D-Bus, sshd and Python from it.
 #
 # Cache (machine-wide, outside any checkout, so a fresh clone reuses it):
-#   $HOSTNET_NM_CACHE (default /var/cache/hostnet-nm)/VERSION/rootfs
-#   .../VERSION/stamp   written last: a tree without it is never used
-#   .../VERSION.lock    flock: two builds of one version never race
+#   $HOSTNET_NM_CACHE (default /var/cache/hostnet-nm)/VERSION-KEY/rootfs
+#   .../VERSION-KEY/stamp   written last: a tree without it is never used
+#   .../VERSION-KEY.lock    flock: two builds of one tree never race
+# KEY is a hash of the package list and suite: a changed list builds a new tree
+# beside the old one, which labs and guests that still run on it keep using
+# (remove a tree nothing runs on by hand).
 # The Debian archive is the one this machine's apt already uses (read from
 # /etc/apt/sources.list*, never written into the project).
 # A build takes 2-3 minutes on a 2-core machine (debootstrap --variant=minbase, ~300 MB).
@@ -22,11 +25,13 @@ case "$VERSION" in
   *) die "usage: nm-rootfs.sh 1.52|1.58 (1.42 is the machine's own NetworkManager)" ;;
 esac
 # Only what a lab host runs: NM, its bus, sshd for Ansible, the host Python with
-# the D-Bus binding, and the tools the tests call inside a host.
-PKGS=network-manager,dbus,openssh-server,python3,python3-dbus-fast,iproute2,iputils-ping,procps
+# the D-Bus binding, and the tools the tests call inside a host; udev and kmod
+# for the kernel tier's guest (tests/kernel: NetworkManager manages its veth
+# NICs once udev has seen them; bonding and 8021q are modules).
+PKGS=network-manager,dbus,openssh-server,python3,python3-dbus-fast,iproute2,iputils-ping,procps,udev,kmod
 CACHE=${HOSTNET_NM_CACHE:-/var/cache/hostnet-nm}
-DIR=$CACHE/$VERSION
 STAMP="$PKGS $SUITE"
+DIR=$CACHE/$VERSION-$(printf '%s' "$STAMP" | sha1sum | cut -c1-8)
 
 ready() { [ -f "$DIR/stamp" ] && [ "$(cat "$DIR/stamp")" = "$STAMP" ] && [ -x "$DIR/rootfs/usr/sbin/NetworkManager" ]; }
 
@@ -81,8 +86,8 @@ build() {
 [ "$(id -u)" = 0 ] || die "run as root"
 mkdir -p "$DIR"
 if ! ready; then
-  exec 9>"$CACHE/$VERSION.lock"
-  flock -w 1800 9 || die "another build of $VERSION holds $CACHE/$VERSION.lock for more than 30 min"
+  exec 9>"$DIR.lock"
+  flock -w 1800 9 || die "another build of $VERSION holds $DIR.lock for more than 30 min"
   ready || build
   exec 9>&-
 fi

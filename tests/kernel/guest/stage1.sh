@@ -11,6 +11,8 @@
 #
 # Input (environment, from `key=value` words on the kernel command line):
 #   kg_xchg   host path of the exchange dir (holds stage2.sh, kguest.sh, guest.env, out/)
+#   kg_rootfs host path of another root filesystem (a NetworkManager release of
+#             tests/lab/nm-rootfs.sh) to be the overlay's lower layer instead of the host's /
 #   kg_tmpfs  size of the overlay's tmpfs (default 768m)
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin
 
@@ -26,6 +28,11 @@ new=/mnt/.kguest-root             # /mnt exists on every Debian host; the tmpfs 
 
 mount -t proc proc /proc || die "cannot mount /proc"
 [ -n "${kg_xchg:-}" ] || die "kg_xchg= missing on the kernel command line"
+lower=/
+if [ -n "${kg_rootfs:-}" ]; then
+  [ -x "$kg_rootfs/usr/sbin/NetworkManager" ] || die "no NetworkManager in the root filesystem $kg_rootfs"
+  lower=$kg_rootfs
+fi
 
 # The UML kernel builds overlayfs as a module, and modprobe needs /lib/modules, which does not
 # exist yet: load it by path.
@@ -34,7 +41,7 @@ insmod "$mods/kernel/fs/overlayfs/overlay.ko" || die "insmod overlay failed"
 # tmpfs over /mnt (only in the guest's mount table) holds the upper and work dirs.
 mount -t tmpfs -o "size=${kg_tmpfs:-768m},mode=0755" tmpfs /mnt || die "tmpfs on /mnt failed"
 mkdir -p /mnt/.upper /mnt/.work "$new"
-mount -t overlay overlay -o lowerdir=/,upperdir=/mnt/.upper,workdir=/mnt/.work "$new" ||
+mount -t overlay overlay -o "lowerdir=$lower,upperdir=/mnt/.upper,workdir=/mnt/.work" "$new" ||
   die "overlay mount failed"
 
 # Fresh kernel file systems for the new root; /run and /tmp are guest-private tmpfs.

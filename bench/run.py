@@ -4,6 +4,7 @@
     .venv/bin/python bench/run.py [--quick] [--out docs/performance.md] [--prefix hnbench]
                                   [--sizes 10,100,200,500] [--rounds 3] [--hosts 100] [--forks 50]
                                   [--floor-max 500] [--peer-profiles 50] [--no-peer] [--no-fleet]
+                                  [--nm-rows 1.52]
                                   [--collections DIR --label NAME] [--keep] [--render FIGURES]
 
 Brings up its own lab (``--prefix``, default ``hnbench``; a lab of that name
@@ -22,6 +23,8 @@ medians; absolute seconds are shown but are not the claim.
    of the task, from ``bench/hostpython.py``), end-to-end time, phase shares
    (``timings``), D-Bus writes, peak RSS; beside each apply the same end
    state from one shell script of plain ``nmcli`` on the host (the floor).
+   The 100-profile size again on a host of each ``--nm-rows`` version
+   (default 1.52; a lab of its own, ``<prefix>n52``), in the same run.
 2. The peer: the same end state with ``community.general.nmcli`` (one task
    per profile, from the ``ansible`` package on PyPI), end to end, apply and
    no-op, against ours.
@@ -31,7 +34,7 @@ medians; absolute seconds are shown but are not the claim.
    largest size, run on the host.
 
 ``--quick`` (the smoke test): 10 profiles, 3 hosts, one round, no peer, no
-profile. Needs root (the lab) and ``bash scripts/setup.sh`` done.
+profile, no other NetworkManager version. Needs root (the lab) and ``bash scripts/setup.sh`` done.
 """
 
 from __future__ import annotations
@@ -57,7 +60,7 @@ sys.path[:0] = [str(HERE), str(ROOT / "tests" / "lab"), str(ROOT / "tests" / "in
 import report  # noqa: E402
 import tables  # noqa: E402
 from ansible_run import Runner  # noqa: E402
-from lab import MAX_HOSTS, Lab  # noqa: E402
+from lab import MAX_HOSTS, NM_VERSIONS, Lab  # noqa: E402
 from topology import MAX_PAIRS, NAME_RE, WAIT_CONNECTED, Topology  # noqa: E402
 
 from ansible_collections.hostnet.nm.plugins.module_utils.nm.dbus import NM_PATH, Bus, Call  # noqa: E402
@@ -478,6 +481,18 @@ def profile_counts(text: str) -> List[int]:
     return counts
 
 
+def nm_versions(text: str) -> List[str]:
+    """argparse type: comma-separated NetworkManager versions of the lab other than the machine's, or 'none'."""
+    if text == "none":
+        return []
+    versions = text.split(",")
+    bad = [v for v in versions if v not in NM_VERSIONS[1:]]
+    if bad:
+        raise argparse.ArgumentTypeError("expected versions among %s (or none), got %s"
+                                         % (", ".join(NM_VERSIONS[1:]), ", ".join(bad)))
+    return versions
+
+
 def in_range(low: int, high: int) -> Callable[[str], int]:
     """argparse type: an integer from ``low`` to ``high``."""
     def parse(text: str) -> int:
@@ -508,6 +523,9 @@ def arguments(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument("--peer-profiles", type=lambda t: profile_counts(t)[0], default=50)
     parser.add_argument("--no-peer", action="store_true")
     parser.add_argument("--no-fleet", action="store_true", help="skip the fleet section")
+    parser.add_argument("--nm-rows", type=nm_versions,
+                        help="NetworkManager versions (comma-separated, of %s; 'none') whose host also gets the "
+                             "100-profile row (default 1.52; none with --quick)" % ", ".join(NM_VERSIONS[1:]))
     parser.add_argument("--collections", type=Path, default=ROOT / "build" / "collections",
                         help="where hostnet.nm is (ansible_collections/hostnet/nm below it), to compare builds")
     parser.add_argument("--label", default="", help="[a-z0-9-] name of the --collections build: its own sections")
@@ -516,6 +534,8 @@ def arguments(argv: Optional[List[str]] = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.quick:
         args.sizes, args.rounds, args.hosts, args.no_peer = [10], 1, 3, True
+    if args.nm_rows is None:
+        args.nm_rows = [] if args.quick else ["1.52"]
     if not LABEL_RE.match(args.label):
         parser.error("--label: only a-z, 0-9 and -, got %r" % args.label)
     if args.render and not args.render.is_file():
@@ -606,6 +626,7 @@ def run(args: argparse.Namespace, sizes: List[int]) -> Dict[str, Any]:
         _say("lab %s up with %d hosts in %.0f s" % (lab.prefix, args.hosts, time.monotonic() - start))
         bench = Bench(lab, args.collections.resolve(), peer, args.forks)
         figures["scale"], figures["hung"] = host_scale(bench, "h1", sizes, args.rounds, args.floor_max)
+        figures["nm_rows"] = {v: other_version(args, v, bench.collections) for v in args.nm_rows}
         if peer:
             figures["peer"] = versus_peer(bench, "h1", args.peer_profiles, args.rounds)
         if not args.no_fleet:
@@ -623,6 +644,26 @@ def run(args: argparse.Namespace, sizes: List[int]) -> Dict[str, Any]:
     figures["load_end"] = report.load()
     figures["minutes"] = (time.monotonic() - start) / 60
     return figures
+
+
+def other_version(args: argparse.Namespace, version: str, collections: Path) -> Dict[str, Any]:
+    """The 100-profile host-scale size on a host of NetworkManager ``version``
+    (a lab of its own, one host, torn down after). Returns ``{"nm": its
+    Version, "python": the host's Python, "scale": {100: runs}}``."""
+    lab = Lab(prefix="%sn%s" % (args.prefix[:12], version.split(".")[1]), jobs=2, nm=version)
+    lock = take_lab(lab)
+    try:
+        lab.up(1)
+        (lab.root / OWNER).write_text("bench/run.py pid %d\n" % os.getpid())
+        _say("NetworkManager %s: lab %s up" % (version, lab.prefix))
+        bench = Bench(lab, collections, None, args.forks)
+        scale, _hung = host_scale(bench, "h1", [100], args.rounds, args.floor_max)
+        return {"nm": ".".join(map(str, lab.nm_version("h1"))), "scale": scale,
+                "python": lab.run("h1", "python3", "--version").stdout.split()[-1]}
+    finally:
+        if not args.keep:
+            lab.down()
+        lock.close()
 
 
 def _profiled(bench: Bench, topo: Topology, noop: bool) -> Result:

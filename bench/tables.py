@@ -164,29 +164,50 @@ def summary(fig: Dict[str, Any], quick: bool) -> str:
         targets(fig)])
 
 
+def _scale_rows(label: str, n: int, runs: Dict[str, Runs]) -> Tuple[List[str], List[List[str]]]:
+    """The host-scale table's row of one size (first cell ``label``) and its two phase rows."""
+    ours, floor = runs["ours"], runs["nmcli"]
+    apply_s, floor_s = _med(ours, "module"), _med(floor, "module")
+    rss = max((r["rss_kib"] for r in ours + [r.get("noop") or {} for r in ours]
+               if not r.get("error") and r.get("rss_kib")), default=None)   # the peak of every run
+    row = [label, str(len(ours)), _cell(ours, "module"), _cell(ours, "e2e"), _cell(ours, "module", "noop"),
+           _cell(ours, "e2e", "noop"), "%s / %s" % (_count(ours, "writes"), _count(ours, "writes", "noop")),
+           "-" if rss is None else "%.0f" % (rss / 1024),
+           "-" if apply_s is None else "%.1f" % (apply_s / n * 1000),
+           "%s / %s / %s" % (_cell(ours, "module_cpu"), _cell(ours, "nm_cpu"), _cell(floor, "nm_cpu")),
+           _cell(floor, "module"), ratio(_div(apply_s, floor_s)), _cell(runs.get("ping", []), "module")]
+    phase_rows = []
+    for kind, sub in (("apply", None), ("no-op", "noop")):
+        shares = _shares(ours, sub)
+        total = sum(shares.values())
+        phase_rows.append(["%s %s" % (label, kind)] + [
+            "%.2f (%.0f%%)" % (shares[p], 100 * shares[p] / total) if shares.get(p) else "-"
+            for p in ("startup",) + PHASES + ("confirm",)])
+    return row, phase_rows
+
+
+def _nm_label(n: int, other: Dict[str, Any]) -> str:
+    """``"100 on NM 1.52.1"``: a size measured on a host of another NetworkManager version."""
+    return "%d on NM %s" % (n, other.get("nm", "?"))
+
+
 def host_scale(fig: Dict[str, Any]) -> str:
     scale = fig.get("scale", {})
+    others = fig.get("nm_rows", {})
+    sized = [(str(n), n, runs) for n, runs in sorted(scale.items())] + [
+        (_nm_label(int(n), other), int(n), runs) for other in others.values()
+        for n, runs in sorted(other.get("scale", {}).items())]
     rows, phase_rows = [], []
-    for n, runs in sorted(scale.items()):
-        ours, floor = runs["ours"], runs["nmcli"]
-        apply_s, floor_s = _med(ours, "module"), _med(floor, "module")
-        rss = max((r["rss_kib"] for r in ours + [r.get("noop") or {} for r in ours]
-                   if not r.get("error") and r.get("rss_kib")), default=None)   # the peak of every run
-        rows.append([str(n), str(len(ours)), _cell(ours, "module"), _cell(ours, "e2e"), _cell(ours, "module", "noop"),
-                     _cell(ours, "e2e", "noop"), "%s / %s" % (_count(ours, "writes"), _count(ours, "writes", "noop")),
-                     "-" if rss is None else "%.0f" % (rss / 1024),
-                     "-" if apply_s is None else "%.1f" % (apply_s / n * 1000),
-                     "%s / %s / %s" % (_cell(ours, "module_cpu"), _cell(ours, "nm_cpu"), _cell(floor, "nm_cpu")),
-                     _cell(floor, "module"), ratio(_div(apply_s, floor_s)), _cell(runs.get("ping", []), "module")])
-        for kind, sub in (("apply", None), ("no-op", "noop")):
-            shares = _shares(ours, sub)
-            total = sum(shares.values())
-            phase_rows.append(["%d %s" % (n, kind)] + [
-                "%.2f (%.0f%%)" % (shares[p], 100 * shares[p] / total) if shares.get(p) else "-"
-                for p in ("startup",) + PHASES + ("confirm",)])
-    errors = ["- %d profiles, %s: %s" % (n, label, e) for n, runs in sorted(scale.items())
-              for label, e in (("apply", _errors(runs["ours"])), ("no-op", _errors(runs["ours"], "noop")),
-                               ("nmcli", _errors(runs["nmcli"]))) if e]
+    for label, n, runs in sized:
+        row, phases = _scale_rows(label, n, runs)
+        rows.append(row)
+        phase_rows += phases
+    errors = ["- %s profiles, %s: %s" % (label, kind, e) for label, _n, runs in sized
+              for kind, e in (("apply", _errors(runs["ours"])), ("no-op", _errors(runs["ours"], "noop")),
+                              ("nmcli", _errors(runs["nmcli"]))) if e]
+    versions = "; ".join("*%s*: the same size on a lab host running NetworkManager %s and Python %s (a root "
+                         "filesystem of `tests/lab/nm-rootfs.sh`), its own lab, in the same run"
+                         % (_nm_label(100, o), o.get("nm", "?"), o.get("python", "?")) for o in others.values())
     if fig.get("hung"):
         errors.append("- from %d profiles up: not measured further, the module hung at %d profiles (killed at its "
                       "time budget, see bench/run.py `budget`)" % (fig["hung"], fig["hung"]))
@@ -203,7 +224,7 @@ def host_scale(fig: Dict[str, Any]) -> str:
         "devices are connected. *CPU*: CPU seconds of the module processes during the apply, and of the "
         "host's NetworkManager during the apply and during the floor script. *empty module*: `ansible.builtin.ping`'s module time on the same host, the "
         "least any Ansible module costs here. Rounds: medians of that many interleaved rounds (one above 100 "
-        "profiles).", "",
+        "profiles).%s" % (" " + versions + "." if versions else ""), "",
         table(["profiles", "rounds", "apply module", "apply e2e", "no-op module", "no-op e2e",
                "D-Bus writes apply / no-op", "peak RSS MiB", "apply ms/profile", "CPU: module / NM, NM in floor",
                "nmcli floor", "apply / floor", "empty module"],

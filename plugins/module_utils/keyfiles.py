@@ -33,6 +33,7 @@ from .nm import keyfile
 from .nm.dbus import Variant
 from .nm.reader import Snapshot
 from .plan import make_plan
+from .rulebook import interfaces, ipath
 
 #: namespace of the profiles' UUIDs: uuid5(NAMESPACE, interface name), the same for every run and host
 NAMESPACE = uuidlib.uuid5(uuidlib.NAMESPACE_DNS, "keyfiles.hostnet.nm")
@@ -77,14 +78,14 @@ def profile_uuid(name: str) -> str:
 def _offline_problems(doc: Dict[str, Any]) -> List[Problem]:
     """What an offline run cannot look up on a host: interfaces the document
     names (ports, VLAN bases) but does not list, and listed ones without a type."""
-    listed = {iface["name"] for _i, iface in validation.interfaces(doc)}
+    listed = {iface["name"] for _i, iface in interfaces(doc)}
     problems = []
-    for i, iface in validation.interfaces(doc):
+    for i, iface in interfaces(doc):
         if "type" not in iface and iface.get("state") != "absent":
-            problems.append(Problem(TYPE_REQUIRED, validation.ipath(i, "type"), "%s has no type, and offline "
+            problems.append(Problem(TYPE_REQUIRED, ipath(i, "type"), "%s has no type, and offline "
                                     "generation cannot look at the host's devices" % iface["name"],
                                     "add type (ethernet, linux-bridge, bond, vlan or veth)"))
-        refs = [(validation.ipath(i, *keys), name) for keys, name in kinds.needs_refs(iface)]
+        refs = [(ipath(i, *keys), name) for keys, name in kinds.needs_refs(iface)]
         for path, name in refs:
             if name not in listed:
                 problems.append(Problem(UNDECLARED, path, "%s is not in interfaces; offline generation cannot "
@@ -241,6 +242,20 @@ def run(document: Any, dest: Optional[str] = None, check_mode: bool = False) -> 
     if not os.path.isdir(dest):
         raise HostnetError("dest %s is not a directory: create it first (for an image, its "
                            "/etc/NetworkManager/system-connections)" % dest)
+    _write_files(gen, dest, check_mode, result)
+    _remove_absent(gen, dest, check_mode, result)
+    result["warnings"] += rivals(dest, gen.files)
+    if os.geteuid() != 0 and result["diff"]:
+        result["warnings"].append("the keyfiles belong to uid %d: NetworkManager ignores a keyfile that a user "
+                                  "other than root can read; make them root's (become: true, or chown in the "
+                                  "image recipe)" % os.geteuid())
+    result["changed"] = bool(result["diff"])
+    return result
+
+
+def _write_files(gen: Generated, dest: str, check_mode: bool, result: Dict[str, Any]) -> None:
+    """Write the generated files that differ from those in ``dest`` (not in
+    check mode); add each to ``result["keyfiles"]`` and its diff."""
     for f in gen.files:
         path = os.path.join(dest, f.filename)
         disk = on_disk(path)
@@ -251,6 +266,11 @@ def run(document: Any, dest: Optional[str] = None, check_mode: bool = False) -> 
                                    "after_header": path, "before": _before(disk, f.secrets), "after": f.shown})
             if not check_mode:
                 _write(path, f.text)
+
+
+def _remove_absent(gen: Generated, dest: str, check_mode: bool, result: Dict[str, Any]) -> None:
+    """Remove the files of ``state: absent`` interfaces from ``dest`` (not in
+    check mode); add each to ``result["removed"]`` and its diff."""
     for name in gen.absent:
         path = os.path.join(dest, name + SUFFIX)
         if os.path.lexists(path):
@@ -259,13 +279,6 @@ def run(document: Any, dest: Optional[str] = None, check_mode: bool = False) -> 
                                    "before": _before(on_disk(path), True), "after": ""})
             if not check_mode:
                 os.unlink(path)
-    result["warnings"] += rivals(dest, gen.files)
-    if os.geteuid() != 0 and result["diff"]:
-        result["warnings"].append("the keyfiles belong to uid %d: NetworkManager ignores a keyfile that a user "
-                                  "other than root can read; make them root's (become: true, or chown in the "
-                                  "image recipe)" % os.geteuid())
-    result["changed"] = bool(result["diff"])
-    return result
 
 
 def _entry(f: Keyfile) -> Dict[str, Any]:

@@ -155,7 +155,8 @@ def merge_iface(current: Dict[str, Any], desired: Dict[str, Any],
     out = copy.deepcopy(current)
     for key, value in desired.items():
         if key in sections and isinstance(value, dict):
-            out[key] = sections[key](out.get(key) if isinstance(out.get(key), dict) else {}, value)
+            have = out.get(key)
+            out[key] = sections[key](have if isinstance(have, dict) else {}, value)
         else:
             out[key] = copy.deepcopy(value)
     return out

@@ -57,7 +57,7 @@ class Node:
 
     description = ""
 
-    def parse(self, value: Any, path: str, problems: list[Problem]) -> Any:
+    def parse(self, value: Any, path: str, problems: List[Problem]) -> Any:
         """Return the canonical value, or :data:`INVALID` after appending
         problems (each with ``path``)."""
         raise NotImplementedError
@@ -66,7 +66,7 @@ class Node:
         """The JSON Schema (draft 2020-12) fragment for this node."""
         raise NotImplementedError
 
-    def _wrong_type(self, value: Any, path: str, problems: list[Problem], expected: str) -> Any:
+    def _wrong_type(self, value: Any, path: str, problems: List[Problem], expected: str) -> Any:
         problems.append(Problem("TYPE_MISMATCH", path, "expected %s, got %s %s" % (expected, type_name(value), shown(value)),
                                 "write %s here" % expected))
         return INVALID
@@ -76,12 +76,12 @@ class Bool(Node):
     """A YAML boolean (``true``/``false``; the strings ``yes``/``no`` are refused
     because they are ambiguous once templated)."""
 
-    def parse(self, value, path, problems):
+    def parse(self, value: Any, path: str, problems: List[Problem]) -> Any:
         if isinstance(value, bool):
             return value
         return self._wrong_type(value, path, problems, "a boolean (true or false)")
 
-    def json_schema(self):
+    def json_schema(self) -> Dict[str, Any]:
         return {"type": "boolean"}
 
 
@@ -92,7 +92,7 @@ class Int(Node):
     def __init__(self, lo: int, hi: int, unit: str = "", code: str = "VALUE_OUT_OF_RANGE") -> None:
         self.lo, self.hi, self.unit, self.code = lo, hi, unit, code
 
-    def parse(self, value, path, problems):
+    def parse(self, value: Any, path: str, problems: List[Problem]) -> Any:
         if isinstance(value, str) and _NUMBER.fullmatch(value):
             value = self._from_text(value, path, problems)
             if value is INVALID:
@@ -106,7 +106,7 @@ class Int(Node):
             return INVALID
         return value
 
-    def _from_text(self, text: str, path: str, problems: list[Problem]) -> Any:
+    def _from_text(self, text: str, path: str, problems: List[Problem]) -> Any:
         """A number written as text (templated values are text): decimal, or
         hexadecimal with ``0x``; at most :data:`MAX_DIGITS` digits, so that a
         5,000-digit string is refused without converting it."""
@@ -122,7 +122,7 @@ class Int(Node):
             return INVALID
         return int(sign + digits, 0)
 
-    def json_schema(self):
+    def json_schema(self) -> Dict[str, Any]:
         return {"type": "integer", "minimum": self.lo, "maximum": self.hi}
 
 
@@ -135,7 +135,7 @@ class Str(Node):
     def __init__(self, pattern: Optional[str] = None, what: str = "a string", allow_empty: bool = False) -> None:
         self.pattern, self.what, self.allow_empty = pattern, what, allow_empty
 
-    def parse(self, value, path, problems):
+    def parse(self, value: Any, path: str, problems: List[Problem]) -> Any:
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             value = str(value)  # e.g. an interface named 10 in YAML
         if not isinstance(value, str):
@@ -148,7 +148,7 @@ class Str(Node):
             return INVALID
         return value
 
-    def json_schema(self):
+    def json_schema(self) -> Dict[str, Any]:
         out: Dict[str, Any] = {"type": "string"}
         if self.pattern:
             out["pattern"] = "^(?:%s)$" % self.pattern
@@ -168,7 +168,7 @@ class Enum(Node):
         self.unsupported = tuple(unsupported)
         self.reasons = dict(reasons or {})
 
-    def parse(self, value, path, problems):
+    def parse(self, value: Any, path: str, problems: List[Problem]) -> Any:
         if value in self.values:
             return value
         if isinstance(value, str) and value in self.reasons:
@@ -184,7 +184,7 @@ class Enum(Node):
                                 ("did you mean %r?" % close[0]) if close else ""))
         return INVALID
 
-    def json_schema(self):
+    def json_schema(self) -> Dict[str, Any]:
         return {"enum": list(self.values)}
 
 
@@ -195,7 +195,7 @@ class IpAddress(Node):
     def __init__(self, family: Optional[int] = None) -> None:
         self.family = family
 
-    def parse(self, value, path, problems):
+    def parse(self, value: Any, path: str, problems: List[Problem]) -> Any:
         if not isinstance(value, str):
             return self._wrong_type(value, path, problems, "an IP address")
         if "/" in value or "\\" in value:
@@ -214,7 +214,7 @@ class IpAddress(Node):
             return INVALID
         return str(addr)
 
-    def json_schema(self):
+    def json_schema(self) -> Dict[str, Any]:
         if self.family:
             return {"type": "string", "format": "ipv%d" % self.family}
         return {"type": "string", "anyOf": [{"format": "ipv4"}, {"format": "ipv6"}]}
@@ -224,7 +224,7 @@ class IpNetwork(Node):
     """A destination ``address/prefix``; a bare address means a host route
     (/32 or /128). Host bits set are an error (the kernel would mask them)."""
 
-    def parse(self, value, path, problems):
+    def parse(self, value: Any, path: str, problems: List[Problem]) -> Any:
         if not isinstance(value, str):
             return self._wrong_type(value, path, problems, "an IP network such as 198.18.5.0/24")
         text = value.strip()
@@ -245,14 +245,14 @@ class IpNetwork(Node):
             return INVALID
         return str(net)
 
-    def json_schema(self):
+    def json_schema(self) -> Dict[str, Any]:
         return {"type": "string", "description": "IP network, e.g. 198.18.5.0/24"}
 
 
 class DnsServer(Node):
     """A name server literal; IPv6 link-local ones carry ``%iface``."""
 
-    def parse(self, value, path, problems):
+    def parse(self, value: Any, path: str, problems: List[Problem]) -> Any:
         if not isinstance(value, str):
             return self._wrong_type(value, path, problems, "a name server address")
         addr_text, percent, scope = value.strip().partition("%")
@@ -268,7 +268,7 @@ class DnsServer(Node):
             return INVALID
         return "%s%%%s" % (addr, scope) if scope else str(addr)
 
-    def json_schema(self):
+    def json_schema(self) -> Dict[str, Any]:
         return {"type": "string", "description": "IP address, IPv6 link-local as fe80::1%eth1"}
 
 
@@ -279,7 +279,7 @@ class Mac(Node):
     """An Ethernet MAC address; canonical form upper case with colons (as
     NetworkManager reports it), so either letter case compares equal."""
 
-    def parse(self, value, path, problems):
+    def parse(self, value: Any, path: str, problems: List[Problem]) -> Any:
         if not isinstance(value, str) or not re.fullmatch(_MAC_RE, value.strip()):
             problems.append(Problem("MAC_INVALID", path, "%s is not a MAC address" % shown(value),
                                     "quote it: YAML 1.1 reads an unquoted 10:20:30:40:50:59 as a number"
@@ -287,7 +287,7 @@ class Mac(Node):
             return INVALID
         return value.strip().replace("-", ":").upper()
 
-    def json_schema(self):
+    def json_schema(self) -> Dict[str, Any]:
         return {"type": "string", "pattern": "^%s$" % _MAC_RE}
 
 
@@ -297,13 +297,13 @@ class ListOf(Node):
     def __init__(self, item: Node) -> None:
         self.item = item
 
-    def parse(self, value, path, problems):
+    def parse(self, value: Any, path: str, problems: List[Problem]) -> Any:
         if not isinstance(value, list):
             return self._wrong_type(value, path, problems, "a list")
         out = [INVALID if v is REFUSED else self.item.parse(v, join(path, i), problems) for i, v in enumerate(value)]
         return INVALID if any(v is INVALID for v in out) else out
 
-    def json_schema(self):
+    def json_schema(self) -> Dict[str, Any]:
         return {"type": "array", "items": self.item.json_schema()}
 
 
@@ -316,11 +316,11 @@ class Unsupported(Node):
                  hint: str = "remove it, or configure it outside hostnet.nm") -> None:
         self.why, self.hint = why, hint
 
-    def parse(self, value, path, problems):
+    def parse(self, value: Any, path: str, problems: List[Problem]) -> Any:
         problems.append(Problem("UNSUPPORTED", path, "unsupported: %s (%s)" % (path, self.why), self.hint))
         return INVALID
 
-    def json_schema(self):
+    def json_schema(self) -> Dict[str, Any]:
         return {"not": {}, "description": "unsupported by hostnet.nm"}
 
 
@@ -330,7 +330,7 @@ class Obj(Node):
     keys must be present. ``check`` may add cross-key problems."""
 
     def __init__(self, fields: Dict[str, Node], required: Tuple[str, ...] = (), unsupported: Iterable[str] = (),
-                 check: Optional[Callable[[Dict[str, Any], str, list[Problem]], None]] = None,
+                 check: Optional[Callable[[Dict[str, Any], str, List[Problem]], None]] = None,
                  free_keys: Optional[Node] = None) -> None:
         self.fields = dict(fields)
         for key in unsupported:
@@ -339,7 +339,7 @@ class Obj(Node):
         self.check = check
         self.free_keys = free_keys  # value node for mappings with free-form keys (bond options)
 
-    def parse(self, value, path, problems):
+    def parse(self, value: Any, path: str, problems: List[Problem]) -> Any:
         if value is None:
             value = {}
         if not isinstance(value, dict):
@@ -347,22 +347,7 @@ class Obj(Node):
         out: Dict[str, Any] = {}
         bad = False
         for key, item in value.items():
-            if item is REFUSED:
-                bad = True
-                continue
-            sub = join(path, key)
-            node = self.fields.get(key)
-            if node is None and self.free_keys is not None:
-                node = self.free_keys
-            if node is None:
-                close = difflib.get_close_matches(str(key), [k for k, n in self.fields.items()
-                                                             if not isinstance(n, Unsupported)], 1, 0.6)
-                problems.append(Problem("UNKNOWN_KEY", sub, "unknown key %s" % shown(key),
-                                        ("did you mean %r?" % close[0]) if close else
-                                        "known keys here: %s" % ", ".join(sorted(self.fields))))
-                bad = True
-                continue
-            parsed = node.parse(item, sub, problems)
+            parsed = self._item(key, item, join(path, key), problems)
             if parsed is INVALID:
                 bad = True
             else:
@@ -378,7 +363,22 @@ class Obj(Node):
             bad = len(problems) > before and any(p.severity == "error" for p in problems[before:])
         return INVALID if bad else out
 
-    def json_schema(self):
+    def _item(self, key: Any, item: Any, path: str, problems: List[Problem]) -> Any:
+        """One key's value parsed by its node, or :data:`INVALID` (refused
+        before, or an unknown key: reported with a "did you mean")."""
+        if item is REFUSED:
+            return INVALID
+        node = self.fields.get(key, self.free_keys)
+        if node is None:
+            close = difflib.get_close_matches(str(key), [k for k, n in self.fields.items()
+                                                         if not isinstance(n, Unsupported)], 1, 0.6)
+            problems.append(Problem("UNKNOWN_KEY", path, "unknown key %s" % shown(key),
+                                    ("did you mean %r?" % close[0]) if close else
+                                    "known keys here: %s" % ", ".join(sorted(self.fields))))
+            return INVALID
+        return node.parse(item, path, problems)
+
+    def json_schema(self) -> Dict[str, Any]:
         props = {k: n.json_schema() for k, n in self.fields.items()}
         out: Dict[str, Any] = {"type": "object", "properties": props}
         if self.free_keys is None:
@@ -394,12 +394,12 @@ class Scalar(Node):
     """Any scalar (string, integer or boolean): bond options, whose values the
     kernel reports as text. Canonical form: the string the kernel reports."""
 
-    def parse(self, value, path, problems):
+    def parse(self, value: Any, path: str, problems: List[Problem]) -> Any:
         if isinstance(value, bool):
             return "1" if value else "0"
         if isinstance(value, (int, str)):
             return str(value)
         return self._wrong_type(value, path, problems, "a string or number")
 
-    def json_schema(self):
+    def json_schema(self) -> Dict[str, Any]:
         return {"type": ["string", "integer", "boolean"]}

@@ -120,7 +120,7 @@ def under_secret(path: str) -> bool:
 _PATH_PARTS = re.compile(r'[.\[\]"]+')
 
 
-def screen(doc: Any) -> Tuple[Any, list[Problem]]:
+def screen(doc: Any) -> Tuple[Any, List[Problem]]:
     """Bound a document before the schema walks it, without recursion.
 
     Returns ``(copy, problems)``: a copy of ``doc`` in which every value
@@ -133,7 +133,7 @@ def screen(doc: Any) -> Tuple[Any, list[Problem]]:
     values or :data:`MAX_TOTAL_TEXT` characters the copy is ``{}`` and
     the only problem is ``DOCUMENT_TOO_LARGE``: an alias bomb or a huge
     document is refused as a whole, before anything expands it."""
-    problems: list[Problem] = []
+    problems: List[Problem] = []
     holder: Dict[Any, Any] = {}
     stack: list[Tuple[Any, Any, Any, str, int]] = [(doc, holder, "doc", "", 0)]
     nodes = text = 0
@@ -150,7 +150,7 @@ def screen(doc: Any) -> Tuple[Any, list[Problem]]:
     return holder["doc"], problems
 
 
-def _screened(value: Any, path: str, depth: int, problems: list[Problem],
+def _screened(value: Any, path: str, depth: int, problems: List[Problem],
               stack: list[Tuple[Any, Any, Any, str, int]]) -> Any:
     """One value of :func:`screen`: its copy (children pushed on ``stack``) or :data:`REFUSED`."""
     if isinstance(value, (dict, list)) and depth >= MAX_DEPTH:
@@ -180,7 +180,7 @@ def _screened(value: Any, path: str, depth: int, problems: list[Problem],
     return value
 
 
-def _string_problem(text: str, path: str, problems: list[Problem], limit: int, what: str) -> bool:
+def _string_problem(text: str, path: str, problems: List[Problem], limit: int, what: str) -> bool:
     """Report a string (value or key) that is too long or has characters no
     string may carry; ``True`` when it did."""
     if len(text) > limit:
@@ -196,7 +196,7 @@ def _string_problem(text: str, path: str, problems: list[Problem], limit: int, w
 
 # --------------------------------------------------------------------- checks
 
-def _check_address(addr: Dict[str, Any], path: str, problems: list[Problem]) -> None:
+def _check_address(addr: Dict[str, Any], path: str, problems: List[Problem]) -> None:
     ip = ipaddress.ip_address(addr["ip"])
     limit = 32 if ip.version == 4 else 128
     if addr["prefix-length"] > limit:
@@ -220,7 +220,7 @@ class _AddressNode(Obj):
                          required=("ip", "prefix-length"), check=_check_address,
                          unsupported=["valid-life-time", "preferred-life-time", "mptcp-flags"])
 
-    def parse(self, value, path, problems):
+    def parse(self, value: Any, path: str, problems: List[Problem]) -> Any:
         if isinstance(value, dict) and isinstance(value.get("ip"), str) and "prefix-length" not in value:
             m = re.fullmatch(r"\s*([^/\\]+)[/\\](\d+)\s*", value["ip"])
             if m:
@@ -274,7 +274,7 @@ class _InterfaceNode(Obj):
     ``type`` alone: its type-specific keys (an OVS bridge's ``fail-mode``...)
     are not ours to judge, so they are neither parsed nor reported."""
 
-    def parse(self, value, path, problems):
+    def parse(self, value: Any, path: str, problems: List[Problem]) -> Any:
         if isinstance(value, dict) and isinstance(value.get("type"), str) and value["type"] in UNSUPPORTED_TYPES:
             return self.fields["type"].parse(value["type"], join(path, "type"), problems)
         return super().parse(value, path, problems)
@@ -336,7 +336,7 @@ DOCUMENT = Obj({
 }, unsupported=["hostname", "hostname-config", "dispatch"])
 
 
-def parse_document(doc: Any) -> Tuple[Dict[str, Any], list[Problem]]:
+def parse_document(doc: Any) -> Tuple[Dict[str, Any], List[Problem]]:
     """Parse a desired-state document (a mapping as loaded from YAML), after
     :func:`screen` bounded it.
 
@@ -354,13 +354,13 @@ def parse_document(doc: Any) -> Tuple[Dict[str, Any], list[Problem]]:
     return out, problems
 
 
-def _salvage(doc: Any, problems: list[Problem]) -> Dict[str, Any]:
+def _salvage(doc: Any, problems: List[Problem]) -> Dict[str, Any]:
     """Best-effort canonical form of the valid parts of an invalid document,
     so semantic rules still run and all errors come at once. Invalid list
     items become ``None`` so that indexes keep matching the document."""
     if not isinstance(doc, dict):
         return {}
-    scratch: list[Problem] = []
+    scratch: List[Problem] = []
     out: Dict[str, Any] = {}
     ifaces = doc.get("interfaces")
     if isinstance(ifaces, list):

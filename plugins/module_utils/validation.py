@@ -24,9 +24,16 @@ from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Set,
 from . import kinds, model
 from .errors import InvalidStateError, Problem, shown
 from .options import CODES as OPTION_CODES
-from .rulebook import WARNING_CODES, Rule, RuleCheck, interfaces, ipath, present, register, report
+from .nodes import join
+# the walkers every rule shares, also for the callers of this module
+from .rulebook import WARNING_CODES as WARNING_CODES
+from .rulebook import Rule, RuleCheck, register
+from .rulebook import interfaces as interfaces
+from .rulebook import ipath as ipath
+from .rulebook import present as present
+from .rulebook import report as report
 from .schema import CODES as SCHEMA_CODES
-from .schema import join, parse_document
+from .schema import parse_document
 
 RULES: List[Rule] = []
 
@@ -500,41 +507,57 @@ def _next_hops(doc: Dict[str, Any], problems: List[Problem]) -> None:
     when the document gives the interface's static addresses: with DHCP or
     autoconf, or an interface the document does not mention, the host
     decides. IPv6 link-local next hops are always on link (RFC 4861)."""
-    by_name, ctrl, subnets = present(doc), controllers(doc), on_link_nets(doc)
-    own = {addr.ip: (path, name) for path, name, addr in addresses(doc)}
-    absent = {i["name"] for _k, i in interfaces(doc) if i.get("state") == "absent"} - set(by_name)
+    view = _RouteView(doc)
     for path, route in entries(doc, "routes"):
-        name, nh = route.get("next-hop-interface"), route.get("next-hop-address")
+        nh = route.get("next-hop-address")
         if nh and ipaddress.ip_address(nh).is_unspecified:
             nh = None
-        fam = family_of(route.get("destination") or nh or "0.0.0.0")
-        where = join(path, "next-hop-interface")
-        if name in absent:
-            report(problems, "ROUTE_INTERFACE_ABSENT", where, "the route uses %s, which the document removes "
-                   "(state: absent)" % name, "route through another interface, or keep %s" % name)
-        elif name in ctrl:
-            report(problems, "ROUTE_VIA_PORT", where, "the route uses %s, a port of %s" % (name, ctrl[name][0]),
-                   "route through %s instead" % ctrl[name][0])
-        elif name in by_name and (by_name[name][1].get("ipv%d" % fam) or {}).get("enabled") is False:
-            report(problems, "ROUTE_FAMILY_DISABLED", where, "IPv%d route via %s, which has ipv%d disabled "
-                   "(interfaces[%d].ipv%d.enabled)" % (fam, name, fam, by_name[name][0], fam),
-                   "enable ipv%d on %s or route through another interface" % (fam, name))
-        if not nh:
-            continue
-        ip = ipaddress.ip_address(nh)
-        if ip in own:
-            report(problems, "ROUTE_NEXT_HOP_IS_LOCAL", join(path, "next-hop-address"), "next hop %s is an address "
-                   "of this host (%s, %s)" % (nh, own[ip][0], own[ip][1]), "use the address of the router")
-            continue
-        nets = subnets.get((name or "", ip.version))
-        if nets is None or name in ctrl or route.get("on-link") or ip.is_link_local or any(ip in n for n in nets):
-            continue
-        elsewhere = [n for p, n, a in addresses(doc) if ip in a.network and n != name]
-        report(problems, "ROUTE_NEXT_HOP_OFF_LINK", join(path, "next-hop-address"), "next hop %s is in no subnet "
-               "of %s (%s)" % (nh, name, ", ".join(str(n) for n in nets) or "no addresses"),
-               "use next-hop-interface: %s" % elsewhere[0] if elsewhere else
-               "add an address in the next hop's subnet to %s, or set on-link: true if the router is "
-               "reachable directly" % name)
+        _route_interface(view, path, route, family_of(route.get("destination") or nh or "0.0.0.0"), problems)
+        if nh:
+            _next_hop(view, path, route, ipaddress.ip_address(nh), problems)
+
+
+class _RouteView:
+    """What :func:`_next_hops` looks up in a document, computed once."""
+
+    def __init__(self, doc: Dict[str, Any]) -> None:
+        self.by_name, self.ctrl, self.subnets = present(doc), controllers(doc), on_link_nets(doc)
+        self.addresses = list(addresses(doc))
+        self.own = {addr.ip: (path, name) for path, name, addr in self.addresses}
+        self.absent = {i["name"] for _k, i in interfaces(doc) if i.get("state") == "absent"} - set(self.by_name)
+
+
+def _route_interface(view: _RouteView, path: str, route: Dict[str, Any], fam: int, problems: List[Problem]) -> None:
+    """ROUTE_INTERFACE_ABSENT, ROUTE_VIA_PORT, ROUTE_FAMILY_DISABLED for one route (see :func:`_next_hops`)."""
+    name, where = route.get("next-hop-interface"), join(path, "next-hop-interface")
+    if name in view.absent:
+        report(problems, "ROUTE_INTERFACE_ABSENT", where, "the route uses %s, which the document removes "
+               "(state: absent)" % name, "route through another interface, or keep %s" % name)
+    elif name in view.ctrl:
+        report(problems, "ROUTE_VIA_PORT", where, "the route uses %s, a port of %s" % (name, view.ctrl[name][0]),
+               "route through %s instead" % view.ctrl[name][0])
+    elif name in view.by_name and (view.by_name[name][1].get("ipv%d" % fam) or {}).get("enabled") is False:
+        report(problems, "ROUTE_FAMILY_DISABLED", where, "IPv%d route via %s, which has ipv%d disabled "
+               "(interfaces[%d].ipv%d.enabled)" % (fam, name, fam, view.by_name[name][0], fam),
+               "enable ipv%d on %s or route through another interface" % (fam, name))
+
+
+def _next_hop(view: _RouteView, path: str, route: Dict[str, Any], ip: Any, problems: List[Problem]) -> None:
+    """ROUTE_NEXT_HOP_IS_LOCAL and ROUTE_NEXT_HOP_OFF_LINK for one route's next hop ``ip`` (see :func:`_next_hops`)."""
+    name = route.get("next-hop-interface")
+    if ip in view.own:
+        report(problems, "ROUTE_NEXT_HOP_IS_LOCAL", join(path, "next-hop-address"), "next hop %s is an address "
+               "of this host (%s, %s)" % (ip, view.own[ip][0], view.own[ip][1]), "use the address of the router")
+        return
+    nets = view.subnets.get((name or "", ip.version))
+    if nets is None or name in view.ctrl or route.get("on-link") or ip.is_link_local or any(ip in n for n in nets):
+        return
+    elsewhere = [n for _p, n, a in view.addresses if ip in a.network and n != name]
+    report(problems, "ROUTE_NEXT_HOP_OFF_LINK", join(path, "next-hop-address"), "next hop %s is in no subnet "
+           "of %s (%s)" % (ip, name, ", ".join(str(n) for n in nets) or "no addresses"),
+           "use next-hop-interface: %s" % elsewhere[0] if elsewhere else
+           "add an address in the next hop's subnet to %s, or set on-link: true if the router is "
+           "reachable directly" % name)
 
 
 #: route tables the kernel reserves (include/uapi/linux/rtnetlink.h)

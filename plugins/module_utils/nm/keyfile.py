@@ -153,18 +153,24 @@ def _property(section: str, key: str, value: Any) -> Lines:
     return [(key, _plain(value))]
 
 
+def _dict_lines(section: str, key: str, value: Dict[str, Any], mask: bool) -> Lines:
+    """The lines of a dictionary property written as its own section (:data:`DICT_SECTIONS`).
+
+    Raises:
+        KeyfileError: a key needs NetworkManager's key escaping, which this writer does not do."""
+    odd = [k for k in value if not PLAIN_KEY.match(k)]
+    if odd:
+        raise KeyfileError("%s.%s: keys %s need NetworkManager's key escaping" % (section, key, odd))
+    return [(k, HIDDEN if mask and (is_secret(k) or is_secret(key)) else escape(str(value[k]))) for k in sorted(value)]
+
+
 def _section_lines(section: str, props: Dict[str, Any], mask: bool) -> Dict[str, Lines]:
     """``{keyfile section: lines}`` for one setting (a dict property may open its own section)."""
     own: List[Tuple[str, Lines]] = []
     extra: Dict[str, Lines] = {}
     for key, value in props.items():
         if (section, key) in DICT_SECTIONS:
-            odd = [k for k in value if not PLAIN_KEY.match(k)]
-            if odd:
-                raise KeyfileError("%s.%s: keys %s need NetworkManager's key escaping" % (section, key, odd))
-            target = DICT_SECTIONS[(section, key)]
-            extra[target] = [(k, HIDDEN if mask and (is_secret(k) or is_secret(key)) else escape(str(value[k])))
-                             for k in sorted(value)]
+            extra[DICT_SECTIONS[(section, key)]] = _dict_lines(section, key, value, mask)
             continue
         lines = _property(section, key, value)
         if lines and mask and is_secret(key):

@@ -254,15 +254,6 @@ def _ip_section(family: int) -> Obj:
     return Obj(fields, unsupported=unsupported)
 
 
-def _refuse_whole(section: Dict[str, Any], path: str, problems: List[Problem]) -> None:
-    """A section whose every key is refused is refused when empty too: it must not reach the model."""
-    Unsupported().parse(section, path, problems)
-
-
-#: nmstate's ethernet section: all of it refused, SR-IOV with its reason
-_ETHERNET = Obj(_refused_keys("ethernet"), unsupported=["auto-negotiation", "speed", "duplex"], check=_refuse_whole)
-
-
 class _TypeNode(Enum):
     def __init__(self) -> None:
         super().__init__(*SUPPORTED_TYPES, unsupported=UNSUPPORTED_TYPES,
@@ -289,7 +280,7 @@ INTERFACE = _InterfaceNode({
     "ipv4": _ip_section(4),
     "ipv6": _ip_section(6),
     **{k.section: k.schema for k in kinds.KINDS if k.section and k.schema},
-    "ethernet": _ETHERNET,
+    **{key: node for k in kinds.KINDS for key, node in k.interface_fields.items()},
     **_refused_keys("interface"),
 }, required=("name",), unsupported=[
     "lldp", "ethtool", "dispatch", "wait-ip", "accept-all-mac-addresses", "copy-mac-from",
@@ -297,7 +288,7 @@ INTERFACE = _InterfaceNode({
     "mptcp", "vrf", "vxlan", "mac-vlan", "macvtap", "hsr", "ipvlan",
     "macsec", "loopback", "ovs-bridge", "bond-port", "alt-names", "match",
     "description", "mac-vtap",
-] + [key for k in kinds.KINDS for key in k.unsupported_keys])
+])
 
 ROUTE = Obj({
     "destination": IpNetwork(),

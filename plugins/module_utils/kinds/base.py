@@ -22,7 +22,7 @@ from __future__ import annotations
 import copy
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
-from ..nodes import Obj
+from ..nodes import Node, Obj
 from ..rulebook import Rule
 
 #: where a name sits inside an interface entry, as keys below it: ``("vlan", "base-iface")``,
@@ -44,8 +44,9 @@ class Kind:
             (``"vlan"``, ``"link-aggregation"``, ``"bridge"``, ``"veth"``),
             or ``None`` (ethernet).
         schema: the schema node of that section (:mod:`..nodes`), or ``None``.
-        unsupported_keys: keys of an interface that nmstate gives this kind
-            and hostnet.nm does not support yet (refused as ``unsupported``).
+        interface_fields: ``{key: schema node}`` of interface keys the kind
+            declares besides its section (nmstate's ``ethernet`` section,
+            refused as ``unsupported``); the schema adds them to an interface.
         schema_codes: ``{code: summary}`` of problems the section's schema
             reports beyond the common ones of :data:`..schema.CODES`
             (docs/validation.md lists them).
@@ -71,7 +72,7 @@ class Kind:
     type: str = ""
     section: Optional[str] = None
     schema: Optional[Obj] = None
-    unsupported_keys: Tuple[str, ...] = ()
+    interface_fields: Mapping[str, Node] = {}
     schema_codes: Mapping[str, str] = {}
     rules: Tuple[Rule, ...] = ()
     nm_type: str = ""

@@ -5,7 +5,22 @@
 
 from __future__ import annotations
 
+from typing import Any, Dict, List
+
+from ..errors import Problem
+from ..nodes import Obj, Unsupported
+from . import refused
 from .base import Kind
+
+
+def _refuse_whole(section: Dict[str, Any], path: str, problems: List[Problem]) -> None:
+    """A section whose every key is refused is refused when empty too: it must not reach the model."""
+    Unsupported().parse(section, path, problems)
+
+
+#: nmstate's ethernet section: all of it refused, SR-IOV with its reason (:mod:`.refused`)
+SECTION_SCHEMA = Obj({key: Unsupported(r.why, r.hint) for key, r in refused.keys("ethernet").items()},
+                     unsupported=["auto-negotiation", "speed", "duplex"], check=_refuse_whole)
 
 
 class Ethernet(Kind):
@@ -16,8 +31,8 @@ class Ethernet(Kind):
     ethernet interface unless the document names its peer."""
 
     type = "ethernet"
-    # nmstate's ethernet section (speed, duplex, auto-negotiation, sr-iov) is refused by the schema's
-    # _ETHERNET node: sr-iov with its reason from .refused
+    # nmstate's ethernet section (speed, duplex, auto-negotiation, sr-iov): refused, see SECTION_SCHEMA
+    interface_fields = {"ethernet": SECTION_SCHEMA}
     nm_type = "802-3-ethernet"
     device_types = (1, 20)  # NM_DEVICE_TYPE_ETHERNET, NM_DEVICE_TYPE_VETH
     keyfile_type = "ethernet"

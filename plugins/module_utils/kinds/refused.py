@@ -71,7 +71,7 @@ REFUSALS: Tuple[Refusal, ...] = (
         "for a switch in the kernel use type: linux-bridge (its ports take access and trunk VLANs); keep Open vSwitch "
         "with nmstatectl or ovs-vsctl, which need NetworkManager's OVS plugin (package NetworkManager-ovs) and a "
         "running ovsdb-server",
-        types=("ovs-bridge", "ovs-interface"),
+        types=("ovs-bridge", "ovs-interface", "ovs-port"),
         keys=(("document", "ovs-db"), ("document", "ovn"), ("interface", "ovs-db"), ("interface", "patch"),
               ("interface", "dpdk")),
         feature="ovs", missing="this host's NetworkManager has no Open vSwitch support (package NetworkManager-ovs)"),

@@ -63,14 +63,14 @@ from ansible_run import Runner  # noqa: E402
 from lab import MAX_HOSTS, NM_VERSIONS, Lab  # noqa: E402
 from topology import MAX_PAIRS, NAME_RE, WAIT_CONNECTED, Topology  # noqa: E402
 
-from ansible_collections.hostnet.nm.plugins.module_utils.nm.dbus import NM_PATH, Bus, Call  # noqa: E402
-from ansible_collections.hostnet.nm.plugins.module_utils.nm.reader import (  # noqa: E402
-    CONNECTION_IFACE, NM_IFACE, read_snapshot)
+from ansible_collections.hostnet.nm.plugins.module_utils.nm.dbus import Bus, Call  # noqa: E402
+from ansible_collections.hostnet.nm.plugins.module_utils.nm.reader import read_snapshot  # noqa: E402
+from ansible_collections.hostnet.nm.plugins.module_utils.nmconst import (  # noqa: E402
+    CONNECTION_IFACE, FLAG_EXTERNAL, NM_IFACE, NM_PATH)
 
 ANSIBLE = ROOT / ".venv" / "bin" / "ansible"
 PEER_PIN = "12.3.0"                    # the ansible package on PyPI that carries community.general
 CACHE = HERE / ".cache"
-EXTERNAL = 0x8                         # NMSettingsConnectionFlags: a profile NM made for a device it found
 DISCONNECTED = 30                      # NMDeviceState
 OWNER = "bench.owner"                  # in the lab's root: this lab was brought up by the benchmark
 LABEL_RE = re.compile(r"^[a-z0-9-]*$")
@@ -253,7 +253,7 @@ class Bench:
             snap = read_snapshot(bus)
             for path in snap.checkpoints:
                 bus.call(Call(NM_PATH, NM_IFACE, "CheckpointDestroy", "o", [path]))
-            bus.gather([Call(p.path, CONNECTION_IFACE, "Delete") for p in snap.profiles if not p.flags & EXTERNAL],
+            bus.gather([Call(p.path, CONNECTION_IFACE, "Delete") for p in snap.profiles if not p.flags & FLAG_EXTERNAL],
                        return_errors=True)   # a profile may vanish meanwhile (NM's own, with its device)
             # NM removes the links it created itself, maybe while we do: errors are fine (-force)
             _ip(ns, "-force", "-batch", "-", stdin="".join("link del %s\n" % n for n in _links(ns)), check=False)

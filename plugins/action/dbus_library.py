@@ -15,11 +15,8 @@ from typing import Any, Dict, List, Mapping, Optional
 
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.hostnet.nm.plugins.module_utils.ansible_glue import SYSTEM_PYTHONS
+from ansible_collections.hostnet.nm.plugins.module_utils.dbus_packages import LIBRARIES, SYSTEM_PYTHONS
 from ansible_collections.hostnet.nm.plugins.plugin_utils.arguments import validated_args
-
-#: the libraries, in the order the modules prefer them
-LIBRARIES = ("dbus_fast", "dbus_next")
 #: imports what the modules import (ansible_glue.ensure_dbus_library): an empty directory of that
 #: name would pass a mere find_spec as a namespace package
 _CHECK = ("import sys\n"
@@ -41,7 +38,7 @@ def probe_command(interpreters: List[str]) -> str:
 
 def interpreters_of(task_vars: Mapping[str, Any]) -> List[str]:
     """The interpreter Ansible uses (when it is a path), then the system Pythons
-    the modules re-run themselves under (ansible_glue.SYSTEM_PYTHONS)."""
+    the modules re-run themselves under (dbus_packages.SYSTEM_PYTHONS)."""
     own = str(task_vars.get("ansible_python_interpreter") or "")
     return list(dict.fromkeys(([own] if own.startswith("/") else []) + SYSTEM_PYTHONS))
 

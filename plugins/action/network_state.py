@@ -101,6 +101,28 @@ class ActionModule(ActionBase):
             result.update(self._confirm(module_result, args["rollback_timeout"], task_vars))
         return result
 
+    def _commit_until(self, target: str, args: Dict[str, Any], deadline: float,
+                      task_vars: Dict[str, Any]) -> Dict[str, Any]:
+        """Run ``hostnet.nm.checkpoint`` with ``args`` at ``target`` over a fresh connection
+        each time, until it answers or ``deadline`` (monotonic seconds) passes; returns its
+        last result (``unreachable`` when it never answered)."""
+        last: Dict[str, Any] = {}
+        self._keepalive()
+        while time.monotonic() < deadline:
+            if os.getppid() != self._playbook_pid:  # the playbook is gone: leave NetworkManager to revert
+                return {"msg": "ansible-playbook (pid %d) ended before the confirmation" % self._playbook_pid}
+            self._connection.set_option("host", target)
+            self._connection.reset()  # a fresh connection, never the multiplexed one the change may have cut
+            try:
+                last = self._execute_module(module_name="hostnet.nm.checkpoint", module_args=args,
+                                            task_vars=task_vars)
+            except AnsibleError as exc:  # the host is not reachable (yet) at the target address
+                last = {"unreachable": True, "msg": str(exc)}
+            if not last.get("unreachable"):
+                break
+            time.sleep(1)
+        return last
+
     def _keepalive(self) -> None:
         """A session cut by a rollback must fail within seconds, not hang:
         ask ssh to probe the server (only for the ssh connection plugin)."""
@@ -124,22 +146,7 @@ class ActionModule(ActionBase):
         args = {"state": "commit", "checkpoint": module_result.get("checkpoint") or "auto",
                 "apply_id": module_result.get("apply_id", ""),
                 "wait": int(max(window - CONFIRM_MARGIN, 1)) if module_result.get("detached") else 0}
-        last: Dict[str, Any] = {}
-        self._keepalive()
-        while time.monotonic() < deadline:
-            if os.getppid() != self._playbook_pid:  # the playbook is gone: leave NetworkManager to revert
-                last = {"msg": "ansible-playbook (pid %d) ended before the confirmation" % self._playbook_pid}
-                break
-            self._connection.set_option("host", target)
-            self._connection.reset()  # a fresh connection, never the multiplexed one the change may have cut
-            try:
-                last = self._execute_module(module_name="hostnet.nm.checkpoint", module_args=args,
-                                            task_vars=task_vars)
-            except AnsibleError as exc:  # the host is not reachable (yet) at the target address
-                last = {"unreachable": True, "msg": str(exc)}
-            if not last.get("unreachable"):
-                break
-            time.sleep(1)
+        last = self._commit_until(target, args, deadline, task_vars)
         out: Dict[str, Any] = {"confirm_pending": False}
         applied = last.get("apply_result") or {}
         for key in ("probes", "timings", "writes", "rolled_back", "rollback_reason", "restored", "mismatches"):
@@ -148,17 +155,7 @@ class ActionModule(ActionBase):
         if last.get("unreachable") or last.get("failed") or not last.get("changed"):
             self._connection.set_option("host", old_host)
             self._connection.reset()
-            reason = last.get("msg", "no answer")
-            # the host's own account when it has one (NetworkManager lost the checkpoint: restored by us, or not)
-            told = {k: last[k] for k in HOST_ACCOUNT if k in last}
-            if last.get("unreachable"):
-                tail = ("The controller could not reach the host at %s within %d s; NetworkManager rolls the "
-                        "change back by itself and the host is back at %s." % (target, window, old_host))
-            else:
-                tail = "" if "rolled_back" in told else "NetworkManager rolled it back."
-            out.update(failed=True, confirmed=False, rolled_back=True)
-            out.update(told, msg=("the change was not confirmed: %s. %s" % (reason, tail)).strip())
-            return out
+            return dict(out, **_not_confirmed(last, target, old_host, window))
         out["confirmed"] = True
         out["timings"] = dict(out.get("timings") or module_result.get("timings") or {},
                               commit=round(time.monotonic() - start, 4))
@@ -166,3 +163,19 @@ class ActionModule(ActionBase):
             out["warnings"] = ["the host's management address moved from %s to %s: update ansible_host in the "
                                "inventory" % (move["old"], move["new"])]
         return out
+
+
+def _not_confirmed(last: Dict[str, Any], target: str, old_host: str, window: int) -> Dict[str, Any]:
+    """The task result's keys when the confirmation failed (``last``: the checkpoint module's
+    result): the host's own account when it has one (NetworkManager lost the checkpoint:
+    restored by us, or not), else what NetworkManager does by itself."""
+    reason = last.get("msg", "no answer")
+    told = {k: last[k] for k in HOST_ACCOUNT if k in last}
+    if last.get("unreachable"):
+        tail = ("The controller could not reach the host at %s within %d s; NetworkManager rolls the "
+                "change back by itself and the host is back at %s." % (target, window, old_host))
+    else:
+        tail = "" if "rolled_back" in told else "NetworkManager rolled it back."
+    out: Dict[str, Any] = {"failed": True, "confirmed": False, "rolled_back": True}
+    out.update(told, msg=("the change was not confirmed: %s. %s" % (reason, tail)).strip())
+    return out

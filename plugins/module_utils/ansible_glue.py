@@ -12,13 +12,10 @@ from typing import Any, Callable, Dict
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible.module_utils.common.respawn import has_respawned, probe_interpreters_for_module, respawn_module
 
+from .dbus_packages import LIBRARIES, PACKAGES, SYSTEM_PYTHONS
 from .errors import DependencyError, HostnetError
 from .nm import kernel
-from .nm.dbus import PACKAGES
 from .redact import redact, scrub, secret_values
-
-#: system interpreters that may have the distribution's D-Bus bindings
-SYSTEM_PYTHONS = ["/usr/bin/python3", "/usr/libexec/platform-python", "/usr/bin/python"]
 
 
 def ensure_dbus_library(module: AnsibleModule) -> None:
@@ -27,14 +24,14 @@ def ensure_dbus_library(module: AnsibleModule) -> None:
     otherwise fail with Ansible's standard missing-library message and
     ``error_kind: dependency`` (the role hostnet.nm.network installs the
     library on that fact)."""
-    for name in ("dbus_fast", "dbus_next"):
+    for name in LIBRARIES:
         try:
             __import__(name + ".aio")
             return
         except ImportError:
             continue
     if not has_respawned():
-        for name in ("dbus_fast", "dbus_next"):
+        for name in LIBRARIES:
             interpreter = probe_interpreters_for_module(SYSTEM_PYTHONS, name)
             if interpreter:
                 respawn_module(interpreter)  # does not return

@@ -8,7 +8,7 @@ let a traceback reach the user."""
 from __future__ import annotations
 
 import reprlib
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Literal, Optional
 
 #: characters of a value quoted in a message; a longer value is cut and its length given
 SHOWN_CHARS = 60
@@ -50,6 +50,12 @@ def shown(value: Any) -> str:
     return _REPR.repr(value)
 
 
+#: how much a finding weighs: an ``error`` blocks the apply, a ``warning`` is reported
+Severity = Literal["error", "warning"]
+#: the error taxonomy (a failed task's ``error_kind``): see the classes below
+ErrorKind = Literal["backend", "invalid", "dependency", "conflict", "verification", "timeout"]
+
+
 class Problem:
     """One finding about a desired-state document.
 
@@ -65,7 +71,7 @@ class Problem:
     __slots__ = ("code", "path", "message", "hint", "severity")
 
     def __init__(self, code: str, path: str, message: str, hint: str = "",
-                 severity: str = "error") -> None:
+                 severity: Severity = "error") -> None:
         self.code = code
         self.path = path
         self.message = _bounded(message)
@@ -99,7 +105,7 @@ class HostnetError(Exception):
     ``rolled_back``...) so that a failed task still reports what happened.
     """
 
-    kind = "backend"
+    kind: ErrorKind = "backend"
 
     def __init__(self, message: str, result: Optional[Dict[str, Any]] = None) -> None:
         super().__init__(message)
@@ -114,7 +120,7 @@ class InvalidStateError(HostnetError):
     a path; ``warnings`` the non-blocking findings.
     """
 
-    kind = "invalid"
+    kind: ErrorKind = "invalid"
 
     def __init__(self, problems: List[Problem], warnings: Optional[List[Problem]] = None) -> None:
         self.problems = list(problems)
@@ -130,7 +136,7 @@ class InvalidStateError(HostnetError):
 class DependencyError(HostnetError):
     """A library or daemon the module needs is missing on the host."""
 
-    kind = "dependency"
+    kind: ErrorKind = "dependency"
 
 
 class NmError(HostnetError):
@@ -148,16 +154,16 @@ class NmError(HostnetError):
 class ConflictError(HostnetError):
     """Another run or another tool holds the host (lock or foreign checkpoint)."""
 
-    kind = "conflict"
+    kind: ErrorKind = "conflict"
 
 
 class VerificationError(HostnetError):
     """The live state did not reach the desired state (after rollback)."""
 
-    kind = "verification"
+    kind: ErrorKind = "verification"
 
 
 class TimeoutError_(HostnetError):
     """An activation or a wait did not finish in time."""
 
-    kind = "timeout"
+    kind: ErrorKind = "timeout"

@@ -22,13 +22,13 @@ from __future__ import annotations
 import configparser
 import os
 import stat
-import tempfile
 import uuid as uuidlib
 from dataclasses import dataclass
 from typing import Any, Dict, List, Optional
 
 from . import kinds, model, validation
 from .errors import HostnetError, InvalidStateError, Problem
+from .files import write_atomic
 from .nm import keyfile
 from .nm.dbus import Variant
 from .nm.reader import Snapshot
@@ -162,24 +162,6 @@ def on_disk(path: str) -> OnDisk:
     return OnDisk(text, stat.S_IMODE(info.st_mode), info.st_uid)
 
 
-def write_atomically(path: str, text: str) -> None:
-    """Write ``text`` to ``path`` with mode 0600: a temporary file in the same
-    directory, flushed to disk, then renamed over ``path`` (a reader sees the
-    old file or the new one, never half of one)."""
-    fd, tmp = tempfile.mkstemp(prefix=".hostnet-", suffix=".tmp", dir=os.path.dirname(path) or ".")
-    try:
-        os.fchmod(fd, MODE)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
 def _before(disk: OnDisk, secret_file: bool) -> str:
     """An existing file for a diff: its text (``<hidden>`` when it may hold
     secrets), then its mode and owner when they are wrong."""
@@ -287,6 +269,6 @@ def _entry(f: Keyfile) -> Dict[str, Any]:
 
 def _write(path: str, text: str) -> None:
     try:
-        write_atomically(path, text)
+        write_atomic(path, text, MODE)  # atomic, mode 0600, never through a symlink
     except OSError as exc:
         raise HostnetError("cannot write %s: %s" % (path, exc.strerror or exc))

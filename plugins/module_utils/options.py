@@ -24,7 +24,7 @@ MIN_ROLLBACK_TIMEOUT = 5
 MAX_SECONDS = 86400
 
 #: option name -> (smallest, largest) value, in seconds
-BOUNDS: Dict[str, tuple] = {
+BOUNDS: Dict[str, Tuple[int, int]] = {
     "rollback_timeout": (MIN_ROLLBACK_TIMEOUT, MAX_SECONDS),
     "wait_timeout": (1, MAX_SECONDS),
     "verify_timeout": (0, MAX_SECONDS),

@@ -35,10 +35,11 @@ import struct
 import sys
 import threading
 import time
-from typing import Any, Callable, Dict, List, Mapping, NamedTuple, Optional, Sequence, Tuple
+from dataclasses import dataclass
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
-from .errors import shown
-from .verify import resolv_conf_servers as parse_resolv_conf
+from .files import read_text
+from .probe_spec import Controller, ProbeSpec, encode_dns_name, parse_ssh_connection, scoped
 
 MAIN_TABLE = 254  # RT_TABLE_MAIN
 DNS_PORT = 53
@@ -55,186 +56,10 @@ ICMP_ECHO_REPLY = {4: 0, 6: 129}
 DNS_RCODES = {0: "NOERROR", 1: "FORMERR", 2: "SERVFAIL", 3: "NXDOMAIN", 4: "NOTIMP", 5: "REFUSED"}
 DNS_TYPE_A, DNS_TYPE_NS, DNS_TYPE_AAAA = 1, 2, 28
 
-# bounds on the verify option: a typo (timeout: 600) must not hold a checkpoint open for an hour
-MAX_TIMEOUT = 60.0
-MAX_ATTEMPTS = 20
 _GRACE = 0.5  # s a probe thread may overrun its own bound (scheduling) before it is reported as stuck
 
 #: one probe attempt: given at most ``timeout`` seconds, returns (ok, detail, latency in s or None)
 Check = Callable[[float], Tuple[bool, str, Optional[float]]]
-
-
-# ------------------------------------------------------------------ the option
-class ProbeSpec:
-    """Which probes to run and how long each may take (the module option ``verify``).
-
-    Attributes:
-        gateway: probe the default gateway(s) of each address family.
-        dns: probe every configured name server.
-        dns_names: names (ASCII, e.g. ``"www.lab.test"``) that must resolve
-            through each server; empty = only "the server answers".
-        targets: ``[{"host": ip literal, "port": int or None (ICMP echo),
-            "timeout": s}]``; hosts canonical (``2001:db8::1``), a
-            link-local IPv6 host with its ``%iface``.
-        controller: probe that the controller of the SSH session can still
-            reach the host (see :func:`controller_address`). A change that
-            moves the session's address on purpose (allow_management_change) turns it
-            off: the controller's confirmed commit over the new address is
-            then the proof.
-        timeout: seconds per attempt; interval: seconds between attempts;
-            attempts: tries per probe.
-    """
-
-    KEYS = ("gateway", "dns", "dns_names", "targets", "controller", "timeout", "interval", "attempts")
-
-    def __init__(self, gateway: bool = True, dns: bool = True, dns_names: Sequence[str] = (),
-                 targets: Sequence[Dict[str, Any]] = (), controller: bool = True, timeout: float = 2.0,
-                 interval: float = 0.5, attempts: int = 3) -> None:
-        self.gateway = gateway
-        self.dns = dns
-        self.dns_names = list(dns_names)
-        self.targets = [dict(t) for t in targets]
-        self.controller = controller
-        self.timeout = float(timeout)
-        self.interval = float(interval)
-        self.attempts = int(attempts)
-
-    @classmethod
-    def from_option(cls, value: Optional[Mapping[str, Any]]) -> "ProbeSpec":
-        """Parse the ``verify`` option (``None`` = every default).
-
-        Booleans may be Ansible's strings (``yes``, ``false``...), numbers may
-        be numeric strings (templated values).
-
-        Raises:
-            ValueError: the first invalid key, named with its path
-                (``verify.targets[1].port: ...``).
-        """
-        if value is None:
-            return cls()
-        if not isinstance(value, Mapping):
-            raise ValueError("verify: expected a mapping of probe settings, got %s" % shown(value))
-        unknown = sorted(set(value) - set(cls.KEYS))
-        if unknown:
-            raise ValueError("verify.%s: unknown key; expected one of %s" % (unknown[0], ", ".join(cls.KEYS)))
-        spec = cls()
-        for key in ("gateway", "dns", "controller"):
-            if key in value:
-                setattr(spec, key, _bool("verify." + key, value[key]))
-        if "timeout" in value:
-            spec.timeout = _number("verify.timeout", value["timeout"], 0.0, MAX_TIMEOUT, open_low=True)
-        if "interval" in value:
-            spec.interval = _number("verify.interval", value["interval"], 0.0, MAX_TIMEOUT)
-        if "attempts" in value:
-            spec.attempts = int(_number("verify.attempts", value["attempts"], 1, MAX_ATTEMPTS, integer=True))
-        spec.dns_names = [_dns_name("verify.dns_names[%d]" % i, n)
-                          for i, n in enumerate(_list("verify.dns_names", value.get("dns_names")))]
-        spec.targets = [_target("verify.targets[%d]" % i, t, spec.timeout)
-                        for i, t in enumerate(_list("verify.targets", value.get("targets")))]
-        return spec
-
-    def budget(self) -> float:
-        """The most seconds :func:`run_probes` can take: every probe runs
-        concurrently, ``attempts`` tries of its timeout with ``interval``
-        between them."""
-        longest = max([self.timeout] + [t["timeout"] for t in self.targets])
-        return self.attempts * longest + (self.attempts - 1) * self.interval
-
-    def as_dict(self) -> Dict[str, Any]:
-        """The spec as the ``verify`` option it came from, with every default filled in."""
-        return {k: getattr(self, k) for k in self.KEYS}
-
-
-_TRUE = ("yes", "on", "true", "1", "y", "t")
-_FALSE = ("no", "off", "false", "0", "n", "f")
-
-
-def _bool(path: str, value: Any) -> bool:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.strip().lower() in _TRUE + _FALSE:
-        return value.strip().lower() in _TRUE
-    raise ValueError("%s: expected a boolean, got %s" % (path, shown(value)))
-
-
-def _number(path: str, value: Any, low: float, high: float, open_low: bool = False,
-            integer: bool = False) -> float:
-    what = "a whole number" if integer else "a number of seconds"
-    try:
-        if isinstance(value, bool):
-            raise ValueError
-        number = float(value)
-    except (TypeError, ValueError):
-        raise ValueError("%s: expected %s, got %s" % (path, what, shown(value)))
-    if integer and number != int(number):
-        raise ValueError("%s: expected %s, got %s" % (path, what, shown(value)))
-    if number < low or (open_low and number == low) or number > high:
-        raise ValueError("%s: %s is out of range, expected %s%s to %s" % (
-            path, shown(value), "more than " if open_low else "", _fmt(low), _fmt(high)))
-    return number
-
-
-def _fmt(number: float) -> str:
-    return "%g" % number
-
-
-def _list(path: str, value: Any) -> List[Any]:
-    if value is None:
-        return []
-    if not isinstance(value, (list, tuple)):
-        raise ValueError("%s: expected a list, got %s" % (path, shown(value)))
-    return list(value)
-
-
-def _dns_name(path: str, value: Any) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise ValueError("%s: expected a host name, got %s" % (path, shown(value)))
-    try:
-        encode_dns_name(value.strip())
-    except ValueError as exc:
-        raise ValueError("%s: %s" % (path, exc))
-    return value.strip()
-
-
-def _target(path: str, value: Any, default_timeout: float) -> Dict[str, Any]:
-    if not isinstance(value, Mapping):
-        raise ValueError("%s: expected a mapping with host, port and timeout, got %s" % (path, shown(value)))
-    unknown = sorted(set(value) - {"host", "port", "timeout"})
-    if unknown:
-        raise ValueError("%s.%s: unknown key; expected host, port, timeout" % (path, unknown[0]))
-    if "host" not in value:
-        raise ValueError("%s.host: required (an IPv4 or IPv6 address)" % path)
-    host = ip_literal("%s.host" % path, value["host"])
-    port = value.get("port")
-    if port is not None:
-        port = int(_number("%s.port" % path, port, 1, 65535, integer=True))
-    timeout = default_timeout
-    if value.get("timeout") is not None:
-        timeout = _number("%s.timeout" % path, value["timeout"], 0.0, MAX_TIMEOUT, open_low=True)
-    return {"host": host, "port": port, "timeout": timeout}
-
-
-def ip_literal(path: str, value: Any) -> str:
-    """``value`` as a canonical address (``2001:db8::1``, ``fe80::1%eth1``).
-
-    Raises:
-        ValueError: not an address, a link-local IPv6 address without
-            its ``%iface`` (it is ambiguous without one), or an
-            ``%iface`` on any other address.
-    """
-    text = value.strip() if isinstance(value, str) else ""
-    addr, _sep, scope = text.partition("%")
-    try:
-        ip = ipaddress.ip_address(addr)
-    except ValueError:
-        raise ValueError("%s: expected an IPv4 or IPv6 address (host names are not resolved), got %s"
-                         % (path, shown(value)))
-    link_local = ip.version == 6 and ip.is_link_local
-    if link_local and not scope:
-        raise ValueError("%s: link-local address %s needs its interface, e.g. %s%%eth1" % (path, ip, ip))
-    if scope and not link_local:
-        raise ValueError("%s: %s: an %%interface goes only with an IPv6 link-local address" % (path, shown(value)))
-    return "%s%%%s" % (ip, scope) if scope else str(ip)
 
 
 # ------------------------------------------------------------- gateway discovery
@@ -267,12 +92,6 @@ def gateways(routes: Sequence[Mapping[str, Any]]) -> List[str]:
     """The next hops of :func:`default_gateways`, a link-local one with its
     interface (``fe80::1%eth1``, usable as is by the probes)."""
     return [scoped(nh, iface) for nh, iface in default_gateways(routes)]
-
-
-def scoped(address: str, iface: str) -> str:
-    """``address%iface`` for a link-local IPv6 address with an interface, else ``address``."""
-    ip = ipaddress.ip_address(address)
-    return "%s%%%s" % (ip, iface) if ip.version == 6 and ip.is_link_local and iface else str(ip)
 
 
 def _order(found: List[Tuple[str, str, int]]) -> List[Tuple[str, str]]:
@@ -350,11 +169,6 @@ def read_default_gateways(proc: str = "/proc") -> List[Tuple[str, str]]:
     return _order(found)
 
 
-def resolv_conf_servers(path: str = "/etc/resolv.conf") -> List[str]:
-    """The ``nameserver`` entries of ``path`` in order (``[]`` if it is missing)."""
-    return parse_resolv_conf(read_text(path))
-
-
 def parse_proc_arp(text: str) -> Dict[Tuple[str, str], str]:
     """Complete IPv4 neighbour entries of ``/proc/net/arp``:
     ``{(address, interface): link-layer address}``."""
@@ -369,30 +183,7 @@ def parse_proc_arp(text: str) -> Dict[Tuple[str, str], str]:
     return out
 
 
-def read_text(path: str) -> str:
-    """A file's text, or ``""`` when it cannot be read."""
-    try:
-        with open(path) as handle:
-            return handle.read()
-    except OSError:
-        return ""
-
-
 # ------------------------------------------------------------------ controller
-class Controller(NamedTuple):
-    """Where the controller's SSH session comes from and lands.
-
-    ``client``: the controller's address as this host sees it (a jump host
-    or NAT when there is one); ``server``: the local address sshd accepted
-    the session on, the one the controller connects to again to confirm;
-    ``port``: sshd's port (reported, not probed).
-    """
-
-    client: str
-    server: str
-    port: int
-
-
 def controller_address(environ: Optional[Mapping[str, str]] = None, proc: str = "/proc",
                        pid: Optional[int] = None) -> Optional[Controller]:
     """The SSH session that runs us, from ``SSH_CONNECTION`` (``client_ip
@@ -420,28 +211,6 @@ def controller_address(environ: Optional[Mapping[str, str]] = None, proc: str = 
     if value is None:
         value = _ancestor_env("SSH_CONNECTION", proc, os.getpid() if pid is None else pid)
     return parse_ssh_connection(value or "")
-
-
-def parse_ssh_connection(value: str) -> Optional[Controller]:
-    """``Controller`` from an ``SSH_CONNECTION`` value, or ``None``. An
-    IPv4-mapped address (``::ffff:198.18.0.1``) becomes plain IPv4."""
-    f = value.split()
-    if len(f) != 4:
-        return None
-    try:
-        client, server = (_unmapped(a) for a in (f[0], f[2]))
-        port = int(f[3])
-    except ValueError:
-        return None
-    return Controller(client, server, port) if 0 < port < 65536 else None
-
-
-def _unmapped(text: str) -> str:
-    addr, _sep, scope = text.partition("%")
-    ip = ipaddress.ip_address(addr)
-    if ip.version == 6 and ip.ipv4_mapped:
-        return str(ip.ipv4_mapped)
-    return scoped(str(ip), scope)
 
 
 def _ancestor_env(name: str, proc: str, pid: int) -> Optional[str]:
@@ -478,7 +247,7 @@ def inet_checksum(data: bytes) -> int:
     total = sum(struct.unpack("!%dH" % (len(data) // 2), data))
     while total >> 16:
         total = (total & 0xFFFF) + (total >> 16)
-    return ~total & 0xFFFF
+    return int(~total & 0xFFFF)
 
 
 def echo_request(family: int, ident: int, seq: int, payload: bytes) -> bytes:
@@ -579,25 +348,6 @@ def _sockaddr(host: str, port: int) -> Tuple[int, Any]:
 
 
 # ----------------------------------------------------------------- DNS packets
-def encode_dns_name(name: str) -> bytes:
-    """``name`` in DNS wire format (length-prefixed labels, then 0);
-    ``"."`` is the root.
-
-    Raises:
-        ValueError: an empty or over-long label, or not ASCII.
-    """
-    text = name.rstrip(".")
-    out = b""
-    for label in text.split(".") if text else []:
-        raw = label.encode("ascii", "strict") if label.isascii() else b""
-        if not raw or len(raw) > 63:
-            raise ValueError("%s is not a valid DNS name (label %s)" % (shown(name), shown(label)))
-        out += bytes([len(raw)]) + raw
-    if len(out) + 1 > 255:
-        raise ValueError("%s is not a valid DNS name (longer than 255 bytes)" % shown(name))
-    return out + b"\0"
-
-
 def dns_query(ident: int, name: str, qtype: int) -> bytes:
     """A standard query (recursion desired) for ``name``/``qtype``, class IN."""
     return struct.pack("!HHHHHH", ident, 0x0100, 1, 0, 0, 0) + encode_dns_name(name) + struct.pack("!HH", qtype, 1)
@@ -648,7 +398,8 @@ def parse_dns_reply(data: bytes) -> Dict[str, Any]:
 
 def _read_name(data: bytes, pos: int) -> Tuple[str, int]:
     """A (possibly compressed) name at ``pos``: (name, position after it)."""
-    labels, end, hops = [], -1, 0
+    labels: List[str] = []
+    end, hops = -1, 0
     while True:
         if pos >= len(data):
             raise ValueError("name runs past the end")
@@ -868,38 +619,68 @@ def _os_detail(exc: OSError) -> str:
 
 
 # ------------------------------------------------------------------- running
+@dataclass
 class Probe:
-    """One planned probe: ``check`` is one attempt, or ``None`` for a probe
-    that fails at once with ``fail_detail`` (nothing to probe)."""
+    """One planned probe: ``name`` (unique in a run), ``kind`` (gateway, dns,
+    icmp, tcp, controller), ``target``; ``check`` is one attempt, or ``None``
+    for a probe that fails at once with ``fail_detail`` (nothing to probe);
+    ``timeout``: seconds per attempt."""
 
-    def __init__(self, name: str, kind: str, target: str, check: Optional[Check], timeout: float,
-                 fail_detail: str = "") -> None:
-        self.name, self.kind, self.target, self.check, self.timeout = name, kind, target, check, timeout
-        self.fail_detail = fail_detail
+    name: str
+    kind: str
+    target: str
+    check: Optional[Check]
+    timeout: float
+    fail_detail: str = ""
 
 
 def plan_probes(spec: ProbeSpec, servers: Sequence[str], gateways: Sequence[Tuple[str, str]],
                 controller: Optional[Sequence[Any]]) -> List[Probe]:
-    """The probes :func:`run_probes` runs, each with a unique name."""
-    out: List[Probe] = []
-    t = spec.timeout
-    if spec.gateway:
-        for family in (4, 6):
-            mine = [(nh, i) for nh, i in gateways if ipaddress.ip_address(nh.split("%")[0]).version == family]
-            if not mine:
-                out.append(Probe("gateway:ipv%d" % family, "gateway", "", None, t,
-                                 "no IPv%d default route in table %d" % (family, MAIN_TABLE)))
-            for nh, iface in mine:
-                addr, _sep, scope = nh.partition("%")
-                target = scoped(addr, iface or scope)
-                out.append(Probe("gateway:" + target, "gateway", target, _gateway_check(addr, iface or scope), t))
+    """The probes :func:`run_probes` runs, each with a unique name (the first
+    of a name wins). ``servers``: name servers; ``gateways``: ``(next hop,
+    interface)`` of the default routes; ``controller``: ``(client, server)``
+    of the SSH session, or ``None``."""
+    out = _gateway_probes(spec, gateways) if spec.gateway else []
     if spec.dns:
-        if not servers:
-            out.append(Probe("dns", "dns", "", None, t, "no name server configured"))
-        for server in servers:
-            for name in spec.dns_names or [None]:
-                out.append(Probe("dns:%s@%s" % (name, server) if name else "dns:" + server, "dns", server,
-                                 _bind_dns(server, name), t))
+        out += _dns_probes(spec, servers)
+    out += _target_probes(spec)
+    if spec.controller and controller:
+        out += _controller_probes(spec, controller[0], controller[1])
+    unique: Dict[str, Probe] = {}
+    for probe in out:
+        unique.setdefault(probe.name, probe)
+    return list(unique.values())
+
+
+def _gateway_probes(spec: ProbeSpec, gateways: Sequence[Tuple[str, str]]) -> List[Probe]:
+    """One probe per default gateway; a family without one fails at once."""
+    out: List[Probe] = []
+    for family in (4, 6):
+        mine = [(nh, i) for nh, i in gateways if ipaddress.ip_address(nh.split("%")[0]).version == family]
+        if not mine:
+            out.append(Probe("gateway:ipv%d" % family, "gateway", "", None, spec.timeout,
+                             "no IPv%d default route in table %d" % (family, MAIN_TABLE)))
+        for nh, iface in mine:
+            addr, _sep, scope = nh.partition("%")
+            target = scoped(addr, iface or scope)
+            out.append(Probe("gateway:" + target, "gateway", target, _gateway_check(addr, iface or scope),
+                             spec.timeout))
+    return out
+
+
+def _dns_probes(spec: ProbeSpec, servers: Sequence[str]) -> List[Probe]:
+    """One probe per name server (and per name of ``dns_names``); none
+    configured fails at once."""
+    if not servers:
+        return [Probe("dns", "dns", "", None, spec.timeout, "no name server configured")]
+    names: List[Optional[str]] = list(spec.dns_names) or [None]
+    return [Probe("dns:%s@%s" % (name, server) if name else "dns:" + server, "dns", server,
+                  _bind_dns(server, name), spec.timeout) for server in servers for name in names]
+
+
+def _target_probes(spec: ProbeSpec) -> List[Probe]:
+    """The user's targets: an ICMP echo, or a TCP connect with a port."""
+    out: List[Probe] = []
     for target in spec.targets:
         host, port = target["host"], target["port"]
         if port is None:
@@ -907,15 +688,15 @@ def plan_probes(spec: ProbeSpec, servers: Sequence[str], gateways: Sequence[Tupl
         else:
             out.append(Probe("tcp:" + _hostport(host, port), "tcp", _hostport(host, port),
                              _bind_tcp(host, port), target["timeout"]))
-    if spec.controller and controller:
-        client, server = controller[0], controller[1]
-        out.append(Probe("controller-address:" + server, "controller", server, _address_check(server), t))
-        out.append(Probe("controller-route:" + client, "controller", client, _route_check(client, server), t))
-        out.append(Probe("controller-echo:" + client, "controller", client, _controller_echo(client, server), t))
-    unique: Dict[str, Probe] = {}
-    for probe in out:
-        unique.setdefault(probe.name, probe)
-    return list(unique.values())
+    return out
+
+
+def _controller_probes(spec: ProbeSpec, client: str, server: str) -> List[Probe]:
+    """The three probes of the controller's reach (see :func:`controller_address`)."""
+    t = spec.timeout
+    return [Probe("controller-address:" + server, "controller", server, _address_check(server), t),
+            Probe("controller-route:" + client, "controller", client, _route_check(client, server), t),
+            Probe("controller-echo:" + client, "controller", client, _controller_echo(client, server), t)]
 
 
 def _bind_dns(server: str, name: Optional[str]) -> Check:
@@ -936,7 +717,7 @@ def run_probes(spec: ProbeSpec, servers: Sequence[str], gateways: Sequence[Tuple
     ``{"name": "gateway:198.18.1.1", "kind": "gateway"|"dns"|"tcp"|"icmp"|"controller",
     "target": str, "ok": bool, "latency": s or None, "detail": str, "attempts": int}``.
 
-    ``servers``: name servers (:func:`resolv_conf_servers`); ``gateways``:
+    ``servers``: name servers (:func:`.verify.resolv_conf_servers`); ``gateways``:
     ``(next hop, interface)`` (:func:`read_default_gateways`); ``controller``:
     :class:`Controller` (or ``(client, server)``), ``None`` = not over SSH.
 

@@ -40,17 +40,19 @@ from typing import Any, Dict, List, Optional, Sequence, Set
 
 from . import options as bounds
 from .errors import HostnetError
-from .nm.checkpoint import APPLYING, _alive, ledger_read
-from .nm.dbus import NM_PATH
+from .files import process_alive, read_json, write_atomic, write_json
+from .nm.ledger import APPLYING, ledger_read
+from .nmconst import NM_PATH
+from .reconciler_status import BUSY, DRIFTED, HEALED, IN_SYNC, STATUS_FILE, classify, status
 from .redact import redact, scrub, secret_values
-from .transaction import Options, _read_json, _write_json, apply
+from .transaction import Options, apply
 
 CONFIG = "/etc/hostnet-nm/reconciler.json"
 #: Config keys and their defaults (seconds where a time)
 DEFAULTS: Dict[str, Any] = {
     "desired_state": "/etc/hostnet-nm/desired-state.json",
     "pause_file": "/etc/hostnet-nm/paused",
-    "status_file": "/run/hostnet-nm/reconciler.json",
+    "status_file": STATUS_FILE,
     "pid_file": "/run/hostnet-nm/reconciler.pid",
     "log_file": "/var/log/hostnet-nm/reconciler.log",
     "bus_address": None,
@@ -72,31 +74,6 @@ DEFAULTS: Dict[str, Any] = {
 #: seconds between looks at the pause file and the document when no signal comes
 POLL = 1.0
 
-# outcomes of a check or a heal (:func:`classify`)
-IN_SYNC, DRIFTED, HEALED, ROLLED_BACK, BUSY, INVALID, ERROR = (
-    "in-sync", "drifted", "healed", "rolled-back", "busy", "invalid", "error")
-
-
-def classify(result: Dict[str, Any]) -> str:
-    """The outcome of one ``apply`` result (a task result or the core's,
-    failures as ``{"failed": True, "error_kind": ..., ...}``):
-
-    ``in-sync`` (nothing to change), ``drifted`` (check mode: something would
-    change), ``healed`` (it was changed), ``rolled-back`` (the change failed
-    verification or a probe and was rolled back), ``busy`` (another run or
-    tool holds the host), ``invalid`` (the document), ``error`` (anything
-    else: NetworkManager, the D-Bus library...)."""
-    if result.get("failed"):
-        if result.get("error_kind") == "invalid" or result.get("validation_errors"):
-            return INVALID
-        if result.get("error_kind") == "conflict":
-            return BUSY
-        return ROLLED_BACK if result.get("rolled_back") else ERROR
-    if not result.get("changed"):
-        return IN_SYNC
-    return DRIFTED if result.get("check_mode") else HEALED
-
-
 class Backoff:
     """Delays after failed heals: ``base``, ``2*base``, ``4*base``... capped
     at ``cap`` seconds; a success resets it. Times are ``time.monotonic()``
@@ -110,7 +87,7 @@ class Backoff:
     def failed(self, now: float) -> float:
         """Count a failure at ``now``; returns the delay before the next try."""
         self.failures += 1
-        delay = min(self.cap, self.base * 2 ** (self.failures - 1))
+        delay = min(self.cap, self.base * 2.0 ** (self.failures - 1))
         self.until = now + delay
         return delay
 
@@ -185,7 +162,7 @@ def load_config(path: str = CONFIG, overrides: Optional[Dict[str, Any]] = None) 
             timeout outside its bounds (:mod:`.options`).
     """
     config = dict(DEFAULTS)
-    data = _read_json(path) if os.path.exists(path) else {}
+    data = read_json(path) if os.path.exists(path) else {}
     if not isinstance(data, dict):
         raise ValueError("%s: expected a JSON object of reconciler settings" % path)
     data.update(overrides or {})
@@ -201,17 +178,6 @@ def load_config(path: str = CONFIG, overrides: Optional[Dict[str, Any]] = None) 
 
 def _iso(stamp: Optional[float]) -> Optional[str]:
     return None if stamp is None else time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(stamp))
-
-
-def status(path: str = DEFAULTS["status_file"]) -> Optional[Dict[str, Any]]:
-    """The agent's last status (what it wrote to ``path``) with ``running``
-    (its process is alive), or ``None`` when no agent ran since boot."""
-    data = _read_json(path)
-    if not isinstance(data, dict):
-        return None
-    pid = int(data.get("pid") or 0)
-    data["running"] = pid > 0 and _alive(pid) and data.get("state") != "stopped"
-    return data
 
 
 def _summary(plan: Sequence[Dict[str, Any]]) -> str:
@@ -263,7 +229,7 @@ class Agent:
         self.status.update(state=state, message=message, updated=_iso(time.time()),
                            next_attempt=_iso(time.time() + retry_in) if retry_in else None)
         try:
-            _write_json(self.config["status_file"], self.status)
+            write_json(self.config["status_file"], self.status)
         except OSError as exc:
             sys.stderr.write("cannot write the status %s: %s\n" % (self.config["status_file"], exc))
 
@@ -280,7 +246,7 @@ class Agent:
         if stamp == self.doc_stamp:
             return False
         self.doc_stamp = stamp
-        self.document = _read_json(path) if stamp else None
+        self.document = read_json(path) if stamp else None
         if self.document is None or not isinstance(self.document, dict):
             self.document = None
             self.log("document", "no readable desired state at %s: nothing to reconcile" % path)
@@ -306,11 +272,8 @@ class Agent:
         come back as results with ``failed``, ``msg`` and ``error_kind``."""
         cfg = self.config
         try:
-            options = Options(check_mode=check, rollback_timeout=cfg["rollback_timeout"],
-                              wait_timeout=cfg["wait_timeout"], verify_timeout=cfg["verify_timeout"],
-                              persistent=cfg["persistent"], bus_address=cfg["bus_address"],
-                              verify=dict(cfg["verify"] or {}, controller=False), confirm=False,
-                              environ=self.environ)
+            options = Options.from_params(cfg, check_mode=check, verify=dict(cfg["verify"] or {}, controller=False),
+                                          confirm=False, environ=self.environ)
             result = apply(self.document or {}, options)
         except HostnetError as exc:
             result = dict(exc.result, failed=True, msg=exc.message, error_kind=exc.kind)
@@ -320,7 +283,8 @@ class Agent:
         if result.get("checkpoint"):
             self.own.add(result["checkpoint"])
         result["check_mode"] = check
-        return redact(result, secret_values(self.document))  # the status file and the log quote it
+        redacted: Dict[str, Any] = redact(result, secret_values(self.document))  # the status file and the log quote it
+        return redacted
 
     def cycle(self, now: float) -> float:
         """Check, and heal when the host drifted and nothing holds us back.
@@ -408,7 +372,7 @@ class Agent:
         result = self._apply(check=False)
         outcome = classify(result)
         seconds = round(time.monotonic() - start, 3)
-        record = {"at": _iso(time.time()), "outcome": outcome, "seconds": seconds, "plan": result.get("plan") or [],
+        record: Dict[str, Any] = {"at": _iso(time.time()), "outcome": outcome, "seconds": seconds, "plan": result.get("plan") or [],
                   "timings": result.get("timings") or {}, "probes": result.get("probes") or [],
                   "reason": result.get("rollback_reason") or result.get("msg") or "", "warnings": result.get("warnings")}
         if outcome == BUSY:
@@ -443,41 +407,54 @@ class Agent:
         factory = watcher_factory or (lambda: Watcher(self.config["bus_address"]))
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, self._stop)
-        record = ledger_read()
-        pid = int((record or {}).get("pid") or 0)
-        if record and record.get("state") == APPLYING and not (pid > 0 and _alive(pid)):
-            self.own.add(record["path"])  # a heal of a killed agent: resolved by the next heal, not waited for
+        self._adopt_killed_heal()
         self.log("start", "watching NetworkManager; document %s" % self.config["desired_state"])
-        timer, retry, burst = 0.0, 1.0, self.burst
+        timer, retry = 0.0, 1.0
         while not self.stopping:
             if self.watcher is None:
                 self.watcher, retry = self._connect(factory, retry)
                 timer = 0.0  # blind until now: check at once
                 continue
-            try:
-                signals = self.watcher.wait(min(POLL, max(0.0, min(timer, burst.due) - time.monotonic())))
-            except Exception as exc:  # the bus went away (dbus restart): reconnect
-                self.log("error", "lost the D-Bus connection: %s" % exc)
-                self.watcher = None
-                time.sleep(POLL)
-                continue
-            now = time.monotonic()
-            if signals:
-                self.note(signals, now)
-                burst.signal(now)
-            if self.reload():
-                timer = now
-            if self.paused():
-                timer = now + POLL  # look again then; check once the pause ends
-                burst.clear()
-            elif now >= min(timer, burst.due):
-                burst.clear()
-                timer = time.monotonic() + self.cycle(now)
+            timer = self._step(timer)
         if self.watcher is not None:
             self.watcher.close()
         self.log("stop", "stopped")
         self.set_state("stopped")
         return 0
+
+    def _adopt_killed_heal(self) -> None:
+        """A checkpoint a killed agent left while healing is ours: the next heal resolves it (rolls it
+        back) instead of waiting for it."""
+        record = ledger_read()
+        pid = int((record or {}).get("pid") or 0)
+        if record and record.get("state") == APPLYING and not (pid > 0 and process_alive(pid)):
+            self.own.add(record["path"])
+
+    def _step(self, timer: float) -> float:
+        """One turn of :meth:`run`: wait for signals until the next check is due (at most
+        :data:`POLL` seconds), then check when it is. ``timer`` and the result: when the next
+        timed check is due (``time.monotonic()`` seconds)."""
+        burst = self.burst
+        try:
+            signals = self.watcher.wait(min(POLL, max(0.0, min(timer, burst.due) - time.monotonic())))
+        except Exception as exc:  # the bus went away (dbus restart): reconnect
+            self.log("error", "lost the D-Bus connection: %s" % exc)
+            self.watcher = None
+            time.sleep(POLL)
+            return timer
+        now = time.monotonic()
+        if signals:
+            self.note(signals, now)
+            burst.signal(now)
+        if self.reload():
+            timer = now
+        if self.paused():
+            timer = now + POLL  # look again then; check once the pause ends
+            burst.clear()
+        elif now >= min(timer, burst.due):
+            burst.clear()
+            timer = time.monotonic() + self.cycle(now)
+        return timer
 
     def _connect(self, factory: Any, retry: float) -> Any:
         """``(watcher or None, next retry delay)``; sleeps ``retry`` seconds on failure."""
@@ -565,9 +542,7 @@ def _start(config: Dict[str, Any]) -> int:
         os.dup2(devnull, fd)
     code = 1
     try:
-        os.makedirs(os.path.dirname(config["pid_file"]), mode=0o700, exist_ok=True)
-        with open(os.open(config["pid_file"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as handle:
-            handle.write("%d %s\n" % (os.getpid(), _started(os.getpid())))
+        write_atomic(config["pid_file"], "%d %s\n" % (os.getpid(), _started(os.getpid())))
         code = Agent(config).run()
         os.unlink(config["pid_file"])
     finally:
@@ -582,9 +557,9 @@ def _stop(config: Dict[str, Any]) -> int:
         return 0
     os.kill(pid, signal.SIGTERM)
     deadline = time.monotonic() + 10
-    while _alive(pid) and time.monotonic() < deadline:
+    while process_alive(pid) and time.monotonic() < deadline:
         time.sleep(0.05)
-    if _alive(pid):
+    if process_alive(pid):
         _say("pid %d did not stop within 10 s" % pid, error=True)
         return 1
     _say("stopped (pid %d)" % pid)

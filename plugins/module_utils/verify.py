@@ -11,8 +11,8 @@ import ipaddress
 from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 from . import kinds, model
+from .nmconst import DEVICE_ACTIVATED
 
-DEVICE_ACTIVATED = 100  # NMDeviceState
 LIVE_KEYS = ("mtu", "mac-address")  # reported from the device when the profile does not set them
 
 

@@ -108,7 +108,7 @@ apply_result:
 from ansible.module_utils.basic import AnsibleModule
 
 from ..module_utils.ansible_glue import HostnetModule, ensure_dbus_library, run
-from ..module_utils.transaction import checkpoint_action
+from ..module_utils.change import checkpoint_action
 
 
 def main() -> None:

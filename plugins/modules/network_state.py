@@ -429,12 +429,7 @@ def main() -> None:
     params = module.params
 
     def action() -> dict:
-        options = Options(check_mode=module.check_mode, rollback_timeout=params["rollback_timeout"],
-                          wait_timeout=params["wait_timeout"], verify_timeout=params["verify_timeout"],
-                          lock_timeout=params["lock_timeout"], persistent=params["persistent"],
-                          verify=params["verify"], confirm=params["confirm"],
-                          allow_management_change=params["allow_management_change"], prune=params["prune"])
-        return apply(params["desired_state"], options)
+        return apply(params["desired_state"], Options.from_params(params, check_mode=module.check_mode))
 
     run(module, action)
 

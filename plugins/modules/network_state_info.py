@@ -124,8 +124,8 @@ reconciler:
 from ansible.module_utils.basic import AnsibleModule
 
 from ..module_utils.ansible_glue import HostnetModule, ensure_dbus_library, run
-from ..module_utils.reconciler import status as reconciler_status
-from ..module_utils.transaction import describe
+from ..module_utils.info import describe
+from ..module_utils.reconciler_status import status as reconciler_status
 
 
 def main() -> None:

@@ -56,4 +56,5 @@ def validated_args(action: ActionBase, name: str) -> Dict[str, Any]:
         raise AnsibleActionFail("hostnet.nm.%s: %d invalid argument(s), nothing was done: %s"
                                 % (name, len(result.error_messages), "; ".join(result.error_messages)),
                                 result={"argument_errors": list(result.error_messages)})
-    return result.validated_parameters
+    validated: Dict[str, Any] = result.validated_parameters
+    return validated

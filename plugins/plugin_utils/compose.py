@@ -252,10 +252,17 @@ def merge_kind(variables: Mapping[str, Any], kind: str) -> Tuple[Merged, List[Pr
             continue
         merged.variables.append(name)
         if name == base:
-            deep_override(merged.value, value, lambda path, var=name: merged._set(path, var))
+            deep_override(merged.value, value, _marker(merged, name))
         else:
             _strict(merged, merged.value, value, name, (), problems)
     return merged, problems
+
+
+def _marker(merged: Merged, var: str) -> Callable[[Tuple[Any, ...]], None]:
+    """Records ``var`` as the origin of each key path :func:`deep_override` sets."""
+    def mark(path: Tuple[Any, ...]) -> None:
+        merged._set(path, var)
+    return mark
 
 
 def _shape_hint(kind: str) -> str:
@@ -285,7 +292,7 @@ def _strict(merged: Merged, dst: Dict[str, Any], src: Mapping[str, Any], var: st
             problems.append(Problem("VAR_CONFLICT", vpath(var, *path), "%s is %s but %s is %s" % (
                 vpath(var, *path), shown(value), vpath(other, *path), shown(dst[key])),
                 "set it in one of %s and %s, or override it per host in %s" % (
-                    other, var, "hostnet_" + _SUFFIX_RE.match(var).group(1))))
+                    other, var, _kind_var(var))))
 
 
 def _in_name_order(mapping: Mapping[Any, Any]) -> List[Tuple[Any, Any]]:
@@ -301,6 +308,12 @@ def _without_nulls(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: _without_nulls(v) for k, v in value.items() if v is not None}
     return copy.deepcopy(value)
+
+
+def _kind_var(var: str) -> str:
+    """``hostnet_vlans`` for ``hostnet_vlans__storage`` (the variable that overrides it per host)."""
+    match = _SUFFIX_RE.match(var)
+    return "hostnet_" + match.group(1) if match else var
 
 
 def deep_override(dst: Dict[str, Any], src: Mapping[str, Any], mark: Optional[Callable[[Tuple[Any, ...]], None]] = None,
@@ -379,6 +392,7 @@ class _Composer:
         self.doc = self.result.document
         self.iface_index: Dict[str, int] = {}
         self._index: Optional[Tuple[Optional[int], Optional[Tuple[str, str]]]] = None
+        self._address_sources: List[Tuple[str, Any, str]] = []
 
     # -------------------------------------------------------------- helpers
     def problem(self, code: str, path: str, message: str, hint: str = "") -> None:
@@ -722,7 +736,7 @@ class _Composer:
 
     # -------------------------------------------------------------- all
     def run(self) -> Composition:
-        self._address_sources: List[Tuple[str, Any, str]] = []
+        self._address_sources = []
         self._gateways: List[Tuple[Dict[str, Any], str]] = []
         self.check_names()
         self.interfaces()

@@ -29,8 +29,8 @@ import re
 import time
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
-from ..module_utils.reconciler import BUSY, DRIFTED, IN_SYNC, INVALID, classify
-from .files import write_atomic
+from ..module_utils.files import write_atomic
+from ..module_utils.reconciler_status import BUSY, DRIFTED, IN_SYNC, INVALID, classify
 
 STATUSES = ("in sync", "drifted", "unreachable", "invalid", "error")
 #: statuses of hosts that could not be checked
@@ -163,7 +163,7 @@ def _cell(text: str) -> str:
 
 def write(summary: Mapping[str, Any], directory: str, name: str = REPORT_NAME) -> Tuple[str, str]:
     """Write ``<directory>/<name>.json`` and ``.md`` (mode 0600, atomically,
-    never through a symlink: :func:`~.files.write_atomic`; the directory is
+    never through a symlink: :func:`~..module_utils.files.write_atomic`; the directory is
     created when missing). Returns their paths."""
     return (write_atomic(os.path.join(directory, name + ".json"), json.dumps(summary, indent=2) + "\n"),
             write_atomic(os.path.join(directory, name + ".md"), markdown(summary)))

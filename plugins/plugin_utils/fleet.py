@@ -24,6 +24,7 @@ import ipaddress
 from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Set, Tuple
 
 from ..module_utils import validation
+from ..module_utils.rulebook import present
 from .compose import CODES as COMPOSE_CODES
 from .compose import Composition, compose
 
@@ -174,13 +175,13 @@ def vlan_subnets(result: Composition) -> List[Tuple[int, str, str]]:
     """``(vlan id, subnet, interface)`` for every VLAN the host keeps, with the
     subnets of its own addresses or, if it has none, of its bridge."""
     doc = result.canonical or {}
-    present = validation.present(doc)
+    here = present(doc)
     owner = validation.controllers(doc)
     nets: Dict[str, Set[str]] = {}
     for path, ifname, iface in validation.addresses(doc):
         nets.setdefault(ifname, set()).add(str(iface.network))
     out = []
-    for name, (_i, iface) in present.items():
+    for name, (_i, iface) in here.items():
         vlan = iface.get("vlan") or {}
         if "id" not in vlan:
             continue

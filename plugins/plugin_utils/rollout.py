@@ -24,7 +24,7 @@ import os
 import time
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
-from .files import write_atomic
+from ..module_utils.files import write_atomic
 
 STATUSES = ("changed", "unchanged", "rolled back", "failed", "not reached")
 #: statuses that count against the batch threshold
@@ -33,8 +33,9 @@ REPORT_NAME = "hostnet-rollout-summary"
 
 
 def _first_line(text: Any, limit: int = 400) -> str:
-    text = " ".join(str(text or "").split())
-    return text if len(text) <= limit else text[:limit - 3] + "..."
+    """``text`` on one line, cut to ``limit`` characters."""
+    line = " ".join(str(text or "").split())
+    return line if len(line) <= limit else line[:limit - 3] + "..."
 
 
 def new_state(targets: Sequence[str], report_dir: str, check_mode: bool, preflight: Mapping[str, Any],
@@ -131,7 +132,8 @@ def _iso(stamp: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(stamp))
 
 
-def _label(status: str, check_mode: bool) -> str:
+def _label(status: str, check_mode: Any) -> str:
+    """How ``status`` reads: in check mode (truthy ``check_mode``) nothing changed, it would."""
     return {"changed": "would change", "unchanged": "unchanged"}.get(status, status) if check_mode else status
 
 
@@ -185,7 +187,7 @@ def _md(text: str) -> str:
 
 def write(summary: Mapping[str, Any], directory: str) -> Tuple[str, str]:
     """Write ``<directory>/hostnet-rollout-summary.json`` and ``.md`` (mode
-    0600, atomically, never through a symlink: :func:`~.files.write_atomic`;
+    0600, atomically, never through a symlink: :func:`~..module_utils.files.write_atomic`;
     the directory is created when missing). Returns their paths."""
     return (write_atomic(os.path.join(directory, REPORT_NAME + ".json"), json.dumps(summary, indent=2) + "\n"),
             write_atomic(os.path.join(directory, REPORT_NAME + ".md"), markdown(summary)))

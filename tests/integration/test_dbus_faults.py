@@ -32,7 +32,7 @@ LIBRARIES = ["dbus_fast", "dbus_next"]
 PRELUDE = r'''
 import json, sys, time
 sys.path.insert(0, sys.argv[1])
-from ansible_collections.hostnet.nm.plugins.module_utils import transaction, validation
+from ansible_collections.hostnet.nm.plugins.module_utils import info, transaction, validation
 from ansible_collections.hostnet.nm.plugins.module_utils.errors import HostnetError
 from ansible_collections.hostnet.nm.plugins.module_utils.nm.dbus import NM_PATH, Bus, Call
 from ansible_collections.hostnet.nm.plugins.module_utils.transaction import HostLock, Options
@@ -84,7 +84,7 @@ finally:
 SHOW = PRELUDE + r'''
 start = time.monotonic()
 try:
-    report(failed=False, state=transaction.describe()["network_state"], seconds=time.monotonic() - start)
+    report(failed=False, state=info.describe()["network_state"], seconds=time.monotonic() - start)
 except HostnetError as exc:
     report(failed=True, type=type(exc).__name__, msg=exc.message, seconds=time.monotonic() - start)
 '''

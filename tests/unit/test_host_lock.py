@@ -8,8 +8,8 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.hostnet.nm.plugins.module_utils.errors import ConflictError
-from ansible_collections.hostnet.nm.plugins.module_utils.nm.checkpoint import (DEFAULT_WINDOW, EXPIRY_GRACE,
-                                                                               PendingConfirmation, pending_until)
+from ansible_collections.hostnet.nm.plugins.module_utils.nm.ledger import (DEFAULT_WINDOW, EXPIRY_GRACE,
+                                                                           PendingConfirmation, pending_until)
 from ansible_collections.hostnet.nm.plugins.module_utils.transaction import HostLock
 
 RECORD = {"path": "/org/freedesktop/NetworkManager/Checkpoint/7", "state": "pending-confirm", "pid": 1,

@@ -19,7 +19,8 @@ import yaml
 from ansible_collections.hostnet.nm.plugins.module_utils import options, validation
 from ansible_collections.hostnet.nm.plugins.module_utils.errors import InvalidStateError, shown, type_name
 from ansible_collections.hostnet.nm.plugins.module_utils.schema import MAX_DEPTH, MAX_NODES, join
-from ansible_collections.hostnet.nm.plugins.module_utils.transaction import Options, checkpoint_action
+from ansible_collections.hostnet.nm.plugins.module_utils.change import checkpoint_action
+from ansible_collections.hostnet.nm.plugins.module_utils.transaction import Options
 
 #: every kind of string field the schema has, and every place an interface name is written
 DOC = {

@@ -13,7 +13,8 @@ import stat
 
 import pytest
 
-from ansible_collections.hostnet.nm.plugins.plugin_utils import drift, files, rollout
+from ansible_collections.hostnet.nm.plugins.module_utils import files
+from ansible_collections.hostnet.nm.plugins.plugin_utils import drift, rollout
 
 
 @pytest.fixture

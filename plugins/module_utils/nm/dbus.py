@@ -29,10 +29,10 @@ import os
 import time
 from typing import Any, Iterable, List, Optional, Sequence, Tuple
 
+from ..dbus_packages import LIBRARIES, PACKAGES
 from ..errors import DependencyError, NmError
+from ..nmconst import NM_BUS, NM_PATH
 
-NM_BUS = "org.freedesktop.NetworkManager"
-NM_PATH = "/org/freedesktop/NetworkManager"
 PROPS = "org.freedesktop.DBus.Properties"
 #: calls in flight at once on one connection: dbus-daemon allows 128 pending replies per
 #: connection (max_replies_per_connection); beyond that it falls behind, the socket fills and the
@@ -49,19 +49,15 @@ NOT_READY_ERRORS = frozenset({"org.freedesktop.DBus.Error.ServiceUnknown", "org.
                               "org.freedesktop.DBus.Error.UnknownProperty", "org.freedesktop.DBus.Error.NoReply",
                               "org.freedesktop.DBus.Error.NameHasNoOwner"})
 
-#: Debian/Ubuntu and Fedora/RHEL package names, for the missing-library message
-PACKAGES = "python3-dbus-fast or python3-dbus-next (Debian/Ubuntu), python3-dbus-next (Fedora/EPEL), " \
-           "or 'pip install dbus-fast'"
 
-
-def _load() -> Tuple[Any, Any, str]:
+def load_library() -> Tuple[Any, Any, str]:
     """Import the D-Bus library: returns ``(base module, aio module, name)``.
 
     Raises:
         DependencyError: neither dbus-fast nor dbus-next is importable.
     """
     forced = os.environ.get("HOSTNET_NM_DBUS_LIBRARY", "")
-    names = [forced] if forced else ["dbus_fast", "dbus_next"]
+    names = [forced] if forced else list(LIBRARIES)
     errors = []
     for name in names:
         try:
@@ -74,7 +70,7 @@ def _load() -> Tuple[Any, Any, str]:
 
 def library_name() -> str:
     """Name of the D-Bus library in use (``dbus_fast`` or ``dbus_next``)."""
-    return _load()[2]
+    return load_library()[2]
 
 
 def system_bus_address(address: Optional[str] = None) -> str:
@@ -149,7 +145,7 @@ class Bus:
 
     def __init__(self, address: Optional[str] = None, timeout: float = CALL_TIMEOUT,
                  ready_timeout: float = READY_TIMEOUT) -> None:
-        self._lib, self._aio, self.library = _load()
+        self._lib, self._aio, self.library = load_library()
         self.address = system_bus_address(address)
         self.timeout = timeout
         self.loop = asyncio.new_event_loop()
@@ -177,7 +173,7 @@ class Bus:
     @property
     def lost(self) -> bool:
         """Whether the connection has ended (the bus closed it, or we did)."""
-        return self._closed.done()
+        return bool(self._closed.done())
 
     def reopen(self) -> "Bus":
         """A new connection to the same bus (e.g. to roll back after the bus
@@ -280,7 +276,8 @@ class Bus:
         Raises:
             NmError: NetworkManager answered with a D-Bus error.
         """
-        return unwrap(self.run(self._call(call)))
+        reply: List[Any] = unwrap(self.run(self._call(call)))
+        return reply
 
     def gather(self, calls: Iterable[Call], return_errors: bool = False, raw: bool = False) -> List[Any]:
         """Send many calls at once (at most :data:`MAX_IN_FLIGHT` unanswered at a
@@ -295,7 +292,8 @@ class Bus:
             async def bounded(call: Call) -> List[Any]:
                 async with slots:
                     return await self._call(call)
-            return await asyncio.gather(*(bounded(c) for c in calls), return_exceptions=return_errors)
+            replies: List[Any] = await asyncio.gather(*(bounded(c) for c in calls), return_exceptions=return_errors)
+            return replies
         out = []
         for item in self.run(_all()):
             if isinstance(item, BaseException):

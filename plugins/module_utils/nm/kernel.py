@@ -56,7 +56,8 @@ def _ip_json(*args: str) -> List[Dict[str, Any]]:
     rc, out, err = _RUNNER[0](argv)
     if rc != 0:
         raise subprocess.CalledProcessError(rc, argv, out, err)
-    return json.loads(out or "[]")
+    data: List[Dict[str, Any]] = json.loads(out or "[]")
+    return data
 
 
 def _prefixed(dst: str, family: int) -> str:

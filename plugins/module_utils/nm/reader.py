@@ -19,28 +19,14 @@ from typing import Any, Dict, FrozenSet, Iterable, List, Optional, Tuple
 
 from .. import model
 from ..errors import DependencyError
+from ..nmconst import (AC_ACTIVATED, AC_ACTIVATING, ACTIVE_IFACE, CONNECTION_IFACE, DEVICE_IFACE, IP_CONFIG_IFACES,
+                       NM_IFACE, OBJECT_MANAGER_IFACE, OBJECT_MANAGER_PATH, SETTINGS_IFACE, SETTINGS_PATH, WIRED_IFACE)
 from . import settings as nms
 from .dbus import NM_PATH, Bus, Call, unwrap
 from . import kernel, support
 from .version import DBUS_EXPORT_CAP, NmVersion
 
-NM_IFACE = "org.freedesktop.NetworkManager"
-SETTINGS_PATH = NM_PATH + "/Settings"
-SETTINGS_IFACE = NM_IFACE + ".Settings"
-CONNECTION_IFACE = SETTINGS_IFACE + ".Connection"
-DEVICE_IFACE = NM_IFACE + ".Device"
-WIRED_IFACE = DEVICE_IFACE + ".Wired"
-ACTIVE_IFACE = NM_IFACE + ".Connection.Active"
-IP_CONFIG_IFACES = (NM_IFACE + ".IP4Config", NM_IFACE + ".IP6Config")
-OBJECT_MANAGER_PATH = "/org/freedesktop"   # NM's org.freedesktop.DBus.ObjectManager root
-OBJECT_MANAGER_IFACE = "org.freedesktop.DBus.ObjectManager"
-
-# NMDeviceState and NMActiveConnectionState values (NetworkManager D-Bus API)
-DEVICE_UNMANAGED = 10
-DEVICE_ACTIVATED = 100
-AC_ACTIVATING, AC_ACTIVATED, AC_DEACTIVATING, AC_DEACTIVATED = 1, 2, 3, 4
 MULTI_CONNECT_SINGLE = (0, 1)  # default / single
-PROFILE_UNSAVED = 0x1  # NMSettingsConnectionFlags: the profile lives in memory only
 
 
 class Profile:

@@ -28,22 +28,16 @@ import time
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from ..errors import NmError
+from ..files import write_json
+from ..nmconst import (ADD_IN_MEMORY, ADD_TO_DISK, CONNECTION_IFACE, DEVICE_ACTIVATED, DEVICE_DEACTIVATING,
+                       DEVICE_DISCONNECTED, DEVICE_IFACE, FLAG_EXTERNAL, FLAG_NM_GENERATED, FLAG_UNSAVED, NM_IFACE,
+                       NM_PATH, SETTINGS_IFACE, SETTINGS_PATH, SETTINGS_SIG, UPDATE_IN_MEMORY_ONLY, UPDATE_TO_DISK)
 from ..verify import default_winners, resolv_conf_servers, tentative_addresses
-from .dbus import NM_PATH, Bus, Call, Variant
+from .dbus import Bus, Call, Variant
 from .settings import sendable
-from .reader import (CONNECTION_IFACE, DEVICE_ACTIVATED, DEVICE_IFACE, NM_IFACE, SETTINGS_IFACE,
-                     SETTINGS_PATH, Profile, Snapshot, current_state, live_state, read_snapshot)
+from .reader import Profile, Snapshot, current_state, live_state, read_snapshot
 
-# NMSettingsConnectionFlags: UNSAVED = the profile lives in memory only; NM_GENERATED and EXTERNAL = NM made it
-# itself for a device configured outside it (loopback, for one), with a new UUID after each restart
-FLAG_UNSAVED, FLAG_NM_GENERATED, FLAG_EXTERNAL = 0x1, 0x2, 0x8
-# NMSettingsAddConnection2Flags / NMSettingsUpdate2Flags (NetworkManager D-Bus API)
-ADD_TO_DISK, ADD_IN_MEMORY = 0x1, 0x2
-UPDATE_TO_DISK, UPDATE_IN_MEMORY_ONLY = 0x1, 0x8
-# NMDeviceState: between "disconnected" (30) and "activated" (100) a device is still changing
-DEVICE_DISCONNECTED, DEVICE_DEACTIVATING = 30, 110
 IF_INET6 = "/proc/net/if_inet6"
-SETTINGS_SIG = "a{sa{sv}}"
 
 
 def _plain(prof: Profile) -> Dict[str, Any]:
@@ -254,11 +248,7 @@ def save(path: str, before: Snapshot, view: Dict[str, Any]) -> None:
     data = {"devices": before.devices, "active": before.active, "ip_configs": before.ip_configs,
             "profiles": [{"path": p.path, "raw": _encode(p.raw), "flags": p.flags, "active": p.active}
                          for p in before.profiles], "view": view}
-    os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
-    tmp = "%s.%d" % (path, os.getpid())
-    with open(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as handle:
-        json.dump(_encode(data), handle, default=str)
-    os.replace(tmp, path)
+    write_json(path, _encode(data))
 
 
 def load(path: str) -> Optional[Tuple[Snapshot, Dict[str, Any]]]:

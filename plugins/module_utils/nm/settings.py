@@ -22,6 +22,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from .. import kinds, model
 from ..kinds.bond import bond_option
+from ..nmconst import FLAG_EXTERNAL, FLAG_NM_GENERATED, FLAG_VOLATILE
 from .dbus import Variant, unwrap
 
 NM_TYPES = {k.type: k.nm_type for k in kinds.KINDS}
@@ -56,8 +57,6 @@ OWNER_IFACE_KEY = "org.hostnet.nm.interface"
 OWNER = "hostnet.nm"
 #: ``user.data`` key nm-initrd-generator sets on the profiles it writes at boot
 ORIGIN_KEY = "org.freedesktop.NetworkManager.origin"
-#: NMSettingsConnectionFlags (D-Bus ``Flags`` of a profile)
-FLAG_NM_GENERATED, FLAG_VOLATILE, FLAG_EXTERNAL = 0x2, 0x4, 0x8
 #: NM's bounds of ``connection.autoconnect-priority``
 AUTOCONNECT_PRIORITY_MAX = 999
 

@@ -19,7 +19,8 @@ import asyncio
 from typing import Any, Dict, List, NamedTuple, Optional, cast
 
 from ..errors import DependencyError
-from .dbus import CALL_TIMEOUT, NM_BUS, _load, disconnect, system_bus_address, unwrap
+from ..nmconst import NM_BUS
+from .dbus import CALL_TIMEOUT, disconnect, load_library, system_bus_address, unwrap
 
 BUS_NAME = "org.freedesktop.DBus"
 BUS_PATH = "/org/freedesktop/DBus"
@@ -46,7 +47,7 @@ class Watcher:
     """
 
     def __init__(self, address: Optional[str] = None) -> None:
-        self._lib, aio, self.library = _load()
+        self._lib, aio, self.library = load_library()
         self.address = system_bus_address(address)
         self.loop = asyncio.new_event_loop()
         self._queue: List[Signal] = []

@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from typing import Any, Sequence, Tuple
 
 from ..errors import DependencyError
-from .dbus import NM_PATH, PROPS, Bus, Call
+from ..nmconst import NM_IFACE, NM_PATH
+from .dbus import PROPS, Bus, Call
 
 #: The oldest NetworkManager this collection supports (Debian 12's 1.42, RHEL 9.2's 1.42).
 MINIMUM: Tuple[int, int] = (1, 42)
@@ -106,6 +107,6 @@ class NmVersion:
 def read_version(bus: Bus) -> NmVersion:
     """The manager's ``Version`` and ``VersionInfo`` in one wave (for a run that
     reads no snapshot; :func:`~.reader.read_snapshot` has them already)."""
-    text, info = bus.gather([Call(NM_PATH, PROPS, "Get", "ss", ["org.freedesktop.NetworkManager", prop])
+    text, info = bus.gather([Call(NM_PATH, PROPS, "Get", "ss", [NM_IFACE, prop])
                              for prop in ("Version", "VersionInfo")], return_errors=True)
     return NmVersion.parse(text[0] if isinstance(text, list) else "", info[0] if isinstance(info, list) else [])

@@ -15,16 +15,14 @@ from typing import Any, Callable, Dict, List, Optional
 
 from ..errors import ConflictError, NmError
 from ..ops import Op, OpKind
-from .dbus import NM_PATH, Bus, Call, Variant, unwrap
-from .reader import (AC_ACTIVATED, AC_DEACTIVATED, ACTIVE_IFACE, CONNECTION_IFACE, DEVICE_IFACE, DEVICE_UNMANAGED,
-                     NM_IFACE, SETTINGS_IFACE, SETTINGS_PATH, Profile, Snapshot)
-
-# NMSettingsUpdate2Flags / NMSettingsAddConnection2Flags
-TO_DISK, IN_MEMORY, BLOCK_AUTOCONNECT = 0x1, 0x2, 0x20
+from ..nmconst import (AC_ACTIVATED, AC_DEACTIVATED, ACTIVE_IFACE, ADD_BLOCK_AUTOCONNECT, ADD_IN_MEMORY, ADD_TO_DISK,
+                       CONNECTION_IFACE, DEVICE_IFACE, DEVICE_UNMANAGED, NM_IFACE, NM_PATH, SETTINGS_IFACE, SETTINGS_PATH,
+                       SETTINGS_SIG)
+from .dbus import Bus, Call, Variant, unwrap
+from .reader import Profile, Snapshot
 INCOMPATIBLE = "org.freedesktop.NetworkManager.Device.IncompatibleConnection"
 NOT_ACTIVE = "org.freedesktop.NetworkManager.ConnectionNotActive"
 DEVICE_NOT_ACTIVE = "org.freedesktop.NetworkManager.Device.NotActive"
-SETTINGS_SIG = "a{sa{sv}}"
 # Update2 with a version-id that is no longer the profile's (NM >= 1.44)
 VERSION_ID_MISMATCH = "org.freedesktop.NetworkManager.Settings.VersionIdMismatch"
 
@@ -47,7 +45,8 @@ class Writer:
         self.bus = bus
         self.guard = guard or (lambda: None)
         self.snap = snap
-        self.flags = (TO_DISK if persistent else IN_MEMORY) | BLOCK_AUTOCONNECT
+        # the same bits in AddConnection2's and Update2's flags
+        self.flags = (ADD_TO_DISK if persistent else ADD_IN_MEMORY) | ADD_BLOCK_AUTOCONNECT
         self.profiles: Dict[str, str] = {n: p.path for n, p in snap.chosen.items()}
         self.by_path: Dict[str, Profile] = {p.path: p for p in snap.profiles}
         self.pending: Dict[str, str] = {}  # iface -> active connection path to wait for
@@ -153,7 +152,7 @@ class Writer:
         deadline = time.monotonic() + timeout
         while True:
             try:
-                path = self.bus.call(Call(NM_PATH, NM_IFACE, "GetDeviceByIpIface", "s", [iface]))[0]
+                path = str(self.bus.call(Call(NM_PATH, NM_IFACE, "GetDeviceByIpIface", "s", [iface]))[0])
                 if int(self.bus.get(path, DEVICE_IFACE, "State")) > DEVICE_UNMANAGED:
                     return path
             except NmError:
@@ -170,7 +169,7 @@ class Writer:
     def activate(self, iface: str) -> str:
         """Activate the interface's profile; returns the active-connection path
         (recorded for :meth:`wait`)."""
-        ac = self.bus.call(self._activation(iface))[0]
+        ac = str(self.bus.call(self._activation(iface))[0])
         self.pending[iface] = ac
         return ac
 

@@ -1,15 +1,20 @@
 # -*- coding: utf-8 -*-
 # Copyright: hostnet.nm contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Report files on the controller, written safely: the one helper the drift
-and rollout reports use. No Ansible import."""
+"""Files written whole and safely: the one atomic-write helper of the
+collection, used on the host (checkpoint ledger, the state kept for a
+restore, the detached apply's result, the reconciler's status, keyfiles)
+and on the controller (drift and rollout reports). No Ansible import.
+"""
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
+from typing import Any
 
-#: a report holds diffs and host names: readable by its owner only, unless asked otherwise
+#: what we write holds diffs, host names or a host's state: readable by its owner only, unless asked otherwise
 REPORT_MODE = 0o600
 #: names tried for the temporary file before giving up
 ATTEMPTS = 100
@@ -57,3 +62,44 @@ def write_atomic(path: str, text: str, mode: int = REPORT_MODE) -> str:
             raise
         return path
     raise FileExistsError("no free temporary name next to %s after %d tries" % (path, ATTEMPTS))
+
+
+def read_text(path: str) -> str:
+    """A file's text, or ``""`` when it cannot be read."""
+    try:
+        with open(path) as handle:
+            return handle.read()
+    except OSError:
+        return ""
+
+
+def write_json(path: str, data: Any, mode: int = REPORT_MODE) -> str:
+    """Write ``data`` as JSON to ``path`` through :func:`write_atomic`
+    (values JSON cannot hold are written as their ``str``). Returns ``path``.
+
+    Raises:
+        OSError: as :func:`write_atomic`.
+    """
+    return write_atomic(path, json.dumps(data, default=str), mode)
+
+
+def read_json(path: str) -> Any:
+    """The JSON value in ``path`` (any JSON type: the caller checks its
+    shape); ``None`` when the file is missing, unreadable or not JSON."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return json.load(handle)
+    except (OSError, ValueError):
+        return None
+
+
+def process_alive(pid: int) -> bool:
+    """Whether process ``pid`` (as recorded in a ledger or status file) still
+    runs. A process of another user counts as alive."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

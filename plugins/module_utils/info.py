@@ -1,0 +1,39 @@
+# -*- coding: utf-8 -*-
+# Copyright: hostnet.nm contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The host's current state, read-only (``hostnet.nm.network_state_info``).
+
+Imports only what reading needs (the reader and the model): no plan, no
+writer, no checkpoint, no transaction.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, Optional
+
+from . import model
+from .kinds import refused
+from .nm import reader
+from .nm.dbus import Bus
+
+
+def describe(bus_address: Optional[str] = None) -> Dict[str, Any]:
+    """``{"network_state": document, "profiles": [profile, ...],
+    "networkmanager": {"version", "features", "refused_kinds"}}``: the
+    current state as a desired-state document, every profile with who made
+    it (:meth:`.nm.reader.Profile.as_dict`), and NetworkManager's version
+    with what the host has of the refused kinds
+    (:func:`.kinds.refused.host_notes`).
+
+    Raises:
+        NmError, DependencyError: NetworkManager or the D-Bus library failed.
+    """
+    bus = Bus(bus_address)
+    try:
+        snap = reader.read_snapshot(bus)
+        return {"network_state": model.to_document(reader.current_state(snap)),
+                "profiles": [p.as_dict() for p in snap.profiles],
+                "networkmanager": {"version": snap.version, "features": sorted(snap.features),
+                                   "refused_kinds": refused.host_notes(snap.features)}}
+    finally:
+        bus.close()

@@ -310,10 +310,12 @@ class ListOf(Node):
 class Unsupported(Node):
     """A key nmstate knows that we do not support: always refused with
     ``unsupported: <path> (<why>)`` and ``hint``, so that it is never
-    silently ignored."""
+    silently ignored. The JSON Schema's description gives a ``why`` other
+    than :attr:`NOT_YET` and the hint (what editors show)."""
 
-    def __init__(self, why: str = "a valid nmstate key that hostnet.nm does not support yet",
-                 hint: str = "remove it, or configure it outside hostnet.nm") -> None:
+    NOT_YET = "a valid nmstate key that hostnet.nm does not support yet"
+
+    def __init__(self, why: str = NOT_YET, hint: str = "remove it, or configure it outside hostnet.nm") -> None:
         self.why, self.hint = why, hint
 
     def parse(self, value: Any, path: str, problems: List[Problem]) -> Any:
@@ -321,7 +323,8 @@ class Unsupported(Node):
         return INVALID
 
     def json_schema(self) -> Dict[str, Any]:
-        return {"not": {}, "description": "unsupported by hostnet.nm"}
+        reason = "" if self.why == self.NOT_YET else ": %s (%s)" % (self.why, self.hint)
+        return {"not": {}, "description": "unsupported by hostnet.nm" + reason}
 
 
 class Obj(Node):

@@ -119,3 +119,10 @@ def test_host_notes_name_what_is_missing_and_its_package():
     assert "Open vSwitch: this host's NetworkManager has no Open vSwitch support (package NetworkManager-ovs)" in notes
     assert "Team: on this host, but not managed by hostnet.nm (see docs/nmstate-differences.md#team)" in notes
     assert len(notes) == len([r for r in refused.REFUSALS if r.feature])
+
+
+def test_the_json_schema_gives_editors_the_reason_of_a_refused_key():
+    from ansible_collections.hostnet.nm.plugins.module_utils import schema
+    body = schema.json_schema()
+    assert refused.keys("document")["ovs-db"].why in body["properties"]["ovs-db"]["description"]
+    assert body["properties"]["hostname"]["description"] == "unsupported by hostnet.nm"

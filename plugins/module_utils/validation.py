@@ -22,6 +22,7 @@ import re
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Tuple
 
 from . import kinds, model
+from .model import family_of
 from .errors import InvalidStateError, Problem, shown
 from .options import CODES as OPTION_CODES
 from .nodes import join
@@ -145,12 +146,6 @@ def controllers(doc: Dict[str, Any]) -> Dict[str, Tuple[str, str]]:
         for suffix, port in ports(iface):
             out.setdefault(port, (name, "%s.%s" % (ipath(i), suffix)))
     return out
-
-
-def family_of(text: str) -> int:
-    """4 or 6 for a canonical address or network literal (as the schema
-    writes them: only IPv6 ones contain ``:``)."""
-    return 6 if ":" in text else 4
 
 
 def is_default(destination: str) -> bool:

@@ -51,7 +51,6 @@ def join(path: str, key: Any) -> str:
     return "%s.%s" % (path, text) if path else text
 
 
-
 class Node:
     """A schema node: parses one value into its canonical form."""
 

@@ -20,7 +20,46 @@ from __future__ import annotations
 
 import copy
 import ipaddress
-from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Tuple
+from typing import Any, Callable, Dict, Iterable, List, Literal, Mapping, Optional, Tuple, TypedDict
+
+# ----------------------------------------------------------------- the types
+# TypedDicts in functional syntax: nmstate's keys have hyphens. ``total=False``: a document gives
+# any subset of keys; the canonical forms below say which are always present.
+
+#: an interface's ``state``
+IfaceState = Literal["up", "down", "absent"]
+#: how a validation problem counts: an error blocks the apply, a warning is reported only
+Severity = Literal["error", "warning"]
+#: an IP address family
+Family = Literal[4, 6]
+
+#: one static address of an ``ipv4``/``ipv6`` section (``prefix-length``: bits)
+Address = TypedDict("Address", {"ip": str, "prefix-length": int})
+#: an interface's ``ipv4`` or ``ipv6`` section (``autoconf``: IPv6 only)
+IpConfig = TypedDict("IpConfig", {
+    "enabled": bool, "dhcp": bool, "autoconf": bool, "address": List[Address],
+    "auto-dns": bool, "auto-gateway": bool, "auto-routes": bool}, total=False)
+#: an interface: the keys every kind shares. Each kind's own section (``bridge``, ``vlan``...) sits
+#: under its key too; kinds/ types and reads it (a TypedDict cannot leave its keys open, and the model
+#: names no kind)
+Interface = TypedDict("Interface", {
+    "name": str, "type": str, "state": IfaceState, "mtu": int, "mac-address": str,
+    "ipv4": IpConfig, "ipv6": IpConfig}, total=False)
+#: a route (canonical: ``table-id`` always present, see :func:`canonical_route`); ``metric`` unset:
+#: NetworkManager's per-device default
+Route = TypedDict("Route", {
+    "destination": str, "next-hop-interface": str, "next-hop-address": str, "metric": int,
+    "table-id": int, "on-link": bool, "state": Literal["absent"]}, total=False)
+#: a routing rule (canonical: ``route-table`` always present, see :func:`canonical_rule`)
+RouteRule = TypedDict("RouteRule", {
+    "ip-from": str, "ip-to": str, "priority": int, "route-table": int, "family": Literal["ipv4", "ipv6"],
+    "iif": str, "state": Literal["absent"]}, total=False)
+#: the static DNS configuration (``dns-resolver.config``): servers, search domains, resolver options
+Dns = TypedDict("Dns", {"server": List[str], "search": List[str], "options": List[str]}, total=False)
+#: a host's whole state (interfaces keyed by name; each as :data:`Interface` plus its kind's section)
+State = TypedDict("State", {
+    "interfaces": Dict[str, Dict[str, Any]], "routes": List[Route], "route-rules": List[RouteRule],
+    "dns-resolver": Dns})
 
 MAIN_TABLE = 254  # the kernel's main routing table (RT_TABLE_MAIN)
 IPV6_DEFAULT_METRIC = 1024  # the kernel stores an IPv6 route metric of 0 as 1024 (IP6_RT_PRIO_USER)
@@ -29,14 +68,14 @@ IPV6_DEFAULT_METRIC = 1024  # the kernel stores an IPv6 route metric of 0 as 102
 SectionMerge = Callable[[Dict[str, Any], Dict[str, Any]], Dict[str, Any]]
 
 
-def family_of(text: str) -> int:
+def family_of(text: str) -> Family:
     """4 or 6 for a canonical address or network literal (``%scope`` and
     ``/prefix`` allowed): IPv6 literals, and only they, contain a colon."""
     return 6 if ":" in text else 4
 
 
-def canonical_route(route: Dict[str, Any]) -> Dict[str, Any]:
-    """A route in canonical form: ``table-id`` always present (254 when
+def canonical_route(route: Mapping[str, Any]) -> Dict[str, Any]:
+    """A route (:data:`Route`) in canonical form: ``table-id`` always present (254 when
     unset), no ``next-hop-address`` for on-link routes (``0.0.0.0``/``::``
     dropped), an IPv6 metric of 0 written as the kernel's 1024, ``state``
     dropped. Unset metric stays unset (NetworkManager picks the device's)."""
@@ -54,14 +93,14 @@ def canonical_route(route: Dict[str, Any]) -> Dict[str, Any]:
     return out
 
 
-def route_key(route: Dict[str, Any]) -> Tuple[Any, ...]:
+def route_key(route: Mapping[str, Any]) -> Tuple[Any, ...]:
     """The identity of a canonical route, for comparison and sorting."""
     return (family_of(route["destination"]), route["destination"], route.get("next-hop-interface", ""),
             route.get("next-hop-address", ""), route.get("table-id", MAIN_TABLE),
             -1 if route.get("metric") is None else route["metric"], bool(route.get("on-link")))
 
 
-def route_matches(pattern: Dict[str, Any], route: Dict[str, Any]) -> bool:
+def route_matches(pattern: Mapping[str, Any], route: Mapping[str, Any]) -> bool:
     """Whether ``route`` matches an ``absent`` entry: every key the entry gives
     must be equal (nmstate's wildcard semantics); unset keys match anything."""
     for key, value in pattern.items():
@@ -79,14 +118,14 @@ def route_matches(pattern: Dict[str, Any], route: Dict[str, Any]) -> bool:
     return True
 
 
-def rule_key(rule: Dict[str, Any]) -> Tuple[Any, ...]:
+def rule_key(rule: Mapping[str, Any]) -> Tuple[Any, ...]:
     """Identity of a canonical route rule."""
     return (rule.get("family", ""), rule.get("priority", -1), rule.get("ip-from", ""), rule.get("ip-to", ""),
             rule.get("route-table", MAIN_TABLE), rule.get("iif", ""))
 
 
-def canonical_rule(rule: Dict[str, Any]) -> Dict[str, Any]:
-    """A route rule in canonical form: ``family`` derived from its prefixes,
+def canonical_rule(rule: Mapping[str, Any]) -> Dict[str, Any]:
+    """A route rule (:data:`RouteRule`) in canonical form: ``family`` derived from its prefixes,
     ``route-table`` 254 when unset, ``state`` dropped."""
     out = {k: v for k, v in rule.items() if k != "state"}
     for key in ("ip-from", "ip-to"):
@@ -97,7 +136,7 @@ def canonical_rule(rule: Dict[str, Any]) -> Dict[str, Any]:
 
 
 def empty_state() -> Dict[str, Any]:
-    """A state with nothing in it."""
+    """A state (:data:`State`) with nothing in it."""
     return {"interfaces": {}, "routes": [], "route-rules": [],
             "dns-resolver": {"server": [], "search": [], "options": []}}
 
@@ -145,14 +184,14 @@ def to_document(state: Dict[str, Any], only: Optional[Iterable[str]] = None) -> 
     return doc
 
 
-def merge_iface(current: Dict[str, Any], desired: Dict[str, Any],
+def merge_iface(current: Mapping[str, Any], desired: Mapping[str, Any],
                 sections: Mapping[str, SectionMerge]) -> Dict[str, Any]:
     """``desired`` over ``current`` for one interface: scalar keys replace,
     a key of ``sections`` whose value is a mapping merges with its function
     (ipv4/ipv6 key by key, :func:`merge_flat`; each kind's section as the
     kind says, :meth:`.kinds.base.Kind.merge_section`), lists (addresses,
     ports) replace whole."""
-    out = copy.deepcopy(current)
+    out = copy.deepcopy(dict(current))
     for key, value in desired.items():
         if key in sections and isinstance(value, dict):
             have = out.get(key)
@@ -224,10 +263,10 @@ def _family_enabled(iface: Dict[str, Any], family: int) -> bool:
     return (iface.get("ipv%d" % family) or {"enabled": True}).get("enabled", True) is not False
 
 
-def new_interface(name: str, iface_type: Optional[str]) -> Dict[str, Any]:
+def new_interface(name: str, iface_type: Optional[str]) -> Interface:
     """The state a newly created profile starts from: up, IPv4 and IPv6
     disabled (nmstate's default for a new interface)."""
-    out: Dict[str, Any] = {"name": name, "state": "up", "ipv4": {"enabled": False}, "ipv6": {"enabled": False}}
+    out: Interface = {"name": name, "state": "up", "ipv4": {"enabled": False}, "ipv6": {"enabled": False}}
     if iface_type:
         out["type"] = iface_type
     return out

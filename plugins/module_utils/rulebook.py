@@ -17,6 +17,7 @@ from __future__ import annotations
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Set, Tuple
 
 from .errors import Problem
+from .model import Severity
 from .nodes import join
 
 #: a parsed document (see :func:`.schema.parse_document`)
@@ -45,7 +46,12 @@ def register(rules: List[Rule], *codes: str, warnings: Iterable[str] = ()) -> Ca
 
 def report(problems: List[Problem], code: str, path: str, message: str, hint: str) -> None:
     """Append a problem; its severity comes from the code (:data:`WARNING_CODES`)."""
-    problems.append(Problem(code, path, message, hint, "warning" if code in WARNING_CODES else "error"))
+    problems.append(Problem(code, path, message, hint, severity(code)))
+
+
+def severity(code: str) -> Severity:
+    """How a problem with ``code`` counts (:data:`WARNING_CODES` are warnings)."""
+    return "warning" if code in WARNING_CODES else "error"
 
 
 def interfaces(doc: Doc) -> Iterator[Tuple[int, Dict[str, Any]]]:

@@ -19,16 +19,15 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Tuple
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Tuple, cast
 
-from . import kinds, model
-from .model import family_of
+from . import kinds, model, rulebook
 from .errors import InvalidStateError, Problem, shown
-from .options import CODES as OPTION_CODES
+from .model import Dns, Family, IpConfig, Severity, family_of
 from .nodes import join
+from .options import CODES as OPTION_CODES
+from .rulebook import Rule, RuleCheck, register, severity
 # the walkers every rule shares, also for the callers of this module
-from .rulebook import WARNING_CODES as WARNING_CODES
-from .rulebook import Rule, RuleCheck, register
 from .rulebook import interfaces as interfaces
 from .rulebook import ipath as ipath
 from .rulebook import present as present
@@ -37,6 +36,8 @@ from .schema import CODES as SCHEMA_CODES
 from .schema import parse_document
 
 RULES: List[Rule] = []
+#: codes reported as warnings (they never block an apply); every other code is an error
+WARNING_CODES = rulebook.WARNING_CODES
 
 
 def rule(*codes: str, warnings: Iterable[str] = ()) -> Callable[[RuleCheck], RuleCheck]:
@@ -46,18 +47,19 @@ def rule(*codes: str, warnings: Iterable[str] = ()) -> Callable[[RuleCheck], Rul
     return register(RULES, *codes, warnings=warnings)
 
 
-def codes() -> List[Tuple[str, str, str]]:
+def codes() -> List[Tuple[str, Severity, str]]:
     """Every code validation can report, as ``(code, severity, summary)``
     sorted by code: the schema's, and each rule's from the ``CODE: summary``
     paragraph of its docstring. docs/validation.md carries this table."""
-    out = {code: ("error", text) for code, text in dict(SCHEMA_CODES, **OPTION_CODES).items()}
+    out: Dict[str, Tuple[Severity, str]] = {code: ("error", text)
+                                            for code, text in dict(SCHEMA_CODES, **OPTION_CODES).items()}
     out["INTERNAL_RULE_ERROR"] = ("error", "a rule failed on the document (a bug: please report it)")
     for rule_codes, func in RULES:
         summaries = dict(re.findall(r"^\s*([A-Z0-9_]+): (.+(?:\n[ \t]*[^A-Z\s].*)*)", func.__doc__ or "", re.M))
         for code in rule_codes:
             text = " ".join(summaries.get(code, (func.__doc__ or code).strip().split("\n")[0]).split())
-            out[code] = ("warning" if code in WARNING_CODES else "error", text.replace("``", "`"))
-    return [(code,) + out[code] for code in sorted(out)]
+            out[code] = (severity(code), text.replace("``", "`"))
+    return [(code, out[code][0], out[code][1]) for code in sorted(out)]
 
 
 def validate(document: Any) -> Tuple[Dict[str, Any], List[Problem], List[Problem]]:
@@ -103,12 +105,13 @@ def entries(doc: Dict[str, Any], section: str,
             yield "%s.config[%d]" % (section, j), entry
 
 
-def ip_sections(iface: Dict[str, Any]) -> Iterator[Tuple[int, str, Dict[str, Any]]]:
+def ip_sections(iface: Mapping[str, Any]) -> Iterator[Tuple[Family, str, IpConfig]]:
     """``(family, "ipv4"/"ipv6", section)`` for the IP sections an interface gives."""
-    for fam in (4, 6):
+    families: Tuple[Family, ...] = (4, 6)
+    for fam in families:
         sec = iface.get("ipv%d" % fam)
         if isinstance(sec, dict):
-            yield fam, "ipv%d" % fam, sec
+            yield fam, "ipv%d" % fam, cast(IpConfig, sec)
 
 
 def addresses(doc: Dict[str, Any]) -> Iterator[Tuple[str, str, Any]]:
@@ -559,7 +562,7 @@ def _next_hop(view: _RouteView, path: str, route: Dict[str, Any], ip: Any, probl
 TABLE_DEFAULT, TABLE_MAIN, TABLE_LOCAL = 253, 254, 255
 
 
-def table_of(route: Dict[str, Any]) -> int:
+def table_of(route: Mapping[str, Any]) -> int:
     """A route's table in canonical form (unset and 0 are main, 254)."""
     return int(model.canonical_route(route)["table-id"])
 
@@ -585,7 +588,7 @@ def _route_tables(doc: Dict[str, Any], problems: List[Problem]) -> None:
                    "table, looked up only after main", "use main (254) unless you mean the default table")
 
 
-def route_identity(route: Dict[str, Any]) -> Tuple[Any, ...]:
+def route_identity(route: Mapping[str, Any]) -> Tuple[Any, ...]:
     """What makes two routes the same: destination, next hop, interface,
     table and metric, in canonical form."""
     canon = model.canonical_route(route)
@@ -667,9 +670,9 @@ _LABEL = r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)"
 _DOMAIN_RE = re.compile(r"~\.|~?%s(\.%s)*\.?" % (_LABEL, _LABEL))
 
 
-def dns_config(doc: Dict[str, Any]) -> Dict[str, Any]:
+def dns_config(doc: Dict[str, Any]) -> Dns:
     """The document's ``dns-resolver.config`` (empty when not given)."""
-    return (doc.get("dns-resolver") or {}).get("config") or {}
+    return cast(Dns, (doc.get("dns-resolver") or {}).get("config") or {})
 
 
 @rule("DNS_LINK_LOCAL_NO_SCOPE", "DNS_SCOPE_UNKNOWN", "DNS_SCOPE_CONFLICT", "DNS_TOO_MANY_SERVERS",
@@ -758,7 +761,7 @@ def _dns_search_options(doc: Dict[str, Any], problems: List[Problem]) -> None:
                    "option NetworkManager accepts" % shown(option), "one of: %s" % known)
 
 
-def autoconf_without_dhcp(ipv6: Dict[str, Any]) -> bool:
+def autoconf_without_dhcp(ipv6: Mapping[str, Any]) -> bool:
     """Whether an ``ipv6`` section asks for SLAAC without DHCPv6
     (``autoconf: true, dhcp: false``), which NetworkManager cannot do: its
     ``auto`` method runs DHCPv6 whenever the router's advertisement asks for
@@ -766,7 +769,7 @@ def autoconf_without_dhcp(ipv6: Dict[str, Any]) -> bool:
     return ipv6.get("enabled") is not False and ipv6.get("autoconf") is True and ipv6.get("dhcp") is False
 
 
-def static_without_address(ipv4: Dict[str, Any]) -> bool:
+def static_without_address(ipv4: Mapping[str, Any]) -> bool:
     """Whether an ``ipv4`` section is enabled without DHCP and with an empty
     address list: NetworkManager refuses ``ipv4.method: manual`` without
     addresses ("this property cannot be empty")."""
@@ -826,7 +829,7 @@ def _no_effect(doc: Dict[str, Any], problems: List[Problem]) -> None:
                 report(problems, "OPTION_NO_EFFECT", ipath(i, *keys), "%s: %s" % (iface["name"], message), hint)
 
 
-def _ip_no_effect(key: str, sec: Dict[str, Any]) -> List[Tuple[str, str]]:
+def _ip_no_effect(key: str, sec: IpConfig) -> List[Tuple[str, str]]:
     """``(key, why)`` of the keys of an ``ipv4``/``ipv6`` section that have no effect."""
     if sec.get("enabled") is False:
         return [(k, "%s is disabled" % key) for k, v in sec.items()

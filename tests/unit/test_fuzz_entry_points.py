@@ -98,7 +98,7 @@ def hostile_documents(draw) -> Any:
         action = draw(st.sampled_from(["replace", "replace", "add", "rename", "as text", "as text"]))
         value = parent[path[-1]]
         if action == "as text":  # a number as a template renders it: valid, must plan like the number
-            if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+            if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2 ** 64:  # not an earlier hostile one
                 parent[path[-1]] = draw(st.sampled_from([str(value), " %d " % value, hex(value), "+%d" % value]))
         elif action == "replace" or not isinstance(parent, dict):
             parent[path[-1]] = draw(hostile_value())

@@ -132,7 +132,8 @@ def make_plan(snap: Snapshot, current: Dict[str, Any], desired: Dict[str, Any], 
                                     "add %s to interfaces with its type, or remove it from the port list" % port))
             continue
         iface = target["interfaces"][port]
-        iface["ipv4"], iface["ipv6"] = {"enabled": False}, {"enabled": False}
+        if not kinds.keeps_ip(target, port):
+            iface["ipv4"], iface["ipv6"] = {"enabled": False}, {"enabled": False}
         if port not in desired.get("interfaces", {}) and iface.get("state") != "absent":
             iface["state"] = "up"
     _bridge_mtus(desired, target, plan.warnings)
@@ -281,7 +282,7 @@ def _check_routes(desired: Dict[str, Any], target: Dict[str, Any], problems: Lis
             problems.append(Problem("ROUTE_INTERFACE_MISSING", path, "route to %s uses %s, which is not on this "
                                     "host nor in the document" % (route.get("destination"), name),
                                     "add the interface or fix next-hop-interface"))
-        elif name in ctrl:
+        elif name in ctrl and not kinds.keeps_ip(target, name):
             problems.append(Problem("ROUTE_VIA_PORT", path, "route to %s uses %s, a port of %s" % (
                 route.get("destination"), name, ctrl[name]), "route through %s instead" % ctrl[name]))
 
@@ -374,13 +375,13 @@ def _check_ip_methods(desired: Dict[str, Any], target: Dict[str, Any], problems:
     ctrl = kinds.controllers(target)
     for index, name in enumerate(desired.get("interfaces", {})):
         iface = target["interfaces"].get(name, {})
-        if name in ctrl or iface.get("state") == "absent":
+        if (name in ctrl and not kinds.keeps_ip(target, name)) or iface.get("state") == "absent":
             continue
         if validation.autoconf_without_dhcp(iface.get("ipv6") or {}):
             problems.append(Problem("IPV6_AUTOCONF_WITHOUT_DHCP", "interfaces[%d].ipv6" % index,
                                     "%s would use SLAAC without DHCPv6, which NetworkManager cannot configure"
                                     % name, validation.AUTOCONF_HINT))
-        if validation.static_without_address(iface.get("ipv4") or {}):
+        if validation.static_without_address(iface.get("ipv4") or {}) and not kinds.implicit_addresses(iface):
             problems.append(Problem("IPV4_STATIC_WITHOUT_ADDRESS", "interfaces[%d].ipv4" % index,
                                     "%s would have IPv4 enabled without DHCP and without an address, which "
                                     "NetworkManager refuses" % name, validation.STATIC_HINT))
@@ -617,7 +618,8 @@ def _build_ops(plan: Plan, snap: Snapshot, dns_owner: Optional[str], desired_nam
             _block_rivals(plan, snap, name, updates, downs)
         dirty = (c_if is None or _without_state(c_if) != _without_state(t_if) or routes is not None
                  or dns is not None or rules is not None or port != cur_port or prof is None
-                 or not (prof.bound or prof.mac_bound) or prof.autoconnect != autoconnect)
+                 or not (prof.bound or prof.mac_bound)
+                 or (prof.autoconnect != autoconnect and not _builtin_default(plan, prof, name)))
         written = False
         if dirty:
             new = nms.build_settings(prof.raw if prof else None, c_if or {"name": name}, t_if, port, cur_port,
@@ -671,6 +673,8 @@ def _absent_ops(plan: Plan, snap: Snapshot, name: str, updates: List[Op], delete
     to activate there (see :func:`_block_rivals`)."""
     pruned = name in plan.pruned
     for prof in snap.profiles:
+        if _builtin_default(plan, prof, name):
+            continue  # NetworkManager's own profile of lo: the default that absent returns to
         if prof.owner == "ours" and _interface_of(prof) == name or (
                 not pruned and prof.bound and prof.iface == name):
             deletes.append(Op("delete", name, prof.path, disruption="remove",
@@ -679,6 +683,14 @@ def _absent_ops(plan: Plan, snap: Snapshot, name: str, updates: List[Op], delete
                 plan.profiles["deleted"].append(prof.as_dict())
     if not pruned:
         _block_rivals(plan, snap, name, updates, downs, unbound_only=True)
+
+
+def _builtin_default(plan: Plan, prof: Optional[Profile], name: str) -> bool:
+    """Whether ``prof`` is NetworkManager's external profile of an interface
+    the kernel always has (``lo``): it stands for the default configuration,
+    and is never deleted nor made to autoconnect for its own sake."""
+    kind = kinds.of(plan.current["interfaces"].get(name, {}))
+    return prof is not None and prof.origin == "external" and kind is not None and kind.builtin
 
 
 def _block_rivals(plan: Plan, snap: Snapshot, name: str, updates: List[Op], downs: List[Op],

@@ -285,7 +285,7 @@ INTERFACE = _InterfaceNode({
 }, required=("name",), unsupported=[
     "lldp", "ethtool", "dispatch", "wait-ip", "accept-all-mac-addresses", "copy-mac-from",
     "controller", "profile-name", "identifier", "permanent-mac-address", "min-mtu", "max-mtu",
-    "mptcp", "vrf", "vxlan", "mac-vlan", "macvtap", "hsr", "ipvlan",
+    "mptcp", "vxlan", "mac-vlan", "macvtap", "hsr", "ipvlan",
     "macsec", "loopback", "ovs-bridge", "bond-port", "alt-names", "match",
     "description", "mac-vtap",
 ])

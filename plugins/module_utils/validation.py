@@ -116,13 +116,18 @@ def ip_sections(iface: Mapping[str, Any]) -> Iterator[Tuple[Family, str, IpConfi
 
 def addresses(doc: Dict[str, Any]) -> Iterator[Tuple[str, str, Any]]:
     """``(path, interface name, ipaddress interface)`` for every static
-    address that takes effect: interfaces not absent, family not disabled."""
+    address that takes effect: interfaces not absent, family not disabled;
+    not the addresses the kernel gives the interface's kind itself (the
+    loopback's 127.0.0.1/8)."""
     for i, iface in interfaces(doc):
         if iface.get("state") == "absent":
             continue
+        kind = kinds.of(iface)
         for _fam, key, sec in ip_sections(iface):
             if sec.get("enabled") is not False:
                 for j, addr in enumerate(sec.get("address", [])):
+                    if kind is not None and kind.is_implicit(addr):
+                        continue
                     yield ipath(i, key, "address", j), iface["name"], ipaddress.ip_interface(
                         "%s/%d" % (addr["ip"], addr["prefix-length"]))
 
@@ -149,6 +154,13 @@ def controllers(doc: Dict[str, Any]) -> Dict[str, Tuple[str, str]]:
         for suffix, port in ports(iface):
             out.setdefault(port, (name, "%s.%s" % (ipath(i), suffix)))
     return out
+
+
+def ip_port(by_name: Dict[str, Tuple[int, Dict[str, Any]]], controller: str) -> bool:
+    """Whether the ports of ``controller`` (in :func:`.rulebook.present`'s
+    ``by_name``) keep their IP configuration (a VRF's ports do)."""
+    kind = kinds.of(by_name.get(controller, (-1, {}))[1])
+    return kind is not None and kind.ports_keep_ip
 
 
 def is_default(destination: str) -> bool:
@@ -368,11 +380,12 @@ def _ports(doc: Dict[str, Any], problems: List[Problem]) -> None:
     """Ports and controllers.
 
     PORT_MULTIPLE_CONTROLLERS: a port listed by two controllers, or twice by one
-    PORT_HAS_IP: a port with IPv4 or IPv6 enabled
+    PORT_HAS_IP: a port of a bridge or bond with IPv4 or IPv6 enabled
     CONTROLLER_CYCLE: controllers, ports and VLAN bases that form a loop
 
-    Source: the kernel enslaves a device to one master, and a port's
-    addresses are not used (NetworkManager disables IP on ports); a loop
+    Source: the kernel enslaves a device to one master, and a bridge's or
+    bond's port's addresses are not used (NetworkManager disables IP on
+    them; a VRF's ports keep theirs, Documentation/networking/vrf.rst); a loop
     (a bridge that is a port of its own VLAN) can never be created."""
     owner: Dict[str, Tuple[str, str]] = {}
     edges: Dict[str, List[str]] = {}
@@ -389,6 +402,8 @@ def _ports(doc: Dict[str, Any], problems: List[Problem]) -> None:
         if kinds.parent_of(iface):
             edges.setdefault(name, []).append(kinds.parent_of(iface) or "")
     for port, (ctrl, _where) in owner.items():
+        if ip_port(by_name, ctrl):
+            continue
         k, iface = by_name.get(port, (-1, {}))
         for _fam, key, sec in ip_sections(iface):
             if sec.get("enabled") is True:
@@ -496,7 +511,7 @@ def _next_hops(doc: Dict[str, Any], problems: List[Problem]) -> None:
     ROUTE_NEXT_HOP_OFF_LINK: a next hop in no subnet of its interface (unless ``on-link: true``)
     ROUTE_NEXT_HOP_IS_LOCAL: a next hop equal to one of the document's own addresses
     ROUTE_FAMILY_DISABLED: a route through an interface whose address family is disabled
-    ROUTE_VIA_PORT: a route through a port of a bond or bridge
+    ROUTE_VIA_PORT: a route through a port of a bond or bridge (a VRF's ports route)
     ROUTE_INTERFACE_ABSENT: a route to add through an interface the document removes
 
     Source: the kernel refuses a gateway it cannot reach directly ("Nexthop
@@ -531,7 +546,7 @@ def _route_interface(view: _RouteView, path: str, route: Dict[str, Any], fam: in
     if name in view.absent:
         report(problems, "ROUTE_INTERFACE_ABSENT", where, "the route uses %s, which the document removes "
                "(state: absent)" % name, "route through another interface, or keep %s" % name)
-    elif name in view.ctrl:
+    elif name in view.ctrl and not ip_port(view.by_name, view.ctrl[name][0]):
         report(problems, "ROUTE_VIA_PORT", where, "the route uses %s, a port of %s" % (name, view.ctrl[name][0]),
                "route through %s instead" % view.ctrl[name][0])
     elif name in view.by_name and (view.by_name[name][1].get("ipv%d" % fam) or {}).get("enabled") is False:
@@ -788,7 +803,7 @@ def _ip_methods(doc: Dict[str, Any], problems: List[Problem]) -> None:
     """IP methods NetworkManager has no equivalent for.
 
     IPV6_AUTOCONF_WITHOUT_DHCP: IPv6 ``autoconf: true`` with ``dhcp: false`` (SLAAC only)
-    IPV4_STATIC_WITHOUT_ADDRESS: IPv4 enabled without DHCP and with ``address: []``
+    IPV4_STATIC_WITHOUT_ADDRESS: IPv4 enabled without DHCP and with ``address: []`` (not on the loopback)
 
     Source: NetworkManager's ``ipv6.method`` has ``auto`` (SLAAC, plus DHCPv6
     when the router advertisement asks for it), ``dhcp`` (DHCPv6 only) and
@@ -800,7 +815,7 @@ def _ip_methods(doc: Dict[str, Any], problems: List[Problem]) -> None:
         if autoconf_without_dhcp(iface.get("ipv6") or {}):
             report(problems, "IPV6_AUTOCONF_WITHOUT_DHCP", ipath(i, "ipv6", "dhcp"), "%s: SLAAC without DHCPv6 "
                    "cannot be configured through NetworkManager" % iface["name"], AUTOCONF_HINT)
-        if static_without_address(iface.get("ipv4") or {}):
+        if static_without_address(iface.get("ipv4") or {}) and not kinds.implicit_addresses(iface):
             report(problems, "IPV4_STATIC_WITHOUT_ADDRESS", ipath(i, "ipv4", "address"), "%s: IPv4 is enabled "
                    "without DHCP and without an address, which NetworkManager refuses" % iface["name"], STATIC_HINT)
 

@@ -65,7 +65,8 @@ def mismatches(target: Dict[str, Any], saved: Dict[str, Any], live: Dict[str, Di
         dev = live.get(name)
         where = "interfaces[%s]" % name
         if t_if.get("state") == "absent":
-            if name in profiles:
+            kind = kinds.of(t_if)
+            if name in profiles and not (kind is not None and kind.builtin):  # NM shows lo's default profile
                 add(where + ".state", "absent", "a profile for %s is still there" % name)
             continue
         if s_if is None:
@@ -81,10 +82,10 @@ def mismatches(target: Dict[str, Any], saved: Dict[str, Any], live: Dict[str, Di
                 continue
             if key != "state" and not is_subset(want, s_if.get(key)):
                 add("%s.%s" % (where, key), want, s_if.get(key))
-        if t_if.get("state") != "up" or dev is None or name in ctrl:
+        if t_if.get("state") != "up" or dev is None or (name in ctrl and not kinds.keeps_ip(target, name)):
             continue
         for fam in (4, 6):
-            wrong = _live_addresses(t_if.get("ipv%d" % fam, {}), dev, fam)
+            wrong = _live_addresses(t_if.get("ipv%d" % fam, {}), dev, fam, kinds.implicit_addresses(t_if))
             if wrong:
                 add("%s.ipv%d.address (live)" % (where, fam), *wrong)
     if check_routes:
@@ -113,15 +114,17 @@ def mismatches(target: Dict[str, Any], saved: Dict[str, Any], live: Dict[str, Di
     return out
 
 
-def _live_addresses(ip: Dict[str, Any], dev: Dict[str, Any], fam: int) -> Optional[Tuple[List[str], List[str]]]:
+def _live_addresses(ip: Dict[str, Any], dev: Dict[str, Any], fam: int,
+                    implicit: Tuple[str, ...] = ()) -> Optional[Tuple[List[str], List[str]]]:
     """``(desired, live)`` sorted ``ip/prefix`` lists when the device's live
     addresses of family ``fam`` do not match the target section ``ip`` (a
     static-only or disabled family must match exactly; a dynamic one must
-    hold at least the static addresses), else ``None``."""
+    hold at least the static addresses), else ``None``; the ``implicit``
+    addresses of the kind (``"ip/prefix"``) are left out of the live ones."""
     # link-local addresses are left out on both sides: the live view drops them (the kernel makes its own)
     want = {"%s/%d" % (a["ip"], a["prefix-length"]) for a in ip.get("address", [])
             if not ipaddress.ip_address(a["ip"]).is_link_local} if ip.get("enabled") else set()
-    have = {a for a in dev["addresses"] if model.family_of(a) == fam}
+    have = {a for a in dev["addresses"] if model.family_of(a) == fam and a not in implicit}
     wrong = (have != want) if (_static_only(ip) or not ip.get("enabled")) else not want <= have
     return (sorted(want), sorted(have)) if wrong else None
 
@@ -146,7 +149,7 @@ def live_drift(desired: Dict[str, Any], target: Dict[str, Any], live: Dict[str, 
 
     def steady(name: str) -> bool:
         dev = live.get(name)
-        return (name not in skip and name not in ctrl and dev is not None and dev["state"] == DEVICE_ACTIVATED
+        return (name not in skip and (name not in ctrl or kinds.keeps_ip(target, name)) and dev is not None and dev["state"] == DEVICE_ACTIVATED
                 and target["interfaces"].get(name, {}).get("state") == "up")
 
     for name, d_if in desired.get("interfaces", {}).items():
@@ -154,7 +157,8 @@ def live_drift(desired: Dict[str, Any], target: Dict[str, Any], live: Dict[str, 
             continue
         for fam in (4, 6):
             key = "ipv%d" % fam
-            wrong = _live_addresses(target["interfaces"][name].get(key, {}), live[name], fam) if key in d_if else None
+            t_if = target["interfaces"][name]
+            wrong = _live_addresses(t_if.get(key, {}), live[name], fam, kinds.implicit_addresses(t_if)) if key in d_if else None
             if wrong:
                 out.setdefault(name, []).append({"what": "interfaces[%s].%s.address (live)" % (name, key),
                                                  "desired": wrong[0], "actual": wrong[1]})

@@ -51,7 +51,7 @@ SCHEMA_CASES: List[Tuple[str, str, str, str]] = [
      "interfaces: [{name: eth1, ipv4: {enabled: true}}]"),
     ("MISSING_KEY", "interfaces[0].name", "interfaces: [{type: ethernet}]",
      "interfaces: [{name: eth1, type: ethernet}]"),
-    ("UNSUPPORTED", "interfaces[0].type", "interfaces: [{name: vrf0, type: vrf, vrf: {route-table-id: 100}}]",
+    ("UNSUPPORTED", "interfaces[0].type", "interfaces: [{name: vxlan0, type: vxlan, vxlan: {id: 100}}]",
      "interfaces: [{name: br0, type: linux-bridge}]"),
     ("UNSUPPORTED", "interfaces[0].ovs-db", "interfaces: [{name: eth1, ovs-db: {external_ids: {}}}]",
      "interfaces: [{name: eth1}]"),
@@ -246,7 +246,7 @@ def test_documents_against_the_json_schema():
         assert parse_document(doc)[1] == []
         assert list(checker.iter_errors(doc)) == []
     for bad in ("interfaces: [{name: eth1, ipv4: {enabeld: true}}]", "interfaces: [{type: ethernet}]",
-                "interfaces: [{name: eth1, mtu: 40}]", "interfaces: [{name: vrf0, type: vrf}]",
+                "interfaces: [{name: eth1, mtu: 40}]", "interfaces: [{name: vxlan0, type: vxlan}]",
                 "interfaces: [{name: eth1, ovs-db: {}}]"):
         assert list(checker.iter_errors(yaml.safe_load(bad))), bad
 

@@ -133,6 +133,40 @@ RULE_CASES: List[Tuple[str, str, str, str]] = [
     ("VLAN_MTU_ABOVE_BASE", "interfaces[1].mtu",
      "interfaces: [{name: eth1, mtu: 1500}, {name: eth1.5, type: vlan, mtu: 9000, vlan: {base-iface: eth1, id: 5}}]",
      "interfaces: [{name: eth1, mtu: 9000}, {name: eth1.5, type: vlan, mtu: 9000, vlan: {base-iface: eth1, id: 5}}]"),
+    ("LOOPBACK_NAME", "interfaces[0].name", "interfaces: [{name: lo1, type: loopback}]",
+     "interfaces: [{name: lo1, type: dummy}]"),
+    ("LOOPBACK_NAME", "interfaces[0].type", "interfaces: [{name: lo, type: ethernet}]",
+     "interfaces: [{name: lo, type: loopback}]"),
+    ("LOOPBACK_STATE", "interfaces[0].state", "interfaces: [{name: lo, type: loopback, state: down}]",
+     "interfaces: [{name: lo, type: loopback, state: absent}]"),
+    ("LOOPBACK_IP", "interfaces[0].ipv6.enabled", "interfaces: [{name: lo, type: loopback, ipv6: {enabled: false}}]",
+     "interfaces: [{name: lo, type: loopback, ipv6: {enabled: true, address: [{ip: '::1', prefix-length: 128}, "
+     "{ip: '2001:db8:99::1', prefix-length: 128}]}}]"),
+    ("LOOPBACK_IP", "interfaces[0].ipv4.dhcp", "interfaces: [{name: lo, ipv4: {enabled: true, dhcp: true}}]",
+     "interfaces: [{name: lo, ipv4: {enabled: true, dhcp: false, address: [{ip: 127.0.0.1, prefix-length: 8}]}}]"),
+    ("LOOPBACK_LINK_KEY", "interfaces[0].mtu", "interfaces: [{name: lo, type: loopback, mtu: 9000}]",
+     "interfaces: [{name: d0, type: dummy, mtu: 9000}]"),
+    ("VRF_TABLE_RESERVED", "interfaces[0].vrf.route-table-id",
+     "interfaces: [{name: vrf0, type: vrf, vrf: {route-table-id: 254}}]",
+     "interfaces: [{name: vrf0, type: vrf, vrf: {route-table-id: 100}}]"),
+    ("VRF_TABLE_DUPLICATE", "interfaces[1].vrf.route-table-id",
+     "interfaces: [{name: vrf0, type: vrf, vrf: {route-table-id: 100}}, "
+     "{name: vrf1, type: vrf, vrf: {route-table-id: 100}}]",
+     "interfaces: [{name: vrf0, type: vrf, vrf: {route-table-id: 100}}, "
+     "{name: vrf1, type: vrf, vrf: {route-table-id: 101}}]"),
+    ("VRF_TABLE_IN_USE", "routes.config[0].table-id",
+     "interfaces: [{name: vrf0, type: vrf, vrf: {route-table-id: 100, port: [eth1]}}]\n"
+     "routes: {config: [{destination: 198.19.0.0/24, next-hop-interface: eth2, next-hop-address: 198.18.2.1, "
+     "table-id: 100}]}",
+     "interfaces: [{name: vrf0, type: vrf, vrf: {route-table-id: 100, port: [eth1]}}]\n"
+     "routes: {config: [{destination: 198.19.0.0/24, next-hop-interface: eth2, next-hop-address: 198.18.2.1, "
+     "table-id: 101}]}"),
+    ("VRF_ROUTE_TABLE", "routes.config[0].table-id",
+     "interfaces: [{name: vrf0, type: vrf, vrf: {route-table-id: 100, port: [eth1]}}]\n"
+     "routes: {config: [{destination: 198.19.0.0/24, next-hop-interface: eth1, next-hop-address: 198.18.1.1}]}",
+     "interfaces: [{name: vrf0, type: vrf, vrf: {route-table-id: 100, port: [eth1]}}]\n"
+     "routes: {config: [{destination: 198.19.0.0/24, next-hop-interface: eth1, next-hop-address: 198.18.1.1, "
+     "table-id: 100}]}"),
     ("ROUTE_DESTINATION_REQUIRED", "routes.config[0].destination",
      route("{next-hop-interface: eth1, next-hop-address: 198.18.1.1}"),
      route("{destination: 198.19.0.0/24, next-hop-interface: eth1, next-hop-address: 198.18.1.1}")),

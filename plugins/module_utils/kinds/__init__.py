@@ -4,7 +4,7 @@
 """The interface kinds and their registry: ``type`` -> :class:`.base.Kind`.
 
 One module per kind (``ethernet``, ``veth``, ``linux_bridge``, ``bond``,
-``vlan``), each with one ``KIND``; :data:`KINDS` lists them, and every other
+``vlan``, ``dummy``, ``loopback``, ``vrf``), each with one ``KIND``; :data:`KINDS` lists them, and every other
 part of the core asks this registry instead of comparing type strings:
 
 - lookups: :func:`get` / :func:`find` by nmstate ``type``, :func:`of` an
@@ -27,11 +27,12 @@ from __future__ import annotations
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Set, Tuple
 
 from .. import model
-from . import bond, ethernet, linux_bridge, veth, vlan
+from . import bond, dummy, ethernet, linux_bridge, loopback, veth, vlan, vrf
 from .base import Iface, KeyPath, Kind
 
 #: every kind we manage, in the order the schema lists their types
-KINDS: Tuple[Kind, ...] = (ethernet.KIND, veth.KIND, linux_bridge.KIND, bond.KIND, vlan.KIND)
+KINDS: Tuple[Kind, ...] = (ethernet.KIND, veth.KIND, linux_bridge.KIND, bond.KIND, vlan.KIND, dummy.KIND,
+                           loopback.KIND, vrf.KIND)
 #: nmstate ``type`` values we manage
 TYPES: Tuple[str, ...] = tuple(k.type for k in KINDS)
 #: keys of the kinds' own sections in an interface (``bridge``, ``link-aggregation``...)
@@ -45,6 +46,7 @@ _BY_TYPE: Dict[str, Kind] = {k.type: k for k in KINDS}
 _BY_NM_TYPE: Dict[str, Kind] = {k.nm_type: k for k in KINDS}
 _BY_DEVICE_TYPE: Dict[int, Kind] = {n: k for k in KINDS for n in k.device_types}
 _BY_SECTION: Dict[str, Kind] = {k.section: k for k in KINDS if k.section}
+_BUILTIN: Dict[str, Kind] = {k.builtin: k for k in KINDS if k.builtin}
 
 
 def get(type_name: str) -> Kind:
@@ -61,9 +63,12 @@ def find(type_name: Optional[str]) -> Optional[Kind]:
 
 
 def of(iface: Iface) -> Optional[Kind]:
-    """The kind of an interface (by its ``type``), or ``None``."""
+    """The kind of an interface (by its ``type``; without one, the kind
+    whose :attr:`~.base.Kind.builtin` interface has its name: ``lo``), or ``None``."""
     type_name = iface.get("type")
-    return find(type_name) if isinstance(type_name, str) else None
+    if isinstance(type_name, str):
+        return find(type_name)
+    return _BUILTIN.get(iface.get("name", ""))
 
 
 def by_nm_type(nm_type: str) -> Optional[Kind]:
@@ -170,5 +175,34 @@ def merge(current: Dict[str, Any], desired: Dict[str, Any]) -> Dict[str, Any]:
 
 
 def from_document(doc: Dict[str, Any]) -> Dict[str, Any]:
-    """:func:`.model.from_document` (the document as a partial state) with every kind's section merge."""
-    return model.from_document(doc, SECTION_MERGES)
+    """:func:`.model.from_document` (the document as a partial state) with
+    every kind's section merge, each interface in its kind's canonical form
+    (:func:`canonical`)."""
+    out = model.from_document(doc, SECTION_MERGES)
+    for iface in out.get("interfaces", {}).values():
+        canonical(iface)
+    return out
+
+
+def canonical(iface: Dict[str, Any]) -> None:
+    """An interface of the model in its kind's canonical form, in place
+    (:meth:`.base.Kind.canonical`); one of no known kind stays as it is."""
+    kind = of(iface)
+    if kind is not None:
+        kind.canonical(iface)
+
+
+def implicit_addresses(iface: Iface) -> Tuple[str, ...]:
+    """``"ip/prefix"`` addresses the kernel gives the interface's kind itself
+    (:attr:`.base.Kind.implicit_addresses`: the loopback's); ``()`` for others."""
+    kind = of(iface)
+    return kind.implicit_addresses if kind is not None else ()
+
+
+def keeps_ip(state: Mapping[str, Any], port: str) -> bool:
+    """Whether ``port`` keeps its own IP configuration as a port: its
+    controller in ``state`` is of a kind whose ports do (a VRF); ``True``
+    for an interface that is no port."""
+    ctrl = controllers(state).get(port)
+    kind = of(state.get("interfaces", {}).get(ctrl, {})) if ctrl else None
+    return ctrl is None or (kind is not None and kind.ports_keep_ip)

@@ -67,6 +67,18 @@ class Kind:
         keyfile_dicts: ``{(setting, property): keyfile section}`` for the
             kind's dictionary properties that the keyfile writes as the keys
             of a section of their own (a bond's ``options`` as ``[bond]``).
+        ports_keep_ip: the ports of a controller of this kind keep their own
+            IP configuration, routes and rules (a VRF's ports route inside
+            it); ``False``: NetworkManager disables IP on ports (bridge, bond).
+        builtin: the name of the one interface of this kind the kernel
+            always has (``"lo"``), or ``None``: it is never created or
+            deleted, an interface of that name is of this kind even without
+            ``type``, and NetworkManager's external profile of it (not set to
+            autoconnect) stands for its default configuration.
+        implicit_addresses: ``"ip/prefix"`` addresses the kernel always
+            gives an interface of this kind (the loopback's ``127.0.0.1/8``
+            and ``::1/128``): never configured, never reported, accepted in
+            a document and left out of the model (:meth:`canonical`).
     """
 
     type: str = ""
@@ -81,6 +93,9 @@ class Kind:
     port_type: Optional[str] = None
     keyfile_type: Optional[str] = None
     keyfile_dicts: Mapping[Tuple[str, str], str] = {}
+    ports_keep_ip: bool = False
+    builtin: Optional[str] = None
+    implicit_addresses: Tuple[str, ...] = ()
 
     @property
     def controller(self) -> bool:
@@ -128,6 +143,22 @@ class Kind:
         return []
 
     # ------------------------------------------------------- canonical forms
+
+    def canonical(self, iface: Dict[str, Any]) -> None:
+        """The kind's canonical form of a model interface, in place, the same
+        for both sides (the document's interface after parsing, the host's
+        after reading), so that equal networks compare equal: the default
+        leaves out :attr:`implicit_addresses`; kinds with more override it."""
+        if not self.implicit_addresses:
+            return
+        for key in ("ipv4", "ipv6"):
+            sec = iface.get(key)
+            if isinstance(sec, dict) and isinstance(sec.get("address"), list):
+                sec["address"] = [a for a in sec["address"] if not self.is_implicit(a)]
+
+    def is_implicit(self, address: Mapping[str, Any]) -> bool:
+        """Whether an address entry (``{ip, prefix-length}``) is one of :attr:`implicit_addresses`."""
+        return "%s/%s" % (address.get("ip"), address.get("prefix-length")) in self.implicit_addresses
 
     def merge_section(self, current: Dict[str, Any], desired: Dict[str, Any]) -> Dict[str, Any]:
         """The section after ``desired`` (from a document) is applied to

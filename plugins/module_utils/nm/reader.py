@@ -17,7 +17,7 @@ import ipaddress
 import subprocess
 from typing import Any, Dict, FrozenSet, Iterable, List, Optional, Tuple
 
-from .. import model
+from .. import kinds, model
 from ..errors import DependencyError
 from ..nmconst import (AC_ACTIVATED, AC_ACTIVATING, ACTIVE_IFACE, CONNECTION_IFACE, DEVICE_IFACE, IP_CONFIG_IFACES,
                        NM_IFACE, OBJECT_MANAGER_IFACE, OBJECT_MANAGER_PATH, SETTINGS_IFACE, SETTINGS_PATH, WIRED_IFACE)
@@ -291,7 +291,7 @@ def current_state(snap: Snapshot) -> Dict[str, Any]:
             continue
         ifaces[name] = nms.iface_from_profile(prof.model_settings, dev if dev and dev["real"] else None,
                                               bool(prof.active))
-        if nms.is_port(prof.model_settings):
+        if not nms.l3_profile(prof.model_settings):
             continue
         routes, gateways = nms.routes_from_profile(prof.model_settings)
         state["routes"].extend(routes)
@@ -318,11 +318,14 @@ def current_state(snap: Snapshot) -> Dict[str, Any]:
             ctrl.setdefault("bridge", {"options": {}, "port": []})["port"].append(nms.port_entry(prof.model_settings))
         elif ctrl["type"] == "bond":
             ctrl.setdefault("link-aggregation", {"port": []})["port"].append(name)
+        elif "vrf" in ctrl:
+            ctrl["vrf"]["port"].append(name)
     for iface in ifaces.values():
         if "bridge" in iface:
             iface["bridge"]["port"].sort(key=lambda p: p["name"])
         elif "link-aggregation" in iface:
             iface["link-aggregation"]["port"].sort()
+        kinds.canonical(iface)
     state["routes"].sort(key=model.route_key)
     state["route-rules"].sort(key=model.rule_key)
     dns_parts.sort(key=lambda t: (t[0], t[1]))

@@ -114,8 +114,23 @@ def _options(sec: Dict[str, Any], table: Dict[str, Tuple[str, str, Any]]) -> Dic
 
 
 def is_port(settings: Dict[str, Any]) -> bool:
-    """Whether the profile is a port of a bridge or bond."""
+    """Whether the profile is a port of a bridge, bond or VRF."""
     return bool(settings.get("connection", {}).get("master"))
+
+
+#: ``connection.slave-type`` values of the controllers whose ports keep their IP configuration (a VRF's)
+IP_PORT_TYPES = tuple(k.port_type for k in kinds.KINDS if k.port_type and k.ports_keep_ip)
+
+
+def port_keeps_ip(settings: Dict[str, Any]) -> bool:
+    """Whether the profile is a port that keeps its IP configuration,
+    routes, rules and DNS (a VRF's port)."""
+    return settings.get("connection", {}).get("slave-type") in IP_PORT_TYPES
+
+
+def l3_profile(settings: Dict[str, Any]) -> bool:
+    """Whether the profile holds IP configuration: not a bridge's or bond's port."""
+    return not is_port(settings) or port_keeps_ip(settings)
 
 
 def iface_from_profile(settings: Dict[str, Any], device: Optional[Dict[str, Any]], active: bool) -> Dict[str, Any]:
@@ -138,7 +153,7 @@ def iface_from_profile(settings: Dict[str, Any], device: Optional[Dict[str, Any]
         (device or {}).get("mac")
     if mac:
         iface["mac-address"] = mac
-    if is_port(settings):
+    if is_port(settings) and not port_keeps_ip(settings):
         iface["ipv4"], iface["ipv6"] = {"enabled": False}, {"enabled": False}
     else:
         iface["ipv4"] = _ip_section(settings.get("ipv4", {"method": "disabled"}), 4)
@@ -158,6 +173,9 @@ def iface_from_profile(settings: Dict[str, Any], device: Optional[Dict[str, Any]
         iface["vlan"] = {"base-iface": vlan.get("parent", ""), "id": int(vlan.get("id", 0))}
     elif iface["type"] == "veth":
         iface["veth"] = {"peer": settings.get("veth", {}).get("peer", "")}
+    kind = kinds.find(iface["type"])
+    if kind is not None:
+        iface.update(kind.from_nm(settings))
     return iface
 
 
@@ -511,8 +529,9 @@ def build_settings(old: Optional[Dict[str, Any]], cur: Dict[str, Any], tgt: Dict
         ctrl, ctrl_type, entry = port
         con["master"] = Variant("s", ctrl)
         con["slave-type"] = Variant("s", PORT_TYPES[ctrl_type])
-        out.pop("ipv4", None)
-        out.pop("ipv6", None)
+        if not kinds.get(ctrl_type).ports_keep_ip:
+            out.pop("ipv4", None)
+            out.pop("ipv6", None)
         if ctrl_type == "linux-bridge":
             sec = out.setdefault("bridge-port", {})
             for key, (prop, sig, _default) in PORT_OPTIONS.items():
@@ -525,6 +544,7 @@ def build_settings(old: Optional[Dict[str, Any]], cur: Dict[str, Any], tgt: Dict
         con.pop("master", None)
         con.pop("slave-type", None)
         out.pop("bridge-port", None)
+    if not port or kinds.get(port[1]).ports_keep_ip:
         for family in (4, 6):
             key = "ipv%d" % family
             if tgt.get(key) != cur.get(key) or cur_port or old is None:
@@ -572,4 +592,27 @@ def build_settings(old: Optional[Dict[str, Any]], cur: Dict[str, Any], tgt: Dict
                            id=Variant("u", vlan.get("id", 0)))
     elif nm_type == "veth" and (tgt.get("veth") or {}).get("peer"):
         out["veth"] = dict(out.get("veth", {}), peer=Variant("s", tgt["veth"]["peer"]))
+    for setting, props in kinds.get(tgt["type"]).to_nm(cur, tgt, old is None).items():
+        sec = out.setdefault(setting, {})
+        for prop, value in props.items():
+            sec[prop] = kind_variant(setting, prop, value)
     return out
+
+
+#: D-Bus types of the properties the kinds' :meth:`~..kinds.base.Kind.to_nm` write, and of the items of
+#: their ``aa{sv}`` ones (nm-settings-dbus(5))
+KIND_SIGNATURES = {("vrf", "table"): "u", ("ipv4", "method"): "s", ("ipv6", "method"): "s",
+                   ("ipv4", "address-data"): "aa{sv}", ("ipv6", "address-data"): "aa{sv}"}
+ITEM_SIGNATURES = {"address-data": {"address": "s", "prefix": "u"}}
+
+
+def kind_variant(setting: str, prop: str, value: Any) -> Variant:
+    """A plain value a kind gives for ``setting.prop`` with its D-Bus type.
+
+    Raises:
+        KeyError: a property missing from :data:`KIND_SIGNATURES` (a bug)."""
+    signature = KIND_SIGNATURES[(setting, prop)]
+    if signature == "aa{sv}":
+        items = ITEM_SIGNATURES[prop]
+        value = [{k: Variant(items[k], v) for k, v in item.items()} for item in value]
+    return Variant(signature, value)

@@ -28,8 +28,6 @@ from typing import Any, Callable, Dict, Iterable, List, Literal, Mapping, Option
 
 #: an interface's ``state``
 IfaceState = Literal["up", "down", "absent"]
-#: how a validation problem counts: an error blocks the apply, a warning is reported only
-Severity = Literal["error", "warning"]
 #: an IP address family
 Family = Literal[4, 6]
 

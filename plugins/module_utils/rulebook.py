@@ -16,8 +16,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Set, Tuple
 
-from .errors import Problem
-from .model import Severity
+from .errors import Problem, Severity
 from .nodes import join
 
 #: a parsed document (see :func:`.schema.parse_document`)

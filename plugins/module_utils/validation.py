@@ -22,8 +22,8 @@ import re
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Tuple, cast
 
 from . import kinds, model, rulebook
-from .errors import InvalidStateError, Problem, shown
-from .model import Dns, Family, IpConfig, Severity, family_of
+from .errors import InvalidStateError, Problem, Severity, shown
+from .model import Dns, Family, IpConfig, family_of
 from .nodes import join
 from .options import CODES as OPTION_CODES
 from .rulebook import Rule, RuleCheck, register, severity

@@ -11,14 +11,19 @@ monitors exclude each other (Documentation/networking/bonding.rst).
 from __future__ import annotations
 
 import copy
-from typing import Any, Dict, List, Mapping, Optional, Tuple
+from typing import Any, Dict, List, Literal, Mapping, Optional, Tuple, TypedDict, cast
 
 from ..errors import Problem
 from ..nodes import Enum, ListOf, Obj, Scalar, Str, join
 from ..rulebook import Doc, Rule, interfaces, ipath, register, report
 from .base import Iface, KeyPath, Kind
 
-MODES = ("balance-rr", "active-backup", "balance-xor", "broadcast", "802.3ad", "balance-tlb", "balance-alb")
+#: a bond's ``mode`` (the kernel's names)
+Mode = Literal["balance-rr", "active-backup", "balance-xor", "broadcast", "802.3ad", "balance-tlb", "balance-alb"]
+#: the ``link-aggregation`` section: option values are text, as the kernel reports them
+BondConfig = TypedDict("BondConfig", {"mode": Mode, "options": Dict[str, str], "port": List[str]}, total=False)
+
+MODES: Tuple[Mode, ...] = ("balance-rr", "active-backup", "balance-xor", "broadcast", "802.3ad", "balance-tlb", "balance-alb")
 
 SCHEMA = Obj({
     "mode": Enum(*MODES),
@@ -171,8 +176,12 @@ class Bond(Kind):
     keyfile_dicts = {("bond", "options"): "bond"}
     rules = tuple(RULES)
 
+    def config(self, iface: Iface) -> BondConfig:
+        """The interface's ``link-aggregation`` section (``{}`` when it has none)."""
+        return cast(BondConfig, self.section_of(iface))
+
     def port_refs(self, iface: Iface) -> List[Tuple[KeyPath, str]]:
-        return [(("link-aggregation", "port", k), p) for k, p in enumerate(self.section_of(iface).get("port", []))]
+        return [(("link-aggregation", "port", k), p) for k, p in enumerate(self.config(iface).get("port", []))]
 
     def merge_section(self, current: Dict[str, Any], desired: Dict[str, Any]) -> Dict[str, Any]:
         """Keys replace, except ``options``: they merge one by one (an option

@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 import copy
-from typing import Any, Dict, List, Tuple
+from typing import Any, Dict, List, Tuple, TypedDict, cast
 
 from ..errors import Problem
 from ..nodes import Bool, Enum, Int, ListOf, Obj, Str
@@ -78,6 +78,11 @@ _BRIDGE = Obj({"options": _BRIDGE_OPTIONS, "port": ListOf(_BRIDGE_PORT)})
 
 #: the STP keys that do nothing while STP is off
 STP_TIMERS = ("forward-delay", "hello-time", "max-age", "priority")
+#: one entry of ``bridge.port`` (``vlan``: the port's 802.1Q settings, see :func:`_check_port_vlan`)
+BridgePort = TypedDict("BridgePort", {"name": str, "stp-priority": int, "stp-path-cost": int,
+                                      "stp-hairpin-mode": bool, "vlan": Dict[str, Any]}, total=False)
+#: the ``bridge`` section (``options``: the bridge's and its STP's options, see :data:`_BRIDGE_OPTIONS`)
+BridgeConfig = TypedDict("BridgeConfig", {"options": Dict[str, Any], "port": List[BridgePort]}, total=False)
 
 
 class LinuxBridge(Kind):
@@ -94,8 +99,12 @@ class LinuxBridge(Kind):
     software = True
     port_type = "bridge"
 
+    def config(self, iface: Iface) -> BridgeConfig:
+        """The interface's ``bridge`` section (``{}`` when it has none)."""
+        return cast(BridgeConfig, self.section_of(iface))
+
     def port_refs(self, iface: Iface) -> List[Tuple[KeyPath, str]]:
-        return [(("bridge", "port", k, "name"), p["name"]) for k, p in enumerate(self.section_of(iface).get("port", []))]
+        return [(("bridge", "port", k, "name"), p["name"]) for k, p in enumerate(self.config(iface).get("port", []))]
 
     def no_effect(self, iface: Iface) -> List[Tuple[KeyPath, str, str]]:
         """STP timers and priority while STP is disabled (the kernel keeps them unused)."""

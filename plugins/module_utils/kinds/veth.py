@@ -5,10 +5,13 @@
 
 from __future__ import annotations
 
-from typing import List, Tuple
+from typing import List, Tuple, TypedDict, cast
 
 from ..nodes import Obj, Str
 from .base import Iface, KeyPath, Kind
+
+#: the ``veth`` section
+VethConfig = TypedDict("VethConfig", {"peer": str})
 
 SCHEMA = Obj({"peer": Str(what="an interface name")}, required=("peer",))
 
@@ -27,7 +30,7 @@ class Veth(Kind):
     software = True
 
     def name_refs(self, iface: Iface) -> List[Tuple[KeyPath, str]]:
-        sec = self.section_of(iface)
+        sec = cast(VethConfig, self.section_of(iface))
         return [(("veth", "peer"), sec["peer"])] if "peer" in sec else []
 
 

@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple, TypedDict, cast
 
 from ..errors import Problem
 from ..nodes import Int, Obj, Str
@@ -13,6 +13,8 @@ from ..rulebook import Doc, Rule, ipath, present, register, report
 from .base import Iface, KeyPath, Kind
 
 TYPE = "vlan"
+#: the ``vlan`` section (canonical: both keys present)
+VlanConfig = TypedDict("VlanConfig", {"base-iface": str, "id": int})
 DEFAULT_MTU = 1500  # Ethernet (and NetworkManager's default for a new software device)
 
 SCHEMA = Obj({"base-iface": Str(what="an interface name"),
@@ -77,8 +79,12 @@ class Vlan(Kind):
     software = True
     rules = tuple(RULES)
 
+    def config(self, iface: Iface) -> VlanConfig:
+        """The interface's ``vlan`` section (``{}`` when it has none)."""
+        return cast(VlanConfig, self.section_of(iface))
+
     def parent(self, iface: Iface) -> Optional[str]:
-        base = self.section_of(iface).get("base-iface")
+        base = self.config(iface).get("base-iface")
         return base if isinstance(base, str) else None
 
     def needs_refs(self, iface: Iface) -> List[Tuple[KeyPath, str]]:

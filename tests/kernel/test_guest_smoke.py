@@ -96,6 +96,7 @@ def test_guest_runs_its_own_kernel_with_the_modules(kernel_guest):
     loaded = out(kernel_guest, "for m in bonding 8021q bridge veth dummy; do "
                                "[ -d /sys/module/$m ] && echo $m; done").split()
     assert loaded == ["bonding", "8021q", "bridge", "veth", "dummy"]
+    assert kernel_guest.ssh("test -d /sys/module/vrf").returncode == 0, "vrf.ko is loaded (VRF tests)"
     # bonding was loaded with max_bonds=0: no stray bond0 for NM to adopt
     assert kernel_guest.ssh("test -e /sys/class/net/bond0").returncode != 0
 

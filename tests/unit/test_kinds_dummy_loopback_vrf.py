@@ -145,12 +145,13 @@ def vrf_snapshot(port_active=True):
                     "master": "vrf-blue", "slave-type": "vrf"})
     vrf = profile("/p/2", "vrf-blue", "vrf", vrf={"table": 1001}, ipv4={"method": "disabled"},
                   ipv6={"method": "disabled"})
-    return snapshot([eth1, vrf], {"eth1": device("/d/1", 1), "vrf-blue": device("/d/2", 31)})
+    return snapshot([eth1, vrf], {"eth1": device("/d/1", 1), "vrf-blue": device("/d/2", 31, mtu=65575)})
 
 
 def test_a_vrf_and_its_port_read_back_with_the_port_s_addresses_and_routes():
     state = reader.current_state(vrf_snapshot())
     assert state["interfaces"]["vrf-blue"]["vrf"] == {"route-table-id": 1001, "port": ["eth1"]}
+    assert "mtu" not in state["interfaces"]["vrf-blue"]  # the kernel's 65575: above any MTU a document can give
     assert state["interfaces"]["eth1"]["ipv4"]["address"] == [{"ip": "198.18.1.11", "prefix-length": 24}]
     assert [(r["destination"], r["table-id"]) for r in state["routes"]] == [("0.0.0.0/0", 1001)]
 

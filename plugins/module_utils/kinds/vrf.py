@@ -25,6 +25,8 @@ from .base import Iface, KeyPath, Kind, Settings
 TYPE = "vrf"
 #: tables the kernel reserves (include/uapi/linux/rtnetlink.h: RT_TABLE_DEFAULT, RT_TABLE_MAIN, RT_TABLE_LOCAL)
 RESERVED_TABLES = {253: "default", 254: "main", 255: "local"}
+#: the MTU of a new VRF device: IP6_MAX_MTU, 65535 plus the IPv6 header (drivers/net/vrf.c, vrf_setup)
+DEFAULT_MTU = 65575
 
 SCHEMA = Obj({
     "route-table-id": Int(1, 4294967295, "(table 0 is the kernel's unspec)", code="ROUTE_TABLE_INVALID"),
@@ -116,7 +118,12 @@ class Vrf(Kind):
                 if isinstance(p, str)]
 
     def canonical(self, iface: Dict[str, Any]) -> None:
-        """Ports in name order (the kernel keeps no order among them)."""
+        """Ports in name order (the kernel keeps no order among them), and
+        without the MTU the kernel gives every VRF device (:data:`DEFAULT_MTU`,
+        above what an MTU of the schema can be: never written, and the
+        default is what a VRF without ``mtu`` gets)."""
+        if iface.get("mtu") == DEFAULT_MTU:
+            del iface["mtu"]
         sec = iface.get("vrf")
         if isinstance(sec, dict) and isinstance(sec.get("port"), list):
             sec["port"] = sorted(sec["port"])

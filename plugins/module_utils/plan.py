@@ -26,17 +26,20 @@ from __future__ import annotations
 
 import copy
 import ipaddress
-from typing import Any, Dict, List, Optional, Tuple
+from dataclasses import dataclass, field
+from typing import Any, Callable, Dict, List, Optional, Set, Tuple
 
-from . import kinds, model, validation
+from . import kinds, model, profiles, validation
 from .errors import InvalidStateError, Problem
-from .nm import settings as nms
-from .nm.reader import Profile, Snapshot, foreign_rules
 from .ops import Op
+from .profiles import Iface, PortOf, ProfileChange, ProfileRoutes, Rule
+from .snapshot import Profile, Snapshot, foreign_rules
 from .verify import live_drift
 
+State = Dict[str, Any]
 
-#: the ownership findings of a plan, each a list of profiles (:meth:`.nm.reader.Profile.as_dict`):
+
+#: the ownership findings of a plan, each a list of profiles (:meth:`.snapshot.Profile.as_dict`):
 #: ``pruned`` ours, no longer named (deleted with ``prune``); ``prunable`` the same without ``prune``;
 #: ``deleted`` removed for ``state: absent`` or as a second profile of ours; ``blocked`` not ours, able to
 #: activate on an interface the document manages: kept, blocked on that device only;
@@ -60,7 +63,7 @@ class Plan:
         self.warnings: List[str] = []
         self.dns_owner: Optional[str] = None  # interface that gets the DNS configuration, "" none, None unchanged
         self.profiles: Dict[str, List[Dict[str, Any]]] = {k: [] for k in PROFILE_FINDINGS}
-        self.pruned: set = set()
+        self.pruned: Set[str] = set()
 
     @property
     def changed(self) -> bool:
@@ -68,7 +71,7 @@ class Plan:
         return bool(self.ops)
 
 
-def _normalize(iface: Dict[str, Any], warnings: List[str]) -> None:
+def _normalize(iface: Iface, warnings: List[str]) -> None:
     """Drop keys that have no effect for the chosen method (NM ignores them,
     and comparing them would report a change on every run)."""
     for fam in ("ipv4", "ipv6"):
@@ -81,26 +84,33 @@ def _normalize(iface: Dict[str, Any], warnings: List[str]) -> None:
                 warnings.append("interfaces %s: %s disabled, ignoring %s" % (iface["name"], fam, ", ".join(dropped)))
             iface[fam] = {"enabled": False}
             continue
-        dynamic = ip.get("dhcp") or ip.get("autoconf")
-        if not dynamic:
-            for key in ("auto-dns", "auto-gateway", "auto-routes"):
-                if ip.pop(key, None) is False:
-                    warnings.append("interfaces %s: %s.%s has no effect without dhcp/autoconf; ignored"
-                                    % (iface["name"], fam, key))
-        else:
-            for key in ("auto-dns", "auto-gateway", "auto-routes"):
-                ip.setdefault(key, True)
+        _normalize_auto(iface["name"], fam, ip, warnings)
         ip.setdefault("address", [])
         ip.setdefault("dhcp", False)
         if fam == "ipv6":
             ip.setdefault("autoconf", False)
 
 
+AUTO_KEYS = ("auto-dns", "auto-gateway", "auto-routes")
+
+
+def _normalize_auto(name: str, fam: str, ip: Dict[str, Any], warnings: List[str]) -> None:
+    """``auto-*`` keys: on by default with DHCP or autoconf, dropped (with a
+    warning when set to false) without them."""
+    if ip.get("dhcp") or ip.get("autoconf"):
+        for key in AUTO_KEYS:
+            ip.setdefault(key, True)
+        return
+    for key in AUTO_KEYS:
+        if ip.pop(key, None) is False:
+            warnings.append("interfaces %s: %s.%s has no effect without dhcp/autoconf; ignored" % (name, fam, key))
+
+
 def make_plan(snap: Snapshot, current: Dict[str, Any], desired: Dict[str, Any], prune: bool = False) -> Plan:
     """Plan the change from ``current`` (the model of ``snap``) to
-    ``desired`` (a partial state from :func:`model.from_document`).
+    ``desired`` (a partial state from :func:`.kinds.from_document`).
 
-    ``prune``: profiles of ours (see :func:`.nm.settings.origin_of`) on
+    ``prune``: profiles of ours (see :func:`.profiles.origin_of`) on
     interfaces the document does not name are removed, as if the document
     said ``state: absent`` for them; profiles we did not make never are.
 
@@ -122,20 +132,9 @@ def make_plan(snap: Snapshot, current: Dict[str, Any], desired: Dict[str, Any], 
     for index, (name, iface) in enumerate(desired.get("interfaces", {}).items()):
         _resolve_type(name, "interfaces[%d]" % index, iface, snap, current, problems, name in peers)
     target = kinds.merge(current, desired)
-    ctrl = kinds.controllers(target)
     for name in desired.get("interfaces", {}):
         _normalize(target["interfaces"][name], plan.warnings)
-    for port, controller in ctrl.items():
-        if port not in target["interfaces"]:
-            problems.append(Problem("PORT_MISSING", _port_path(desired, target, controller, port),
-                                    "port %s of %s does not exist on this host" % (port, controller),
-                                    "add %s to interfaces with its type, or remove it from the port list" % port))
-            continue
-        iface = target["interfaces"][port]
-        if not kinds.keeps_ip(target, port):
-            iface["ipv4"], iface["ipv6"] = {"enabled": False}, {"enabled": False}
-        if port not in desired.get("interfaces", {}) and iface.get("state") != "absent":
-            iface["state"] = "up"
+    _settle_ports(desired, target, problems)
     _bridge_mtus(desired, target, plan.warnings)
     dns_owner = _dns_assignment(snap, current, target, problems)
     _check_routes(desired, target, problems)
@@ -147,9 +146,26 @@ def make_plan(snap: Snapshot, current: Dict[str, Any], desired: Dict[str, Any], 
     if problems:
         raise InvalidStateError(problems)
     plan.current, plan.target, plan.desired, plan.dns_owner = current, target, desired, dns_owner
-    _build_ops(plan, snap, dns_owner, set(desired.get("interfaces", {})), rule_owner)
+    _build_ops(plan, snap, dns_owner, rule_owner)
     _build_diff(plan, dns_owner is not None)
     return plan
+
+
+def _settle_ports(desired: State, target: State, problems: List[Problem]) -> None:
+    """Ports have no IP configuration, and a port the document does not
+    name comes up with its controller; a port that does not exist is
+    PORT_MISSING."""
+    for port, controller in kinds.controllers(target).items():
+        if port not in target["interfaces"]:
+            problems.append(Problem("PORT_MISSING", _port_path(desired, target, controller, port),
+                                    "port %s of %s does not exist on this host" % (port, controller),
+                                    "add %s to interfaces with its type, or remove it from the port list" % port))
+            continue
+        iface = target["interfaces"][port]
+        if not kinds.keeps_ip(target, port):
+            iface["ipv4"], iface["ipv6"] = {"enabled": False}, {"enabled": False}
+        if port not in desired.get("interfaces", {}) and iface.get("state") != "absent":
+            iface["state"] = "up"
 
 
 def _bridge_mtus(desired: Dict[str, Any], target: Dict[str, Any], warnings: List[str]) -> None:
@@ -171,7 +187,7 @@ def _bridge_mtus(desired: Dict[str, Any], target: Dict[str, Any], warnings: List
                             name, min(mtus.values()), ", ".join("%s %d" % kv for kv in sorted(mtus.items())), name))
 
 
-def _named(current: Dict[str, Any], desired: Dict[str, Any]) -> set:
+def _named(current: State, desired: State) -> Set[str]:
     """Interfaces the document names or needs: its interfaces, their ports
     (the document's port list, else the current one), VLAN bases and the
     interfaces of its routes."""
@@ -185,31 +201,35 @@ def _named(current: Dict[str, Any], desired: Dict[str, Any]) -> set:
     return names
 
 
-def _interface_of(prof: Profile) -> str:
-    return prof.iface or nms.marked_interface(prof.settings)
-
-
-def _prune(plan: Plan, snap: Snapshot, current: Dict[str, Any], desired: Dict[str, Any], prune: bool) -> None:
+def _prune(plan: Plan, snap: Snapshot, current: State, desired: State, prune: bool) -> None:
     """Find the profiles of ours on interfaces the document does not name;
     with ``prune``, make those interfaces ``state: absent`` in ``desired`` (in
     place). Profiles of others there are only listed."""
     named = _named(current, desired)
     for prof in snap.profiles:
-        name = _interface_of(prof)
+        name = prof.interface
         if not name or name in named or not snap.managed(name):
             continue
         if prof.owner != "ours":
             plan.profiles["foreign_kept"].append(prof.as_dict())
-            continue
-        shared = [p for p in snap.profiles if p.owner != "ours" and p.bound and p.iface == name]
-        plan.profiles["pruned" if prune and not shared else "prunable"].append(prof.as_dict())
-        if prune and shared:
-            plan.warnings.append("prune: %s keeps profile %r (uuid %s): profiles not made by hostnet.nm are "
-                                 "bound to %s too (%s); remove it with state: absent" % (
-                                     name, prof.id, prof.uuid, name, ", ".join(repr(p.id) for p in shared)))
-        elif prune:
-            desired.setdefault("interfaces", {})[name] = {"name": name, "state": "absent"}
-            plan.pruned.add(name)
+        else:
+            _prune_ours(plan, snap, prof, desired, prune)
+
+
+def _prune_ours(plan: Plan, snap: Snapshot, prof: Profile, desired: State, prune: bool) -> None:
+    """A profile of ours on an interface the document does not name: pruned
+    (its interface made absent in ``desired``) unless profiles of others are
+    bound there too (then only listed, with a warning)."""
+    name = prof.interface
+    shared = [p for p in snap.profiles if p.owner != "ours" and p.bound and p.iface == name]
+    plan.profiles["pruned" if prune and not shared else "prunable"].append(prof.as_dict())
+    if prune and shared:
+        plan.warnings.append("prune: %s keeps profile %r (uuid %s): profiles not made by hostnet.nm are "
+                             "bound to %s too (%s); remove it with state: absent" % (
+                                 name, prof.id, prof.uuid, name, ", ".join(repr(p.id) for p in shared)))
+    elif prune:
+        desired.setdefault("interfaces", {})[name] = {"name": name, "state": "absent"}
+        plan.pruned.add(name)
 
 
 def _check_ambiguous(snap: Snapshot, desired: Dict[str, Any], problems: List[Problem]) -> None:
@@ -243,29 +263,37 @@ def _port_path(desired: Dict[str, Any], target: Dict[str, Any], controller: str,
     return "%s.link-aggregation.port[%d]" % (where, ports.index(port))
 
 
-def _resolve_type(name: str, path: str, iface: Dict[str, Any], snap: Snapshot, current: Dict[str, Any],
+def _resolve_type(name: str, path: str, iface: Iface, snap: Snapshot, current: State,
                   problems: List[Problem], peer: bool = False) -> None:
-    dev = snap.devices.get(name)
+    """Give an interface of the document (at ``path``) its type in place:
+    the host's when the document gives none; an existing veth is configured
+    as the ethernet it is to NetworkManager. Unmanaged interfaces, new ones
+    without a type and ethernets that do not exist (nor are the ``peer`` of
+    a veth the document creates) are problems."""
     if not snap.managed(name):
         problems.append(Problem("INTERFACE_UNMANAGED", path, "%s is not managed by NetworkManager on this host"
                                 % name, "hostnet.nm leaves unmanaged interfaces alone: remove it from the document"))
         return
     have = current["interfaces"].get(name)
-    if iface.get("type") == "veth" and "veth" not in iface and (dev is not None or have):
+    exists = name in snap.devices or bool(have)
+    if iface.get("type") == "veth" and "veth" not in iface and exists:
         iface["type"] = (have or {}).get("type", "ethernet")  # an existing veth is configured as ethernet
-    if "type" not in iface:
-        if have:
-            iface["type"] = have["type"]
-        elif iface.get("state") != "absent":
-            problems.append(Problem("INTERFACE_TYPE_REQUIRED", path, "%s does not exist on this host and has no "
-                                    "type" % name, "add type (ethernet, linux-bridge, bond, vlan or veth)%s"
-                                    % (" - it looks like a VLAN: type: vlan with vlan.base-iface and vlan.id"
-                                       if "." in name else "")))
-    elif iface["type"] == "ethernet" and dev is None and not have and iface.get("state") != "absent" and not peer:
-        problems.append(Problem("INTERFACE_NOT_FOUND", path, "there is no ethernet device %s on this host" % name,
-                                "check the name (ip link)%s" % (
-                                    "; for a VLAN use type: vlan with vlan.base-iface and vlan.id"
-                                    if "." in name or name.startswith("vlan") else "")))
+    if "type" in iface:
+        if iface["type"] == "ethernet" and not (exists or peer) and iface.get("state") != "absent":
+            problems.append(_not_found(name, path))
+    elif have:
+        iface["type"] = have["type"]
+    elif iface.get("state") != "absent":
+        problems.append(Problem("INTERFACE_TYPE_REQUIRED", path, "%s does not exist on this host and has no type"
+                                % name, "add type (ethernet, linux-bridge, bond, vlan or veth)%s"
+                                % (" - it looks like a VLAN: type: vlan with vlan.base-iface and vlan.id"
+                                   if "." in name else "")))
+
+
+def _not_found(name: str, path: str) -> Problem:
+    return Problem("INTERFACE_NOT_FOUND", path, "there is no ethernet device %s on this host" % name,
+                   "check the name (ip link)%s" % ("; for a VLAN use type: vlan with vlan.base-iface and vlan.id"
+                                                   if "." in name or name.startswith("vlan") else ""))
 
 
 def _check_routes(desired: Dict[str, Any], target: Dict[str, Any], problems: List[Problem]) -> None:
@@ -325,18 +353,24 @@ def _check_next_hops(desired: Dict[str, Any], target: Dict[str, Any], held: Dict
                                     "use the address of the router"))
 
 
-def _check_macs(desired: Dict[str, Any], target: Dict[str, Any], snap: Snapshot, problems: List[Problem]) -> None:
-    """A MAC address the document gives an interface must not be another
-    device's (two NICs with one MAC: switches flap between their ports),
-    unless the two are stacked (a bond or bridge and its ports, a VLAN and
-    its base share one by design). A MAC the interface has already is not
-    judged (a ``network_state_info`` output fed back restates it)."""
-    macs = {n: d["mac"] for n, d in snap.devices.items() if d.get("mac") and d.get("real", True)}
+def _macs_after(target: State, snap: Snapshot) -> Dict[str, str]:
+    """``{interface: MAC}`` the host's devices will have after the change."""
+    macs = {n: str(d["mac"]) for n, d in snap.devices.items() if d.get("mac") and d.get("real", True)}
     for name, iface in target["interfaces"].items():
         if iface.get("state") == "absent":
             macs.pop(name, None)
         elif iface.get("mac-address"):
             macs[name] = iface["mac-address"]
+    return macs
+
+
+def _check_macs(desired: State, target: State, snap: Snapshot, problems: List[Problem]) -> None:
+    """A MAC address the document gives an interface must not be another
+    device's (two NICs with one MAC: switches flap between their ports),
+    unless the two are stacked (a bond or bridge and its ports, a VLAN and
+    its base share one by design). A MAC the interface has already is not
+    judged (a ``network_state_info`` output fed back restates it)."""
+    macs = _macs_after(target, snap)
     stack = _stacks(target)
     for index, (name, iface) in enumerate(desired.get("interfaces", {}).items()):
         mac = iface.get("mac-address")
@@ -349,7 +383,7 @@ def _check_macs(desired: Dict[str, Any], target: Dict[str, Any], snap: Snapshot,
                                     "give each interface its own MAC address"))
 
 
-def _stacks(state: Dict[str, Any]) -> Any:
+def _stacks(state: State) -> Callable[[str], str]:
     """A function giving each interface name the representative of its
     stack: ports join their controller, a VLAN its base (union-find: an
     interface may have both, a VLAN that is a bridge port)."""
@@ -410,48 +444,68 @@ def _rule_priorities(desired: List[Dict[str, Any]], current: List[Dict[str, Any]
             used.add(prio)
 
 
-def _rule_assignment(snap: Snapshot, desired: Dict[str, Any], target: Dict[str, Any],
-                     problems: List[Problem]) -> Dict[Any, str]:
+RuleKey = Tuple[Any, ...]
+DEFAULT_DESTINATIONS = ("0.0.0.0/0", "::/0")
+
+
+def _rule_assignment(snap: Snapshot, desired: State, target: State, problems: List[Problem]) -> Dict[RuleKey, str]:
     """``{rule key: interface}``: which profile holds each target rule. NM keeps
     rules in a profile and installs them while it is active, so a rule stays
     where it is, and a new one goes to an up interface with routes in its
     table (any up interface of its family for the main table)."""
     ctrl = kinds.controllers(target)
     up = [n for n, i in sorted(target["interfaces"].items()) if i.get("state") == "up" and n not in ctrl]
-    owner: Dict[Any, str] = {}
+    owner: Dict[RuleKey, str] = {}
     kernel_only = {model.rule_key(r) for r in foreign_rules(snap)}
-    for index, rule in enumerate(desired.get("route-rules", [])):
-        if rule.get("state") == "absent":
-            continue
-        rule = model.canonical_rule(rule)
+    for index, entry in enumerate(desired.get("route-rules", [])):
+        rule = model.canonical_rule(entry)
         key = model.rule_key(rule)
-        if key in kernel_only:
-            continue  # the kernel has it already: a profile holding it would make NM add a second one
-        fam = int(rule.get("family", "ipv4")[-1])
-        held = snap.rule_holders.get(key)
-        enabled = [n for n in up if (target["interfaces"][n].get("ipv%d" % fam) or {}).get("enabled")]
-        if held in enabled:
-            owner[key] = held
+        # a rule the kernel has already: a profile holding it would make NM add a second one
+        if entry.get("state") == "absent" or key in kernel_only:
             continue
-        table = rule["route-table"]
-        tabled = [n for n in enabled if any(r.get("next-hop-interface") == n and r.get("table-id") == table and
-                                            model.family_of(r["destination"]) == fam for r in target["routes"])]
-        defaults = [n for n in enabled if any(r.get("next-hop-interface") == n and r["destination"] in
-                                              ("0.0.0.0/0", "::/0") for r in target["routes"])]
-        choice = tabled or ((defaults or enabled) if table == model.MAIN_TABLE else [])
-        if not choice:
-            problems.append(Problem("ROUTE_RULE_NO_HOLDER", "route-rules.config[%d]" % index,
-                                    "no interface that is up with IPv%d enabled has routes in table %d, so "
-                                    "NetworkManager has no profile to keep this rule in" % (fam, table),
-                                    "add a route with table-id %d through an interface that is up, or use the "
-                                    "main table" % table))
-            continue
-        owner[key] = choice[0]
+        holder = _rule_holder(snap, target, up, rule)
+        if holder:
+            owner[key] = holder
+        else:
+            problems.append(_no_rule_holder(index, rule))
     for rule in target["route-rules"]:
         key = model.rule_key(rule)
         if key not in owner and key in snap.rule_holders:
             owner[key] = snap.rule_holders[key]
     return owner
+
+
+def _rule_holder(snap: Snapshot, target: State, up: List[str], rule: Rule) -> str:
+    """The interface whose profile is to hold ``rule`` (``""``: none can):
+    the one holding it now if it still can, else the first of ``up`` with
+    the rule's family enabled and routes in its table (for the main table:
+    with a default route, else any)."""
+    fam = _rule_family(rule)
+    enabled = [n for n in up if (target["interfaces"][n].get("ipv%d" % fam) or {}).get("enabled")]
+    held = snap.rule_holders.get(model.rule_key(rule))
+    if held in enabled:
+        return str(held)
+    table = rule["route-table"]
+    routes = [r for r in target["routes"] if r.get("next-hop-interface") in enabled]
+    tabled = [n for n in enabled if any(r.get("next-hop-interface") == n and r.get("table-id") == table and
+                                        model.family_of(r["destination"]) == fam for r in routes)]
+    defaults = [n for n in enabled if any(r.get("next-hop-interface") == n and r["destination"] in
+                                          DEFAULT_DESTINATIONS for r in routes)]
+    choice = tabled or ((defaults or enabled) if table == model.MAIN_TABLE else [])
+    return choice[0] if choice else ""
+
+
+def _rule_family(rule: Rule) -> int:
+    return int(str(rule.get("family", "ipv4"))[-1])
+
+
+def _no_rule_holder(index: int, rule: Rule) -> Problem:
+    fam, table = _rule_family(rule), rule["route-table"]
+    return Problem("ROUTE_RULE_NO_HOLDER", "route-rules.config[%d]" % index,
+                   "no interface that is up with IPv%d enabled has routes in table %d, so "
+                   "NetworkManager has no profile to keep this rule in" % (fam, table),
+                   "add a route with table-id %d through an interface that is up, or use the "
+                   "main table" % table)
 
 
 def _foreign_rules(snap: Snapshot, desired: Dict[str, Any], warnings: List[str]) -> None:
@@ -474,55 +528,63 @@ def _foreign_rules(snap: Snapshot, desired: Dict[str, Any], warnings: List[str])
             warnings.append("route-rules.config[%d] %s" % (index, what))
 
 
-def _holder_ok(iface: Dict[str, Any], families: set) -> bool:
+def _holder_ok(iface: Iface, families: Set[int]) -> bool:
     return iface.get("state") == "up" and all(iface.get("ipv%d" % f, {}).get("enabled") for f in families)
 
 
-def _dns_assignment(snap: Snapshot, current: Dict[str, Any], target: Dict[str, Any],
-                    problems: List[Problem]) -> Optional[str]:
+def _any_family(iface: Iface) -> bool:
+    return any(iface.get("ipv%d" % f, {}).get("enabled") for f in (4, 6))
+
+
+def _holds_any(dns: Dict[str, Any]) -> bool:
+    return bool(dns["server"] or dns["search"] or dns["options"])
+
+
+def _dns_assignment(snap: Snapshot, current: State, target: State, problems: List[Problem]) -> Optional[str]:
     """Choose the interface whose profile holds the static DNS, or ``None``
-    when DNS does not change. NM writes a profile's DNS only while it is
-    active, so the holder must be up with each server's family enabled."""
+    when DNS does not change (``""``: it is cleared). NM writes a profile's
+    DNS only while it is active, so the holder must be up with each server's
+    family enabled."""
     dns = target["dns-resolver"]
-    if not (dns["server"] or dns["search"] or dns["options"]):
+    if not _holds_any(dns):
         return None if dns == current["dns-resolver"] else ""
     lost = _lost_holders(snap, target) if dns == current["dns-resolver"] else []
     if dns == current["dns-resolver"] and not lost:
         return None
-    families = {model.family_of(s) for s in dns["server"]}
     scopes = sorted({s.split("%")[1] for s in dns["server"] if "%" in s})
-    ctrl = kinds.controllers(target)
-    candidates = [n for n, i in sorted(target["interfaces"].items())
-                  if n not in ctrl and i.get("state") == "up" and any(i.get("ipv%d" % f, {}).get("enabled")
-                                                                      for f in (4, 6))]
     if len(scopes) > 1:
         problems.append(Problem("DNS_SCOPE_CONFLICT", "dns-resolver.config.server", "link-local name servers are "
                                 "scoped to several interfaces (%s); NetworkManager keeps them on one" %
                                 ", ".join(scopes), "use one scope interface, or global addresses"))
         return None
-    if scopes:
-        candidates = [n for n in candidates if n == scopes[0]]
-    good = [n for n in candidates if _holder_ok(target["interfaces"][n], families)]
+    families = {model.family_of(s) for s in dns["server"]}
+    ctrl = kinds.controllers(target)
+    good = [n for n, i in sorted(target["interfaces"].items())
+            if n not in ctrl and (not scopes or n == scopes[0]) and _any_family(i) and _holder_ok(i, families)]
     if not good:
-        why = ("; the document takes %s away from the DNS configuration it holds (%s)" % (
-            " and ".join(lost), ", ".join(dns["server"] + dns["search"]))) if lost else ""
-        problems.append(Problem("DNS_NO_HOLDER", "dns-resolver.config", "no interface that is up with IPv%s "
-                                "enabled can hold the DNS configuration%s%s" % (
-                                    "/".join(str(f) for f in sorted(families)) or "4 or IPv6",
-                                    " (scope %s)" % scopes[0] if scopes else "", why),
-                                "NetworkManager stores DNS in an active profile: bring up an interface with "
-                                "an address of that family in the same document%s" % (
-                                    ", keep %s, or clear the DNS with dns-resolver: {config: {}}"
-                                    % " and ".join(lost) if lost else "")))
+        problems.append(_no_dns_holder(dns, families, scopes, lost))
         return None
     holders = set(dns_holders_of(snap))
-    gateways = {r["next-hop-interface"] for r in target["routes"] if r["destination"] in ("0.0.0.0/0", "::/0")}
+    gateways = {r["next-hop-interface"] for r in target["routes"] if r["destination"] in DEFAULT_DESTINATIONS}
     good.sort(key=lambda n: (n not in holders, n not in gateways,
                              target["interfaces"][n].get("ipv4", {}).get("dhcp", True), n))
     return good[0]
 
 
-def _lost_holders(snap: Snapshot, target: Dict[str, Any]) -> List[str]:
+def _no_dns_holder(dns: Dict[str, Any], families: Set[int], scopes: List[str], lost: List[str]) -> Problem:
+    why = ("; the document takes %s away from the DNS configuration it holds (%s)" % (
+        " and ".join(lost), ", ".join(dns["server"] + dns["search"]))) if lost else ""
+    return Problem("DNS_NO_HOLDER", "dns-resolver.config", "no interface that is up with IPv%s "
+                   "enabled can hold the DNS configuration%s%s" % (
+                       "/".join(str(f) for f in sorted(families)) or "4 or IPv6",
+                       " (scope %s)" % scopes[0] if scopes else "", why),
+                   "NetworkManager stores DNS in an active profile: bring up an interface with "
+                   "an address of that family in the same document%s" % (
+                       ", keep %s, or clear the DNS with dns-resolver: {config: {}}"
+                       % " and ".join(lost) if lost else ""))
+
+
+def _lost_holders(snap: Snapshot, target: State) -> List[str]:
     """Interfaces whose profile holds static DNS now but cannot after the
     change (removed, down, made a port, or the servers' family disabled):
     their DNS configuration must move, as nmstate moves it, since the
@@ -530,35 +592,28 @@ def _lost_holders(snap: Snapshot, target: Dict[str, Any]) -> List[str]:
     ctrl = kinds.controllers(target)
     out = []
     for name in dns_holders_of(snap):
-        fams = {model.family_of(s) for s in nms.dns_from_profile(snap.chosen[name].model_settings)["server"]}
+        fams = {model.family_of(s) for s in profiles.dns_from_profile(snap.chosen[name].model_settings)["server"]}
         iface = target["interfaces"].get(name)
-        if iface is None or name in ctrl or not _holder_ok(iface, fams) or not any(
-                iface.get("ipv%d" % f, {}).get("enabled") for f in (4, 6)):
+        if iface is None or name in ctrl or not _holder_ok(iface, fams) or not _any_family(iface):
             out.append(name)
     return sorted(out)
 
 
 def dns_holders_of(snap: Snapshot) -> List[str]:
     """Names of interfaces whose profile holds static DNS now."""
-    out = []
-    for name, prof in snap.chosen.items():
-        dns = nms.dns_from_profile(prof.model_settings)
-        if dns["server"] or dns["search"] or dns["options"]:
-            out.append(name)
-    return out
+    return [name for name, prof in snap.chosen.items() if profiles.holds_dns(prof.model_settings)]
 
 
-def _routes_by_iface(state: Dict[str, Any]) -> Dict[str, List[Dict[str, Any]]]:
+def _routes_by_iface(state: State) -> Dict[str, List[Dict[str, Any]]]:
     """``{interface: [its routes, in state order]}``."""
     out: Dict[str, List[Dict[str, Any]]] = {}
     for route in state["routes"]:
-        out.setdefault(route.get("next-hop-interface"), []).append(route)
+        out.setdefault(route.get("next-hop-interface", ""), []).append(route)
     return out
 
 
-def _port_info(state: Dict[str, Any], ctrls: Dict[str, str],
-               name: str) -> Optional[Tuple[str, str, Dict[str, Any]]]:
-    """``(controller, its type, port entry)`` of ``name``; ``ctrls`` is ``kinds.controllers(state)``."""
+def _port_info(state: State, ctrls: Dict[str, str], name: str) -> Optional[PortOf]:
+    """Where ``name`` is a port in ``state`` (``ctrls``: ``kinds.controllers(state)``), or ``None``."""
     ctrl = ctrls.get(name)
     if not ctrl:
         return None
@@ -566,108 +621,181 @@ def _port_info(state: Dict[str, Any], ctrls: Dict[str, str],
     entry: Dict[str, Any] = {"name": name}
     if cif["type"] == "linux-bridge":
         entry = next((p for p in cif.get("bridge", {}).get("port", []) if p["name"] == name), entry)
-    return ctrl, cif["type"], entry
+    return PortOf(ctrl, cif["type"], entry)
 
 
-def _build_ops(plan: Plan, snap: Snapshot, dns_owner: Optional[str], desired_names: set,
-               rule_owner: Dict[Any, str]) -> None:
-    cur, tgt = plan.current, plan.target
-    rules_now: Dict[str, List[Any]] = {}
-    for key, name in snap.rule_holders.items():
-        rules_now.setdefault(name, []).append(key)
-    rules_then: Dict[str, List[Dict[str, Any]]] = {}
-    for rule in tgt["route-rules"]:
-        rules_then.setdefault(rule_owner.get(model.rule_key(rule), ""), []).append(rule)
-    holders = set(dns_holders_of(snap)) if dns_owner is not None else set()
-    names = kinds.dependency_order(tgt, tgt["interfaces"].keys())
-    ctrl_t, ctrl_c = kinds.controllers(tgt), kinds.controllers(cur)  # once: each is O(interfaces)
-    routes_t, routes_c = _routes_by_iface(tgt), _routes_by_iface(cur)
-    updates: List[Op] = []
-    activations: List[Op] = []
-    downs: List[Op] = []
-    deletes: List[Op] = []
-    for name in names:
-        t_if = tgt["interfaces"][name]
-        c_if = cur["interfaces"].get(name)
-        prof: Optional[Profile] = snap.chosen.get(name)
-        if t_if.get("state") == "absent":
-            _absent_ops(plan, snap, name, updates, deletes, downs)
-            continue
-        port, cur_port = _port_info(tgt, ctrl_t, name), _port_info(cur, ctrl_c, name)
+NO_DNS: Dict[str, List[str]] = {"server": [], "search": [], "options": []}
+
+
+@dataclass
+class _Ops:
+    """The operations of a plan as they are found, by the group they run in."""
+
+    updates: List[Op] = field(default_factory=list)
+    deletes: List[Op] = field(default_factory=list)
+    downs: List[Op] = field(default_factory=list)
+    activations: List[Op] = field(default_factory=list)
+
+
+@dataclass
+class _Build:
+    """What every interface's operations are planned from (each computed once:
+    most are O(interfaces))."""
+
+    plan: Plan
+    snap: Snapshot
+    dns_owner: Optional[str]
+    desired_names: Set[str]
+    rules_now: Dict[str, List[RuleKey]]
+    rules_then: Dict[str, List[Rule]]
+    dns_holders: Set[str]
+    ctrl_t: Dict[str, str]
+    ctrl_c: Dict[str, str]
+    routes_t: Dict[str, List[Dict[str, Any]]]
+    routes_c: Dict[str, List[Dict[str, Any]]]
+    ops: _Ops = field(default_factory=_Ops)
+
+    @classmethod
+    def of(cls, plan: Plan, snap: Snapshot, dns_owner: Optional[str], rule_owner: Dict[RuleKey, str]) -> "_Build":
+        """The context for ``plan``'s current and target states."""
+        rules_now: Dict[str, List[RuleKey]] = {}
+        for key, name in snap.rule_holders.items():
+            rules_now.setdefault(name, []).append(key)
+        rules_then: Dict[str, List[Rule]] = {}
+        for rule in plan.target["route-rules"]:
+            rules_then.setdefault(rule_owner.get(model.rule_key(rule), ""), []).append(rule)
+        return cls(plan, snap, dns_owner, set(plan.desired.get("interfaces", {})), rules_now, rules_then,
+                   set(dns_holders_of(snap)) if dns_owner is not None else set(),
+                   kinds.controllers(plan.target), kinds.controllers(plan.current),
+                   _routes_by_iface(plan.target), _routes_by_iface(plan.current))
+
+    def change(self, name: str) -> ProfileChange:
+        """What ``name``'s profile must say: its model now and in the target,
+        and the ports, routes, DNS and rules it holds where they change."""
+        cur, tgt = self.plan.current, self.plan.target
         routes = None
-        if routes_t.get(name, []) != routes_c.get(name, []):
-            gws = set(snap.gateways.get(name, []))
-            marked = [dict(r, _gateway=True) if model.route_key(r) in gws else r for r in routes_t.get(name, [])]
-            routes = ([r for r in marked if model.family_of(r["destination"]) == 4],
-                      [r for r in marked if model.family_of(r["destination"]) == 6])
+        if self.routes_t.get(name, []) != self.routes_c.get(name, []):
+            routes = ProfileRoutes(list(self.routes_t.get(name, [])), set(self.snap.gateways.get(name, [])))
         dns = None
-        if dns_owner is not None and (name == dns_owner or name in holders):
-            dns = tgt["dns-resolver"] if name == dns_owner else {"server": [], "search": [], "options": []}
-        if prof is not None and prof.settings.get("connection", {}).get("type") != nms.NM_TYPES.get(t_if["type"]):
-            deletes.append(Op("delete", name, prof.path, disruption="remove", reason="type changes to %s"
-                              % t_if["type"]))
-            prof, c_if = None, None
-        autoconnect = t_if.get("state") == "up"
+        if self.dns_owner is not None and (name == self.dns_owner or name in self.dns_holders):
+            dns = tgt["dns-resolver"] if name == self.dns_owner else NO_DNS
         rules = None
-        if sorted(rules_now.get(name, [])) != sorted(model.rule_key(r) for r in rules_then.get(name, [])):
-            rules = rules_then.get(name, [])
-        unchanged = c_if == t_if and routes is None and dns is None and port == cur_port and rules is None
-        if unchanged and (name not in desired_names or prof is None):
-            continue  # nothing it depends on changes (a device without a profile that stays down)
-        if name in desired_names or (port and port[0] in desired_names):
-            _block_rivals(plan, snap, name, updates, downs)
-        dirty = (c_if is None or _without_state(c_if) != _without_state(t_if) or routes is not None
-                 or dns is not None or rules is not None or port != cur_port or prof is None
-                 or not (prof.bound or prof.mac_bound)
-                 or (prof.autoconnect != autoconnect and not _builtin_default(plan, prof, name)))
-        written = False
-        if dirty:
-            new = nms.build_settings(prof.raw if prof else None, c_if or {"name": name}, t_if, port, cur_port,
-                                     routes, dns, rules)
-            if prof is not None and not prof.multi_connect:
-                if not prof.mac_bound:
-                    new["connection"]["interface-name"] = nms.Variant("s", name)  # adopt an unbound profile
-                updates.append(Op("update", name, prof.path, new,
-                                  reason=_why(c_if, t_if, routes, dns, port != cur_port, rules)))
-            else:
-                updates.append(Op("create", name, settings=new, reason="new profile for %s" % name))
-                prof = None
-            written = True
-        for extra in snap.extra.get(name, []):
-            if extra.owner == "ours":
-                deletes.append(Op("delete", name, extra.path, disruption="none",
-                                  reason="a second profile of ours for %s that could win at boot" % name))
-                plan.profiles["deleted"].append(extra.as_dict())
-        active = prof is not None and bool(prof.active)
-        moved = (port[0] if port else None) != (cur_port[0] if cur_port else None)
-        # before NM's route-table sync capability (1.52), Reapply syncs only the main table: a route
-        # it must drop from another table needs a re-activation
-        stale_table = routes is not None and not snap.nm.syncs_route_tables and any(
-            r.get("table-id") != model.MAIN_TABLE for r in routes_c.get(name, [])
-            if model.route_key(r) not in {model.route_key(t) for t in routes_t.get(name, [])})
-        if t_if.get("state") == "up":
-            if not active or (written and (moved or stale_table)):
-                activations.append(Op("activate", name, disruption="reactivate" if active else "none",
-                                      reason="bring %s up%s" % (name, " as a port of %s" % port[0] if port else
-                                                                " to drop routes from other tables" if stale_table
-                                                                else ""),
-                                      awaits_device=name not in snap.devices and t_if.get("type") not in
-                                      kinds.SOFTWARE_TYPES))
-            elif written:
-                updates[-1].disruption = "reapply"
-                activations.append(Op("reapply", name, prof.path if prof else "", disruption="reapply",
-                                      reason="apply the updated profile live"))
-        elif t_if.get("state") == "down" and active:
-            downs.append(Op("deactivate", name, prof.path if prof else "", disruption="remove",
-                            reason="state: down"))
+        if sorted(self.rules_now.get(name, [])) != sorted(model.rule_key(r) for r in self.rules_then.get(name, [])):
+            rules = self.rules_then.get(name, [])
+        return ProfileChange(cur["interfaces"].get(name) or {"name": name}, tgt["interfaces"][name],
+                             _port_info(tgt, self.ctrl_t, name), _port_info(cur, self.ctrl_c, name),
+                             routes, dns, rules)
+
+    def stale_table(self, name: str, change: ProfileChange) -> bool:
+        """Whether the change drops a route from a table other than main
+        where NM syncs only the main table on Reapply (before 1.52): that
+        needs a re-activation."""
+        if change.routes is None or self.snap.nm.syncs_route_tables:
+            return False
+        kept = {model.route_key(t) for t in self.routes_t.get(name, [])}
+        return any(r.get("table-id") != model.MAIN_TABLE for r in self.routes_c.get(name, [])
+                   if model.route_key(r) not in kept)
+
+
+def _build_ops(plan: Plan, snap: Snapshot, dns_owner: Optional[str], rule_owner: Dict[RuleKey, str]) -> None:
+    """The plan's operations, in the order they run: profile writes, deletes,
+    deactivations, activations; deletes and deactivations of what sits on
+    another (ports, VLANs) before it."""
+    build = _Build.of(plan, snap, dns_owner, rule_owner)
+    names = kinds.dependency_order(plan.target, plan.target["interfaces"].keys())
+    for name in names:
+        if plan.target["interfaces"][name].get("state") == "absent":
+            _absent_ops(plan, snap, name, build.ops)
+        else:
+            _iface_ops(build, name)
     order = {n: i for i, n in enumerate(names)}
-    deletes.sort(key=lambda o: -order.get(o.iface, 0))  # ports and VLANs before what they sit on
-    downs.sort(key=lambda o: -order.get(o.iface, 0))
-    plan.ops = updates + deletes + downs + activations
+    ops = build.ops
+    ops.deletes.sort(key=lambda o: -order.get(o.iface, 0))  # ports and VLANs before what they sit on
+    ops.downs.sort(key=lambda o: -order.get(o.iface, 0))
+    plan.ops = ops.updates + ops.deletes + ops.downs + ops.activations
 
 
-def _absent_ops(plan: Plan, snap: Snapshot, name: str, updates: List[Op], deletes: List[Op],
-                downs: List[Op]) -> None:
+def _iface_ops(build: _Build, name: str) -> None:
+    """The operations for one interface that stays (up or down)."""
+    snap, ops = build.snap, build.ops
+    change = build.change(name)
+    t_if = change.target
+    c_if: Optional[Iface] = build.plan.current["interfaces"].get(name)
+    prof: Optional[Profile] = snap.chosen.get(name)
+    if prof is not None and prof.model_type != t_if["type"]:
+        ops.deletes.append(Op("delete", name, prof.path, disruption="remove", reason="type changes to %s"
+                              % t_if["type"]))
+        prof, c_if = None, None
+        change.current = {"name": name}
+    moved = change.port != change.current_port
+    if c_if == t_if and not moved and (change.routes, change.dns, change.rules) == (None, None, None) and (
+            name not in build.desired_names or prof is None):
+        return  # nothing it depends on changes (a device without a profile that stays down)
+    if name in build.desired_names or (change.port and change.port.controller in build.desired_names):
+        _block_rivals(build.plan, snap, name, ops)
+    written = _dirty(c_if, change, prof, _builtin_default(build.plan, prof, name))
+    if written:
+        prof = _write_op(build, name, prof, c_if, change)
+    for extra in snap.extra.get(name, []):
+        if extra.owner == "ours":
+            ops.deletes.append(Op("delete", name, extra.path, disruption="none",
+                                  reason="a second profile of ours for %s that could win at boot" % name))
+            build.plan.profiles["deleted"].append(extra.as_dict())
+    _state_ops(build, name, prof, written, change)
+
+
+def _dirty(c_if: Optional[Iface], change: ProfileChange, prof: Optional[Profile], builtin: bool) -> bool:
+    """Whether the profile must be written: the interface, its routes, DNS,
+    rules or controller change, it has no profile (or one not bound to it),
+    or its autoconnect does not follow the target's state (``builtin``:
+    NetworkManager's own profile of ``lo``, which never autoconnects for
+    its own sake)."""
+    if c_if is None or prof is None or _without_state(c_if) != _without_state(change.target):
+        return True
+    if (change.routes, change.dns, change.rules) != (None, None, None) or change.port != change.current_port:
+        return True
+    return not (prof.bound or prof.mac_bound) or (
+        prof.autoconnect != (change.target.get("state") == "up") and not builtin)
+
+
+def _write_op(build: _Build, name: str, prof: Optional[Profile], c_if: Optional[Iface],
+              change: ProfileChange) -> Optional[Profile]:
+    """Add the ``update`` (or ``create``) of ``name``'s profile; returns the
+    profile updated, ``None`` when a new one is created (a multi-connect
+    profile serves other devices as it is: a profile of its own is made)."""
+    change.adopt = prof is not None and not prof.multi_connect and not prof.mac_bound  # bind an unbound profile
+    new = profiles.build_settings(prof.settings if prof else None, change)
+    if prof is not None and not prof.multi_connect:
+        build.ops.updates.append(Op("update", name, prof.path, new, reason=_why(c_if, change)))
+        return prof
+    build.ops.updates.append(Op("create", name, settings=new, reason="new profile for %s" % name))
+    return None
+
+
+def _state_ops(build: _Build, name: str, prof: Optional[Profile], written: bool, change: ProfileChange) -> None:
+    """Bring the interface up (activate, or reapply a written profile
+    without a link flap) or take it down, as its target state says."""
+    ops, t_if, port = build.ops, change.target, change.port
+    active = prof is not None and bool(prof.active)
+    moved = (port.controller if port else None) != (change.current_port.controller if change.current_port else None)
+    stale_table = build.stale_table(name, change)
+    if t_if.get("state") == "up" and (not active or (written and (moved or stale_table))):
+        ops.activations.append(Op("activate", name, disruption="reactivate" if active else "none",
+                                  reason="bring %s up%s" % (name, " as a port of %s" % port.controller if port else
+                                                            " to drop routes from other tables" if stale_table
+                                                            else ""),
+                                  awaits_device=name not in build.snap.devices and t_if.get("type") not in
+                                  kinds.SOFTWARE_TYPES))
+    elif t_if.get("state") == "up" and written:
+        ops.updates[-1].disruption = "reapply"
+        ops.activations.append(Op("reapply", name, prof.path if prof else "", disruption="reapply",
+                                  reason="apply the updated profile live"))
+    elif t_if.get("state") == "down" and active:
+        ops.downs.append(Op("deactivate", name, prof.path if prof else "", disruption="remove",
+                            reason="state: down"))
+
+
+def _absent_ops(plan: Plan, snap: Snapshot, name: str, ops: _Ops) -> None:
     """``state: absent``: the profiles bound to ``name`` by name are deleted
     (only ours when ``name`` is pruned), and no other profile is left able
     to activate there (see :func:`_block_rivals`)."""
@@ -675,14 +803,14 @@ def _absent_ops(plan: Plan, snap: Snapshot, name: str, updates: List[Op], delete
     for prof in snap.profiles:
         if _builtin_default(plan, prof, name):
             continue  # NetworkManager's own profile of lo: the default that absent returns to
-        if prof.owner == "ours" and _interface_of(prof) == name or (
+        if prof.owner == "ours" and prof.interface == name or (
                 not pruned and prof.bound and prof.iface == name):
-            deletes.append(Op("delete", name, prof.path, disruption="remove",
-                              reason="prune: not in the document" if pruned else "state: absent"))
+            ops.deletes.append(Op("delete", name, prof.path, disruption="remove",
+                                  reason="prune: not in the document" if pruned else "state: absent"))
             if not pruned:
                 plan.profiles["deleted"].append(prof.as_dict())
     if not pruned:
-        _block_rivals(plan, snap, name, updates, downs, unbound_only=True)
+        _block_rivals(plan, snap, name, ops, unbound_only=True)
 
 
 def _builtin_default(plan: Plan, prof: Optional[Profile], name: str) -> bool:
@@ -690,71 +818,75 @@ def _builtin_default(plan: Plan, prof: Optional[Profile], name: str) -> bool:
     the kernel always has (``lo``): it stands for the default configuration,
     and is never deleted nor made to autoconnect for its own sake."""
     kind = kinds.of(plan.current["interfaces"].get(name, {}))
-    return prof is not None and prof.origin == "external" and kind is not None and kind.builtin
+    return prof is not None and prof.origin == "external" and kind is not None and kind.builtin is not None
 
 
-def _block_rivals(plan: Plan, snap: Snapshot, name: str, updates: List[Op], downs: List[Op],
-                  unbound_only: bool = False) -> None:
+def _rival(snap: Snapshot, name: str, prof: Profile, unbound_only: bool) -> bool:
+    """Whether ``prof`` could activate on ``name`` by itself though the
+    document's own profile is meant to (see :func:`_block_rivals`)."""
+    if prof.owner == "ours" or (not unbound_only and (prof is snap.chosen.get(name) or prof.multi_connect)):
+        return False
+    if unbound_only and prof.bound and prof.iface == name:
+        return False  # deleted by state: absent
+    return (prof.autoconnect or bool(prof.active)) and prof.fits(name, snap.devices.get(name))
+
+
+def _block_rivals(plan: Plan, snap: Snapshot, name: str, ops: _Ops, unbound_only: bool = False) -> None:
     """Exactly one profile can activate on an interface the document
     manages: every profile not made by hostnet.nm that NM could activate
     there by itself (a second profile bound to it, one bound by MAC or not
     bound at all, NM's auto-default or boot-time profiles) is blocked on
-    this device only (:func:`.nm.settings.blocked_on`), and deactivated when
+    this device only (:func:`.profiles.blocked_on`), and deactivated when
     it is active there; never deleted, it may serve other devices. The
     document's own profile (``snap.chosen``) is not a rival, nor, unless the
     interface is made absent, a multi-connect profile (it serves other
     devices as it is)."""
     for prof in snap.profiles:
-        if prof.owner == "ours" or (not unbound_only and (prof is snap.chosen.get(name) or prof.multi_connect)):
+        if not _rival(snap, name, prof, unbound_only):
             continue
-        if unbound_only and prof.bound and prof.iface == name:
-            continue  # deleted by state: absent
-        if not (prof.autoconnect or prof.active) or not prof.fits(name, snap.devices.get(name)):
-            continue
-        updates.append(Op("update", name, prof.path, nms.blocked_on(prof.raw, name),
-                          reason="block %r (uuid %s, not made by hostnet.nm) on %s" % (prof.id, prof.uuid, name)))
+        ops.updates.append(Op("update", name, prof.path, profiles.blocked_on(prof.settings, name),
+                              reason="block %r (uuid %s, not made by hostnet.nm) on %s" % (prof.id, prof.uuid, name)))
         plan.profiles["blocked"].append(prof.as_dict())
         plan.warnings.append("interfaces %s: profile %r (uuid %s, %s) could also activate on it: kept, blocked on %s "
                              "only" % (name, prof.id, prof.uuid, prof.origin, name))
         if prof.active:
-            downs.append(Op("deactivate", name, prof.path, disruption="remove", reason="blocked on %s" % name))
+            ops.downs.append(Op("deactivate", name, prof.path, disruption="remove", reason="blocked on %s" % name))
 
 
-def _without_state(iface: Dict[str, Any]) -> Dict[str, Any]:
+def _without_state(iface: Iface) -> Iface:
     return {k: v for k, v in iface.items() if k != "state"}
 
 
-def _why(c_if: Optional[Dict[str, Any]], t_if: Dict[str, Any], routes: Any, dns: Any, moved: bool,
-         rules: Any = None) -> str:
-    parts = []
-    if c_if:
-        parts += [k for k in sorted(set(c_if) | set(t_if)) if c_if.get(k) != t_if.get(k) and k != "state"]
-    if routes is not None:
-        parts.append("routes")
-    if dns is not None:
-        parts.append("dns")
-    if rules is not None:
-        parts.append("route-rules")
-    if moved:
+def _why(c_if: Optional[Iface], change: ProfileChange) -> str:
+    """The reason of a profile update: the keys that change."""
+    t_if = change.target
+    parts = [k for k in sorted(set(c_if) | set(t_if)) if c_if.get(k) != t_if.get(k) and k != "state"] if c_if else []
+    for what, value in (("routes", change.routes), ("dns", change.dns), ("route-rules", change.rules)):
+        if value is not None:
+            parts.append(what)
+    if change.port != change.current_port:
         parts.append("controller")
     return "changes: %s" % ", ".join(parts) if parts else "profile settings"
 
 
+def _changed_entries(before: List[Dict[str, Any]], after: List[Dict[str, Any]],
+                     key: Callable[[Dict[str, Any]], Any]) -> Tuple[Dict[str, Any], Dict[str, Any]]:
+    """``({"config": entries only before}, {"config": entries only after})`` of two route or rule lists."""
+    old, new = {key(r) for r in before}, {key(r) for r in after}
+    return ({"config": [r for r in before if key(r) not in new]},
+            {"config": [r for r in after if key(r) not in old]})
+
+
 def _build_diff(plan: Plan, dns_changed: bool) -> None:
+    """``plan.diff``: before and after of what the operations touch, the
+    routes and rules that change, and DNS when it changes."""
     cur, tgt = plan.current, plan.target
     touched = sorted({op.iface for op in plan.ops})
     before: Dict[str, Any] = {"interfaces": [cur["interfaces"][n] for n in touched if n in cur["interfaces"]]}
     after: Dict[str, Any] = {"interfaces": [_shown(tgt["interfaces"][n]) for n in touched]}
-    if cur["routes"] != tgt["routes"]:
-        old = {model.route_key(r) for r in cur["routes"]}
-        new = {model.route_key(r) for r in tgt["routes"]}
-        before["routes"] = {"config": [r for r in cur["routes"] if model.route_key(r) not in new]}
-        after["routes"] = {"config": [r for r in tgt["routes"] if model.route_key(r) not in old]}
-    if cur["route-rules"] != tgt["route-rules"]:
-        old_rules = {model.rule_key(r) for r in cur["route-rules"]}
-        new_rules = {model.rule_key(r) for r in tgt["route-rules"]}
-        before["route-rules"] = {"config": [r for r in cur["route-rules"] if model.rule_key(r) not in new_rules]}
-        after["route-rules"] = {"config": [r for r in tgt["route-rules"] if model.rule_key(r) not in old_rules]}
+    for section, key in (("routes", model.route_key), ("route-rules", model.rule_key)):
+        if cur[section] != tgt[section]:
+            before[section], after[section] = _changed_entries(cur[section], tgt[section], key)
     if dns_changed:
         before["dns-resolver"] = {"config": cur["dns-resolver"]}
         after["dns-resolver"] = {"config": tgt["dns-resolver"]}

@@ -34,7 +34,7 @@ from hypothesis import strategies as st
 from ansible_collections.hostnet.nm.plugins.module_utils import kinds, model, options, validation
 from ansible_collections.hostnet.nm.plugins.module_utils.errors import InvalidStateError, Problem
 from ansible_collections.hostnet.nm.plugins.module_utils.nm import reader
-from ansible_collections.hostnet.nm.plugins.module_utils.nm.reader import Profile, Snapshot
+from ansible_collections.hostnet.nm.plugins.module_utils.snapshot import Profile, Snapshot, choose_profiles
 from ansible_collections.hostnet.nm.plugins.module_utils.plan import add_live_repairs, make_plan
 from ansible_collections.hostnet.nm.plugins.module_utils.schema import join
 from ansible_collections.hostnet.nm.plugins.module_utils.transaction import Options
@@ -160,7 +160,7 @@ def host() -> Snapshot:
                             "ipv6": {"method": "disabled"}}, {})
     prof.active = "/a/1"
     snap.profiles.append(prof)
-    reader._choose(snap)
+    choose_profiles(snap)
     return snap
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ansible_collections.hostnet.nm.plugins.module_utils import kinds, model
 from ansible_collections.hostnet.nm.plugins.module_utils.nm import reader
-from ansible_collections.hostnet.nm.plugins.module_utils.nm.reader import Profile, Snapshot
+from ansible_collections.hostnet.nm.plugins.module_utils.snapshot import Profile, Snapshot, choose_profiles
 from ansible_collections.hostnet.nm.plugins.module_utils.plan import add_live_repairs, make_plan
 from ansible_collections.hostnet.nm.plugins.module_utils.schema import parse_document
 from ansible_collections.hostnet.nm.plugins.module_utils.verify import live_drift
@@ -31,7 +31,7 @@ def host(*ifaces):
                                      "ipv6": {"method": "disabled"}}, {})
         prof.active = "/a/%d" % n
         snap.profiles.append(prof)
-    reader._choose(snap)
+    choose_profiles(snap)
     return snap
 
 

@@ -1,11 +1,12 @@
-"""NM settings <-> model conversion (plain data, no D-Bus)."""
+"""NM settings <-> model conversion (plain data, :mod:`profiles`) and their D-Bus types (:mod:`nm.settings`)."""
 
 from __future__ import annotations
 
 import pytest
 
 from ansible_collections.hostnet.nm.plugins.module_utils import model
-from ansible_collections.hostnet.nm.plugins.module_utils.nm import settings as nms
+from ansible_collections.hostnet.nm.plugins.module_utils import profiles as nms
+from ansible_collections.hostnet.nm.plugins.module_utils.nm import settings as dbus_settings
 from ansible_collections.hostnet.nm.plugins.module_utils.nm.dbus import Variant, unwrap
 from ansible_collections.hostnet.nm.plugins.module_utils.verify import is_subset
 
@@ -16,9 +17,7 @@ STATIC = {"name": "eth1", "type": "ethernet", "state": "up",
 
 
 def roundtrip(target, old=None, cur=None, **kw):
-    args = dict(port=None, cur_port=None, routes=None, dns=None)
-    args.update(kw)
-    raw = nms.build_settings(old, cur or {"name": target["name"]}, target, **args)
+    raw = dbus_settings.build_settings(old, nms.ProfileChange(cur or {"name": target["name"]}, target, **kw))
     return unwrap(raw)
 
 
@@ -63,7 +62,7 @@ def test_update_keeps_unmodelled_properties_and_drops_deprecated_forms():
                     "may-fail": False}}
     cur = nms.iface_from_profile(old, None, True)
     tgt = dict(cur, ipv4=dict(cur["ipv4"], address=[{"ip": "198.18.1.12", "prefix-length": 24}]))
-    new = unwrap(nms.build_settings(old, cur, tgt, None, None, None, None))
+    new = unwrap(dbus_settings.build_settings(old, nms.ProfileChange(cur, tgt)))
     assert new["connection"]["zone"] == "trusted"
     assert new["ipv4"]["may-fail"] is False
     assert "addresses" not in new["ipv4"]  # else NM ignores address-data
@@ -77,14 +76,14 @@ def test_disabling_ipv4_drops_gateway_and_dns():
            "ipv4": {"method": "manual", "address-data": [{"address": "198.18.1.11", "prefix": 24}],
                     "gateway": "198.18.1.1", "dns": [0x0101A8C0]}}
     cur = nms.iface_from_profile(old, None, True)
-    new = unwrap(nms.build_settings(old, cur, dict(cur, ipv4={"enabled": False}), None, None, None, None))
+    new = unwrap(dbus_settings.build_settings(old, nms.ProfileChange(cur, dict(cur, ipv4={"enabled": False}))))
     assert new["ipv4"]["method"] == "disabled"
     assert "gateway" not in new["ipv4"] and "dns" not in new["ipv4"]
 
 
 def test_port_profile_has_no_ip_and_carries_port_options():
     tgt = {"name": "eth2", "type": "ethernet", "state": "up", "ipv4": {"enabled": False}, "ipv6": {"enabled": False}}
-    port = ("br0", "linux-bridge", {"name": "eth2", "stp-priority": 20, "stp-path-cost": 50})
+    port = nms.PortOf("br0", "linux-bridge", {"name": "eth2", "stp-priority": 20, "stp-path-cost": 50})
     new = roundtrip(tgt, port=port)
     assert new["connection"]["master"] == "br0" and new["connection"]["slave-type"] == "bridge"
     assert "ipv4" not in new and "ipv6" not in new
@@ -98,7 +97,7 @@ def test_routes_written_with_explicit_table_and_read_back():
                 "table-id": 201}]
     routes6 = [{"destination": "2001:db8:41::/64", "next-hop-address": "2001:db8:40::1", "metric": 1024,
                 "next-hop-interface": "eth1", "table-id": 254}]
-    new = roundtrip(STATIC, routes=(routes4, routes6))
+    new = roundtrip(STATIC, routes=nms.ProfileRoutes(routes4 + routes6))
     assert new["ipv4"]["route-data"] == [{"dest": "0.0.0.0", "prefix": 0, "table": 201, "next-hop": "198.18.30.1"}]
     routes, gateways = nms.routes_from_profile(new)
     assert routes == routes4 + routes6 and gateways == []  # BC-05: compared as structured records
@@ -106,8 +105,8 @@ def test_routes_written_with_explicit_table_and_read_back():
 
 def test_gateway_route_is_kept_in_the_gateway_field():
     gw = {"destination": "0.0.0.0/0", "next-hop-address": "198.18.1.1", "next-hop-interface": "eth1",
-          "table-id": 254, "_gateway": True}
-    new = roundtrip(STATIC, routes=([gw], []))
+          "table-id": 254}
+    new = roundtrip(STATIC, routes=nms.ProfileRoutes([gw], gateways={model.route_key(gw)}))
     assert new["ipv4"]["gateway"] == "198.18.1.1" and new["ipv4"]["route-data"] == []
     routes, gateways = nms.routes_from_profile(new)
     assert len(routes) == 1 and len(gateways) == 1
@@ -170,7 +169,7 @@ def test_routing_rules_with_iif_round_trip_for_both_families():
              model.canonical_rule({"ip-to": "198.19.90.1/32", "iif": "eth1", "priority": 998, "route-table": 2})]
     tgt = {"name": "veth10", "type": "ethernet", "state": "up", "ipv4": {"enabled": True, "dhcp": True},
            "ipv6": {"enabled": True, "dhcp": True, "autoconf": True}}
-    out = unwrap(nms.build_settings(None, {"name": "veth10"}, tgt, None, None, None, None, rules))
+    out = unwrap(dbus_settings.build_settings(None, nms.ProfileChange({"name": "veth10"}, tgt, rules=rules)))
     assert sorted(nms.rules_from_profile(out), key=model.rule_key) == sorted(rules, key=model.rule_key)
     assert out["ipv6"]["routing-rules"][0]["iifname"] == "veth10"
 
@@ -189,7 +188,7 @@ def test_build_settings_marks_the_profile_and_keeps_other_user_data():
     old = {"connection": {"id": "x", "uuid": "u", "type": "802-3-ethernet", "interface-name": "eth1"},
            "user": {"data": {"com.example.team": "net"}}}
     cur = {"name": "eth1", "type": "ethernet", "state": "up"}
-    out = nms.build_settings(old, cur, dict(cur), None, None, None, None)
+    out = dbus_settings.build_settings(old, nms.ProfileChange(cur, dict(cur)))
     assert out["user"]["data"].value == {"com.example.team": "net", nms.OWNER_KEY: "hostnet.nm",
                                          nms.OWNER_IFACE_KEY: "eth1"}
 
@@ -204,7 +203,7 @@ def test_match_interface_name(patterns, name, allowed):
 
 def test_blocked_on_touches_only_that_device():
     bound = {"connection": {"id": "a", "interface-name": "eth1", "autoconnect": True}}
-    assert nms.blocked_on(bound, "eth1")["connection"]["autoconnect"].value is False
+    assert dbus_settings.blocked_on(bound, "eth1")["connection"]["autoconnect"].value is False
     unbound = {"connection": {"id": "b"}, "match": {"interface-name": ["eth*"]}}
-    out = nms.blocked_on(unbound, "eth2")
+    out = dbus_settings.blocked_on(unbound, "eth2")
     assert out["match"]["interface-name"].value == ["eth*", "!eth2"] and "autoconnect" not in out["connection"]

@@ -7,10 +7,11 @@ import pytest
 
 from ansible_collections.hostnet.nm.plugins.module_utils import kinds
 from ansible_collections.hostnet.nm.plugins.module_utils.errors import DependencyError
-from ansible_collections.hostnet.nm.plugins.module_utils.nm.reader import Profile, Snapshot, _choose, current_state
+from ansible_collections.hostnet.nm.plugins.module_utils.nm.reader import current_state
 from ansible_collections.hostnet.nm.plugins.module_utils.nm.version import NmVersion
 from ansible_collections.hostnet.nm.plugins.module_utils.plan import make_plan
 from ansible_collections.hostnet.nm.plugins.module_utils.schema import parse_document
+from ansible_collections.hostnet.nm.plugins.module_utils.snapshot import Profile, Snapshot, choose_profiles
 
 # VersionInfo as the lab's NetworkManagers report it (busctl get-property ... VersionInfo)
 NM_1_42 = NmVersion.parse("1.42.4", [76292])
@@ -70,7 +71,7 @@ def _table_route_snapshot(nm):
     prof = Profile("/s/1", settings, {})
     prof.active = "/a/1"
     snap.profiles = [prof]
-    _choose(snap)
+    choose_profiles(snap)
     return snap
 
 

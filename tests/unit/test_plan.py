@@ -8,7 +8,7 @@ from ansible_collections.hostnet.nm.plugins.module_utils import kinds as iface_k
 from ansible_collections.hostnet.nm.plugins.module_utils import model
 from ansible_collections.hostnet.nm.plugins.module_utils.errors import InvalidStateError
 from ansible_collections.hostnet.nm.plugins.module_utils.nm import reader
-from ansible_collections.hostnet.nm.plugins.module_utils.nm.reader import Profile, Snapshot
+from ansible_collections.hostnet.nm.plugins.module_utils.snapshot import Profile, Snapshot, bind_by_mac, choose_profiles
 from ansible_collections.hostnet.nm.plugins.module_utils.plan import make_plan
 from ansible_collections.hostnet.nm.plugins.module_utils.schema import parse_document
 
@@ -33,7 +33,7 @@ def snapshot(profiles=(), devices=None):
     snap.devices = devices or {"eth1": device("eth1", "/d/1"), "eth2": device("eth2", "/d/2"),
                                "mgmt0": device("mgmt0", "/d/0", managed=False)}
     snap.profiles = list(profiles)
-    reader._choose(snap)
+    choose_profiles(snap)
     return snap
 
 
@@ -103,8 +103,8 @@ def test_other_profiles_of_the_same_interface_are_blocked_not_deleted():
         "enabled": True, "dhcp": False, "address": [{"ip": "198.18.40.2", "prefix-length": 24}]}}]})
     assert [op.kind for op in plan.ops if op.kind == "delete"] == []
     block, take = [op for op in plan.ops if op.kind == "update"]
-    assert block.profile == "/p/3" and block.settings["connection"]["autoconnect"].value is False
-    assert take.profile == "/p/1" and take.settings["user"]["data"].value == {
+    assert block.profile == "/p/3" and block.settings["connection"]["autoconnect"] is False
+    assert take.profile == "/p/1" and take.settings["user"]["data"] == {
         "org.hostnet.nm.owner": "hostnet.nm", "org.hostnet.nm.interface": "eth1"}
     assert [p["uuid"] for p in plan.profiles["blocked"]] == ["uuid-3"]
 
@@ -117,7 +117,7 @@ def test_nic_becoming_a_bridge_port_is_reactivated_as_a_port():
             {"ip": "198.18.45.1", "prefix-length": 24}]}}]})
     assert kinds(plan) == [("create", "br45"), ("update", "eth2"), ("activate", "br45"), ("activate", "eth2")]
     port_settings = plan.ops[1].settings
-    assert port_settings["connection"]["master"].value == "br45"
+    assert port_settings["connection"]["master"] == "br45"
     assert "ipv4" not in port_settings
     assert plan.target["interfaces"]["eth2"]["ipv4"] == {"enabled": False}
 
@@ -207,7 +207,7 @@ def test_dns_moves_when_its_holder_goes(change):
     plan = plan_for(dns_on_eth1_dhcp_on_eth2(), {"interfaces": [change]})
     assert plan.dns_owner == "eth2"
     eth2 = next(op for op in plan.ops if op.iface == "eth2" and op.kind == "update")
-    assert eth2.settings["ipv4"]["dns"].value == DNS4["dns"]
+    assert eth2.settings["ipv4"]["dns"] == DNS4["dns"]
 
 
 def test_dns_holder_removed_with_no_other_holder_is_refused():
@@ -274,8 +274,8 @@ def test_mac_bound_profile_is_named_after_its_device_and_kept_bound():
                             perm_mac="02:00:00:00:16:01"), "eth2": dict(device("eth2", "/d/2"), perm_mac=None)}
     snap = Snapshot()
     snap.devices, snap.profiles = devices, [prof]
-    reader._bind_by_mac(snap)
-    reader._choose(snap)
+    bind_by_mac(snap)
+    choose_profiles(snap)
     doc = model.to_document(reader.current_state(snap))
     assert [i["name"] for i in doc["interfaces"]] == ["eth1", "eth2"]
     assert "interface-name" not in prof.settings["connection"]  # as NM has it (compared before a write)
@@ -406,7 +406,7 @@ def test_ports_and_route_interfaces_count_as_named():
                                                              "interface-name": "eth1", "master": "br2",
                                                              "slave-type": "bridge"},
                                  user={"data": {"org.hostnet.nm.owner": "hostnet.nm"}}))
-    reader._choose(snap)
+    choose_profiles(snap)
     plan = prune_plan(snap, {"interfaces": [{"name": "br2", "type": "linux-bridge", "state": "up"}],
                              "routes": {"config": [{"destination": "198.19.0.0/16", "next-hop-interface": "br1"}]}})
     assert plan.profiles["pruned"] == [] and [op for op in plan.ops if op.kind == "delete"] == []
@@ -423,7 +423,7 @@ def test_absent_blocks_a_mac_bound_profile_of_others_on_that_device_only():
     snap = snapshot([ours, mac_bound, unbound_elsewhere], devices)
     plan = plan_for(snap, {"interfaces": [{"name": "eth2", "state": "absent"}]})
     assert [(op.kind, op.profile) for op in plan.ops] == [("update", "/p/9"), ("delete", "/p/2")]
-    assert plan.ops[0].settings["match"]["interface-name"].value == ["!eth2"]
+    assert plan.ops[0].settings["match"]["interface-name"] == ["!eth2"]
     assert [p["id"] for p in plan.profiles["blocked"]] == ["dhcp by mac"]
 
 

@@ -31,9 +31,9 @@ import re
 from typing import Any, Callable, Dict, List, Tuple
 
 from .. import kinds
+from ..profiles import ipv4_dns_from_nm, mac_text
 from ..redact import MASK, is_secret
 from .dbus import unwrap
-from .settings import ipv4_dns_from_nm, mac_text
 
 #: keyfile section aliases NetworkManager writes (nm-settings-keyfile(5), "Name aliases")
 ALIASES = {"802-11-wireless": "wifi", "802-11-wireless-security": "wifi-security",

@@ -32,10 +32,11 @@ from ..files import write_json
 from ..nmconst import (ADD_IN_MEMORY, ADD_TO_DISK, CONNECTION_IFACE, DEVICE_ACTIVATED, DEVICE_DEACTIVATING,
                        DEVICE_DISCONNECTED, DEVICE_IFACE, FLAG_EXTERNAL, FLAG_NM_GENERATED, FLAG_UNSAVED, NM_IFACE,
                        NM_PATH, SETTINGS_IFACE, SETTINGS_PATH, SETTINGS_SIG, UPDATE_IN_MEMORY_ONLY, UPDATE_TO_DISK)
+from ..snapshot import Profile, Snapshot
 from ..verify import default_winners, resolv_conf_servers, tentative_addresses
 from .dbus import Bus, Call, Variant
 from .settings import sendable
-from .reader import Profile, Snapshot, current_state, live_state, read_snapshot
+from .reader import current_state, live_state, profile_from_dbus, read_snapshot
 
 IF_INET6 = "/proc/net/if_inet6"
 
@@ -263,7 +264,7 @@ def load(path: str) -> Optional[Tuple[Snapshot, Dict[str, Any]]]:
     snap = Snapshot()
     snap.devices, snap.active, snap.ip_configs = data["devices"], data["active"], data["ip_configs"]
     for item in data["profiles"]:
-        prof = Profile(item["path"], item["raw"], {"Flags": item["flags"]})
+        prof = profile_from_dbus(item["path"], item["raw"], {"Flags": item["flags"]})
         prof.active = item["active"]
         snap.profiles.append(prof)
     return snap, data["view"]

@@ -20,6 +20,7 @@ from ..nmconst import (AC_ACTIVATED, AC_DEACTIVATED, ACTIVE_IFACE, ADD_BLOCK_AUT
                        SETTINGS_SIG)
 from .dbus import Bus, Call, Variant, unwrap
 from .reader import Profile, Snapshot
+from .settings import to_dbus
 INCOMPATIBLE = "org.freedesktop.NetworkManager.Device.IncompatibleConnection"
 NOT_ACTIVE = "org.freedesktop.NetworkManager.ConnectionNotActive"
 DEVICE_NOT_ACTIVE = "org.freedesktop.NetworkManager.Device.NotActive"
@@ -81,7 +82,7 @@ class Writer:
 
     def _many_create(self, ops: List[Op]) -> None:
         replies = self.bus.gather([Call(SETTINGS_PATH, SETTINGS_IFACE, "AddConnection2", SETTINGS_SIG + "ua{sv}",
-                                        [op.settings, self.flags, {}], write=True) for op in ops])
+                                        [to_dbus(op.settings or {}), self.flags, {}], write=True) for op in ops])
         for op, (path, _result) in zip(ops, replies):
             self.profiles[op.iface] = path
 
@@ -103,7 +104,8 @@ class Writer:
                 raise self._changed_meanwhile(op)
         try:
             self.bus.call(Call(op.profile, CONNECTION_IFACE, "Update2", SETTINGS_SIG + "ua{sv}",
-                               [op.settings, self.flags, args], write=True))
+                               [to_dbus(op.settings or {}, prof.raw if prof else None), self.flags, args],
+                               write=True))
         except NmError as exc:
             if exc.dbus_error == VERSION_ID_MISMATCH:
                 raise self._changed_meanwhile(op)

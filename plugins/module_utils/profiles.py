@@ -1,0 +1,752 @@
+# -*- coding: utf-8 -*-
+# Copyright: hostnet.nm contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""NetworkManager profile settings <-> the model, as plain Python values.
+
+Settings are NM's ``a{sa{sv}}`` as plain dicts (``settings["ipv4"]["method"]``),
+without D-Bus types: :mod:`.nm.settings` turns them into D-Bus values. Reading
+(:func:`iface_from_profile`, :func:`routes_from_profile`,
+:func:`dns_from_profile`) tolerates every property NM may report; writing
+(:func:`build_settings`) starts from the profile's own settings and changes
+only the properties whose model value changed, so that NM keys we do not
+model survive and a no-op writes nothing. Property names and defaults follow
+NetworkManager's settings reference (nm-settings-dbus(5)).
+"""
+
+from __future__ import annotations
+
+import copy
+import fnmatch
+import ipaddress
+import sys
+import uuid as uuidlib
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional, Set, Tuple
+
+from . import kinds, model
+from .nmconst import FLAG_EXTERNAL, FLAG_NM_GENERATED, FLAG_VOLATILE
+from .kinds.bond import bond_option
+from .ops import Settings
+
+#: one interface, one route, one rule of the model (see :mod:`.model`)
+Iface = Dict[str, Any]
+Route = Dict[str, Any]
+Rule = Dict[str, Any]
+RouteKey = Tuple[Any, ...]
+
+NM_TYPES = {k.type: k.nm_type for k in kinds.KINDS}
+MODEL_TYPES = {v: k for k, v in NM_TYPES.items()}
+#: NMDeviceType values -> model types (a veth device is an ethernet interface to the user)
+DEVICE_TYPES = {n: k.type for k in kinds.KINDS for n in k.device_types}
+PORT_TYPES = {k.type: k.port_type for k in kinds.KINDS if k.port_type}
+
+#: bridge options: model key -> (NM property, NM default)
+BRIDGE_OPTIONS = {
+    "mac-ageing-time": ("ageing-time", 300),
+    "multicast-snooping": ("multicast-snooping", True),
+    "group-forward-mask": ("group-forward-mask", 0),
+    "vlan-protocol": ("vlan-protocol", "802.1Q"),
+}
+STP_OPTIONS = {
+    "enabled": ("stp", True),
+    "priority": ("priority", 32768),
+    "forward-delay": ("forward-delay", 15),
+    "hello-time": ("hello-time", 2),
+    "max-age": ("max-age", 20),
+}
+PORT_OPTIONS = {
+    "stp-priority": ("priority", 32),
+    "stp-path-cost": ("path-cost", 100),
+    "stp-hairpin-mode": ("hairpin-mode", False),
+}
+#: the ownership mark, in the profile's ``user.data`` (NM keeps it with the profile and ignores it; its keys must
+#: look like a dotted DNS name, nm-settings(5) "user" setting)
+OWNER_KEY = "org.hostnet.nm.owner"
+OWNER_IFACE_KEY = "org.hostnet.nm.interface"
+OWNER = "hostnet.nm"
+#: ``user.data`` key nm-initrd-generator sets on the profiles it writes at boot
+ORIGIN_KEY = "org.freedesktop.NetworkManager.origin"
+#: NM's bounds of ``connection.autoconnect-priority``
+AUTOCONNECT_PRIORITY_MAX = 999
+
+#: deprecated forms NM still reports; sending them makes NM ignore the new ones
+DEPRECATED = {"ipv4": ("addresses", "routes"), "ipv6": ("addresses", "routes"),
+              "802-3-ethernet": ("cloned-mac-address",), "bridge": ("mac-address",)}
+#: the properties that hold a family's DNS configuration
+DNS_PROPERTIES = ("dns", "dns-priority", "dns-search", "dns-options")
+AF = {4: 2, 6: 10}  # AF_INET, AF_INET6: NM's routing-rule "family"
+
+
+# ------------------------------------------------------------------ reading
+
+def ipv4_dns_from_nm(values: List[int]) -> List[str]:
+    """``ipv4.dns`` (``au``, addresses in network byte order) as strings."""
+    return [str(ipaddress.IPv4Address(int(v).to_bytes(4, sys.byteorder))) for v in values]
+
+
+def ipv4_dns_to_nm(servers: List[str]) -> List[int]:
+    """Strings as ``ipv4.dns`` values (uint32 in network byte order)."""
+    return [int.from_bytes(ipaddress.IPv4Address(s).packed, sys.byteorder) for s in servers]
+
+
+def mac_text(value: Any) -> Optional[str]:
+    """A MAC from settings (``ay`` bytes or a string) in canonical form, or
+    ``None`` for NM's keywords (``preserve``, ``permanent``, ``random``...)."""
+    if isinstance(value, (bytes, bytearray, list)):
+        raw = bytes(value)
+        return ":".join("%02X" % b for b in raw) if len(raw) == 6 else None
+    if isinstance(value, str) and value.count(":") == 5:
+        return value.upper()
+    return None
+
+
+def _ip_section(sec: Dict[str, Any], family: int) -> Dict[str, Any]:
+    method = sec.get("method", "auto")
+    if method in ("disabled", "ignore"):
+        return {"enabled": False}
+    out: Dict[str, Any] = {"enabled": True}
+    if family == 4:
+        out["dhcp"] = method == "auto"
+        dynamic = out["dhcp"]
+    else:
+        out["dhcp"] = method in ("auto", "dhcp")
+        out["autoconf"] = method == "auto"
+        dynamic = out["dhcp"] or out["autoconf"]
+    out["address"] = [{"ip": str(ipaddress.ip_address(a["address"])), "prefix-length": int(a["prefix"])}
+                      for a in sec.get("address-data", [])]
+    if dynamic:
+        out["auto-dns"] = not sec.get("ignore-auto-dns", False)
+        out["auto-gateway"] = not sec.get("never-default", False)
+        out["auto-routes"] = not sec.get("ignore-auto-routes", False)
+    return out
+
+
+def options_from_nm(sec: Dict[str, Any], table: Dict[str, Tuple[str, Any]]) -> Dict[str, Any]:
+    """The model's options from an NM setting section: ``table`` maps each
+    model key to ``(NM property, NM default)``."""
+    return {key: sec.get(prop, default) for key, (prop, default) in table.items()}
+
+
+def device_takes(device_type: Optional[str], settings: Settings) -> bool:
+    """Whether a device of model type ``device_type`` can take a profile with
+    ``settings`` (its ``connection.type``; a veth device is an ethernet one)."""
+    return MODEL_TYPES.get(settings.get("connection", {}).get("type", "")) in (device_type, "veth")
+
+
+def is_port(settings: Settings) -> bool:
+    """Whether the profile is a port of a bridge, bond or VRF."""
+    return bool(settings.get("connection", {}).get("master"))
+
+
+#: ``connection.slave-type`` values of the controllers whose ports keep their IP configuration (a VRF's)
+IP_PORT_TYPES = tuple(k.port_type for k in kinds.KINDS if k.port_type and k.ports_keep_ip)
+
+
+def port_keeps_ip(settings: Settings) -> bool:
+    """Whether the profile is a port that keeps its IP configuration,
+    routes, rules and DNS (a VRF's port)."""
+    return settings.get("connection", {}).get("slave-type") in IP_PORT_TYPES
+
+
+def l3_profile(settings: Settings) -> bool:
+    """Whether the profile holds IP configuration: not a bridge's or bond's port."""
+    return not is_port(settings) or port_keeps_ip(settings)
+
+
+def _link_from_profile(iface: Iface, settings: Settings, device: Optional[Dict[str, Any]]) -> None:
+    """``mtu`` and ``mac-address``: the profile's when it sets them, else the
+    device's live ones (NM's ``0``/unset mean "keep")."""
+    eth = settings.get("802-3-ethernet", {})
+    mtu = eth.get("mtu") or (device or {}).get("mtu")
+    if mtu:
+        iface["mtu"] = int(mtu)
+    mac = mac_text(eth.get("assigned-mac-address")) or mac_text(eth.get("cloned-mac-address")) or \
+        (device or {}).get("mac")
+    if mac:
+        iface["mac-address"] = mac
+
+
+def iface_from_profile(settings: Settings, device: Optional[Dict[str, Any]], active: bool) -> Iface:
+    """One interface of the model from its profile and (if any) its device.
+
+    ``device`` is the reader's device record (``mtu``, ``mac`` live values)
+    or ``None``. ``mtu`` and ``mac-address`` are the profile's when it sets
+    them, else the device's live ones (NM's ``0``/unset mean "keep"), so a
+    document that restates the live value is a no-op. Ports are filled in by
+    the reader (they live in the ports' profiles)."""
+    con = settings.get("connection", {})
+    nm_type = con.get("type", "")
+    iface: Iface = {"name": con.get("interface-name", ""), "type": MODEL_TYPES.get(nm_type, nm_type),
+                    "state": "up" if active else "down"}
+    _link_from_profile(iface, settings, device)
+    if not l3_profile(settings):
+        iface["ipv4"], iface["ipv6"] = {"enabled": False}, {"enabled": False}
+    else:
+        iface["ipv4"] = _ip_section(settings.get("ipv4", {"method": "disabled"}), 4)
+        iface["ipv6"] = _ip_section(settings.get("ipv6", {"method": "disabled"}), 6)
+    reader = _KIND_READERS.get(iface["type"])
+    if reader is not None:
+        reader(iface, settings)
+    kind = kinds.find(iface["type"])
+    if kind is not None:
+        iface.update(kind.from_nm(settings))
+    return iface
+
+
+def _bridge_from_nm(iface: Iface, settings: Settings) -> None:
+    br = settings.get("bridge", {})
+    options = options_from_nm(br, BRIDGE_OPTIONS)
+    options["vlan-protocol"] = options["vlan-protocol"].replace("Q", "q")
+    options["stp"] = options_from_nm(br, STP_OPTIONS)
+    iface["bridge"] = {"options": options, "port": []}
+
+
+def _bond_from_nm(iface: Iface, settings: Settings) -> None:
+    opts = {k: bond_option(k, str(v)) for k, v in settings.get("bond", {}).get("options", {}).items()}
+    mode = opts.pop("mode", "balance-rr")
+    iface["link-aggregation"] = {"mode": mode, "options": opts, "port": []}
+
+
+def _vlan_from_nm(iface: Iface, settings: Settings) -> None:
+    vlan = settings.get("vlan", {})
+    iface["vlan"] = {"base-iface": vlan.get("parent", ""), "id": int(vlan.get("id", 0))}
+
+
+def _veth_from_nm(iface: Iface, settings: Settings) -> None:
+    iface["veth"] = {"peer": settings.get("veth", {}).get("peer", "")}
+
+
+_KIND_READERS = {"linux-bridge": _bridge_from_nm, "bond": _bond_from_nm, "vlan": _vlan_from_nm,
+                 "veth": _veth_from_nm}
+
+
+def port_entry(settings: Settings) -> Dict[str, Any]:
+    """A bridge's ``port`` entry from the port's own profile."""
+    entry = {"name": settings.get("connection", {}).get("interface-name", "")}
+    entry.update(options_from_nm(settings.get("bridge-port", {}), PORT_OPTIONS))
+    vlans = settings.get("bridge-port", {}).get("vlans", [])
+    if vlans:
+        entry["vlan"] = port_vlan_from_nm(vlans)
+    return entry
+
+
+def add_port(controller: Iface, name: str, settings: Settings) -> None:
+    """Put port ``name`` (its profile's ``settings``) into ``controller``'s
+    port list: a bridge's with the port's options (:func:`port_entry`), a
+    bond's by name."""
+    if controller["type"] == "linux-bridge":
+        controller.setdefault("bridge", {"options": {}, "port": []})["port"].append(port_entry(settings))
+    elif controller["type"] == "bond":
+        controller.setdefault("link-aggregation", {"port": []})["port"].append(name)
+
+
+def sort_ports(iface: Iface) -> None:
+    """An interface's port list in name order (in place)."""
+    if "bridge" in iface:
+        iface["bridge"]["port"].sort(key=lambda p: p["name"])
+    elif "link-aggregation" in iface:
+        iface["link-aggregation"]["port"].sort()
+
+
+def _vid_range(v: Dict[str, Any]) -> Dict[str, Any]:
+    if v["vid-start"] == v["vid-end"]:
+        return {"id": int(v["vid-start"])}
+    return {"id-range": {"min": int(v["vid-start"]), "max": int(v["vid-end"])}}
+
+
+def port_vlan_from_nm(vlans: List[Dict[str, Any]]) -> Dict[str, Any]:
+    """``bridge-port.vlans`` (``[{vid-start, vid-end, pvid, untagged}]``) as
+    nmstate's port ``vlan``: one PVID+untagged VLAN alone is an access port,
+    anything else a trunk (the PVID+untagged one is its native VLAN)."""
+    native = [v for v in vlans if v.get("pvid") and v.get("untagged")]
+    tagged = [v for v in vlans if not (v.get("pvid") and v.get("untagged"))]
+    if len(native) == 1 and not tagged and native[0]["vid-start"] == native[0]["vid-end"]:
+        return {"mode": "access", "tag": int(native[0]["vid-start"])}
+    out: Dict[str, Any] = {"mode": "trunk",
+                           "trunk-tags": [_vid_range(v) for v in sorted(tagged, key=lambda v: v["vid-start"])]}
+    if native:
+        out.update({"tag": int(native[0]["vid-start"]), "enable-native": True})
+    return out
+
+
+def port_vlan_to_nm(vlan: Dict[str, Any]) -> List[Dict[str, Any]]:
+    """nmstate's port ``vlan`` as ``bridge-port.vlans`` items
+    (``{vid-start, vid-end, pvid, untagged}``)."""
+    def item(start: int, end: int, native: bool) -> Dict[str, Any]:
+        return {"vid-start": start, "vid-end": end, "pvid": native, "untagged": native}
+    if vlan.get("mode", "access" if "trunk-tags" not in vlan else "trunk") == "access":
+        return [item(vlan["tag"], vlan["tag"], True)]
+    out = [item(t["id"], t["id"], False) if "id" in t else item(t["id-range"]["min"], t["id-range"]["max"], False)
+           for t in vlan.get("trunk-tags", [])]
+    if vlan.get("enable-native") and "tag" in vlan:
+        out.append(item(vlan["tag"], vlan["tag"], True))
+    return out
+
+
+def _route_from_nm(r: Dict[str, Any], name: str, table: int) -> Route:
+    route: Route = {"destination": "%s/%d" % (ipaddress.ip_address(r["dest"]), int(r["prefix"])),
+                    "next-hop-interface": name, "table-id": int(r.get("table", table) or table)}
+    if r.get("next-hop"):
+        route["next-hop-address"] = str(ipaddress.ip_address(r["next-hop"]))
+    if r.get("metric") is not None and int(r["metric"]) >= 0:
+        route["metric"] = int(r["metric"])
+    if r.get("onlink"):
+        route["on-link"] = True
+    return model.canonical_route(route)
+
+
+def _gateway_route(sec: Dict[str, Any], family: int, name: str, table: int) -> Route:
+    route: Route = {"destination": "0.0.0.0/0" if family == 4 else "::/0", "next-hop-interface": name,
+                    "next-hop-address": str(ipaddress.ip_address(sec["gateway"])), "table-id": table}
+    if sec.get("route-metric", -1) not in (-1, None):
+        route["metric"] = int(sec["route-metric"])
+    return model.canonical_route(route)
+
+
+def routes_from_profile(settings: Settings) -> Tuple[List[Route], List[RouteKey]]:
+    """The profile's static routes as canonical model routes, and the keys of
+    those that are the profile's ``gateway`` field (kept there on write, so a
+    gateway set outside hostnet.nm survives)."""
+    name = settings.get("connection", {}).get("interface-name", "")
+    routes: List[Route] = []
+    gateways: List[RouteKey] = []
+    for family, sec_name in ((4, "ipv4"), (6, "ipv6")):
+        sec = settings.get(sec_name, {})
+        table = sec.get("route-table") or model.MAIN_TABLE
+        routes.extend(_route_from_nm(r, name, table) for r in sec.get("route-data", []))
+        if sec.get("gateway"):
+            route = _gateway_route(sec, family, name, table)
+            routes.append(route)
+            gateways.append(model.route_key(route))
+    return routes, gateways
+
+
+def _rule_from_nm(r: Dict[str, Any], family: int) -> Rule:
+    rule: Rule = {"family": "ipv%d" % family, "route-table": int(r.get("table", model.MAIN_TABLE))}
+    if r.get("priority") is not None:
+        rule["priority"] = int(r["priority"])
+    for key, nm_key in (("ip-from", "from"), ("ip-to", "to")):
+        if r.get(nm_key):
+            rule[key] = str(ipaddress.ip_network("%s/%d" % (r[nm_key], int(r.get(nm_key + "-len", 0)))))
+    if r.get("iifname"):
+        rule["iif"] = r["iifname"]
+    return model.canonical_rule(rule)
+
+
+def rules_from_profile(settings: Settings) -> List[Rule]:
+    """The profile's ``ipv4/ipv6.routing-rules`` as canonical model rules."""
+    return [_rule_from_nm(r, family) for family in (4, 6)
+            for r in settings.get("ipv%d" % family, {}).get("routing-rules", [])]
+
+
+def _rules_to_nm(rules: List[Rule], family: int) -> List[Dict[str, Any]]:
+    out = []
+    for rule in rules:
+        if rule.get("family") != "ipv%d" % family:
+            continue
+        item = {"family": AF[family], "table": rule["route-table"]}
+        if "priority" in rule:
+            item["priority"] = rule["priority"]
+        for key, nm_key in (("ip-from", "from"), ("ip-to", "to")):
+            if key in rule:
+                net = ipaddress.ip_network(rule[key])
+                item[nm_key] = str(net.network_address)
+                item[nm_key + "-len"] = net.prefixlen
+        if "iif" in rule:
+            item["iifname"] = rule["iif"]
+        out.append(item)
+    return out
+
+
+def dns_from_profile(settings: Settings) -> Dict[str, Any]:
+    """The profile's static DNS: ``{"server": [...], "search": [...],
+    "options": [...], "priority": int}`` with servers in the order NM writes
+    them (the family with the lower ``dns-priority`` first, IPv4 on a tie).
+    IPv6 link-local servers get ``%<interface>`` (NM scopes them to the
+    profile's interface)."""
+    name = settings.get("connection", {}).get("interface-name", "")
+    v4, v6 = settings.get("ipv4", {}), settings.get("ipv6", {})
+    s4 = ipv4_dns_from_nm(v4.get("dns", []))
+    s6 = []
+    for raw in v6.get("dns", []):
+        addr = ipaddress.IPv6Address(bytes(raw))
+        s6.append("%s%%%s" % (addr, name) if addr.is_link_local else str(addr))
+    p4, p6 = int(v4.get("dns-priority", 0) or 0), int(v6.get("dns-priority", 0) or 0)
+    servers = s6 + s4 if (p6 or 100) < (p4 or 100) else s4 + s6
+    search = _unique(list(v4.get("dns-search", [])) + list(v6.get("dns-search", [])))
+    options = _unique(list(v4.get("dns-options", [])) + list(v6.get("dns-options", [])))
+    return {"server": servers, "search": search, "options": options,
+            "priority": min(p or 100 for p in (p4, p6))}
+
+
+def holds_dns(settings: Settings) -> bool:
+    """Whether the profile holds static DNS (servers, search domains or options)."""
+    dns = dns_from_profile(settings)
+    return bool(dns["server"] or dns["search"] or dns["options"])
+
+
+def _unique(items: List[str]) -> List[str]:
+    out: List[str] = []
+    for item in items:
+        if item not in out:
+            out.append(item)
+    return out
+
+
+def origin_of(settings: Settings, flags: int) -> str:
+    """Who made a profile: ``"hostnet.nm"`` (our mark), ``"external"``
+    (NM's profile for a device configured outside NM), ``"initrd"``
+    (nm-initrd-generator at boot), ``"auto-default"`` (NM's generated
+    "Wired connection N"), ``"volatile"`` (in memory, deleted when it goes
+    down), or ``"user"`` (anyone else). From the profile's flags and
+    ``user.data`` (NM's D-Bus API), never from its name."""
+    data = settings.get("user", {}).get("data", {}) or {}
+    if data.get(OWNER_KEY) == OWNER:
+        return OWNER
+    if flags & FLAG_EXTERNAL:
+        return "external"
+    if data.get(ORIGIN_KEY) == "nm-initrd-generator":
+        return "initrd"
+    if flags & FLAG_NM_GENERATED:
+        return "auto-default"
+    if flags & FLAG_VOLATILE:
+        return "volatile"
+    return "user"
+
+
+def owner_class(origin: str) -> str:
+    """``"ours"``, ``"generated"`` (NetworkManager made it) or ``"foreign"``
+    for an :func:`origin_of` value."""
+    if origin == OWNER:
+        return "ours"
+    return "foreign" if origin == "user" else "generated"
+
+
+def marked_interface(settings: Settings) -> str:
+    """The interface name our mark records (``""`` when none)."""
+    return str((settings.get("user", {}).get("data", {}) or {}).get(OWNER_IFACE_KEY, ""))
+
+
+def match_allows(patterns: List[str], name: str) -> bool:
+    """Whether ``match.interface-name`` lets a profile apply to ``name``:
+    shell patterns; ``&`` marks a mandatory element, ``|`` (the default) an
+    optional one, ``!`` inverts and makes it mandatory; all mandatory must
+    match and, when there are optional ones, one of them (nm-settings(5))."""
+    optional: List[bool] = []
+    for pattern in patterns:
+        mandatory = pattern.startswith("&")
+        pattern = pattern[1:] if pattern[:1] in ("&", "|") else pattern
+        inverted = pattern.startswith("!")
+        hit = fnmatch.fnmatchcase(name, pattern[1:] if inverted else pattern) != inverted
+        if mandatory or inverted:
+            if not hit:
+                return False
+        else:
+            optional.append(hit)
+    return not optional or any(optional)
+
+
+# ------------------------------------------------------------------ writing
+
+def mark(settings: Settings, name: str) -> None:
+    """Put our ownership mark (collection, interface ``name``) into
+    ``settings`` (in place), keeping any other ``user.data`` key."""
+    user = dict(settings.get("user", {}))
+    data = dict(user.get("data", {}) or {})
+    data.update({OWNER_KEY: OWNER, OWNER_IFACE_KEY: name})
+    user["data"] = data
+    settings["user"] = user
+
+
+def blocked_on(old: Settings, name: str) -> Settings:
+    """``old`` (settings of a profile we did not make) changed so that it
+    can no longer activate on interface ``name`` by itself, and nowhere else
+    changed: ``autoconnect`` off when it is bound to ``name`` by
+    ``interface-name``, else ``!name`` added to ``match.interface-name``."""
+    out: Settings = {k: dict(v) for k, v in old.items()}
+    if out.get("connection", {}).get("interface-name") == name:
+        out["connection"]["autoconnect"] = False
+    else:
+        match = out.setdefault("match", {})
+        match["interface-name"] = list(match.get("interface-name", []) or []) + ["!" + name]
+    return out
+
+
+def sendable(settings: Settings) -> Settings:
+    """A copy of a profile's settings as read, fit to send back: without the
+    deprecated duplicates NM reports (:data:`DEPRECATED`), which would make
+    NM ignore the current forms (a route's table, for one), and without the
+    last activation's ``timestamp`` (NM keeps it in its own timestamps file;
+    sent back, it lands in the keyfile). Works on plain settings and on
+    D-Bus ones alike (it only drops keys)."""
+    out: Settings = {k: dict(v) for k, v in settings.items()}
+    out.get("connection", {}).pop("timestamp", None)
+    for sec_name, keys in DEPRECATED.items():
+        for key in keys:
+            out.get(sec_name, {}).pop(key, None)
+    return out
+
+
+def new_profile(name: str, iface_type: str) -> Settings:
+    """The skeleton settings of a new profile for interface ``name``."""
+    return {"connection": {"id": name, "uuid": str(uuidlib.uuid4()), "type": NM_TYPES[iface_type],
+                           "interface-name": name}}
+
+
+def _ip_method(ip: Dict[str, Any], family: int) -> str:
+    if not ip.get("enabled", False):
+        return "disabled"
+    if family == 4:
+        return "auto" if ip.get("dhcp") else "manual"
+    if ip.get("autoconf"):
+        return "auto"
+    if ip.get("dhcp"):
+        return "dhcp"
+    return "manual" if ip.get("address") else "link-local"
+
+
+def _write_ip(sec: Dict[str, Any], ip: Dict[str, Any], family: int) -> None:
+    sec["method"] = _ip_method(ip, family)
+    sec["address-data"] = [{"address": a["ip"], "prefix": a["prefix-length"]}
+                           for a in (ip.get("address", []) if ip.get("enabled") else [])]
+    for key, prop in (("auto-dns", "ignore-auto-dns"), ("auto-gateway", "never-default"),
+                      ("auto-routes", "ignore-auto-routes")):
+        if key in ip:
+            sec[prop] = not ip[key]
+    if not ip.get("enabled"):
+        # NM refuses a gateway or DNS without a method that uses them
+        for prop in ("gateway", "dns", "dns-search", "dns-options", "route-data"):
+            sec.pop(prop, None)
+
+
+def _route_to_nm(r: Route) -> Dict[str, Any]:
+    net = ipaddress.ip_network(r["destination"])
+    item = {"dest": str(net.network_address), "prefix": net.prefixlen, "table": r.get("table-id", model.MAIN_TABLE)}
+    if r.get("next-hop-address"):
+        item["next-hop"] = r["next-hop-address"]
+    if r.get("metric") is not None:
+        item["metric"] = r["metric"]
+    if r.get("on-link"):
+        item["onlink"] = True
+    return item
+
+
+@dataclass
+class ProfileRoutes:
+    """The static routes one profile holds, both families (canonical model
+    routes); those whose :func:`.model.route_key` is in ``gateways`` are kept
+    in the family's ``gateway`` field (where the profile has them now: a
+    gateway set outside hostnet.nm stays one), the others in ``route-data``."""
+
+    routes: List[Route]
+    gateways: Set[RouteKey] = field(default_factory=set)
+
+    def of_family(self, family: int) -> Tuple[List[Route], Optional[Route]]:
+        """``(route-data routes, gateway route or None)`` of IP ``family`` (4 or 6)."""
+        mine = [r for r in self.routes if model.family_of(r["destination"]) == family]
+        gateway = next((r for r in mine if model.route_key(r) in self.gateways), None)
+        return [r for r in mine if model.route_key(r) not in self.gateways], gateway
+
+
+def _write_routes(sec: Dict[str, Any], routes: List[Route], gateway: Optional[Route]) -> None:
+    sec["route-data"] = [_route_to_nm(r) for r in routes]
+    if gateway:
+        sec["gateway"] = gateway["next-hop-address"]
+    else:
+        sec.pop("gateway", None)
+
+
+def _family_enabled(sec: Dict[str, Any]) -> bool:
+    return sec.get("method") not in ("disabled", "ignore", None)
+
+
+def sec_has_v4(settings: Settings) -> bool:
+    """Whether the settings enable IPv4 (so search domains go on ipv4)."""
+    return _family_enabled(settings.get("ipv4", {}))
+
+
+def _write_dns(settings: Settings, dns: Dict[str, Any]) -> None:
+    servers = {4: [s for s in dns["server"] if model.family_of(s) == 4],
+               6: [s.split("%")[0] for s in dns["server"] if model.family_of(s) == 6]}
+    first6 = bool(dns["server"]) and model.family_of(dns["server"][0]) == 6
+    holds = bool(dns["server"] or dns["search"] or dns["options"])
+    # search domains and options are per profile in resolv.conf: keep them on one family
+    named_family = 4 if sec_has_v4(settings) else 6
+    for family in (4, 6):
+        sec = settings.setdefault("ipv%d" % family, {})
+        # NM >= 1.41 reports the servers twice (dns and dns-data): the one sent back would win (NM merges them)
+        sec.pop("dns-data", None)
+        if not _family_enabled(sec):
+            for prop in DNS_PROPERTIES:
+                sec.pop(prop, None)  # NM does not allow DNS on a disabled family
+            continue
+        sec["dns"] = ipv4_dns_to_nm(servers[4]) if family == 4 else [ipaddress.IPv6Address(s).packed
+                                                                      for s in servers[6]]
+        # the family listed first gets the lower (stronger) priority
+        sec["dns-priority"] = (40 if (family == 6) == first6 else 50) if holds else 0
+        sec["dns-search"] = list(dns["search"]) if family == named_family else []
+        sec["dns-options"] = list(dns["options"]) if family == named_family else []
+
+
+def _write_rules(settings: Settings, rules: List[Rule]) -> None:
+    for family in (4, 6):
+        sec = settings.setdefault("ipv%d" % family, {})
+        if _family_enabled(sec):
+            sec["routing-rules"] = _rules_to_nm(rules, family)
+        else:
+            sec.pop("routing-rules", None)
+
+
+@dataclass(frozen=True)
+class PortOf:
+    """Where an interface is a port: its ``controller``'s name and type, and
+    its ``entry`` in the controller's port list (a bridge port's options and
+    VLANs; ``{"name": port}`` for a bond port)."""
+
+    controller: str
+    controller_type: str
+    entry: Dict[str, Any]
+
+
+@dataclass
+class ProfileChange:
+    """What one profile's settings must say: the interface ``current`` (the
+    model now; ``{"name": name}`` when it has no profile) and ``target``;
+    ``port``/``current_port``: where it is a port in the target and now
+    (``None``: not a port); ``routes``: the static routes it holds, or
+    ``None`` to keep them; ``dns``: the static DNS it holds (``{"server",
+    "search", "options"}``), or ``None`` to keep it; ``rules``: the routing
+    rules it holds, or ``None`` to keep them; ``adopt``: bind the profile to
+    the interface by name (a profile bound by MAC address alone)."""
+
+    current: Iface
+    target: Iface
+    port: Optional[PortOf] = None
+    current_port: Optional[PortOf] = None
+    routes: Optional[ProfileRoutes] = None
+    dns: Optional[Dict[str, List[str]]] = None
+    rules: Optional[List[Rule]] = None
+    adopt: bool = False
+
+
+def _write_link(out: Settings, change: ProfileChange) -> None:
+    cur, tgt = change.current, change.target
+    if tgt.get("mtu") != cur.get("mtu") and tgt.get("mtu") is not None:
+        out.setdefault("802-3-ethernet", {})["mtu"] = tgt["mtu"]
+    if tgt.get("mac-address") != cur.get("mac-address") and tgt.get("mac-address"):
+        out.setdefault("802-3-ethernet", {})["assigned-mac-address"] = tgt["mac-address"]
+
+
+def _write_port(out: Settings, port: PortOf) -> None:
+    con = out["connection"]
+    con["master"] = port.controller
+    con["slave-type"] = PORT_TYPES[port.controller_type]
+    if not kinds.get(port.controller_type).ports_keep_ip:
+        out.pop("ipv4", None)
+        out.pop("ipv6", None)
+    if port.controller_type != "linux-bridge":
+        out.pop("bridge-port", None)
+        return
+    sec = out.setdefault("bridge-port", {})
+    for key, (prop, _default) in PORT_OPTIONS.items():
+        if key in port.entry:
+            sec[prop] = port.entry[key]
+    sec["vlans"] = port_vlan_to_nm(port.entry["vlan"]) if port.entry.get("vlan") else []
+
+
+def _clear_port(out: Settings) -> None:
+    """No controller: the port settings go."""
+    out["connection"].pop("master", None)
+    out["connection"].pop("slave-type", None)
+    out.pop("bridge-port", None)
+
+
+def _write_l3(out: Settings, change: ProfileChange, new: bool) -> None:
+    """IP configuration, routes, DNS and rules of a profile that is not a
+    port, or a port that keeps them (a VRF's)."""
+    cur, tgt = change.current, change.target
+    for family in (4, 6):
+        key = "ipv%d" % family
+        if tgt.get(key) != cur.get(key) or change.current_port or new:
+            _write_ip(out.setdefault(key, {}), tgt.get(key, {"enabled": False}), family)
+    if change.routes is not None:
+        for family in (4, 6):
+            _write_routes(out.setdefault("ipv%d" % family, {}), *change.routes.of_family(family))
+    if change.dns is not None:
+        _write_dns(out, change.dns)
+    if change.rules is not None:
+        _write_rules(out, change.rules)
+
+
+def _changed_options(sec: Dict[str, Any], table: Dict[str, Tuple[str, Any]], want: Dict[str, Any],
+                     have: Dict[str, Any]) -> None:
+    for key, (prop, _default) in table.items():
+        if key in want and want[key] != have.get(key):
+            sec[prop] = want[key]
+
+
+def _bridge_to_nm(out: Settings, change: ProfileChange, new: bool) -> None:
+    bridge = change.target.get("bridge") or {}
+    options = bridge.get("options", {})
+    cur_options = (change.current.get("bridge") or {}).get("options", {})
+    sec = out.setdefault("bridge", {})
+    _changed_options(sec, BRIDGE_OPTIONS, options, cur_options)
+    if "vlan-protocol" in sec:
+        sec["vlan-protocol"] = sec["vlan-protocol"].replace("q", "Q")
+    # VLAN filtering only when a port asks for VLANs (never because a VLAN sits on top)
+    filtering = any(p.get("vlan") for p in bridge.get("port", []))
+    if filtering or "vlan-filtering" in sec:
+        sec["vlan-filtering"] = filtering
+        # no implicit VLAN 1 on every port: a port carries exactly the VLANs it names
+        sec["vlan-default-pvid"] = 0 if filtering else 1
+    _changed_options(sec, STP_OPTIONS, options.get("stp", {}), cur_options.get("stp", {}))
+
+
+def _bond_to_nm(out: Settings, change: ProfileChange, new: bool) -> None:
+    agg = change.target.get("link-aggregation") or {}
+    if agg != (change.current.get("link-aggregation") or {}) or new:
+        opts = {k: v for k, v in (agg.get("options") or {}).items()}
+        opts["mode"] = agg.get("mode", "balance-rr")
+        out["bond"] = {"options": opts}
+
+
+def _vlan_to_nm(out: Settings, change: ProfileChange, new: bool) -> None:
+    vlan = change.target.get("vlan") or {}
+    out["vlan"] = dict(out.get("vlan", {}), parent=vlan.get("base-iface", ""), id=vlan.get("id", 0))
+
+
+def _veth_to_nm(out: Settings, change: ProfileChange, new: bool) -> None:
+    peer = (change.target.get("veth") or {}).get("peer")
+    if peer:
+        out["veth"] = dict(out.get("veth", {}), peer=peer)
+
+
+_KIND_WRITERS = {"linux-bridge": _bridge_to_nm, "bond": _bond_to_nm, "vlan": _vlan_to_nm, "veth": _veth_to_nm}
+
+
+def build_settings(old: Optional[Settings], change: ProfileChange) -> Settings:
+    """New settings for one profile: ``old`` (its plain settings as read, or
+    ``None`` for a new profile) with ``change`` applied (see
+    :class:`ProfileChange`). The result is plain; deprecated duplicates NM
+    reports (``ipv4.addresses``...) are dropped so NM reads the current forms
+    (:func:`sendable`)."""
+    tgt = change.target
+    out = sendable(copy.deepcopy(old) if old is not None else new_profile(tgt["name"], tgt["type"]))
+    con = out.setdefault("connection", {})
+    con["autoconnect"] = tgt.get("state", "up") == "up"
+    if change.adopt:
+        con["interface-name"] = tgt["name"]
+    mark(out, tgt["name"])
+    _write_link(out, change)
+    if change.port:
+        _write_port(out, change.port)
+    else:
+        _clear_port(out)
+    if not change.port or kinds.get(change.port.controller_type).ports_keep_ip:
+        _write_l3(out, change, old is None)
+    writer = _KIND_WRITERS.get(tgt["type"])
+    if writer is not None:
+        writer(out, change, old is None)
+    for section, props in kinds.get(tgt["type"]).to_nm(change.current, tgt, old is None).items():
+        out.setdefault(section, {}).update(props)
+    return out

@@ -107,7 +107,7 @@ from ansible_collections.hostnet.nm.plugins.module_utils.errors import ConflictE
 from ansible_collections.hostnet.nm.plugins.module_utils.nm import reader
 from ansible_collections.hostnet.nm.plugins.module_utils.nm.dbus import Bus
 from ansible_collections.hostnet.nm.plugins.module_utils.nm.writer import Writer
-from ansible_collections.hostnet.nm.plugins.module_utils.plan import Op
+from ansible_collections.hostnet.nm.plugins.module_utils.ops import Op
 bus = Bus()
 out = {}
 for edit in (False, True):
@@ -116,7 +116,7 @@ for edit in (False, True):
     if edit:
         subprocess.run(["nmcli", "connection", "modify", prof.uuid, "+ipv4.addresses", "198.18.1.77/24"], check=True)
     try:
-        Writer(bus, snap).run([Op("update", "eth1", prof.path, prof.raw)])
+        Writer(bus, snap).run([Op("update", "eth1", prof.path, prof.settings)])
         out[str(edit)] = "written"
     except ConflictError as exc:
         out[str(edit)] = exc.message

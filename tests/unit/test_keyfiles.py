@@ -252,8 +252,8 @@ def test_a_secret_in_the_document_is_in_the_file_only(tmp_path):
 
 
 def test_keyfiles_carry_network_states_ownership_mark():
-    # the seam: keyfiles take their settings from settings.build_settings, where network_state's mark is written
-    from ansible_collections.hostnet.nm.plugins.module_utils.nm import settings as nms
+    # the seam: keyfiles take their settings from profiles.build_settings, where network_state's mark is written
+    from ansible_collections.hostnet.nm.plugins.module_utils import profiles as nms
     if not hasattr(nms, "OWNER_KEY"):
         pytest.skip("this tree writes no ownership mark yet")
     for name, f in files_of(FULL).items():

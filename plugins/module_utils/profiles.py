@@ -234,10 +234,11 @@ def add_port(controller: Iface, name: str, settings: Settings) -> None:
     """Put port ``name`` (its profile's ``settings``) into ``controller``'s
     port list: a bridge's with the port's options (:func:`port_entry`), a
     bond's by name."""
+    kind = kinds.of(controller)
     if controller["type"] == "linux-bridge":
         controller.setdefault("bridge", {"options": {}, "port": []})["port"].append(port_entry(settings))
-    elif controller["type"] == "bond":
-        controller.setdefault("link-aggregation", {"port": []})["port"].append(name)
+    elif kind is not None and kind.controller and kind.section:
+        controller.setdefault(kind.section, {}).setdefault("port", []).append(name)
 
 
 def sort_ports(iface: Iface) -> None:

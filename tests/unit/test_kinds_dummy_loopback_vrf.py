@@ -8,11 +8,11 @@ import pytest
 from ansible_collections.hostnet.nm.plugins.module_utils import kinds, model
 from ansible_collections.hostnet.nm.plugins.module_utils.kinds import refused
 from ansible_collections.hostnet.nm.plugins.module_utils.nm import reader
-from ansible_collections.hostnet.nm.plugins.module_utils.nm import settings as nms
 from ansible_collections.hostnet.nm.plugins.module_utils.nm.dbus import unwrap
-from ansible_collections.hostnet.nm.plugins.module_utils.nm.reader import Profile, Snapshot
 from ansible_collections.hostnet.nm.plugins.module_utils.plan import make_plan
+from ansible_collections.hostnet.nm.plugins.module_utils.nmconst import FLAG_EXTERNAL
 from ansible_collections.hostnet.nm.plugins.module_utils.schema import parse_document
+from ansible_collections.hostnet.nm.plugins.module_utils.snapshot import Profile, Snapshot, choose_profiles
 from ansible_collections.hostnet.nm.plugins.module_utils.validation import validate
 
 LO4 = {"method": "manual", "address-data": [{"address": "127.0.0.1", "prefix": 8}]}
@@ -20,8 +20,13 @@ LO6 = {"method": "manual", "address-data": [{"address": "::1", "prefix": 128}]}
 EXTRA4 = {"ip": "198.18.99.1", "prefix-length": 32}
 
 
+def device_type(nm_type):
+    kind = kinds.by_device_type(nm_type)
+    return kind.type if kind else None
+
+
 def device(path, nm_type, state=100, mtu=1500):
-    return {"path": path, "nm_type": nm_type, "type": nms.DEVICE_TYPES.get(nm_type), "managed": True,
+    return {"path": path, "nm_type": nm_type, "type": device_type(nm_type), "managed": True,
             "state": state, "mtu": mtu, "mac": None, "active": "/a" + path if state == 100 else "/",
             "ip4config": "/", "ip6config": "/", "real": True, "perm_mac": None}
 
@@ -39,7 +44,7 @@ def snapshot(profiles, devices):
     snap = Snapshot()
     snap.devices = devices
     snap.profiles = list(profiles)
-    reader._choose(snap)
+    choose_profiles(snap)
     return snap
 
 
@@ -103,7 +108,7 @@ def test_the_loopback_implicit_addresses_leave_the_model_on_both_sides():
 
 def lo_external():
     """NetworkManager's own profile of lo (external, in memory), as on a fresh host."""
-    return profile("/p/lo", "lo", "loopback", flags=nms.FLAG_EXTERNAL, ipv4=LO4, ipv6=LO6,
+    return profile("/p/lo", "lo", "loopback", flags=FLAG_EXTERNAL, ipv4=LO4, ipv6=LO6,
                    connection={"id": "lo", "uuid": "u-lo", "type": "loopback", "interface-name": "lo",
                                "autoconnect": False})
 

@@ -84,7 +84,7 @@ def _offline_problems(doc: Dict[str, Any]) -> List[Problem]:
         if "type" not in iface and iface.get("state") != "absent":
             problems.append(Problem(TYPE_REQUIRED, ipath(i, "type"), "%s has no type, and offline "
                                     "generation cannot look at the host's devices" % iface["name"],
-                                    "add type (ethernet, linux-bridge, bond, vlan or veth)"))
+                                    "add type (%s)" % ", ".join(kinds.TYPES)))
         refs = [(ipath(i, *keys), name) for keys, name in kinds.needs_refs(iface)]
         for path, name in refs:
             if name not in listed:

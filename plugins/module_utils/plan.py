@@ -285,9 +285,9 @@ def _resolve_type(name: str, path: str, iface: Iface, snap: Snapshot, current: S
         iface["type"] = have["type"]
     elif iface.get("state") != "absent":
         problems.append(Problem("INTERFACE_TYPE_REQUIRED", path, "%s does not exist on this host and has no type"
-                                % name, "add type (ethernet, linux-bridge, bond, vlan or veth)%s"
-                                % (" - it looks like a VLAN: type: vlan with vlan.base-iface and vlan.id"
-                                   if "." in name else "")))
+                                % name, "add type (%s)%s"
+                                % (", ".join(kinds.TYPES), " - it looks like a VLAN: type: vlan with vlan.base-iface "
+                                   "and vlan.id" if "." in name else "")))
 
 
 def _not_found(name: str, path: str) -> Problem:

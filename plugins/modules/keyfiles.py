@@ -43,7 +43,8 @@ options:
     description:
       - The desired state, as an nmstate document with C(interfaces), C(routes), C(route-rules) and
         C(dns-resolver), exactly as M(hostnet.nm.network_state) takes it.
-      - Supported interface types are C(ethernet), C(veth), C(linux-bridge), C(bond) and C(vlan).
+      - Supported interface types are C(ethernet), C(veth), C(linux-bridge), C(bond), C(vlan), C(dummy),
+        C(loopback) and C(vrf).
     type: dict
     required: true
   dest:

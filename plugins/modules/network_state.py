@@ -35,8 +35,8 @@ options:
     description:
       - The desired state, as an nmstate document with C(interfaces), C(routes),
         C(route-rules) and C(dns-resolver).
-      - Supported interface types are C(ethernet), C(veth), C(linux-bridge), C(bond) and
-        C(vlan). Any other nmstate feature is refused as C(unsupported), with its path; none is
+      - Supported interface types are C(ethernet), C(veth), C(linux-bridge), C(bond), C(vlan),
+        C(dummy), C(loopback) (only C(lo)) and C(vrf). Any other nmstate feature is refused as C(unsupported), with its path; none is
         silently ignored.
     type: dict
     required: true

@@ -324,7 +324,7 @@ DOCUMENT = Obj({
     "route-rules": Obj({"config": ListOf(ROUTE_RULE)}, unsupported=["running"]),
     "dns-resolver": Obj({"config": _DNS_CONFIG}, unsupported=["running"]),
     **_refused_keys("document"),
-}, unsupported=["hostname", "hostname-config", "dispatch"])
+}, unsupported=["hostname-config", "dispatch"])
 
 
 def parse_document(doc: Any) -> Tuple[Dict[str, Any], List[Problem]]:

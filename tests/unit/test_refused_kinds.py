@@ -125,4 +125,4 @@ def test_the_json_schema_gives_editors_the_reason_of_a_refused_key():
     from ansible_collections.hostnet.nm.plugins.module_utils import schema
     body = schema.json_schema()
     assert refused.keys("document")["ovs-db"].why in body["properties"]["ovs-db"]["description"]
-    assert body["properties"]["hostname"]["description"] == "unsupported by hostnet.nm"
+    assert body["properties"]["dispatch"]["description"] == "unsupported by hostnet.nm"

@@ -209,3 +209,15 @@ def test_the_no_op_path_imports_no_apply_code():
     out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True, env=env).stdout
     loaded = set(json.loads(out))
     assert [m for m in APPLY_ONLY if "%s.%s" % (PACKAGE, m) in loaded] == []
+
+
+def test_the_reconciler_agent_gets_every_module_it_imports():
+    """The reconciler role ships module_utils as a bundle of files matched by globs (the core's
+    files, and those of each package by name): every package the agent reaches is listed, and no
+    module lies deeper than a package."""
+    role_vars = (PLUGINS.parent / "roles" / "reconciler" / "vars" / "main.yml").read_text()
+    reach = [m.split(".") for m in reached("module_utils.reconciler", graph())]
+    assert "reconciler_module_utils_src ~ '/*.py'" in role_vars
+    assert sorted({p[1] for p in reach if len(p) == 3 and "reconciler_module_utils_src ~ '/%s/*.py'" % p[1]
+                   not in role_vars}) == []
+    assert [".".join(p) for p in reach if len(p) > 3] == []

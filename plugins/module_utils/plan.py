@@ -135,6 +135,7 @@ def make_plan(snap: Snapshot, current: Dict[str, Any], desired: Dict[str, Any], 
     for name in desired.get("interfaces", {}):
         _normalize(target["interfaces"][name], plan.warnings)
     _settle_ports(desired, target, problems)
+    _check_kinds(snap, desired, target, problems)
     _bridge_mtus(desired, target, plan.warnings)
     dns_owner = _dns_assignment(snap, current, target, problems)
     _check_routes(desired, target, problems)
@@ -166,6 +167,33 @@ def _settle_ports(desired: State, target: State, problems: List[Problem]) -> Non
             iface["ipv4"], iface["ipv6"] = {"enabled": False}, {"enabled": False}
         if port not in desired.get("interfaces", {}) and iface.get("state") != "absent":
             iface["state"] = "up"
+
+
+def _check_kinds(snap: Snapshot, desired: Dict[str, Any], target: Dict[str, Any], problems: List[Problem]) -> None:
+    """What the host decides about each interface the document keeps or
+    creates: its kind needs a newer NetworkManager (``KIND_NEEDS_NEWER_NM``:
+    the kind's ``min_nm``), or it is stacked on a base that is neither on
+    the host nor in the document, or that the document removes
+    (``BASE_IFACE_MISSING``)."""
+    for index, (name, iface) in enumerate(desired.get("interfaces", {}).items()):
+        t_if = target["interfaces"].get(name, {})
+        kind = kinds.of(t_if)
+        if kind is None or iface.get("state") == "absent":
+            continue
+        if kind.min_nm and snap.version and not snap.nm.at_least(*kind.min_nm):  # no version: offline keyfiles
+            problems.append(Problem("KIND_NEEDS_NEWER_NM", "interfaces[%d].type" % index, "%s is of type %s, which "
+                                    "NetworkManager supports since %d.%d; this host runs %s" % (
+                                        name, kind.type, kind.min_nm[0], kind.min_nm[1], snap.version),
+                                    "upgrade NetworkManager on this host to %d.%d or newer (Debian 13 and RHEL 10 have "
+                                    "it), or leave %s out of this host's document" % (kind.min_nm + (name,))))
+        base = kind.parent(t_if)
+        if base and (target["interfaces"].get(base, {}).get("state") == "absent"
+                     or (base not in target["interfaces"] and base not in snap.devices)):
+            problems.append(Problem("BASE_IFACE_MISSING", "interfaces[%d].%s.base-iface" % (index, kind.section),
+                                    "%s is stacked on %s, which is %s" % (
+                                        name, base, "removed by this document" if base in target["interfaces"]
+                                        else "not on this host nor in the document"),
+                                    "check the name (ip link), or add %s to interfaces with its type" % base))
 
 
 def _bridge_mtus(desired: Dict[str, Any], target: Dict[str, Any], warnings: List[str]) -> None:
@@ -779,7 +807,11 @@ def _state_ops(build: _Build, name: str, prof: Optional[Profile], written: bool,
     active = prof is not None and bool(prof.active)
     moved = (port.controller if port else None) != (change.current_port.controller if change.current_port else None)
     stale_table = build.stale_table(name, change)
-    if t_if.get("state") == "up" and (not active or (written and (moved or stale_table))):
+    recreate = active and written and _recreates(change)
+    if recreate:
+        ops.downs.append(Op("deactivate", name, prof.path if prof else "", disruption="reactivate",
+                            reason="NetworkManager re-creates %s for this change" % name))
+    if t_if.get("state") == "up" and (not active or (written and (moved or stale_table or recreate))):
         ops.activations.append(Op("activate", name, disruption="reactivate" if active else "none",
                                   reason="bring %s up%s" % (name, " as a port of %s" % port.controller if port else
                                                             " to drop routes from other tables" if stale_table
@@ -790,9 +822,15 @@ def _state_ops(build: _Build, name: str, prof: Optional[Profile], written: bool,
         ops.updates[-1].disruption = "reapply"
         ops.activations.append(Op("reapply", name, prof.path if prof else "", disruption="reapply",
                                   reason="apply the updated profile live"))
-    elif t_if.get("state") == "down" and active:
+    elif t_if.get("state") == "down" and active and not recreate:
         ops.downs.append(Op("deactivate", name, prof.path if prof else "", disruption="remove",
                             reason="state: down"))
+
+
+def _recreates(change: ProfileChange) -> bool:
+    """Whether the change re-creates the device (:meth:`.kinds.base.Kind.recreates`)."""
+    kind = kinds.of(change.target)
+    return kind is not None and kind.recreates(change.current, change.target)
 
 
 def _absent_ops(plan: Plan, snap: Snapshot, name: str, ops: _Ops) -> None:

@@ -35,7 +35,8 @@ Rule = Dict[str, Any]
 RouteKey = Tuple[Any, ...]
 
 NM_TYPES = {k.type: k.nm_type for k in kinds.KINDS}
-MODEL_TYPES = {v: k for k, v in NM_TYPES.items()}
+#: NM ``connection.type`` -> model type (for a type kinds share, the first: :func:`.kinds.by_profile` tells them apart)
+MODEL_TYPES = {nm_type: kind.type for nm_type in set(NM_TYPES.values()) for kind in [kinds.by_nm_type(nm_type)] if kind}
 #: NMDeviceType values -> model types (a veth device is an ethernet interface to the user)
 DEVICE_TYPES = {n: k.type for k in kinds.KINDS for n in k.device_types}
 PORT_TYPES = {k.type: k.port_type for k in kinds.KINDS if k.port_type}
@@ -176,7 +177,8 @@ def iface_from_profile(settings: Settings, device: Optional[Dict[str, Any]], act
     the reader (they live in the ports' profiles)."""
     con = settings.get("connection", {})
     nm_type = con.get("type", "")
-    iface: Iface = {"name": con.get("interface-name", ""), "type": MODEL_TYPES.get(nm_type, nm_type),
+    kind = kinds.by_profile(settings)
+    iface: Iface = {"name": con.get("interface-name", ""), "type": kind.type if kind else nm_type,
                     "state": "up" if active else "down"}
     _link_from_profile(iface, settings, device)
     if not l3_profile(settings):
@@ -187,7 +189,6 @@ def iface_from_profile(settings: Settings, device: Optional[Dict[str, Any]], act
     reader = _KIND_READERS.get(iface["type"])
     if reader is not None:
         reader(iface, settings)
-    kind = kinds.find(iface["type"])
     if kind is not None:
         iface.update(kind.from_nm(settings))
     return iface

@@ -285,9 +285,9 @@ INTERFACE = _InterfaceNode({
 }, required=("name",), unsupported=[
     "lldp", "ethtool", "dispatch", "wait-ip", "accept-all-mac-addresses", "copy-mac-from",
     "controller", "profile-name", "identifier", "permanent-mac-address", "min-mtu", "max-mtu",
-    "mptcp", "vxlan", "mac-vlan", "macvtap", "hsr", "ipvlan",
+    "mptcp", "hsr",
     "macsec", "loopback", "ovs-bridge", "bond-port", "alt-names", "match",
-    "description", "mac-vtap",
+    "description",
 ])
 
 ROUTE = Obj({

@@ -14,7 +14,7 @@ from __future__ import annotations
 import copy
 from typing import Any, Dict, FrozenSet, List, Optional, Tuple, TypedDict
 
-from . import model, profiles
+from . import kinds, model, profiles
 from .nmversion import NmVersion
 from .ops import Settings
 
@@ -40,9 +40,12 @@ class Device(_DeviceRequired, total=False):
     model ``type`` (``None``: a kind hostnet.nm does not manage), ``managed``,
     NMDeviceState ``state``, live ``mtu`` (bytes) and ``mac`` (upper case),
     its active connection ``active`` (path or ``"/"``), its ``ip4config`` and
-    ``ip6config`` paths, ``real`` and ``perm_mac`` (the permanent MAC)."""
+    ``ip6config`` paths, ``real`` and ``perm_mac`` (the permanent MAC); for
+    a kind with a D-Bus interface of its own, ``kind``: that interface's
+    properties (:attr:`.kinds.base.Kind.device_iface`)."""
 
     perm_mac: Optional[str]
+    kind: Dict[str, Any]
 
 
 class Profile:
@@ -98,8 +101,10 @@ class Profile:
 
     @property
     def model_type(self) -> Optional[str]:
-        """The model type of the profile's ``connection.type`` (``None``: a kind hostnet.nm does not manage)."""
-        return profiles.MODEL_TYPES.get(self.settings.get("connection", {}).get("type", ""))
+        """The model type of the profile (its ``connection.type``, :func:`.kinds.by_profile`; ``None``: a kind
+        hostnet.nm does not manage)."""
+        kind = kinds.by_profile(self.settings)
+        return kind.type if kind else None
 
     @property
     def mac_address(self) -> Optional[str]:

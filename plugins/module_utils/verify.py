@@ -84,6 +84,8 @@ def mismatches(target: Dict[str, Any], saved: Dict[str, Any], live: Dict[str, Di
                 add("%s.%s" % (where, key), want, s_if.get(key))
         if t_if.get("state") != "up" or dev is None or (name in ctrl and not kinds.keeps_ip(target, name)):
             continue
+        for what, want, have in _kind_live(t_if, dev):
+            add("%s.%s (live)" % (where, what), want, have)
         for fam in (4, 6):
             wrong = _live_addresses(t_if.get("ipv%d" % fam, {}), dev, fam, kinds.implicit_addresses(t_if))
             if wrong:
@@ -112,6 +114,12 @@ def mismatches(target: Dict[str, Any], saved: Dict[str, Any], live: Dict[str, Di
         if have[:len(want)] != want:
             add("dns-resolver.config.server (live)", want, have)
     return out
+
+
+def _kind_live(t_if: Dict[str, Any], dev: Dict[str, Any]) -> List[Tuple[str, Any, Any]]:
+    """The interface kind's own live checks (:meth:`.kinds.base.Kind.live_mismatches`)."""
+    kind = kinds.of(t_if)
+    return kind.live_mismatches(t_if, dev) if kind else []
 
 
 def _live_addresses(ip: Dict[str, Any], dev: Dict[str, Any], fam: int,

@@ -4,7 +4,9 @@ pristine lab host, all in one playbook. The corpus names its NICs eth1 and
 eth2, as nmstate's examples do and as the lab's hosts have them.
 
 Each accepted entry's ``planned`` lists the interfaces check mode must plan to
-change (``[]``: ``changed=false``); each of them is in the diff's "after"."""
+change (``[]``: ``changed=false``); each of them is in the diff's "after". An
+entry with ``min_nm`` above the host's NetworkManager is refused on the host
+instead (``KIND_NEEDS_NEWER_NM``, naming the version it needs)."""
 
 from __future__ import annotations
 
@@ -26,8 +28,14 @@ def test_accepted_examples_plan_in_check_mode(lab, lab_host, runner, view):
     tasks = [{"name": name, "hostnet.nm.network_state": {"desired_state": CORPUS[name]["document"]},
               "ignore_errors": True} for name in ACCEPTED]
     play = runner.play([{"hosts": lab_host, "gather_facts": False, "tasks": tasks}], "--check", "--diff")
+    host_nm = lab.nm_version(lab_host)[:2]
     for name in ACCEPTED:
         result = play.task(name, lab_host)
+        needs = tuple(int(n) for n in CORPUS[name].get("min_nm", "0.0").split("."))
+        if host_nm < needs:
+            assert result["status"] == "failed" and "KIND_NEEDS_NEWER_NM" in str(result.get("msg")), (name, result)
+            assert "since %d.%d" % needs in str(result.get("msg")), (name, result.get("msg"))
+            continue
         assert result["status"] == "ok", (name, result.get("msg"))
         planned = sorted({op["interface"] for op in result["plan"]})
         assert planned == sorted(CORPUS[name]["planned"]), (name, result["plan"])

@@ -120,7 +120,7 @@ def assert_outcome(name, doc):
 
 def test_corpus_table_is_well_formed():
     for name, entry in CORPUS.items():
-        assert set(entry) <= {"outcome", "planned", "refused", "hint", "document"}, name
+        assert set(entry) <= {"outcome", "planned", "refused", "hint", "document", "min_nm"}, name
         assert entry["outcome"] in ("accepted", "refused"), name
         assert ("refused" in entry) == (entry["outcome"] == "refused"), name
         assert ("planned" in entry) == (entry["outcome"] == "accepted"), "%s: accepted needs planned" % name

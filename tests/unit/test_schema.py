@@ -51,7 +51,7 @@ SCHEMA_CASES: List[Tuple[str, str, str, str]] = [
      "interfaces: [{name: eth1, ipv4: {enabled: true}}]"),
     ("MISSING_KEY", "interfaces[0].name", "interfaces: [{type: ethernet}]",
      "interfaces: [{name: eth1, type: ethernet}]"),
-    ("UNSUPPORTED", "interfaces[0].type", "interfaces: [{name: vxlan0, type: vxlan, vxlan: {id: 100}}]",
+    ("UNSUPPORTED", "interfaces[0].type", "interfaces: [{name: hsr0, type: hsr}]",
      "interfaces: [{name: br0, type: linux-bridge}]"),
     ("UNSUPPORTED", "interfaces[0].ovs-db", "interfaces: [{name: eth1, ovs-db: {external_ids: {}}}]",
      "interfaces: [{name: eth1}]"),
@@ -86,6 +86,24 @@ SCHEMA_CASES: List[Tuple[str, str, str, str]] = [
     ("VLAN_ID_OUT_OF_RANGE", "interfaces[0].vlan.id",
      "interfaces: [{name: v0, type: vlan, vlan: {base-iface: eth1, id: 4095}}]",
      "interfaces: [{name: v0, type: vlan, vlan: {base-iface: eth1, id: 4094}}]"),
+    ("VXLAN_ID_OUT_OF_RANGE", "interfaces[0].vxlan.id",
+     "interfaces: [{name: vx0, type: vxlan, vxlan: {id: 0, remote: 198.18.1.2}}]",
+     "interfaces: [{name: vx0, type: vxlan, vxlan: {id: 1, remote: 198.18.1.2}}]"),
+    ("VXLAN_ID_OUT_OF_RANGE", "interfaces[0].vxlan.id",
+     "interfaces: [{name: vx0, type: vxlan, vxlan: {id: 16777216, remote: 198.18.1.2}}]",
+     "interfaces: [{name: vx0, type: vxlan, vxlan: {id: 16777215, remote: 198.18.1.2}}]"),
+    ("VXLAN_ADDRESS_FAMILY_MISMATCH", "interfaces[0].vxlan.local",
+     "interfaces: [{name: vx0, type: vxlan, vxlan: {id: 7, remote: 198.18.1.2, local: '2001:db8::1'}}]",
+     "interfaces: [{name: vx0, type: vxlan, vxlan: {id: 7, remote: '2001:db8::2', local: '2001:db8::1'}}]"),
+    ("MACVLAN_PROMISCUOUS_OFF", "interfaces[0].mac-vlan.promiscuous",
+     "interfaces: [{name: mv0, type: mac-vlan, mac-vlan: {base-iface: eth1, mode: bridge, promiscuous: false}}]",
+     "interfaces: [{name: mv0, type: mac-vlan, mac-vlan: {base-iface: eth1, mode: passthru, promiscuous: false}}]"),
+    ("MACVLAN_PROMISCUOUS_OFF", "interfaces[0].mac-vtap.promiscuous",
+     "interfaces: [{name: mvt0, type: mac-vtap, mac-vtap: {base-iface: eth1, mode: vepa, promiscuous: false}}]",
+     "interfaces: [{name: mvt0, type: mac-vtap, mac-vtap: {base-iface: eth1, mode: vepa, promiscuous: true}}]"),
+    ("IPVLAN_PRIVATE_AND_VEPA", "interfaces[0].ipvlan.vepa",
+     "interfaces: [{name: ipv0, type: ipvlan, ipvlan: {base-iface: eth1, private: true, vepa: true}}]",
+     "interfaces: [{name: ipv0, type: ipvlan, ipvlan: {base-iface: eth1, private: true, vepa: false}}]"),
     ("ROUTE_TABLE_INVALID", "route-rules.config[0].route-table", "route-rules: {config: [{route-table: 0}]}",
      "route-rules: {config: [{route-table: 254}]}"),
     ("ROUTE_RULE_PRIORITY_INVALID", "route-rules.config[0].priority", "route-rules: {config: [{priority: -1}]}",
@@ -246,7 +264,7 @@ def test_documents_against_the_json_schema():
         assert parse_document(doc)[1] == []
         assert list(checker.iter_errors(doc)) == []
     for bad in ("interfaces: [{name: eth1, ipv4: {enabeld: true}}]", "interfaces: [{type: ethernet}]",
-                "interfaces: [{name: eth1, mtu: 40}]", "interfaces: [{name: vxlan0, type: vxlan}]",
+                "interfaces: [{name: eth1, mtu: 40}]", "interfaces: [{name: hsr0, type: hsr}]",
                 "interfaces: [{name: eth1, ovs-db: {}}]"):
         assert list(checker.iter_errors(yaml.safe_load(bad))), bad
 

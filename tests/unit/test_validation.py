@@ -130,6 +130,14 @@ RULE_CASES: List[Tuple[str, str, str, str]] = [
      "{name: eth1.10, type: vlan, vlan: {base-iface: eth1, id: 10}}]",
      "interfaces: [{name: v10, type: vlan, vlan: {base-iface: eth1, id: 10}}, "
      "{name: eth2.10, type: vlan, vlan: {base-iface: eth2, id: 10}}]"),
+    ("IPVLAN_L3_GATEWAY", "routes.config[0].next-hop-address",
+     "interfaces: [{name: ipv0, type: ipvlan, ipvlan: {base-iface: eth1, mode: l3}}]\n"
+     "routes: {config: [{destination: 0.0.0.0/0, next-hop-interface: ipv0, next-hop-address: 198.18.1.1}]}",
+     "interfaces: [{name: ipv0, type: ipvlan, ipvlan: {base-iface: eth1, mode: l3}}]\n"
+     "routes: {config: [{destination: 0.0.0.0/0, next-hop-interface: ipv0}]}"),
+    ("IPVLAN_L3_GATEWAY", "interfaces[0].ipv4.dhcp",
+     "interfaces: [{name: ipv0, type: ipvlan, ipvlan: {base-iface: eth1, mode: l3s}, ipv4: {enabled: true, dhcp: true}}]",
+     "interfaces: [{name: ipv0, type: ipvlan, ipvlan: {base-iface: eth1, mode: l2}, ipv4: {enabled: true, dhcp: true}}]"),
     ("VLAN_MTU_ABOVE_BASE", "interfaces[1].mtu",
      "interfaces: [{name: eth1, mtu: 1500}, {name: eth1.5, type: vlan, mtu: 9000, vlan: {base-iface: eth1, id: 5}}]",
      "interfaces: [{name: eth1, mtu: 9000}, {name: eth1.5, type: vlan, mtu: 9000, vlan: {base-iface: eth1, id: 5}}]"),

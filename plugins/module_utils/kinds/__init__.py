@@ -4,11 +4,12 @@
 """The interface kinds and their registry: ``type`` -> :class:`.base.Kind`.
 
 One module per kind (``ethernet``, ``veth``, ``linux_bridge``, ``bond``,
-``vlan``, ``dummy``, ``loopback``, ``vrf``), each with one ``KIND``; :data:`KINDS` lists them, and every other
+``vlan``, ``dummy``, ``loopback``, ``vrf``, ``vxlan``, ``mac_vlan``, ``mac_vtap``, ``ipvlan``), each with one ``KIND``; :data:`KINDS` lists them, and every other
 part of the core asks this registry instead of comparing type strings:
 
 - lookups: :func:`get` / :func:`find` by nmstate ``type``, :func:`of` an
-  interface, :func:`by_nm_type` (``connection.type``), :func:`by_device_type`
+  interface, :func:`by_nm_type` (``connection.type``), :func:`by_profile`
+  (a profile's settings, for kinds that share a type), :func:`by_device_type`
   (``NMDeviceType``), :func:`by_section` (the key of a kind's section);
 - facts as tuples: :data:`TYPES`, :data:`SECTIONS`, :data:`SOFTWARE_TYPES`,
   :data:`CONTROLLER_TYPES`;
@@ -27,12 +28,12 @@ from __future__ import annotations
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Set, Tuple
 
 from .. import model
-from . import bond, dummy, ethernet, linux_bridge, loopback, veth, vlan, vrf
+from . import bond, dummy, ethernet, ipvlan, linux_bridge, loopback, mac_vlan, mac_vtap, veth, vlan, vrf, vxlan
 from .base import Iface, KeyPath, Kind
 
 #: every kind we manage, in the order the schema lists their types
 KINDS: Tuple[Kind, ...] = (ethernet.KIND, veth.KIND, linux_bridge.KIND, bond.KIND, vlan.KIND, dummy.KIND,
-                           loopback.KIND, vrf.KIND)
+                           loopback.KIND, vrf.KIND, vxlan.KIND, mac_vlan.KIND, mac_vtap.KIND, ipvlan.KIND)
 #: nmstate ``type`` values we manage
 TYPES: Tuple[str, ...] = tuple(k.type for k in KINDS)
 #: keys of the kinds' own sections in an interface (``bridge``, ``link-aggregation``...)
@@ -43,7 +44,9 @@ SOFTWARE_TYPES: Tuple[str, ...] = tuple(k.type for k in KINDS if k.software)
 CONTROLLER_TYPES: Tuple[str, ...] = tuple(k.type for k in KINDS if k.controller)
 
 _BY_TYPE: Dict[str, Kind] = {k.type: k for k in KINDS}
-_BY_NM_TYPE: Dict[str, Kind] = {k.nm_type: k for k in KINDS}
+_BY_NM_TYPE: Dict[str, List[Kind]] = {}
+for _kind in KINDS:
+    _BY_NM_TYPE.setdefault(_kind.nm_type, []).append(_kind)
 _BY_DEVICE_TYPE: Dict[int, Kind] = {n: k for k in KINDS for n in k.device_types}
 _BY_SECTION: Dict[str, Kind] = {k.section: k for k in KINDS if k.section}
 _BUILTIN: Dict[str, Kind] = {k.builtin: k for k in KINDS if k.builtin}
@@ -72,8 +75,17 @@ def of(iface: Iface) -> Optional[Kind]:
 
 
 def by_nm_type(nm_type: str) -> Optional[Kind]:
-    """The kind of a NetworkManager ``connection.type`` (``"802-3-ethernet"``), or ``None``."""
-    return _BY_NM_TYPE.get(nm_type)
+    """The kind of a NetworkManager ``connection.type`` (``"802-3-ethernet"``), or ``None``;
+    the first of those that share it (``macvlan``: use :func:`by_profile`)."""
+    return next(iter(_BY_NM_TYPE.get(nm_type, [])), None)
+
+
+def by_profile(settings: Mapping[str, Mapping[str, Any]]) -> Optional[Kind]:
+    """The kind of a profile (plain settings): by its ``connection.type``,
+    and among kinds that share one (MAC-VLAN, MAC-VTAP) the one that
+    :meth:`~.base.Kind.claims` it; ``None`` for a type we do not manage."""
+    nm_type = settings.get("connection", {}).get("type", "")
+    return next((k for k in _BY_NM_TYPE.get(nm_type, []) if k.claims(settings)), None)
 
 
 def by_device_type(device_type: int) -> Optional[Kind]:

@@ -20,7 +20,7 @@ here is in plain Python values (``{"vlan": {"id": 10, "parent": "eth1"}}``),
 from __future__ import annotations
 
 import copy
-from typing import Any, Dict, List, Mapping, Optional, Tuple
+from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
 from ..nodes import Node, Obj
 from ..rulebook import Rule
@@ -79,6 +79,14 @@ class Kind:
             gives an interface of this kind (the loopback's ``127.0.0.1/8``
             and ``::1/128``): never configured, never reported, accepted in
             a document and left out of the model (:meth:`canonical`).
+        min_nm: the oldest NetworkManager release (``(major, minor)``) that
+            has the kind's setting, or ``None`` when every supported release
+            has it; on an older host the plan refuses the kind before
+            anything changes (``KIND_NEEDS_NEWER_NM``).
+        device_iface: the D-Bus interface of the kind's device objects whose
+            properties the reader hands to :meth:`live_mismatches` as the
+            device record's ``"kind"`` (``Parent`` as an interface name), or
+            ``None``.
     """
 
     type: str = ""
@@ -96,11 +104,19 @@ class Kind:
     ports_keep_ip: bool = False
     builtin: Optional[str] = None
     implicit_addresses: Tuple[str, ...] = ()
+    min_nm: Optional[Tuple[int, int]] = None
+    device_iface: Optional[str] = None
 
     @property
     def controller(self) -> bool:
         """Whether interfaces of this kind carry ports (bridge, bond)."""
         return self.port_type is not None
+
+    def claims(self, settings: Mapping[str, Mapping[str, Any]]) -> bool:
+        """Whether a profile of :attr:`nm_type` (plain settings) is of this
+        kind; only kinds that share a ``connection.type`` (MAC-VLAN and
+        MAC-VTAP are both ``macvlan``) look further than the type."""
+        return True
 
     # ------------------------------------------------------------ relations
 
@@ -192,9 +208,63 @@ class Kind:
         bond), as plain values; ``{}`` when ports carry nothing of the kind."""
         return {}
 
+    def recreates(self, current: Iface, target: Iface) -> bool:
+        """Whether NetworkManager can bring the change from ``current`` to
+        ``target`` (model interfaces) onto a live device only by re-creating
+        it: it refuses to activate a profile on a realized device whose own
+        properties differ ("profile is not compatible with device"), and
+        cannot reapply them. ``False`` for kinds whose devices it changes
+        in place."""
+        return False
+
     def live_mismatches(self, target: Iface, device: Mapping[str, Any]) -> List[Tuple[str, Any, Any]]:
         """What verification finds wrong in the live device after an apply:
         ``(what, desired, actual)`` for each of the kind's properties the
         device does not show (``device`` is the reader's device record);
         ``[]`` when the kind checks nothing live of its own."""
         return []
+
+
+def changed_props(current: Mapping[str, Any], target: Mapping[str, Any], new: bool) -> Dict[str, Any]:
+    """The properties of ``target`` (``{property: value}`` of one setting)
+    to write: all of them for a new profile, else those whose value differs
+    from ``current``'s (so that a re-run writes nothing)."""
+    return {prop: value for prop, value in target.items() if new or current.get(prop) != value}
+
+
+def live_diff(section_key: str, section: Mapping[str, Any], live: Mapping[str, Any],
+              table: Mapping[str, Tuple[str, Callable[[Any], Any]]]) -> List[Tuple[str, Any, Any]]:
+    """``(what, desired, actual)`` for each key of ``section`` (the target's
+    kind section, key ``section_key``) whose live value differs: ``table``
+    maps a model key to ``(device property, its canonical form)``; ``live``
+    holds the device's properties (a property the device does not report is
+    not judged)."""
+    out = []
+    for key, (prop, canonical) in table.items():
+        if key in section and prop in live and canonical(live[prop]) != section[key]:
+            out.append(("%s.%s" % (section_key, key), section[key], canonical(live[prop])))
+    return out
+
+
+class Stacked(Kind):
+    """A kind stacked on a base interface named by ``base-iface`` in its
+    section (VLAN, VXLAN, MAC-VLAN, MAC-VTAP, IPVLAN): the base must exist
+    first, and NetworkManager creates and deletes the device."""
+
+    software = True
+
+    def parent(self, iface: Iface) -> Optional[str]:
+        base = self.section_of(iface).get("base-iface")
+        return base if isinstance(base, str) and base else None
+
+    def needs_refs(self, iface: Iface) -> List[Tuple[KeyPath, str]]:
+        base = self.parent(iface)
+        return [((self.section, "base-iface"), base)] if base is not None else []
+
+    def name_refs(self, iface: Iface) -> List[Tuple[KeyPath, str]]:
+        return self.needs_refs(iface)
+
+    def recreates(self, current: Iface, target: Iface) -> bool:
+        """Any change of the section (an id, a mode, the base): NetworkManager
+        checks each of these properties against the realized device."""
+        return bool(self.section_of(current)) and self.section_of(current) != self.section_of(target)

@@ -5,12 +5,12 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Tuple, TypedDict, cast
+from typing import Any, Dict, List, Tuple, TypedDict, cast
 
 from ..errors import Problem
 from ..nodes import Int, Obj, Str
 from ..rulebook import Doc, Rule, ipath, present, register, report
-from .base import Iface, KeyPath, Kind
+from .base import Iface, Stacked
 
 TYPE = "vlan"
 #: the ``vlan`` section (canonical: both keys present)
@@ -66,7 +66,7 @@ def _check_mtu(i: int, name: str, iface: Dict[str, Any], base: Tuple[int, Dict[s
                "set mtu: %d (or more) on %s, or lower the MTU of %s" % (iface["mtu"], base_name, name))
 
 
-class Vlan(Kind):
+class Vlan(Stacked):
     """nmstate ``type: vlan``. It is stacked on its base (``base-iface``),
     which must exist first; NetworkManager creates and deletes the device."""
 
@@ -76,23 +76,11 @@ class Vlan(Kind):
     schema_codes = {"VLAN_ID_OUT_OF_RANGE": "a VLAN id outside 1..4094 (IEEE 802.1Q reserves 0 and 4095)"}
     nm_type = "vlan"
     device_types = (11,)  # NM_DEVICE_TYPE_VLAN
-    software = True
     rules = tuple(RULES)
 
     def config(self, iface: Iface) -> VlanConfig:
         """The interface's ``vlan`` section (``{}`` when it has none)."""
         return cast(VlanConfig, self.section_of(iface))
-
-    def parent(self, iface: Iface) -> Optional[str]:
-        base = self.config(iface).get("base-iface")
-        return base if isinstance(base, str) else None
-
-    def needs_refs(self, iface: Iface) -> List[Tuple[KeyPath, str]]:
-        base = self.parent(iface)
-        return [(("vlan", "base-iface"), base)] if base is not None else []
-
-    def name_refs(self, iface: Iface) -> List[Tuple[KeyPath, str]]:
-        return self.needs_refs(iface)
 
 
 KIND = Vlan()

@@ -94,6 +94,22 @@ def _read_devices(snap: Snapshot, objects: Dict[str, Any], paths: List[str]) -> 
             # decides, as for an interface that does not exist
             continue
         snap.devices[props["Interface"]] = _device(path, props, objects.get(path, {}).get(WIRED_IFACE, {}))
+    _kind_properties(snap, objects)
+
+
+def _kind_properties(snap: Snapshot, objects: Dict[str, Any]) -> None:
+    """Give each device of a kind with a D-Bus interface of its own
+    (:attr:`.kinds.base.Kind.device_iface`) that interface's properties as
+    ``"kind"`` (for the kind's live checks), its ``Parent`` (an object path)
+    as the parent's interface name (``""`` for none)."""
+    by_path = {d["path"]: name for name, d in snap.devices.items()}
+    for dev in snap.devices.values():
+        kind = kinds.by_device_type(dev["nm_type"])
+        if kind is not None and kind.device_iface is not None:
+            props = dict(objects.get(dev["path"], {}).get(kind.device_iface, {}))
+            if "Parent" in props:
+                props["Parent"] = by_path.get(props["Parent"], "")
+            dev["kind"] = props
 
 
 def _read_actives(snap: Snapshot, objects: Dict[str, Any], paths: List[str]) -> None:
@@ -232,6 +248,8 @@ def live_state(snap: Snapshot, only: Optional[Iterable[str]] = None) -> Dict[str
         dev = snap.devices[name]
         addresses, routes = _exported_ip(snap, dev)
         out[name] = {"state": dev["state"], "addresses": addresses, "routes": routes, "active": dev["active"]}
+        if "kind" in dev:
+            out[name]["kind"] = dev["kind"]  # the kind's own device properties (:func:`_kind_properties`)
         if snap.nm.caps_ip_export and _capped(snap, dev):
             capped.append(name)
     if capped:

@@ -50,6 +50,9 @@ SIGNATURES = {
     "vlan": {"parent": "s", "id": "u"},
     "veth": {"peer": "s"},
     "vrf": {"table": "u"},
+    "vxlan": {"id": "u", "parent": "s", "remote": "s", "local": "s", "destination-port": "u", "learning": "b"},
+    "macvlan": {"parent": "s", "mode": "u", "promiscuous": "b", "tap": "b"},
+    "ipvlan": {"parent": "s", "mode": "u", "private": "b", "vepa": "b"},
 }
 
 

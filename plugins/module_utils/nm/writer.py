@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import itertools
 import time
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional, Set
 
 from ..errors import ConflictError, NmError
 from ..ops import Op, OpKind
@@ -51,6 +51,7 @@ class Writer:
         self.profiles: Dict[str, str] = {n: p.path for n, p in snap.chosen.items()}
         self.by_path: Dict[str, Profile] = {p.path: p for p in snap.profiles}
         self.pending: Dict[str, str] = {}  # iface -> active connection path to wait for
+        self.recreated: Set[str] = set()  # software devices deleted to be created anew (see _await_gone)
         self.log: List[str] = []
 
     # -- profiles
@@ -135,6 +136,23 @@ class Writer:
         except NmError as exc:
             if exc.dbus_error != NOT_ACTIVE:
                 raise
+        if op.disruption == "reactivate" and dev is not None:
+            self._await_gone(op.iface, dev["path"])
+
+    def _await_gone(self, iface: str, path: str, timeout: float = 20.0) -> None:
+        """Wait (at most ``timeout`` seconds) until NetworkManager has deleted
+        the software device ``iface`` that a deactivation re-creates: its
+        object is gone or no longer real. Its next activation then lets
+        NetworkManager create the device anew (no device path)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                if not self.bus.get(path, DEVICE_IFACE, "Real"):
+                    break
+            except NmError:
+                break  # the device object is gone
+            time.sleep(0.05)
+        self.recreated.add(iface)
 
     def _many_activate(self, ops: List[Op]) -> None:
         now = [op for op in ops if not op.awaits_device]
@@ -165,7 +183,7 @@ class Writer:
 
     def _activation(self, iface: str, device: str = "") -> Call:
         dev = self.snap.devices.get(iface)
-        device = device or (dev["path"] if dev and dev["real"] else "/")
+        device = device or (dev["path"] if dev and dev["real"] and iface not in self.recreated else "/")
         return Call(NM_PATH, NM_IFACE, "ActivateConnection", "ooo", [self.profiles[iface], device, "/"], write=True)
 
     def activate(self, iface: str) -> str:

@@ -45,6 +45,7 @@ done
 # max_bonds=0: no automatic "bond0" device; tests create their bonds themselves.
 modprobe bonding max_bonds=0 2>>"$OUT/guest.log" || fail "modprobe bonding"
 modprobe -a 8021q bridge veth dummy vrf 2>>"$OUT/guest.log" || fail "modprobe 8021q bridge veth dummy vrf"
+modprobe -a macvlan ipvlan vxlan 2>>"$OUT/guest.log" || fail "modprobe macvlan ipvlan vxlan"
 
 # --- management NIC --------------------------------------------------------------------------
 # The UML vector NIC (tap vmtap0 in the host's session netns) shows up as vec0.

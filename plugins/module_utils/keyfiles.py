@@ -102,7 +102,10 @@ def _offline_snapshot(desired: Dict[str, Any]) -> Snapshot:
     for name, iface in desired.get("interfaces", {}).items():
         kind = kinds.of(iface)
         if kind is not None and not kind.software and iface.get("state") != "absent":
-            snap.devices[name] = {"managed": True, "real": False, "type": kind.type}
+            # not realized: no D-Bus object, no live values (NMDeviceState 0, unknown)
+            snap.devices[name] = {"path": "", "nm_type": kind.device_types[0] if kind.device_types else 0,
+                                  "type": kind.type, "managed": True, "state": 0, "mtu": 0, "mac": None,
+                                  "active": "/", "ip4config": "/", "ip6config": "/", "real": False}
     return snap
 
 

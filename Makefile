@@ -9,7 +9,7 @@ help:
 	@echo "make demo      set up, bring up a lab of $(N) NetworkManager hosts, run demo/site.yml (check, apply, re-run)"
 	@echo "make test      set up, then every test tier this machine can run (unit, lab, kernel), then lint"
 	@echo "make test-unit | test-integration | test-kernel   one tier"
-	@echo "make test-nm-versions                             the whole lab tier on NetworkManager 1.42, 1.52 and 1.58"
+	@echo "make test-nm-versions                             the whole lab and kernel tiers on NetworkManager 1.42, 1.52 and 1.58"
 	@echo "make lint      sanity, unit tests under ansible-test, ansible-lint, docs and changelog lint, the release tarball installed and used"
 	@echo "make docs      HTML documentation in build/docs/build/html"
 	@echo "make changelog CHANGELOG.md from changelogs/fragments (after adding a fragment)"

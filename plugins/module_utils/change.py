@@ -244,7 +244,7 @@ def _outcome(result: Dict[str, Any]) -> str:
 
 
 def detach(lock: HostLock, bus: Bus, snap: reader.Snapshot, plan: Plan, options: Options, timer: Timer,
-            result: Dict[str, Any], group: Optional[Checkpoint]) -> None:
+           result: Dict[str, Any], group: Optional[Checkpoint]) -> None:
     """The change moves the controller's own address: this SSH session will
     die with it, so return now and apply from a detached child process that
     leaves the checkpoint pending. The controller reconnects to the new

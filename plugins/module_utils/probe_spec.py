@@ -257,5 +257,3 @@ def encode_dns_name(name: str) -> bytes:
     if len(out) + 1 > 255:
         raise ValueError("%s is not a valid DNS name (longer than 255 bytes)" % shown(name))
     return out + b"\0"
-
-

@@ -74,6 +74,7 @@ DEFAULTS: Dict[str, Any] = {
 #: seconds between looks at the pause file and the document when no signal comes
 POLL = 1.0
 
+
 class Backoff:
     """Delays after failed heals: ``base``, ``2*base``, ``4*base``... capped
     at ``cap`` seconds; a success resets it. Times are ``time.monotonic()``
@@ -372,9 +373,10 @@ class Agent:
         result = self._apply(check=False)
         outcome = classify(result)
         seconds = round(time.monotonic() - start, 3)
-        record: Dict[str, Any] = {"at": _iso(time.time()), "outcome": outcome, "seconds": seconds, "plan": result.get("plan") or [],
-                  "timings": result.get("timings") or {}, "probes": result.get("probes") or [],
-                  "reason": result.get("rollback_reason") or result.get("msg") or "", "warnings": result.get("warnings")}
+        record: Dict[str, Any] = {
+            "at": _iso(time.time()), "outcome": outcome, "seconds": seconds, "plan": result.get("plan") or [],
+            "timings": result.get("timings") or {}, "probes": result.get("probes") or [],
+            "reason": result.get("rollback_reason") or result.get("msg") or "", "warnings": result.get("warnings")}
         if outcome == BUSY:
             self.set_state("deferred", "busy: %s" % record["reason"], 2.0)
             return 2.0

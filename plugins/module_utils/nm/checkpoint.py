@@ -16,6 +16,7 @@ from ..nmconst import (CONNECTION_IFACE, CP_DELETE_NEW_CONNECTIONS, CP_DISCONNEC
 from .dbus import PROPS, Bus, Call, Variant
 from .version import NmVersion, read_version
 
+
 class Checkpoint:
     """An NM checkpoint covering all devices (empty device list), created with
     ``DELETE_NEW_CONNECTIONS | DISCONNECT_NEW_DEVICES`` so that profiles and

@@ -46,7 +46,6 @@ EXPIRY_GRACE = 5
 DEFAULT_WINDOW = 60
 
 
-
 class PendingConfirmation(ConflictError):
     """Another run's verified change waits for its confirmation from the
     controller: the host stays held until it is committed or its rollback

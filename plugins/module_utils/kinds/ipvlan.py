@@ -54,8 +54,7 @@ def _l3_gateways(doc: Doc, problems: List[Problem]) -> None:
     receives no broadcast or multicast, so a next hop is never resolved on it
     and DHCP gets no answer; routes through it are device routes, and the
     base interface routes the packets."""
-    layer3 = {name: i for name, (i, iface) in present(doc).items()
-              if iface.get("type") == TYPE and (iface.get(TYPE) or {}).get("mode") in LAYER3_MODES}
+    layer3 = _layer3(doc)
     for i, iface in interfaces(doc):
         if iface["name"] in layer3 and (iface.get("ipv4") or {}).get("dhcp") is True:
             report(problems, "IPVLAN_L3_GATEWAY", ipath(i, "ipv4", "dhcp"), "%s is an IPVLAN in a layer 3 mode: "
@@ -67,6 +66,12 @@ def _l3_gateways(doc: Doc, problems: List[Problem]) -> None:
                    "through %s via %s, but an IPVLAN in a layer 3 mode resolves no next hop"
                    % (route.get("destination"), name, route["next-hop-address"]),
                    "leave next-hop-address out (a device route through %s), or use mode: l2" % name)
+
+
+def _layer3(doc: Doc) -> List[str]:
+    """Names of the document's IPVLANs whose stated mode is l3 or l3s."""
+    return [name for name, (_i, iface) in present(doc).items()
+            if iface.get("type") == TYPE and (iface.get(TYPE) or {}).get("mode") in LAYER3_MODES]
 
 
 #: model key -> (property of org.freedesktop.NetworkManager.Device.Ipvlan, its canonical form)

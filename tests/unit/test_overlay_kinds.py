@@ -63,8 +63,8 @@ def test_mac_vlan_and_mac_vtap_share_a_type_and_are_told_apart_by_tap():
     assert kinds.by_profile({"connection": {"type": "vpn"}}) is None
     assert mac_vtap.KIND.from_nm(vtap_settings) == {
         "mac-vtap": {"base-iface": "eth1", "mode": "vepa", "promiscuous": True}}
-    iface = profiles.iface_from_profile(dict(vtap_settings, connection={"type": "macvlan", "interface-name": "mvt0"}),
-                                   None, True)
+    named = dict(vtap_settings, connection={"type": "macvlan", "interface-name": "mvt0"})
+    iface = profiles.iface_from_profile(named, None, True)
     assert iface["type"] == "mac-vtap" and iface["mac-vtap"]["mode"] == "vepa"
 
 

@@ -4,7 +4,8 @@
 """The interface kinds and their registry: ``type`` -> :class:`.base.Kind`.
 
 One module per kind (``ethernet``, ``veth``, ``linux_bridge``, ``bond``,
-``vlan``, ``dummy``, ``loopback``, ``vrf``, ``vxlan``, ``mac_vlan``, ``mac_vtap``, ``ipvlan``), each with one ``KIND``; :data:`KINDS` lists them, and every other
+``vlan``, ``dummy``, ``loopback``, ``vrf``, ``vxlan``, ``mac_vlan``, ``mac_vtap``,
+``ipvlan``), each with one ``KIND``; :data:`KINDS` lists them, and every other
 part of the core asks this registry instead of comparing type strings:
 
 - lookups: :func:`get` / :func:`find` by nmstate ``type``, :func:`of` an

@@ -47,11 +47,19 @@ Interface = TypedDict("Interface", {
 #: NetworkManager's per-device default
 Route = TypedDict("Route", {
     "destination": str, "next-hop-interface": str, "next-hop-address": str, "metric": int,
-    "table-id": int, "on-link": bool, "state": Literal["absent"]}, total=False)
+    "table-id": int, "on-link": bool, "state": Literal["absent"], "source": str, "mtu": int, "cwnd": int,
+    "initcwnd": int, "initrwnd": int, "lock-cwnd": bool, "weight": int}, total=False)
+#: the attributes of a route beyond its identity (:func:`route_key`), as NetworkManager's ``route-data``
+#: item keys (nm-settings-dbus(5)): ``{model key: NetworkManager key}``
+ROUTE_ATTRIBUTES = {"source": "src", "mtu": "mtu", "cwnd": "cwnd", "initcwnd": "initcwnd", "initrwnd": "initrwnd",
+                    "lock-cwnd": "lock-cwnd", "weight": "weight"}
+#: a routing rule's action other than "to a table" (FR_ACT_* of include/uapi/linux/fib_rules.h)
+RULE_ACTIONS = {"blackhole": 6, "unreachable": 7, "prohibit": 8}
 #: a routing rule (canonical: ``route-table`` always present, see :func:`canonical_rule`)
 RouteRule = TypedDict("RouteRule", {
     "ip-from": str, "ip-to": str, "priority": int, "route-table": int, "family": Literal["ipv4", "ipv6"],
-    "iif": str, "state": Literal["absent"]}, total=False)
+    "iif": str, "state": Literal["absent"], "fwmark": int, "fwmask": int,
+    "action": Literal["blackhole", "unreachable", "prohibit"], "suppress-prefix-length": int}, total=False)
 #: the static DNS configuration (``dns-resolver.config``): servers, search domains, resolver options
 Dns = TypedDict("Dns", {"server": List[str], "search": List[str], "options": List[str]}, total=False)
 #: a host's whole state (interfaces keyed by name; each as :data:`Interface` plus its kind's section)
@@ -60,6 +68,7 @@ State = TypedDict("State", {
     "dns-resolver": Dns})
 
 MAIN_TABLE = 254  # the kernel's main routing table (RT_TABLE_MAIN)
+FWMASK_ALL = 0xFFFFFFFF  # a rule's fwmask when only fwmark is given (kernel: fib_nl2rule)
 IPV6_DEFAULT_METRIC = 1024  # the kernel stores an IPv6 route metric of 0 as 1024 (IP6_RT_PRIO_USER)
 
 #: how one section of an interface merges: ``(current section, desired section) -> merged section``
@@ -86,8 +95,9 @@ def canonical_route(route: Mapping[str, Any]) -> Dict[str, Any]:
         del out["next-hop-address"]
     if "destination" in out and family_of(out["destination"]) == 6 and out.get("metric") == 0:
         out["metric"] = IPV6_DEFAULT_METRIC
-    if out.get("on-link") is False:
-        del out["on-link"]
+    for flag in ("on-link", "lock-cwnd"):
+        if out.get(flag) is False:
+            del out[flag]
     return out
 
 
@@ -119,16 +129,29 @@ def route_matches(pattern: Mapping[str, Any], route: Mapping[str, Any]) -> bool:
 def rule_key(rule: Mapping[str, Any]) -> Tuple[Any, ...]:
     """Identity of a canonical route rule."""
     return (rule.get("family", ""), rule.get("priority", -1), rule.get("ip-from", ""), rule.get("ip-to", ""),
-            rule.get("route-table", MAIN_TABLE), rule.get("iif", ""))
+            rule.get("route-table", MAIN_TABLE), rule.get("iif", ""), rule.get("fwmark", 0), rule.get("fwmask", 0),
+            rule.get("action", ""), rule.get("suppress-prefix-length", -1))
 
 
 def canonical_rule(rule: Mapping[str, Any]) -> Dict[str, Any]:
-    """A route rule (:data:`RouteRule`) in canonical form: ``family`` derived from its prefixes,
-    ``route-table`` 254 when unset, ``state`` dropped."""
+    """A route rule (:data:`RouteRule`) in canonical form: ``family`` derived from its prefixes (IPv4
+    without any),
+    ``route-table`` 254 when unset, ``state`` dropped, nmstate's alias ``suppress_prefixlength``
+    written ``suppress-prefix-length``, a zero ``fwmark``/``fwmask`` pair dropped and a mark without a mask
+    masked with ``0xffffffff`` (the kernel's default, fib_nl2rule)."""
     out = {k: v for k, v in rule.items() if k != "state"}
+    if "suppress_prefixlength" in out:
+        out.setdefault("suppress-prefix-length", out.pop("suppress_prefixlength"))
+    if out.get("fwmark") or out.get("fwmask"):
+        out.setdefault("fwmark", 0)
+        out.setdefault("fwmask", FWMASK_ALL if out["fwmark"] else 0)
+    else:
+        out.pop("fwmark", None)
+        out.pop("fwmask", None)
     for key in ("ip-from", "ip-to"):
         if key in out:
             out.setdefault("family", "ipv%d" % family_of(out[key]))
+    out.setdefault("family", "ipv4")  # nmstate: a rule with neither prefix nor family is IPv4
     out.setdefault("route-table", MAIN_TABLE)
     return out
 

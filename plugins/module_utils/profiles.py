@@ -76,6 +76,8 @@ DEPRECATED = {"ipv4": ("addresses", "routes"), "ipv6": ("addresses", "routes"),
 #: the properties that hold a family's DNS configuration
 DNS_PROPERTIES = ("dns", "dns-priority", "dns-search", "dns-options")
 AF = {4: 2, 6: 10}  # AF_INET, AF_INET6: NM's routing-rule "family"
+#: a routing rule's numeric selectors: ``{model key: NetworkManager's routing-rules item key}``
+RULE_ATTRIBUTES = {"fwmark": "fwmark", "fwmask": "fwmask", "suppress-prefix-length": "suppress-prefixlength"}
 
 
 # ------------------------------------------------------------------ reading
@@ -294,6 +296,9 @@ def _route_from_nm(r: Dict[str, Any], name: str, table: int) -> Route:
         route["metric"] = int(r["metric"])
     if r.get("onlink"):
         route["on-link"] = True
+    for key, nm_key in model.ROUTE_ATTRIBUTES.items():
+        if r.get(nm_key) not in (None, 0, False, ""):
+            route[key] = r[nm_key]
     return model.canonical_route(route)
 
 
@@ -332,6 +337,14 @@ def _rule_from_nm(r: Dict[str, Any], family: int) -> Rule:
             rule[key] = str(ipaddress.ip_network("%s/%d" % (r[nm_key], int(r.get(nm_key + "-len", 0)))))
     if r.get("iifname"):
         rule["iif"] = r["iifname"]
+    for key, nm_key in RULE_ATTRIBUTES.items():
+        if r.get(nm_key) is not None:
+            rule[key] = int(r[nm_key])
+    if rule.get("suppress-prefix-length", -1) < 0:
+        rule.pop("suppress-prefix-length", None)  # NM: -1 is unset
+    action = {v: k for k, v in model.RULE_ACTIONS.items()}.get(int(r.get("action", 1)))
+    if action:
+        rule["action"] = action
     return model.canonical_rule(rule)
 
 
@@ -356,6 +369,11 @@ def _rules_to_nm(rules: List[Rule], family: int) -> List[Dict[str, Any]]:
                 item[nm_key + "-len"] = net.prefixlen
         if "iif" in rule:
             item["iifname"] = rule["iif"]
+        for key, nm_key in RULE_ATTRIBUTES.items():
+            if key in rule:
+                item[nm_key] = rule[key]
+        if "action" in rule:
+            item["action"] = model.RULE_ACTIONS[rule["action"]]
         out.append(item)
     return out
 
@@ -530,6 +548,9 @@ def _route_to_nm(r: Route) -> Dict[str, Any]:
         item["metric"] = r["metric"]
     if r.get("on-link"):
         item["onlink"] = True
+    for key, nm_key in model.ROUTE_ATTRIBUTES.items():
+        if key in r:
+            item[nm_key] = r[key]
     return item
 
 

@@ -61,6 +61,8 @@ CODES = {
     "MTU_OUT_OF_RANGE": "an MTU outside 68..65535",
     "ROUTE_TABLE_INVALID": "a route table id outside the kernel's range",
     "ROUTE_RULE_PRIORITY_INVALID": "a route rule priority outside 0..4294967295",
+    "ROUTE_MTU_INVALID": "a route mtu below 68 bytes (the IPv4 minimum, RFC 791)",
+    "ROUTE_WEIGHT_INVALID": "an ECMP route weight outside 1..256",
     "DNS_SERVER_INVALID": "a name server that is not an IP address, or a bad %scope",
     "BAD_NUMBER": "a number written as text with a leading zero (YAML 1.1 reads an unquoted 0100 as octal 64)",
     "STRING_INVALID": "a string (value or key) with a NUL, a control character or a lone surrogate: D-Bus carries "
@@ -298,8 +300,18 @@ ROUTE = Obj({
     "table-id": Int(0, 4294967295, code="ROUTE_TABLE_INVALID"),
     "state": Enum("absent"),
     "on-link": Bool(),
-}, unsupported=["source", "cwnd", "lock-cwnd", "route-type", "weight", "initcwnd", "initrwnd", "mtu",
-                "quickack", "advmss", "vrf-name"])
+    "source": IpAddress(),
+    "mtu": Int(68, 4294967295, "bytes", code="ROUTE_MTU_INVALID"),
+    "cwnd": Int(1, 4294967295, "packets"),
+    "initcwnd": Int(1, 4294967295, "packets"),
+    "initrwnd": Int(1, 4294967295, "packets"),
+    "lock-cwnd": Bool(),
+    "weight": Int(1, 256, code="ROUTE_WEIGHT_INVALID"),
+    "route-type": Unsupported(
+        "a blackhole, unreachable or prohibit route has no interface, and NetworkManager would keep it in the "
+        "loopback profile, which hostnet.nm does not manage yet",
+        "remove it, or route the prefix to a dummy interface (type: dummy, state: up) instead"),
+}, unsupported=["quickack", "advmss", "vrf-name"])
 
 ROUTE_RULE = Obj({
     "ip-from": IpNetwork(),
@@ -309,8 +321,12 @@ ROUTE_RULE = Obj({
     "family": Enum("ipv4", "ipv6"),
     "iif": Str(what="an interface name"),
     "state": Enum("absent"),
-}, unsupported=["fwmark", "fwmask", "action", "suppress-prefix-length", "suppress_prefixlength",
-                "ipproto", "source-port", "destination-port"])
+    "fwmark": Int(0, 4294967295),
+    "fwmask": Int(0, 4294967295),
+    "action": Enum("blackhole", "unreachable", "prohibit"),
+    "suppress-prefix-length": Int(0, 128, code="PREFIX_OUT_OF_RANGE"),
+    "suppress_prefixlength": Int(0, 128, code="PREFIX_OUT_OF_RANGE"),  # nmstate's alias of the key above
+}, unsupported=["ipproto", "source-port", "destination-port"])
 
 _DNS_CONFIG = Obj({
     "server": ListOf(DnsServer()),

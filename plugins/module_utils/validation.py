@@ -643,6 +643,45 @@ def _route_conflicts(doc: Dict[str, Any], problems: List[Problem]) -> None:
                    "give one of them a different metric (the lower one wins)")
 
 
+@rule("ROUTE_WEIGHT_WITHOUT_ECMP", "ROUTE_WEIGHT_IPV6", "ROUTE_SOURCE_FAMILY_MISMATCH")
+def _route_attributes(doc: Dict[str, Any], problems: List[Problem]) -> None:
+    """Route attributes that need other routes or a family.
+
+    ROUTE_WEIGHT_WITHOUT_ECMP: a route ``weight`` without an ECMP peer (another weighted route to the same destination, table and metric)
+    ROUTE_WEIGHT_IPV6: a ``weight`` on an IPv6 route
+    ROUTE_SOURCE_FAMILY_MISMATCH: a route ``source`` of the other family than its destination
+
+    Source: NetworkManager merges IPv4 routes that carry a ``weight`` and
+    share destination, table and metric into one multipath route (nexthop
+    weights, RTA_MULTIPATH); a weighted route alone is a plain route, the
+    weight has no effect. NetworkManager has no IPv6 multipath routes (nor has
+    nmstate). The kernel refuses a preferred source of the other family."""
+    peers: Dict[Tuple[Any, ...], List[str]] = {}
+    for path, route in entries(doc, "routes"):
+        dest = route.get("destination")
+        if dest is None:
+            continue
+        src = route.get("source")
+        if src and family_of(src) != family_of(dest):
+            report(problems, "ROUTE_SOURCE_FAMILY_MISMATCH", join(path, "source"), "source %s is IPv%d but destination "
+                   "%s is IPv%d" % (src, family_of(src), dest, family_of(dest)), "use a source of the same family")
+        if "weight" not in route:
+            continue
+        if family_of(dest) == 6:
+            report(problems, "ROUTE_WEIGHT_IPV6", join(path, "weight"), "weight on IPv6 route %s: NetworkManager "
+                   "makes multipath (ECMP) routes for IPv4 only" % dest, "remove weight (IPv6 routes to the same "
+                   "destination and metric through several next hops are used together by the kernel anyway)")
+            continue
+        canon = model.canonical_route(route)
+        peers.setdefault((dest, canon["table-id"], canon.get("metric")), []).append(path)
+    for (dest, _table, _metric), paths in peers.items():
+        if len(paths) == 1:
+            report(problems, "ROUTE_WEIGHT_WITHOUT_ECMP", join(paths[0], "weight"), "route to %s has a weight but no "
+                   "other weighted route to %s with the same table and metric: there is no multipath route to "
+                   "weigh" % (dest, dest), "add the other next hops of the ECMP route with a weight each, or remove "
+                   "weight")
+
+
 @rule("ROUTE_RULE_FAMILY_MISMATCH", "ROUTE_RULE_TABLE_EMPTY")
 def _route_rules(doc: Dict[str, Any], problems: List[Problem]) -> None:
     """Routing rules.
@@ -665,7 +704,7 @@ def _route_rules(doc: Dict[str, Any], problems: List[Problem]) -> None:
             report(problems, "ROUTE_RULE_FAMILY_MISMATCH", join(path, odd), "%s is IPv%d but %s is IPv%d" % (
                 odd, dict(fams)[odd], fams[0][0], fams[0][1]), "use one address family in a rule")
         table = rr.get("route-table", TABLE_MAIN)
-        if table not in tables | {TABLE_MAIN, TABLE_LOCAL}:
+        if table not in tables | {TABLE_MAIN, TABLE_LOCAL} and "action" not in rr:
             report(problems, "ROUTE_RULE_TABLE_EMPTY", join(path, "route-table"), "the rule sends traffic to table "
                    "%d, which has no route in this document" % table,
                    "add a route with table-id %d to routes.config, or point the rule at a table that has routes"

@@ -199,7 +199,8 @@ def _route_live(want: Dict[str, Any], have: tuple) -> bool:
     dest, nh, metric, table = have
     if dest != want["destination"] or table != want.get("table-id", model.MAIN_TABLE):
         return False
-    if (want.get("next-hop-address") or "") != (str(ipaddress.ip_address(nh)) if nh else ""):
+    # an ECMP hop (weight) is one nexthop of a multipath route, which NetworkManager exports with one next hop
+    if not want.get("weight") and (want.get("next-hop-address") or "") != (str(ipaddress.ip_address(nh)) if nh else ""):
         return False
     return want.get("metric") is None or metric in live_metrics(want)
 

@@ -586,3 +586,38 @@ def test_addr_gen_mode_set_outside_is_never_rewritten(lab, lab_host, runner, vie
     assert view.profile_fields("veth18", "ipv6.addr-gen-mode")["ipv6.addr-gen-mode"] == "eui64"
     assert link_local() == [eui64]
     assert ok(runner.apply(lab_host, doc), changed=False)["writes"] == 0
+
+
+def test_route_attributes_ecmp_weights_and_rules_on_marks_and_actions(lab, lab_host, runner, view):
+    # issue 15 item 8: route source/mtu/cwnd..., an ECMP route with weights, rules on fwmark, iif with an
+    # action, suppress-prefix-length; a re-run writes nothing, the info fed back is a no-op, all removed again
+    me = lab.data_ip(lab_host, 1)
+    hops = [{"destination": "198.19.30.0/24", "next-hop-interface": "eth1", "next-hop-address": nh,
+             "metric": 50, "weight": w} for nh, w in (("198.18.1.1", 1), ("198.18.1.254", 3))]
+    tuned = {"destination": "198.19.31.0/24", "next-hop-interface": "eth1", "next-hop-address": "198.18.1.1",
+             "source": me, "mtu": 1400, "cwnd": 10, "lock-cwnd": True, "initcwnd": 20, "initrwnd": 30}
+    rules = [{"fwmark": "0x10", "fwmask": "0xff", "priority": 29990, "route-table": 254},
+             {"ip-from": "198.19.32.0/24", "iif": "eth1", "priority": 29991, "action": "prohibit"},
+             {"family": "ipv4", "priority": 29992, "route-table": 254, "suppress-prefix-length": 0}]
+    doc = {"interfaces": [static_eth1(lab, lab_host)], "routes": {"config": hops + [tuned]},
+           "route-rules": {"config": rules}}
+    no_gw = {"verify": {"gateway": False}}
+    ok(runner.apply(lab_host, doc, module_args=no_gw), changed=True)
+    ecmp = view.run("ip", "route", "show", "198.19.30.0/24")
+    assert "nexthop via 198.18.1.1 dev eth1 weight 1" in ecmp and "nexthop via 198.18.1.254 dev eth1 weight 3" in ecmp
+    route = view.run("ip", "route", "show", "198.19.31.0/24")
+    for word in ("src %s" % me, "mtu 1400", "cwnd lock 10", "initcwnd 20", "initrwnd 30"):
+        assert word in route, route
+    shown = view.run("ip", "rule", "show")
+    assert "29990:\tfrom all fwmark 0x10/0xff lookup main" in shown, shown
+    line = next(x for x in shown.splitlines() if x.startswith("29991:"))
+    assert "from 198.19.32.0/24 iif eth1" in line and "prohibit" in line, line
+    assert "29992:\tfrom all lookup main suppress_prefixlength 0" in shown, shown
+    assert ok(runner.apply(lab_host, doc, module_args=no_gw), changed=False)["writes"] == 0
+    state = runner.info(lab_host)
+    assert ok(runner.apply(lab_host, state, module_args=no_gw), changed=False)["writes"] == 0
+    gone = {"routes": {"config": [{"destination": d, "state": "absent"} for d in ("198.19.30.0/24", "198.19.31.0/24")]},
+            "route-rules": {"config": [{"priority": p, "state": "absent"} for p in (29990, 29991, 29992)]}}
+    ok(runner.apply(lab_host, gone, module_args=no_gw), changed=True)
+    assert view.run("ip", "route", "show", "198.19.30.0/24").strip() == ""
+    assert not any("%d:" % p in view.run("ip", "rule", "show") for p in (29990, 29991, 29992))

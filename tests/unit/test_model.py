@@ -162,3 +162,30 @@ def test_bond_mode_change_alone_drops_the_old_modes_options():
         "mode": "802.3ad", "options": {"miimon": "100", "lacp_rate": "fast"}, "port": ["eth1"]}}
     out = kinds.merge_iface(cur, {"name": "bond0", "link-aggregation": {"mode": "active-backup"}})
     assert out["link-aggregation"] == {"mode": "active-backup", "options": {"miimon": "100"}, "port": ["eth1"]}
+
+
+@pytest.mark.parametrize("rule, canonical", [
+    # issue 15 item 8: a mark without a mask is matched whole (the kernel's default mask), no prefix means IPv4,
+    # nmstate's alias suppress_prefixlength is written as the key it serialises
+    ({"fwmark": 16, "priority": 5},
+     {"fwmark": 16, "fwmask": 0xFFFFFFFF, "priority": 5, "family": "ipv4", "route-table": 254}),
+    ({"fwmark": 0, "fwmask": 0, "priority": 5, "family": "ipv6"},
+     {"priority": 5, "family": "ipv6", "route-table": 254}),
+    ({"suppress_prefixlength": 0, "priority": 7, "state": "absent"},
+     {"suppress-prefix-length": 0, "priority": 7, "family": "ipv4", "route-table": 254}),
+])
+def test_canonical_rule(rule, canonical):
+    assert model.canonical_rule(rule) == canonical
+
+
+def test_rules_differing_in_mark_or_action_are_distinct():
+    base = model.canonical_rule({"ip-from": "198.18.1.0/24", "priority": 5})
+    keys = {model.rule_key(base), model.rule_key(dict(base, fwmark=1, fwmask=255)),
+            model.rule_key(dict(base, action="blackhole")), model.rule_key(dict(base, **{"suppress-prefix-length": 0}))}
+    assert len(keys) == 4
+
+
+def test_lock_cwnd_false_is_dropped_like_on_link():
+    route = {"destination": "198.19.1.0/24", "next-hop-interface": "eth1", "lock-cwnd": False, "mtu": 1400}
+    assert model.canonical_route(route) == {"destination": "198.19.1.0/24", "next-hop-interface": "eth1",
+                                            "mtu": 1400, "table-id": 254}

@@ -103,6 +103,33 @@ def test_routes_written_with_explicit_table_and_read_back():
     assert routes == routes4 + routes6 and gateways == []  # BC-05: compared as structured records
 
 
+def test_route_attributes_and_ecmp_weights_round_trip_with_their_dbus_types():
+    # issue 15 item 8: NetworkManager's route-data attributes (src, mtu, cwnd..., weight), typed for D-Bus
+    hops = [{"destination": "198.19.30.0/24", "next-hop-address": nh, "next-hop-interface": "eth1", "metric": 50,
+             "table-id": 254, "weight": w} for nh, w in (("198.18.1.1", 1), ("198.18.1.2", 3))]
+    tuned = {"destination": "198.19.31.0/24", "next-hop-address": "198.18.1.1", "next-hop-interface": "eth1",
+             "table-id": 254, "source": "198.18.1.11", "mtu": 1400, "cwnd": 10, "lock-cwnd": True, "initcwnd": 20,
+             "initrwnd": 30}
+    raw = dbus_settings.build_settings(None, nms.ProfileChange({"name": "eth1"}, STATIC,
+                                                               routes=nms.ProfileRoutes(hops + [tuned])))
+    item = raw["ipv4"]["route-data"].value[2]
+    assert {k: v.signature for k, v in item.items()} == {
+        "dest": "s", "prefix": "u", "table": "u", "next-hop": "s", "src": "s", "mtu": "u", "cwnd": "u",
+        "lock-cwnd": "b", "initcwnd": "u", "initrwnd": "u"}
+    routes, _ = nms.routes_from_profile(unwrap(raw))
+    assert routes == hops + [tuned]
+
+
+def test_routing_rules_on_marks_actions_and_suppressors_round_trip():
+    # issue 15 item 8: fwmark/fwmask, the blackhole/unreachable/prohibit actions (FR_ACT_*), suppress_prefixlength
+    rules = [model.canonical_rule({"fwmark": 16, "fwmask": 255, "priority": 29990}),
+             model.canonical_rule({"ip-from": "198.19.32.0/24", "iif": "eth1", "priority": 29991, "action": "prohibit"}),
+             model.canonical_rule({"family": "ipv6", "priority": 29992, "suppress-prefix-length": 0})]
+    out = unwrap(dbus_settings.build_settings(None, nms.ProfileChange({"name": "eth1"}, STATIC, rules=rules)))
+    assert out["ipv4"]["routing-rules"][1]["action"] == 8
+    assert sorted(nms.rules_from_profile(out), key=model.rule_key) == sorted(rules, key=model.rule_key)
+
+
 def test_gateway_route_is_kept_in_the_gateway_field():
     gw = {"destination": "0.0.0.0/0", "next-hop-address": "198.18.1.1", "next-hop-interface": "eth1",
           "table-id": 254}

@@ -106,6 +106,11 @@ SCHEMA_CASES: List[Tuple[str, str, str, str]] = [
      "interfaces: [{name: ipv0, type: ipvlan, ipvlan: {base-iface: eth1, private: true, vepa: false}}]"),
     ("ROUTE_TABLE_INVALID", "route-rules.config[0].route-table", "route-rules: {config: [{route-table: 0}]}",
      "route-rules: {config: [{route-table: 254}]}"),
+    ("ROUTE_MTU_INVALID", "routes.config[0].mtu", "routes: {config: [{destination: 198.19.0.0/24, mtu: 60}]}",
+     "routes: {config: [{destination: 198.19.0.0/24, mtu: 1400}]}"),
+    ("ROUTE_WEIGHT_INVALID", "routes.config[0].weight",
+     "routes: {config: [{destination: 198.19.0.0/24, weight: 257}]}",
+     "routes: {config: [{destination: 198.19.0.0/24, weight: 256}]}"),
     ("ROUTE_RULE_PRIORITY_INVALID", "route-rules.config[0].priority", "route-rules: {config: [{priority: -1}]}",
      "route-rules: {config: [{priority: 0}]}"),
     ("DNS_SERVER_INVALID", "dns-resolver.config.server[0]", "dns-resolver: {config: {server: [dns.example]}}",
@@ -176,8 +181,8 @@ def test_unsupported_type_is_refused_at_its_type_only():
 
 
 def test_unsupported_key_message_names_the_path():
-    problems = parse_document({"routes": {"config": [{"destination": "198.19.0.0/24", "cwnd": 20}]}})[1]
-    assert problems[0].message.startswith("unsupported: routes.config[0].cwnd")
+    problems = parse_document({"routes": {"config": [{"destination": "198.19.0.0/24", "quickack": True}]}})[1]
+    assert problems[0].message.startswith("unsupported: routes.config[0].quickack")
 
 
 def test_canonical_forms():

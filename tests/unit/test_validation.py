@@ -243,6 +243,17 @@ RULE_CASES: List[Tuple[str, str, str, str]] = [
      "route-rules: {config: [{ip-from: 198.18.1.0/24, route-table: 200}]}",
      route("{destination: 198.19.0.0/24, next-hop-interface: eth1, table-id: 200}") + "\n"
      "route-rules: {config: [{ip-from: 198.18.1.0/24, route-table: 200}]}"),
+    # issue 15 item 8: a weight belongs to the hops of an ECMP route, and only IPv4 has them
+    ("ROUTE_WEIGHT_WITHOUT_ECMP", "routes.config[0].weight",
+     route("{destination: 198.19.0.0/24, next-hop-interface: eth1, next-hop-address: 198.18.1.1, weight: 2}"),
+     route("{destination: 198.19.0.0/24, next-hop-interface: eth1, next-hop-address: 198.18.1.1, weight: 2}, "
+           "{destination: 198.19.0.0/24, next-hop-interface: eth1, next-hop-address: 198.18.1.2, weight: 1}")),
+    ("ROUTE_WEIGHT_IPV6", "routes.config[0].weight",
+     route("{destination: '2001:db8:9::/64', next-hop-interface: eth1, weight: 2}"),
+     route("{destination: '2001:db8:9::/64', next-hop-interface: eth1}")),
+    ("ROUTE_SOURCE_FAMILY_MISMATCH", "routes.config[0].source",
+     route("{destination: 198.19.0.0/24, next-hop-interface: eth1, source: '2001:db8::1'}"),
+     route("{destination: 198.19.0.0/24, next-hop-interface: eth1, source: 198.18.1.11}")),
     ("DNS_LINK_LOCAL_NO_SCOPE", "dns-resolver.config.server[0]",
      dns("{server: ['fe80::53']}"), dns("{server: ['fe80::53%eth1']}")),
     ("DNS_SCOPE_UNKNOWN", "dns-resolver.config.server[0]",
@@ -565,3 +576,9 @@ def test_doc_example_triggers_its_code(code):
     assert example, "docs/validation.md: %s has no yaml example" % code
     _doc, errors, warnings = validation.validate(yaml.safe_load(example.group(1)))
     assert code in [p.code for p in errors + warnings]
+
+
+def test_a_rule_with_an_action_needs_no_table_with_routes():
+    # issue 15 item 8: blackhole/unreachable/prohibit rules end the lookup; no table is consulted
+    errors, _ = run("route-rules: {config: [{ip-from: 198.18.1.0/24, action: blackhole, priority: 100}]}")
+    assert errors == []

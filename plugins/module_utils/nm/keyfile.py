@@ -31,6 +31,7 @@ import re
 from typing import Any, Callable, Dict, List, Tuple
 
 from .. import kinds
+from ..model import RULE_ACTIONS
 from ..profiles import ipv4_dns_from_nm, mac_text
 from ..redact import MASK, is_secret
 from .dbus import unwrap
@@ -106,7 +107,14 @@ def _rules(_key: str, items: List[Dict[str, Any]]) -> Lines:
         for side in ("from", "to"):
             if r.get(side):
                 words.append("%s %s/%d" % (side, r[side], int(r.get(side + "-len", 0))))
-        words.append("table %d" % int(r.get("table", 254)))
+        if r.get("iifname"):
+            words.append("iif %s" % r["iifname"])
+        if r.get("fwmark") or r.get("fwmask"):
+            words.append("fwmark 0x%x/0x%x" % (int(r.get("fwmark", 0)), int(r.get("fwmask", 0))))
+        if r.get("suppress-prefixlength", -1) >= 0:
+            words.append("suppress_prefixlength %d" % int(r["suppress-prefixlength"]))
+        action = {v: k for k, v in RULE_ACTIONS.items()}.get(int(r.get("action", 1)))
+        words.append("type %s" % action if action else "table %d" % int(r.get("table", 254)))
         out.append(("routing-rule%d" % n, " ".join(words)))
     return out
 

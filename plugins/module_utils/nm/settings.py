@@ -25,9 +25,12 @@ DbusSettings = Dict[str, Dict[str, Any]]
 #: the items of ``aa{sv}`` properties: property -> {item key: signature}
 ITEM_SIGNATURES = {
     "address-data": {"address": "s", "prefix": "u"},
-    "route-data": {"dest": "s", "prefix": "u", "table": "u", "next-hop": "s", "metric": "u", "onlink": "b"},
+    "route-data": {"dest": "s", "prefix": "u", "table": "u", "next-hop": "s", "metric": "u", "onlink": "b",
+                   "src": "s", "mtu": "u", "cwnd": "u", "initcwnd": "u", "initrwnd": "u", "lock-cwnd": "b",
+                   "weight": "u"},
     "routing-rules": {"family": "i", "table": "u", "priority": "u", "from": "s", "from-len": "y", "to": "s",
-                      "to-len": "y", "iifname": "s"},
+                      "to-len": "y", "iifname": "s", "fwmark": "u", "fwmask": "u", "action": "y",
+                      "suppress-prefixlength": "i"},
     "vlans": {"vid-start": "q", "vid-end": "q", "pvid": "b", "untagged": "b"},
 }
 _IP = {"method": "s", "address-data": "aa{sv}", "ignore-auto-dns": "b", "never-default": "b",

@@ -13,8 +13,9 @@ from typing import Any, Dict, Optional, Sequence
 from ..nmconst import (CONNECTION_IFACE, CP_DELETE_NEW_CONNECTIONS, CP_DISCONNECT_NEW_DEVICES,
                        CP_TRACK_INTERNAL_GLOBAL_DNS, NM_IFACE, NM_PATH, SETTINGS_SIG, UPDATE_IN_MEMORY_ONLY,
                        UPDATE_NO_REAPPLY)
+from ..nmversion import NmVersion
 from .dbus import PROPS, Bus, Call, Variant
-from .version import NmVersion, read_version
+from .version import read_version
 
 
 class Checkpoint:

@@ -7,8 +7,7 @@ can do is plain data in :mod:`..nmversion`."""
 from __future__ import annotations
 
 from ..nmconst import NM_IFACE, NM_PATH
-from ..nmversion import DBUS_EXPORT_CAP as DBUS_EXPORT_CAP
-from ..nmversion import NmVersion as NmVersion
+from ..nmversion import NmVersion
 from .dbus import PROPS, Bus, Call
 
 

@@ -27,17 +27,14 @@ from .model import Dns, Family, IpConfig, family_of
 from .nodes import join
 from .options import CODES as OPTION_CODES
 from .rulebook import Rule, RuleCheck, register, severity
-# the walkers every rule shares, also for the callers of this module
-from .rulebook import interfaces as interfaces
-from .rulebook import ipath as ipath
-from .rulebook import present as present
-from .rulebook import report as report
 from .schema import CODES as SCHEMA_CODES
 from .schema import parse_document
 
 RULES: List[Rule] = []
 #: codes reported as warnings (they never block an apply); every other code is an error
 WARNING_CODES = rulebook.WARNING_CODES
+# the walkers every rule shares (:mod:`.rulebook`), also for the callers of this module
+interfaces, ipath, present, report = rulebook.interfaces, rulebook.ipath, rulebook.present, rulebook.report
 
 
 def rule(*codes: str, warnings: Iterable[str] = ()) -> Callable[[RuleCheck], RuleCheck]:

@@ -31,7 +31,7 @@ from typing import Any, List, Tuple
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from ansible_collections.hostnet.nm.plugins.module_utils import kinds, model, options, validation
+from ansible_collections.hostnet.nm.plugins.module_utils import kinds, options, validation
 from ansible_collections.hostnet.nm.plugins.module_utils.errors import InvalidStateError, Problem
 from ansible_collections.hostnet.nm.plugins.module_utils.nm import reader
 from ansible_collections.hostnet.nm.plugins.module_utils.snapshot import Profile, Snapshot, choose_profiles

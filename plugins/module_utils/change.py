@@ -15,13 +15,15 @@ the writer, the checkpoint, the restore or the probes.
 from __future__ import annotations
 
 import os
+import subprocess
 import time
 from typing import Any, Dict, List, Optional, Tuple
 
 from . import model, options as bounds, probes
-from .errors import ConflictError, HostnetError, InvalidStateError, NmError, VerificationError, shown
+from .errors import (ConflictError, DependencyError, HostnetError, InvalidStateError, NmError, VerificationError,
+                     shown)
 from .files import read_json, read_text, write_json
-from .nm import reader
+from .nm import kernel, reader
 from .nm.checkpoint import Checkpoint
 from .nm.dbus import Bus
 from .nm.ledger import APPLYING, GROUP, PENDING, ledger_clear, ledger_read, ledger_write, resolve_existing
@@ -62,6 +64,7 @@ class Undo:
                  timeout: int) -> None:
         self.checkpoint, self.before, self.view = checkpoint, before, view
         self.window_end = time.monotonic() + timeout
+        self.kernel_rules: List[Dict[str, Any]] = []  # rules removed with ip rule (no checkpoint covers them)
 
     @property
     def group(self) -> bool:
@@ -181,8 +184,9 @@ def _write(bus: Bus, snap: reader.Snapshot, plan: Plan, options: Options, timer:
         if not undo.keep_window(options.rollback_timeout):
             raise _gone(bus, undo, options, result)
 
-    writer = Writer(bus, snap, options.persistent, guard)
+    writer = Writer(bus, snap, options.persistent, guard, options.allow_route_flush)
     writer.run(plan.ops)
+    _remove_kernel_rules(plan, undo)
     timer.lap("write")
     failed = writer.wait(options.wait_timeout)
     failed.update(_converge(bus, writer, plan, options))
@@ -192,6 +196,35 @@ def _write(bus: Bus, snap: reader.Snapshot, plan: Plan, options: Options, timer:
     if not undo.group:
         undo.restart_window(options.rollback_timeout)  # the window covers verification, not only the writes
     return failed
+
+
+def _remove_kernel_rules(plan: Plan, undo: Undo) -> None:
+    """Remove the routing rules no profile holds that the document makes
+    absent (``ip rule del``: NetworkManager has no call for them), each
+    recorded in ``undo`` once gone, for a rollback to add back.
+
+    Raises:
+        NmError: the kernel refused (the caller rolls back).
+    """
+    for rule in plan.kernel_rules_removed:
+        try:
+            kernel.change_rule("del", rule)
+        except (DependencyError, subprocess.CalledProcessError) as exc:
+            raise NmError("cannot remove routing rule %s (no NetworkManager profile holds it): %s" % (
+                " ".join(kernel.rule_argv(rule)[3:]), getattr(exc, "stderr", "") or exc))
+        undo.kernel_rules.append(rule)
+
+
+def _restore_kernel_rules(undo: Undo, result: Dict[str, Any]) -> None:
+    """A rollback: add back the rules :func:`_remove_kernel_rules` removed
+    (NetworkManager's checkpoint does not cover them)."""
+    for rule in undo.kernel_rules:
+        try:
+            kernel.change_rule("add", rule)
+        except (DependencyError, subprocess.CalledProcessError) as exc:
+            result["rollback_error"] = "cannot add back routing rule %s: %s" % (
+                " ".join(kernel.rule_argv(rule)[3:]), getattr(exc, "stderr", "") or exc)
+    undo.kernel_rules = []
 
 
 def _probe_after(plan: Plan, options: Options, timer: Timer, result: Dict[str, Any],
@@ -338,7 +371,8 @@ def _rollback(bus: Bus, undo: Undo, options: Options, result: Dict[str, Any], re
     closed our connection (a message it refused), a new one does it.
 
     Sets ``rolled_back`` (true only when something was undone and the host
-    compared equal), ``rollback_reason``, ``restored`` and, when the host
+    compared equal), ``rollback_reason``, ``restored``, ``changed`` (false
+    when the host compared equal: nothing of the change is left) and, when the host
     is not back, ``differences`` (``[{"what", "before", "now"}]``) and
     ``repairs`` (the D-Bus calls made to put it back)."""
     if bus.lost:
@@ -360,6 +394,7 @@ def _rollback(bus: Bus, undo: Undo, options: Options, result: Dict[str, Any], re
     except HostnetError as exc:
         result["rollback_error"] = exc.message
     ledger_clear()
+    _restore_kernel_rules(undo, result)
     result["rollback_reason"] = reason
     if problems:
         result["mismatches"] = problems
@@ -376,6 +411,7 @@ def _rollback(bus: Bus, undo: Undo, options: Options, result: Dict[str, Any], re
     if repairs:
         result["repairs"] = repairs
     result["restored"] = not diffs
+    result["changed"] = bool(diffs)  # what is true of the host: a change undone to the last detail is none
     result["rolled_back"] = bool(undone or repairs) and not diffs
     if diffs:
         result["differences"] = diffs

@@ -31,7 +31,7 @@ def describe(bus_address: Optional[str] = None) -> Dict[str, Any]:
     bus = Bus(bus_address)
     try:
         snap = reader.read_snapshot(bus)
-        return {"network_state": model.to_document(reader.current_state(snap)),
+        return {"network_state": model.to_document(model.without_no_effect(reader.current_state(snap))),
                 "profiles": [p.as_dict() for p in snap.profiles],
                 "networkmanager": {"version": snap.version, "features": sorted(snap.features),
                                    "refused_kinds": refused.host_notes(snap.features)}}

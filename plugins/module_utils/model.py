@@ -205,6 +205,20 @@ def to_document(state: Dict[str, Any], only: Optional[Iterable[str]] = None) -> 
     return doc
 
 
+def without_no_effect(state: Dict[str, Any]) -> Dict[str, Any]:
+    """A copy of ``state`` without the options that have no effect, so that
+    ``network_state_info``'s output fed back is a silent no-op (validation
+    warns OPTION_NO_EFFECT about them): a bridge's STP timers and priority
+    while STP is off (NetworkManager keeps them; merged from the host, they
+    compare equal)."""
+    out = copy.deepcopy(state)
+    for iface in out.get("interfaces", {}).values():
+        options = (iface.get("bridge") or {}).get("options") or {}
+        if (options.get("stp") or {}).get("enabled") is False:
+            options["stp"] = {"enabled": False}
+    return out
+
+
 def merge_iface(current: Mapping[str, Any], desired: Mapping[str, Any],
                 sections: Mapping[str, SectionMerge]) -> Dict[str, Any]:
     """``desired`` over ``current`` for one interface: scalar keys replace,

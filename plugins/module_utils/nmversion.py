@@ -79,6 +79,13 @@ class NmVersion:
         return self.capability(CAP_SYNC_ROUTE_WITH_TABLE)
 
     @property
+    def reapply_keeps_external(self) -> bool:
+        """Reapply's ``PRESERVE_EXTERNAL_IP`` flag keeps the addresses and
+        routes of others and nothing else (NM 1.52 in the lab; on 1.42 it
+        also drops the profile's own static IPv6 addresses)."""
+        return self.at_least(1, 52)
+
+    @property
     def update_takes_version_id(self) -> bool:
         """``Update2`` accepts ``version-id`` and refuses a profile changed since it was read (NM 1.44)."""
         return self.at_least(1, 44)

@@ -26,8 +26,8 @@ Disruption classes, from least to most: ``none`` (the profile only),
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Dict, Literal, Optional
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Literal, Optional
 
 #: what an operation does (see the module doc)
 OpKind = Literal["create", "update", "delete", "activate", "deactivate", "reapply"]
@@ -50,7 +50,16 @@ class Op:
     ``disruption``: :data:`Disruption` (the writer raises a ``reapply`` to
     ``reactivate`` when NetworkManager refuses to reapply); ``reason``: for
     people; ``awaits_device``: an activation that must wait for its device to
-    appear (the peer of a veth created by the same apply).
+    appear (the peer of a veth created by the same apply);
+    ``keep_external``: a ``reapply`` that keeps the addresses and routes
+    NetworkManager did not configure (``Reapply`` flag
+    ``PRESERVE_EXTERNAL_IP``, where NetworkManager does that right); without
+    it NetworkManager removes them, the main table's routes of protocol
+    ``boot``/``static`` among them;
+    ``collateral``: routes of others through the interface (``"<dst> via
+    <gw> table <n> (proto <p>)"``) that a re-activation of it would remove:
+    a ``reapply`` that NetworkManager refuses may fall back to one only
+    when these are allowed to go.
     """
 
     kind: OpKind
@@ -60,6 +69,8 @@ class Op:
     disruption: Disruption = "none"
     reason: str = ""
     awaits_device: bool = False
+    keep_external: bool = False
+    collateral: List[str] = field(default_factory=list)
 
     def as_dict(self) -> Dict[str, str]:
         """The operation for the task result: ``{"op", "interface", "disruption",

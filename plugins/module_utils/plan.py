@@ -64,11 +64,13 @@ class Plan:
         self.dns_owner: Optional[str] = None  # interface that gets the DNS configuration, "" none, None unchanged
         self.profiles: Dict[str, List[Dict[str, Any]]] = {k: [] for k in PROFILE_FINDINGS}
         self.pruned: Set[str] = set()
+        #: routing rules no profile holds (``ip rule``, another daemon) that ``state: absent`` entries remove
+        self.kernel_rules_removed: List[Dict[str, Any]] = []
 
     @property
     def changed(self) -> bool:
         """Whether applying the plan changes anything."""
-        return bool(self.ops)
+        return bool(self.ops or self.kernel_rules_removed)
 
 
 def _normalize(iface: Iface, warnings: List[str]) -> None:
@@ -126,6 +128,8 @@ def make_plan(snap: Snapshot, current: Dict[str, Any], desired: Dict[str, Any], 
     _prune(plan, snap, current, desired, prune)
     _check_ambiguous(snap, desired, problems)
     _rule_priorities(desired.get("route-rules", []), current["route-rules"])
+    if prune:
+        _prune_entries(snap, current, desired)
     # a veth the document creates brings its peer: the peer's own entry names a device to be
     peers = {(i.get("veth") or {}).get("peer") for i in desired.get("interfaces", {}).values()
              if i.get("state") != "absent"}
@@ -143,7 +147,7 @@ def make_plan(snap: Snapshot, current: Dict[str, Any], desired: Dict[str, Any], 
     _check_macs(desired, target, snap, problems)
     _check_ip_methods(desired, target, problems)
     rule_owner = _rule_assignment(snap, desired, target, problems)
-    _foreign_rules(snap, desired, plan.warnings)
+    plan.kernel_rules_removed = _foreign_rules(snap, desired, plan.warnings)
     if problems:
         raise InvalidStateError(problems)
     plan.current, plan.target, plan.desired, plan.dns_owner = current, target, desired, dns_owner
@@ -153,9 +157,10 @@ def make_plan(snap: Snapshot, current: Dict[str, Any], desired: Dict[str, Any], 
 
 
 def _settle_ports(desired: State, target: State, problems: List[Problem]) -> None:
-    """Ports have no IP configuration, and a port the document does not
-    name comes up with its controller; a port that does not exist is
-    PORT_MISSING."""
+    """Ports have no IP configuration, and a port whose state the document
+    does not give follows its controller (up, or down: a port's activation
+    brings its controller up); a port that does not exist is PORT_MISSING,
+    one stated up under a controller that is down PORT_CONTROLLER_DOWN."""
     for port, controller in kinds.controllers(target).items():
         if port not in target["interfaces"]:
             problems.append(Problem("PORT_MISSING", _port_path(desired, target, controller, port),
@@ -165,8 +170,14 @@ def _settle_ports(desired: State, target: State, problems: List[Problem]) -> Non
         iface = target["interfaces"][port]
         if not kinds.keeps_ip(target, port):
             iface["ipv4"], iface["ipv6"] = {"enabled": False}, {"enabled": False}
-        if port not in desired.get("interfaces", {}) and iface.get("state") != "absent":
-            iface["state"] = "up"
+        if "state" not in desired.get("interfaces", {}).get(port, {}) and iface.get("state") != "absent":
+            # a port's activation brings its controller up (NetworkManager): a controller that is down keeps
+            # its ports down
+            iface["state"] = "down" if target["interfaces"][controller].get("state") == "down" else "up"
+        elif iface.get("state") == "up" and target["interfaces"][controller].get("state") == "down":
+            problems.append(Problem("PORT_CONTROLLER_DOWN", "interfaces[%d].state" % list(desired["interfaces"]).index(
+                port), "%s is up, but its controller %s is down: activating a port brings its controller up" % (
+                    port, controller), "make %s down too, or bring %s up" % (port, controller)))
 
 
 def _check_kinds(snap: Snapshot, desired: Dict[str, Any], target: Dict[str, Any], problems: List[Problem]) -> None:
@@ -536,24 +547,41 @@ def _no_rule_holder(index: int, rule: Rule) -> Problem:
                    "main table" % table)
 
 
-def _foreign_rules(snap: Snapshot, desired: Dict[str, Any], warnings: List[str]) -> None:
-    """Rules of the document the kernel has already, though no profile
-    holds them (added with ``ip rule`` or by another daemon): the host has
-    them, so nothing is added (NetworkManager would add a second, equal
-    rule); say that no profile keeps them. An absent entry cannot remove
-    them either (hostnet.nm changes the kernel through NetworkManager only)."""
+def _foreign_rules(snap: Snapshot, desired: Dict[str, Any], warnings: List[str]) -> List[Dict[str, Any]]:
+    """Rules no profile holds (added with ``ip rule`` or by another daemon).
+    One the document adds is in the kernel already: nothing is added
+    (NetworkManager would add a second, equal rule); a warning says that no
+    profile keeps it. Those an absent entry matches are returned: the
+    transaction removes them from the kernel itself (NetworkManager cannot),
+    and puts them back if it rolls back."""
     foreign = foreign_rules(snap)
+    gone: List[Dict[str, Any]] = []
     for index, entry in enumerate(desired.get("route-rules", [])):
         if entry.get("state") == "absent":
-            hit = [r for r in foreign if model.route_matches(entry, r)]
-            what = "matches rules NetworkManager does not hold (priority %s); they stay in the kernel" % ", ".join(
-                str(r.get("priority")) for r in hit)
-        else:
-            hit = [r for r in foreign if model.rule_key(r) == model.rule_key(model.canonical_rule(entry))]
-            what = "is in the kernel already, added outside NetworkManager: left as it is, and no profile keeps " \
-                   "it across a reboot"
-        if hit:
-            warnings.append("route-rules.config[%d] %s" % (index, what))
+            gone += [r for r in foreign if model.route_matches(entry, r) and r not in gone]
+            continue
+        if any(model.rule_key(r) == model.rule_key(model.canonical_rule(entry)) for r in foreign):
+            warnings.append("route-rules.config[%d] is in the kernel already, added outside NetworkManager: left as "
+                            "it is, and no profile keeps it across a reboot" % index)
+    return gone
+
+
+def _prune_entries(snap: Snapshot, current: Dict[str, Any], desired: Dict[str, Any]) -> None:
+    """``prune``: the routes and routing rules kept in profiles of ours that
+    the document does not list go, as if it listed each with ``state:
+    absent`` (added to ``desired`` in place); those of profiles of others,
+    and rules no profile holds, stay."""
+    def ours(name: Optional[str]) -> bool:
+        prof = snap.chosen.get(name or "")
+        return prof is not None and prof.owner == "ours"
+
+    for section, key, holder in (("routes", model.route_key, lambda r: r.get("next-hop-interface")),
+                                 ("route-rules", model.rule_key, lambda r: snap.rule_holders.get(model.rule_key(r)))):
+        canonical = model.canonical_route if section == "routes" else model.canonical_rule
+        listed = {key(canonical(e)) for e in desired.get(section, []) if e.get("state") != "absent"}
+        dropped = [dict(e, state="absent") for e in current[section] if key(e) not in listed and ours(holder(e))]
+        if dropped:
+            desired[section] = list(desired.get(section, [])) + dropped
 
 
 def _holder_ok(iface: Iface, families: Set[int]) -> bool:
@@ -962,6 +990,9 @@ def add_live_repairs(plan: Plan, snap: Snapshot, live: Dict[str, Dict[str, Any]]
 
 #: protocols of the routes an activation puts back itself (the kernel's prefix routes, DHCP, router advertisements)
 RESTORED_PROTOCOLS = ("kernel", "dhcp", "ra")
+#: protocols of the main-table routes of others that a Reapply without PRESERVE_EXTERNAL_IP removes
+#: (``ip route add`` makes ``boot``; seen on NetworkManager 1.42: ``bgp`` and other daemons' protocols stay)
+PRUNED_PROTOCOLS = ("boot", "static")
 
 
 def reactivated(plan: Plan) -> List[str]:
@@ -969,26 +1000,89 @@ def reactivated(plan: Plan) -> List[str]:
     return sorted({op.iface for op in plan.ops if op.kind == "activate" and op.disruption == "reactivate"})
 
 
-def name_flushed_routes(plan: Plan, routes: Dict[str, List[Dict[str, Any]]]) -> None:
-    """Say which routes a re-activation takes away for good: the kernel
-    drops every route through a device whose addresses go, and
-    NetworkManager puts back only those of its profile. ``routes``:
-    :func:`~.nm.kernel.device_routes` of :func:`reactivated` interfaces.
-    Routes of another daemon or of ``ip route`` (any table) are named in a
-    warning and in the operation's reason."""
-    ours = {(r["destination"], r.get("next-hop-address", ""), r.get("table-id", model.MAIN_TABLE))
-            for r in plan.current["routes"] + plan.target["routes"]}  # the profiles' routes: kept or removed on purpose
+def live_ops(plan: Plan) -> List[str]:
+    """Interfaces the plan re-activates or reapplies: a re-activation
+    flushes their routes, a reapply may prune some."""
+    return sorted({op.iface for op in plan.ops if (op.kind, op.disruption) in (
+        ("activate", "reactivate"), ("reapply", "reapply"))})
+
+
+def keep_external(plan: Plan, snap: Snapshot, live: Dict[str, Dict[str, Any]]) -> None:
+    """Each ``reapply`` keeps what NetworkManager did not configure
+    (``Op.keep_external``) where NetworkManager can
+    (:attr:`~.nm.version.NmVersion.reapply_keeps_external`), unless the device has addresses
+    that neither its profile nor a family the document makes static-only
+    (or disables) holds: the document's address list replaces the live one.
+    ``live``: :func:`~.nm.reader.live_state` of the document's interfaces."""
     for op in plan.ops:
-        if op.kind != "activate" or op.disruption != "reactivate":
+        if op.kind != "reapply":
             continue
-        lost = ["%s via %s table %d (proto %s)" % (r["destination"], r.get("next-hop-address", "on-link"),
-                                                   r["table-id"], r["protocol"])
-                for r in routes.get(op.iface, []) if r["protocol"] not in RESTORED_PROTOCOLS and
-                (r["destination"], r.get("next-hop-address", ""), r["table-id"]) not in ours]
+        t_if, dev = plan.target["interfaces"].get(op.iface), live.get(op.iface)
+        op.keep_external = snap.nm.reapply_keeps_external and not (
+            t_if is not None and dev is not None and
+            _foreign_addresses(t_if, plan.current["interfaces"].get(op.iface, {}), dev["addresses"]))
+
+
+def _foreign_addresses(t_if: Dict[str, Any], c_if: Dict[str, Any], addresses: List[str]) -> List[str]:
+    """``addresses`` (live, ``ip/prefix``) of ``t_if``'s static-only or
+    disabled families that neither ``t_if`` nor ``c_if`` (the profile
+    before the change: NetworkManager's own) holds."""
+    out = []
+    for fam in (4, 6):
+        ip = t_if.get("ipv%d" % fam) or {}
+        if ip.get("enabled") and (ip.get("dhcp") or ip.get("autoconf")):
+            continue  # a dynamic family: the lease's addresses are NetworkManager's own
+        held = {"%s/%d" % (a["ip"], a["prefix-length"]) for i in (t_if, c_if)
+                for a in (i.get("ipv%d" % fam) or {}).get("address", [])}
+        out += [a for a in addresses if model.family_of(a) == fam and a not in held]
+    return out
+
+
+def name_flushed_routes(plan: Plan, routes: Dict[str, List[Dict[str, Any]]]) -> Dict[str, List[str]]:
+    """Say which routes of others the plan takes away for good:
+    a re-activation drops every route through the device and NetworkManager
+    puts back only those of its profile; a reapply that may not keep
+    external addresses (see :func:`keep_external`) prunes the main table's
+    routes of protocol ``boot`` and ``static``. ``routes``:
+    :func:`~.nm.kernel.device_routes` of :func:`live_ops` interfaces. Routes
+    of another daemon or of ``ip route`` (any table) are named in the
+    operation's reason and a warning; a reapply's ``collateral`` lists
+    what a re-activation of it would remove.
+
+    Returns ``{interface: ["<dst> via <gw> table <n> (proto <p>)", ...]}``
+    of the routes the plan removes."""
+    flushed: Dict[str, List[str]] = {}
+    for op in plan.ops:
+        if op.iface not in routes or (op.kind, op.disruption) not in (("activate", "reactivate"),
+                                                                      ("reapply", "reapply")):
+            continue
+        foreign = _routes_of_others(plan, routes[op.iface])
+        if op.kind == "reapply":
+            op.collateral = [_route_text(r) for r in foreign]
+            foreign = [] if op.keep_external else [r for r in foreign if r["table-id"] == model.MAIN_TABLE and
+                                                   r["protocol"] in PRUNED_PROTOCOLS]
+        lost = [_route_text(r) for r in foreign]
         if lost:
             op.reason += "; flushes routes NetworkManager does not restore: " + ", ".join(lost)
-            plan.warnings.append("interfaces %s: re-activating it removes routes NetworkManager does not manage, "
-                                 "which it will not put back: %s" % (op.iface, ", ".join(lost)))
+            plan.warnings.append("interfaces %s: %s removes routes NetworkManager does not manage, which it will not "
+                                 "put back: %s" % (op.iface, "re-activating it" if op.kind == "activate" else
+                                                   "replacing its addresses", ", ".join(lost)))
+            flushed[op.iface] = lost
+    return flushed
+
+
+def _routes_of_others(plan: Plan, routes: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    """The kernel's ``routes`` (:func:`~.nm.kernel.device_routes` shape) that neither a profile
+    (before or after the change) nor an activation itself puts there."""
+    ours = {(r["destination"], r.get("next-hop-address", ""), r.get("table-id", model.MAIN_TABLE))
+            for r in plan.current["routes"] + plan.target["routes"]}  # the profiles' routes: kept or removed on purpose
+    return [r for r in routes if r["protocol"] not in RESTORED_PROTOCOLS and
+            (r["destination"], r.get("next-hop-address", ""), r["table-id"]) not in ours]
+
+
+def _route_text(route: Dict[str, Any]) -> str:
+    return "%s via %s table %d (proto %s)" % (route["destination"], route.get("next-hop-address", "on-link"),
+                                              route["table-id"], route["protocol"])
 
 
 def _address(text: str) -> Dict[str, Any]:

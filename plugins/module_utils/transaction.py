@@ -30,7 +30,7 @@ from .files import read_text
 from .nm import config, kernel, reader
 from .nm.dbus import Bus
 from .nm.ledger import PendingConfirmation, resolve_existing
-from .plan import Plan, add_live_repairs, make_plan, name_flushed_routes, reactivated
+from .plan import Plan, add_live_repairs, keep_external, live_ops, make_plan, name_flushed_routes
 from .probe_spec import ProbeSpec, parse_ssh_connection
 
 LOCK_PATH = "/run/hostnet-nm.lock"
@@ -56,7 +56,10 @@ class Options:
     that moves the address the controller's SSH session uses;
     ``environ``: the module's environment (``SSH_CONNECTION``; default
     this process's); ``prune``: remove the profiles of ours on interfaces the
-    document does not name (see :func:`.plan.make_plan`). ``apply_id`` ties
+    document does not name (see :func:`.plan.make_plan`); ``allow_route_flush``:
+    accept a change that removes routes NetworkManager did not create (a
+    re-activation, or a reapply that removes them), else refused with
+    FOREIGN_ROUTES_FLUSHED. ``apply_id`` ties
     a confirmation to this apply (new for each).
 
     Numbers may come as numeric text (templated values): the timeouts are
@@ -80,6 +83,7 @@ class Options:
     allow_management_change: bool = False
     environ: Dict[str, str] = field(default_factory=lambda: dict(os.environ))
     prune: bool = False
+    allow_route_flush: bool = False
     probes_enabled: bool = field(init=False, default=True)
     probes: ProbeSpec = field(init=False, default_factory=ProbeSpec)
     apply_id: str = field(init=False, default="")
@@ -274,16 +278,39 @@ def _read_and_plan(bus: Bus, desired: Dict[str, Any], options: Options, timer: T
     timer.lap("read")
     plan = make_plan(snap, current, desired, prune=options.prune)
     add_live_repairs(plan, snap, live)  # the kernel lost what the profiles still say
-    if reactivated(plan):
-        try:  # another daemon's routes through a re-activated device: say they go
-            name_flushed_routes(plan, kernel.device_routes(reactivated(plan)))
-        except DependencyError as exc:
-            plan.warnings.append("cannot tell which foreign routes a re-activation removes: %s" % exc.message)
+    keep_external(plan, snap, live)
+    flushed = _flushed_routes(plan)
     timer.lap("plan")
     result.update(changed=plan.changed, diff=plan.diff, plan=[op.as_dict() for op in plan.ops],
                   profiles=plan.profiles)
     result["warnings"] += plan.warnings
+    if flushed and not options.allow_route_flush:
+        raise InvalidStateError([_flush_problem(plan, flushed)])
     return snap, plan
+
+
+def _flushed_routes(plan: Plan) -> Dict[str, List[str]]:
+    """Routes of others (another daemon, ``ip route``) that the plan's
+    re-activations and reapplies remove (:func:`.plan.name_flushed_routes`)."""
+    if not live_ops(plan):
+        return {}
+    try:
+        return name_flushed_routes(plan, kernel.device_routes(live_ops(plan)))
+    except DependencyError as exc:
+        plan.warnings.append("cannot tell which foreign routes a re-activation removes: %s" % exc.message)
+        return {}
+
+
+def _flush_problem(plan: Plan, flushed: Dict[str, List[str]]) -> Problem:
+    """FOREIGN_ROUTES_FLUSHED for the first interface of ``flushed``, naming every route."""
+    name = sorted(flushed)[0]
+    names = list(plan.desired.get("interfaces", {}))
+    return Problem("FOREIGN_ROUTES_FLUSHED", "interfaces[%d]" % names.index(name) if name in names else "routes",
+                   "this change re-activates %s or replaces its addresses, which removes routes NetworkManager did "
+                   "not create and will not put back: %s" % (name, "; ".join(
+                       "%s: %s" % (n, ", ".join(r)) for n, r in sorted(flushed.items()))),
+                   "set allow_route_flush: true to let them go (re-add them afterwards, or let their daemon do it); "
+                   "NetworkManager 1.52+ reapplies without removing them")
 
 
 def _refuse_management_move(move: Dict[str, Any], options: Options) -> None:

@@ -139,6 +139,19 @@ options:
         the interface's new address to confirm it.
     type: bool
     default: false
+  allow_route_flush:
+    description:
+      - Allow a change that removes routes NetworkManager did not create (those of a routing daemon, of
+        C(ip route), in any table) through an interface the change must re-activate (for example to move it
+        under a controller, or on NetworkManager before 1.52 to drop a route of a table other than main), or
+        whose addresses it must replace (addresses NetworkManager did not configure go with the main table's
+        routes of protocol C(boot) and C(static)).
+      - Without it such a change is refused before anything is touched (C(FOREIGN_ROUTES_FLUSHED)), naming the
+        routes. Every other change is applied with NetworkManager's Reapply, which keeps routes of others.
+      - When NetworkManager refuses to reapply a change live and a re-activation would remove routes of others,
+        the run fails and is rolled back unless this is set.
+    type: bool
+    default: false
   prune:
     description:
       - Remove the profiles this collection made (they carry the C(org.hostnet.nm.owner) mark in their C(user)
@@ -149,6 +162,9 @@ options:
         interface there, the base of a VLAN there, or the next hop interface of a route there.
       - Profiles made by anyone else (other tools, people, NetworkManager's auto-default and boot-time
         profiles) are never pruned, only listed in C(foreign_kept) of RV(profiles).
+      - The routes and routing rules kept in profiles this collection made that the document does not list (in
+        C(routes) and C(route-rules) of O(desired_state)) are removed too, as if listed with C(state=absent);
+        those of profiles made by others, and rules no profile holds, are never pruned.
       - Check mode and diff show what would be pruned.
     type: bool
     default: false
@@ -236,7 +252,10 @@ EXAMPLES = r"""
 
 RETURN = r"""
 changed:
-  description: Whether the host's network configuration changed (or would, in check mode).
+  description:
+    - Whether the host's network configuration changed (or would, in check mode).
+    - A failed run that was rolled back reports C(false) when the host compared equal to the state read before
+      the apply (RV(restored)), and C(true) when something differs (listed in RV(differences)).
   returned: always
   type: bool
   sample: true
@@ -420,6 +439,7 @@ ARGUMENT_SPEC = dict(
     )),
     confirm=dict(type="bool", default=True),
     allow_management_change=dict(type="bool", default=False),
+    allow_route_flush=dict(type="bool", default=False),
     prune=dict(type="bool", default=False),
 )
 

@@ -116,7 +116,7 @@ CODES = {
 
 #: hostnet_ names of the role's options and results and of the rollout: never inputs of the composition
 OTHER_NAMES = re.compile(r"^hostnet_(rollout_|rollback_timeout$|wait_timeout$|verify|lock_timeout$|persistent$|"
-                         r"confirm$|allow_management_change$|prune$|manage_dbus_library$|dbus_|network_result$|"
+                         r"confirm$|allow_management_change$|allow_route_flush$|prune$|manage_dbus_library$|dbus_|network_result$|"
                          r"desired_state$|preflight)")
 _SUFFIX_RE = re.compile(r"^hostnet_(%s)(?:__([A-Za-z0-9_]+))?$" % "|".join(KINDS))
 _IDENT_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")

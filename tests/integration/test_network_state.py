@@ -198,8 +198,19 @@ def test_bridge_with_stp_off_is_idempotent(lab, lab_host, runner, view):
     assert view.run("cat", "/sys/class/net/br0/bridge/stp_state").strip() == "0"
     assert view.addresses("br0") == ["198.18.20.2/24"]
     assert ok(runner.apply(lab_host, doc), changed=False)["writes"] == 0
+    # network_state_info's output fed back is a silent no-op: no STP timers that would have no effect
+    state = runner.info(lab_host)
+    assert next(i for i in state["interfaces"] if i["name"] == "br0")["bridge"]["options"]["stp"] == {"enabled": False}
+    again = ok(runner.apply(lab_host, state), changed=False)
+    assert again["writes"] == 0 and not again.get("warnings"), again.get("warnings")
     ok(runner.apply(lab_host, {"interfaces": [{"name": "br0", "state": "absent"}]}), changed=True)
     assert "br0" not in view.links()
+    # a new bridge created down: a profile, no device, verified as such (it failed with "missing")
+    down = {"interfaces": [dict(doc["interfaces"][0], name="br1", state="down", bridge={
+        "options": {"stp": {"enabled": False}}, "port": []})]}
+    ok(runner.apply(lab_host, down), changed=True)
+    assert "br1" in [p["name"] for p in view.profiles()] and "br1" not in view.links()
+    assert ok(runner.apply(lab_host, down), changed=False)["writes"] == 0
 
 
 def test_ipv6_section_not_mentioned_stays_as_it_is(lab, lab_host, runner, view):
@@ -475,7 +486,7 @@ def test_a_veth_and_its_peer_in_one_run(lab, lab_host, runner, view):
 
 
 def test_a_foreign_route_survives_an_unrelated_change_and_an_ipv6_route_leaves_its_old_table(
-        lab, lab_host, runner, view):
+        lab, lab_host, runner, view, nm_version):
     # RC-08 (a routing daemon's route in table 8 survives an IPv6 change), RC-07's kind (a route moved to
     # another table leaves nothing in the old one)
     veth(view, "veth8")
@@ -502,12 +513,41 @@ def test_a_foreign_route_survives_an_unrelated_change_and_an_ipv6_route_leaves_i
     assert [r["dst"] for r in view.routes("table", "8")] == ["198.19.64.0/18"]
     assert view.routes("table", "1000", family=6) == []
     assert [r["dst"] for r in view.routes("table", "2000", family=6)] == ["2001:db8:70::/64"]
-    # dropping veth8's own route from table 1000 needs a re-activation on NM < 1.52: the plan names the collateral
-    result = ok(runner.apply(lab_host, {"routes": {"config": [dict(own, state="absent")]}}, module_args=no_gw),
-                changed=True)
-    assert ("activate", "reactivate") in [(op["op"], op["disruption"]) for op in result["plan"]]
-    assert any("198.19.64.0/18 via 198.18.8.66 table 8 (proto bgp)" in w for w in result["warnings"]), \
-        result["warnings"]
+    # a route of ip route in the main table (proto boot): from NetworkManager 1.52 a change of veth8's addresses
+    # keeps it (Reapply with PRESERVE_EXTERNAL_IP), but an address of ip addr that the document's list drops
+    # cannot go without it; on 1.42 every reapply removes it. Either is refused before anything changes,
+    # naming the route, and allowed with allow_route_flush
+    view.run("ip", "route", "add", "198.19.128.0/18", "via", "198.18.8.66", "dev", "veth8")
+    grown = dict(eight, ipv4=dict(eight["ipv4"], address=eight["ipv4"]["address"] + [
+        {"ip": "198.18.8.7", "prefix-length": 24}]))
+    target, addresses = grown, ["198.18.8.6/24", "198.18.8.7/24"]
+    if nm_version >= (1, 52):
+        ok(runner.apply(lab_host, {"interfaces": [grown]}, module_args=no_gw), changed=True)
+        assert [r["dst"] for r in view.routes("198.19.128.0/18")] == ["198.19.128.0/18"]
+        view.run("ip", "address", "add", "198.18.8.99/24", "dev", "veth8")
+        target, addresses = eight, ["198.18.8.6/24"]
+    live = view.addresses("veth8")
+    refused = runner.apply(lab_host, {"interfaces": [target]}, module_args=no_gw)
+    assert refused["status"] == "failed" and refused["changed"] is False, refused
+    assert [e["code"] for e in refused["validation_errors"]] == ["FOREIGN_ROUTES_FLUSHED"], refused
+    assert "198.19.128.0/18 via 198.18.8.66 table 254 (proto boot)" in refused["msg"], refused["msg"]
+    assert view.addresses("veth8") == live and view.routes("198.19.128.0/18")
+    allowed = {"verify": {"gateway": False}, "allow_route_flush": True}
+    ok(runner.apply(lab_host, {"interfaces": [target]}, module_args=allowed), changed=True)
+    assert view.addresses("veth8") == addresses and view.routes("198.19.128.0/18") == []
+    assert [r["dst"] for r in view.routes("table", "8")] == ["198.19.64.0/18"]
+    # dropping veth8's own route from table 1000 needs a re-activation on NM < 1.52, which would flush the
+    # bgp route: refused, naming it; allowed with allow_route_flush, the plan names the collateral
+    absent_own = {"routes": {"config": [dict(own, state="absent")]}}
+    if not nm_version >= (1, 52):
+        refused = runner.apply(lab_host, absent_own, module_args=no_gw)
+        assert [e["code"] for e in refused["validation_errors"]] == ["FOREIGN_ROUTES_FLUSHED"], refused
+        assert "198.19.64.0/18 via 198.18.8.66 table 8 (proto bgp)" in refused["msg"], refused["msg"]
+        assert [r["dst"] for r in view.routes("table", "1000")] == ["198.19.100.0/24"]
+        result = ok(runner.apply(lab_host, absent_own, module_args=allowed), changed=True)
+        assert ("activate", "reactivate") in [(op["op"], op["disruption"]) for op in result["plan"]]
+        assert any("198.19.64.0/18 via 198.18.8.66 table 8 (proto bgp)" in w for w in result["warnings"]), \
+            result["warnings"]
 
 
 def test_rules_in_other_tables_for_both_families_and_one_added_outside_networkmanager(lab, lab_host, runner, view):
@@ -541,6 +581,38 @@ def test_rules_in_other_tables_for_both_families_and_one_added_outside_networkma
         assert "998:" not in rules and "999:" not in rules and "997:" in rules
     finally:
         view.run("ip", "rule", "del", "priority", "997")
+
+
+def test_rules_go_by_omission_with_prune_and_a_kernel_rule_by_absent_also_after_a_rollback(
+        lab, lab_host, runner, view):
+    # RC-09: a rule the document no longer lists stays (nmstate), unless prune asks to remove what hostnet.nm
+    # wrote; state: absent removes a rule NetworkManager does not hold too, and a rollback puts it back
+    table2 = {"destination": "0.0.0.0/0", "next-hop-address": "198.18.1.1", "next-hop-interface": "eth1",
+              "table-id": 2}
+    doc = {"interfaces": [static_eth1(lab, lab_host)], "routes": {"config": [table2]},
+           "route-rules": {"config": [{"ip-to": "198.19.90.1/32", "priority": 998, "route-table": 2},
+                                      {"ip-to": "198.19.90.2/32", "priority": 999, "route-table": 254}]}}
+    ok(runner.apply(lab_host, doc), changed=True)
+    view.run("ip", "rule", "add", "to", "198.19.91.0/24", "priority", "997", "table", "main")
+    omitted = {"interfaces": doc["interfaces"], "routes": doc["routes"]}
+    assert ok(runner.apply(lab_host, omitted), changed=False)["writes"] == 0
+    check = ok(runner.apply(lab_host, omitted, "--check", "--diff", module_args={"prune": True}), changed=True)
+    assert "priority: 998" in check["diff"]["before"] and "priority: 999" in check["diff"]["before"]
+    assert "998:" in view.run("ip", "rule", "show")
+    ok(runner.apply(lab_host, omitted, module_args={"prune": True}), changed=True)
+    rules = view.run("ip", "rule", "show")
+    assert "998:" not in rules and "999:" not in rules and "997:" in rules  # the kernel's own rule is not ours
+    assert [r["dst"] for r in view.routes("table", "2")] == ["default"]  # still listed: kept
+    assert ok(runner.apply(lab_host, omitted, module_args={"prune": True}), changed=False)["writes"] == 0
+    gone = {"route-rules": {"config": [{"priority": 997, "state": "absent"}]}}
+    failed = runner.apply(lab_host, dict(gone, **{"dns-resolver": {"config": {"server": ["198.18.1.253"]}}}))
+    assert failed["status"] == "failed" and failed["rolled_back"] is True, failed.get("msg")
+    assert failed["restored"] is True, failed.get("differences")
+    assert view.run("ip", "rule", "show").count("997:\tfrom all to 198.19.91.0/24 lookup main") == 1
+    result = ok(runner.apply(lab_host, gone), changed=True)
+    assert "priority: 997" in result["diff"]["before"] and "priority: 99" not in result["diff"]["after"]
+    assert "997:" not in view.run("ip", "rule", "show")
+    assert ok(runner.apply(lab_host, gone), changed=False)["writes"] == 0
 
 
 def test_a_default_route_metric_with_the_connectivity_penalty_verifies(lab, lab_host, runner, view):

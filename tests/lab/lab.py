@@ -283,7 +283,8 @@ class Lab:
         """Return hosts to their pristine state without restarting NetworkManager:
         destroy all checkpoints, delete all connection profiles (NM's own external
         ``lo`` profile comes back by itself), delete interfaces added since ``up``,
-        flush addresses/routes of eth1..ethN, restore /etc/resolv.conf and the
+        flush addresses/routes of eth1..ethN, delete routing rules but the kernel's
+        own, restore /etc/resolv.conf and the
         hostname, and wait until eth1..ethN are ``disconnected``.  Several hosts
         are reset in parallel.  Typically 0.2-0.5 s.  Raises LabError."""
         if not hosts:

@@ -8,6 +8,7 @@
 #   - delete every interface that did not exist after up.sh (bridges, macvlans, ...),
 #   - on eth1..ethN: release from any master, flush addresses and main-table
 #     routes, restore MTU and MAC, link up; make them managed again,
+#   - delete every routing rule but the kernel's own three (an "ip rule add" stays otherwise),
 #   - restore /etc/resolv.conf and /etc/hostname (+ the UTS hostname),
 #   - wait (up to 30 s) until NM reports eth1..ethN "disconnected".
 # If NetworkManager is not running in the host, it is started (repair).
@@ -78,6 +79,13 @@ reset_host() {
     fi
     ip -n "$ns" link set "$name" up
   done < "$d/pristine/nics"
+  # routing rules back to the kernel's own (local 0, main 32766, default 32767): profiles' rules went with
+  # the profiles, but a rule added with "ip rule" stays in the kernel until deleted
+  for k in 4 6; do
+    for p in $(ip -n "$ns" -$k rule show | awk -F: '$1 != 0 && $1 != 32766 && $1 != 32767 {print $1}' | sort -un); do
+      while ip -n "$ns" -$k rule del priority "$p" 2>/dev/null; do :; done
+    done
+  done
   # a test may have unmanaged a NIC or switched networking off (runtime state)
   [ "$(nm_prop "$h" NetworkingEnabled)" = "b true" ] || nmcli_in "$h" networking on
   states=" $(nmcli_in "$h" -t -f DEVICE,STATE device | tr '\n' ' ') "

@@ -9,6 +9,7 @@ from ansible_collections.hostnet.nm.plugins.module_utils import model
 from ansible_collections.hostnet.nm.plugins.module_utils.errors import InvalidStateError
 from ansible_collections.hostnet.nm.plugins.module_utils.nm import reader
 from ansible_collections.hostnet.nm.plugins.module_utils.snapshot import Profile, Snapshot, bind_by_mac, choose_profiles
+from ansible_collections.hostnet.nm.plugins.module_utils.nmversion import NmVersion
 from ansible_collections.hostnet.nm.plugins.module_utils.plan import make_plan
 from ansible_collections.hostnet.nm.plugins.module_utils.schema import parse_document
 
@@ -107,6 +108,18 @@ def test_other_profiles_of_the_same_interface_are_blocked_not_deleted():
     assert take.profile == "/p/1" and take.settings["user"]["data"] == {
         "org.hostnet.nm.owner": "hostnet.nm", "org.hostnet.nm.interface": "eth1"}
     assert [p["uuid"] for p in plan.profiles["blocked"]] == ["uuid-3"]
+
+
+def test_ports_of_a_bridge_created_down_stay_down_and_one_stated_up_is_refused():
+    # a port's activation brings its controller up: a new bridge made down kept coming up (verification failed)
+    bridge = {"name": "br4", "type": "linux-bridge", "state": "down", "bridge": {"port": [{"name": "eth1"}]}}
+    for eth1 in ([], [{"name": "eth1", "type": "ethernet"}]):
+        plan = plan_for(snapshot(), {"interfaces": [bridge] + eth1})
+        assert plan.target["interfaces"]["eth1"]["state"] == "down"
+        assert [op.kind for op in plan.ops] == ["create", "create"], kinds(plan)
+    with pytest.raises(InvalidStateError) as err:
+        plan_for(snapshot(), {"interfaces": [bridge, {"name": "eth1", "type": "ethernet", "state": "up"}]})
+    assert [(p.code, p.path) for p in err.value.problems] == [("PORT_CONTROLLER_DOWN", "interfaces[1].state")]
 
 
 def test_nic_becoming_a_bridge_port_is_reactivated_as_a_port():
@@ -318,6 +331,36 @@ def test_a_rule_added_outside_networkmanager_is_seen_and_not_added_twice():
     assert plan.ops == [] and any("outside NetworkManager" in w for w in plan.warnings)
 
 
+def test_absent_removes_a_kernel_rule_and_prune_the_rules_and_routes_of_our_profiles_only():
+    # RC-09: rules (and routes) of our profiles go by omission with prune; absent reaches rules no profile holds
+    from ansible_collections.hostnet.nm.plugins.module_utils.nm import kernel
+    nm_rules = [{"family": 2, "priority": 998, "table": 2, "to": "198.19.90.1", "to-len": 32},
+                {"family": 2, "priority": 999, "table": 254, "to": "198.19.90.2", "to-len": 32}]
+    route = {"dest": "0.0.0.0", "prefix": 0, "next-hop": "198.18.1.1", "table": 2}
+    ipv4 = dict(STATIC4, **{"routing-rules": nm_rules, "route-data": [route]})
+    mark = {"data": {"org.hostnet.nm.owner": "hostnet.nm", "org.hostnet.nm.interface": "eth1"}}
+    kept = {"interfaces": [{"name": "eth1", "type": "ethernet"}]}
+    def snap_of(user):
+        snap = snapshot([profile("/p/1", "eth1", active="/a/1", ipv4=ipv4, ipv6={"method": "disabled"}, user=user)])
+        snap.kernel_rules = kernel.rules_from_ip_json({4: [{"priority": 997, "src": "all", "dst": "198.19.91.0",
+                                                            "dstlen": 24, "table": "main"}], 6: []})
+        return snap
+
+    for user, gone in ((mark, [998, 999]), ({}, [])):
+        snap = snap_of(user)
+        plan = make_plan(snap, reader.current_state(snap), iface_kinds.from_document(parse_document(kept)[0]),
+                         prune=True)
+        assert sorted(r["priority"] for r in plan.target["route-rules"]) == sorted({997, 998, 999} - set(gone))
+        assert bool(plan.target["routes"]) is not bool(gone)  # the table-2 route is not listed either
+        assert plan.kernel_rules_removed == [] and plan.changed is bool(gone)
+    plan = plan_for(snap_of(mark), {"route-rules": {"config": [{"ip-to": "198.19.91.0/24", "state": "absent"}]}})
+    assert plan.ops == [] and plan.changed and plan.kernel_rules_removed == [
+        {"family": "ipv4", "priority": 997, "route-table": 254, "ip-to": "198.19.91.0/24"}]
+    assert kernel.rule_argv(plan.kernel_rules_removed[0]) == [
+        "-4", "rule", "VERB", "priority", "997", "to", "198.19.91.0/24", "table", "254"]
+    assert plan.diff["before"]["route-rules"]["config"] == plan.kernel_rules_removed
+
+
 def test_a_reactivation_names_the_foreign_routes_it_flushes():
     # RC-08: a routing daemon's route through a re-activated device does not come back
     from ansible_collections.hostnet.nm.plugins.module_utils.nm import kernel
@@ -334,6 +377,35 @@ def test_a_reactivation_names_the_foreign_routes_it_flushes():
     name_flushed_routes(plan, routes)
     assert plan.warnings == ["interfaces eth1: re-activating it removes routes NetworkManager does not manage, which "
                              "it will not put back: 198.19.64.0/18 via 198.18.8.66 table 8 (proto bgp)"]
+
+
+def test_a_reapply_keeps_routes_of_others_unless_it_must_replace_foreign_addresses():
+    # RC-08's kind: Reapply without PRESERVE_EXTERNAL_IP prunes main-table routes of protocol boot/static
+    from ansible_collections.hostnet.nm.plugins.module_utils.nm import kernel
+    from ansible_collections.hostnet.nm.plugins.module_utils.plan import keep_external, live_ops, name_flushed_routes
+    dump = {4: [{"dst": "198.19.64.0/18", "gateway": "198.18.1.66", "dev": "eth1", "protocol": "boot"},
+                {"dst": "198.19.128.0/18", "gateway": "198.18.1.66", "dev": "eth1", "protocol": "bgp"},
+                {"dst": "198.19.0.0/18", "gateway": "198.18.1.66", "dev": "eth1", "table": "9", "protocol": "boot"}],
+            6: []}
+    routes = kernel.device_routes_from_ip_json(["eth1"], dump)
+    doc = {"interfaces": [{"name": "eth1", "type": "ethernet", "ipv4": {
+        "enabled": True, "dhcp": False, "address": [{"ip": "198.18.1.12", "prefix-length": 24}]}}]}
+    everything = sorted(["198.19.0.0/18 via 198.18.1.66 table 9 (proto boot)",
+                         "198.19.64.0/18 via 198.18.1.66 table 254 (proto boot)",
+                         "198.19.128.0/18 via 198.18.1.66 table 254 (proto bgp)"])
+    boot = {"eth1": ["198.19.64.0/18 via 198.18.1.66 table 254 (proto boot)"]}
+    for release, live_addresses, flushed in (((1, 52, 0), ["198.18.1.11/24"], {}),
+                                             ((1, 52, 0), ["198.18.1.11/24", "198.18.1.99/24"], boot),
+                                             ((1, 42, 0), ["198.18.1.11/24"], boot)):  # 1.42: no safe flag
+        snap = active_eth1()
+        snap.nm = NmVersion(release)
+        plan = plan_for(snap, doc)
+        assert live_ops(plan) == ["eth1"]
+        keep_external(plan, snap, {"eth1": {"addresses": live_addresses, "routes": [], "state": 100}})
+        assert name_flushed_routes(plan, routes) == flushed
+        reapply = next(op for op in plan.ops if op.kind == "reapply")
+        assert reapply.keep_external == (not flushed) and sorted(reapply.collateral) == everything
+        assert bool(plan.warnings) == bool(flushed)
 
 
 def test_a_whole_stack_may_share_one_mac():

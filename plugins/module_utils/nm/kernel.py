@@ -179,3 +179,35 @@ def rules_from_ip_json(dumps: Dict[int, List[Dict[str, Any]]]) -> List[Dict[str,
             if len(rule) > 3 or (rule["priority"], number) not in _KERNEL_DEFAULT_RULES:
                 out.append(rule)
     return out
+
+
+def rule_argv(rule: Dict[str, Any]) -> List[str]:
+    """``ip rule`` selectors of a canonical model rule (:func:`rules`'
+    shape): family, priority, from, to, iif, table. Every value is
+    re-typed (numbers, :mod:`ipaddress` networks; ``iif`` is an interface name
+    the kernel listed), never handed to a shell."""
+    argv = ["-%s" % rule["family"][-1], "rule", "VERB", "priority", str(int(rule["priority"]))]
+    for key, word in (("ip-from", "from"), ("ip-to", "to")):
+        if key in rule:
+            argv += [word, str(ipaddress.ip_network(rule[key]))]
+    if rule.get("iif"):
+        argv += ["iif", str(rule["iif"])]
+    return argv + ["table", str(int(rule["route-table"]))]
+
+
+def change_rule(verb: str, rule: Dict[str, Any]) -> None:
+    """``ip rule add`` or ``del`` (``verb``) of one rule that no
+    NetworkManager profile holds (NetworkManager has no call for it).
+
+    Raises:
+        DependencyError: iproute2 is missing.
+        subprocess.CalledProcessError: the kernel refused it.
+    """
+    argv = [verb if a == "VERB" else a for a in rule_argv(rule)]
+    binary = shutil.which("ip", path=_SEARCH)
+    if binary is None or not _RUNNER:
+        raise DependencyError("removing a routing rule that NetworkManager does not hold runs iproute2's ip on the "
+                              "host: install iproute2")
+    rc, out, err = _RUNNER[0]([binary] + argv)
+    if rc != 0:
+        raise subprocess.CalledProcessError(rc, [binary] + argv, out, err)

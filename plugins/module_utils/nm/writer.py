@@ -24,6 +24,8 @@ from .settings import to_dbus
 INCOMPATIBLE = "org.freedesktop.NetworkManager.Device.IncompatibleConnection"
 NOT_ACTIVE = "org.freedesktop.NetworkManager.ConnectionNotActive"
 DEVICE_NOT_ACTIVE = "org.freedesktop.NetworkManager.Device.NotActive"
+#: NMDeviceReapplyFlags: keep the addresses and routes NetworkManager did not configure (NetworkManager 1.42+)
+REAPPLY_PRESERVE_EXTERNAL_IP = 0x1
 # Update2 with a version-id that is no longer the profile's (NM >= 1.44)
 VERSION_ID_MISMATCH = "org.freedesktop.NetworkManager.Settings.VersionIdMismatch"
 
@@ -39,11 +41,14 @@ class Writer:
     ``guard``: called before each write or batch of writes (the transaction
     keeps its checkpoint's window open there, or raises to stop writing).
     ``log``: what was done, one line per call, for the task result.
+    ``allow_route_flush``: a reapply NetworkManager refuses may fall back to a
+    re-activation that removes routes of others (``Op.collateral``).
     """
 
     def __init__(self, bus: Bus, snap: Snapshot, persistent: bool = True,
-                 guard: Optional[Callable[[], None]] = None) -> None:
+                 guard: Optional[Callable[[], None]] = None, allow_route_flush: bool = False) -> None:
         self.bus = bus
+        self.allow_route_flush = allow_route_flush
         self.guard = guard or (lambda: None)
         self.snap = snap
         # the same bits in AddConnection2's and Update2's flags
@@ -198,11 +203,16 @@ class Writer:
         if dev is None:
             self.activate(op.iface)
             return
+        flags = REAPPLY_PRESERVE_EXTERNAL_IP if op.keep_external else 0
         try:
-            self.bus.call(Call(dev["path"], DEVICE_IFACE, "Reapply", SETTINGS_SIG + "tu", [{}, 0, 0], write=True))
+            self.bus.call(Call(dev["path"], DEVICE_IFACE, "Reapply", SETTINGS_SIG + "tu", [{}, 0, flags], write=True))
         except NmError as exc:
             if exc.dbus_error not in (INCOMPATIBLE, DEVICE_NOT_ACTIVE):
                 raise
+            if op.collateral and not self.allow_route_flush:
+                raise NmError("NetworkManager cannot apply the change to %s live (%s), and re-activating it would "
+                              "remove routes NetworkManager did not create: %s; set allow_route_flush: true to allow "
+                              "that" % (op.iface, exc.message, ", ".join(op.collateral)), exc.dbus_error)
             # NM cannot apply this change live (or the device is between activations, e.g. someone ran
             # "nmcli connection up" a moment ago): re-activate (a short link flap)
             op.disruption = "reactivate"

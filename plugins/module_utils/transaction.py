@@ -22,7 +22,7 @@ import os
 import time
 import uuid
 from dataclasses import dataclass, field, fields
-from typing import Any, Callable, Dict, Literal, Mapping, Optional, Tuple, TypeVar
+from typing import Any, Callable, Dict, List, Literal, Mapping, Optional, Tuple, TypeVar
 
 from . import kinds, options as bounds, validation
 from .errors import ConflictError, DependencyError, InvalidStateError, Problem

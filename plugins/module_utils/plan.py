@@ -131,8 +131,8 @@ def make_plan(snap: Snapshot, current: Dict[str, Any], desired: Dict[str, Any], 
     if prune:
         _prune_entries(snap, current, desired)
     # a veth the document creates brings its peer: the peer's own entry names a device to be
-    peers = {(i.get("veth") or {}).get("peer") for i in desired.get("interfaces", {}).values()
-             if i.get("state") != "absent"}
+    peers = {p for i in desired.get("interfaces", {}).values() if i.get("state") != "absent"
+             for k in kinds.KINDS if k.section in i for p in k.peers(i)}
     for index, (name, iface) in enumerate(desired.get("interfaces", {}).items()):
         _resolve_type(name, "interfaces[%d]" % index, iface, snap, current, problems, name in peers)
     target = kinds.merge(current, desired)
@@ -214,8 +214,9 @@ def _bridge_mtus(desired: Dict[str, Any], target: Dict[str, Any], warnings: List
     propagate down to its ports."""
     named = desired.get("interfaces", {})
     for name, iface in sorted(target["interfaces"].items()):
+        kind = kinds.of(iface)
         ports = [p for p in kinds.ports_of(iface) if p in target["interfaces"]]
-        if iface.get("type") != "linux-bridge" or iface.get("state") == "absent" or "mtu" in named.get(name, {}) \
+        if not (kind and kind.mtu_from_ports) or iface.get("state") == "absent" or "mtu" in named.get(name, {}) \
                 or not ports or not ({name} | set(ports)) & set(named):
             continue
         mtus = {p: target["interfaces"][p].get("mtu") for p in ports}
@@ -295,11 +296,11 @@ def _port_path(desired: Dict[str, Any], target: Dict[str, Any], controller: str,
     names = list(desired.get("interfaces", {}))
     if controller not in names:
         return "interfaces"
-    where = "interfaces[%d]" % names.index(controller)
-    ports = kinds.ports_of(target["interfaces"][controller])
-    if target["interfaces"][controller].get("type") == "linux-bridge":
-        return "%s.bridge.port[%d].name" % (where, ports.index(port))
-    return "%s.link-aggregation.port[%d]" % (where, ports.index(port))
+    iface = target["interfaces"][controller]
+    kind = kinds.of(iface)
+    keys = next((keys for keys, name in (kind.port_refs(iface) if kind else []) if name == port), ())
+    return "interfaces[%d]" % names.index(controller) + "".join(
+        "[%d]" % k if isinstance(k, int) else ".%s" % k for k in keys)
 
 
 def _resolve_type(name: str, path: str, iface: Iface, snap: Snapshot, current: State,
@@ -315,11 +316,12 @@ def _resolve_type(name: str, path: str, iface: Iface, snap: Snapshot, current: S
         return
     have = current["interfaces"].get(name)
     exists = name in snap.devices or bool(have)
-    if iface.get("type") == "veth" and "veth" not in iface and exists:
-        iface["type"] = (have or {}).get("type", "ethernet")  # an existing veth is configured as ethernet
+    if exists:
+        _as_reported(iface, have)
+    kind = kinds.find(iface.get("type"))
     if "type" in iface:
-        if iface["type"] == "ethernet" and not (exists or peer) and iface.get("state") != "absent":
-            problems.append(_not_found(name, path))
+        if kind is not None and not kind.software and not (exists or peer) and iface.get("state") != "absent":
+            problems.append(_not_found(name, path, iface["type"]))
     elif have:
         iface["type"] = have["type"]
     elif iface.get("state") != "absent":
@@ -329,10 +331,18 @@ def _resolve_type(name: str, path: str, iface: Iface, snap: Snapshot, current: S
                                    "and vlan.id" if "." in name else "")))
 
 
-def _not_found(name: str, path: str) -> Problem:
-    return Problem("INTERFACE_NOT_FOUND", path, "there is no ethernet device %s on this host" % name,
-                   "check the name (ip link)%s" % ("; for a VLAN use type: vlan with vlan.base-iface and vlan.id"
-                                                   if "." in name or name.startswith("vlan") else ""))
+def _as_reported(iface: Iface, have: Optional[Iface]) -> None:
+    """An existing device of a kind NetworkManager reports as another (a
+    veth: ethernet), named without the kind's section, is configured as
+    what the host has (in place)."""
+    kind = kinds.find(iface.get("type"))
+    if kind is not None and kind.reported_as and kind.section not in iface:
+        iface["type"] = (have or {}).get("type", kind.reported_as)
+
+
+def _not_found(name: str, path: str, type_name: str) -> Problem:
+    return Problem("INTERFACE_NOT_FOUND", path, "there is no %s device %s on this host" % (type_name, name),
+                   "check the name (ip link)%s" % "".join(k.name_hint(name) for k in kinds.KINDS))
 
 
 def _check_routes(desired: Dict[str, Any], target: Dict[str, Any], problems: List[Problem]) -> None:
@@ -413,7 +423,8 @@ def _check_macs(desired: State, target: State, snap: Snapshot, problems: List[Pr
     stack = _stacks(target)
     for index, (name, iface) in enumerate(desired.get("interfaces", {}).items()):
         mac = iface.get("mac-address")
-        if not mac or iface.get("state") == "absent" or (snap.devices.get(name) or {}).get("mac") == mac:
+        dev = snap.devices.get(name)
+        if not mac or iface.get("state") == "absent" or (dev is not None and dev.get("mac") == mac):
             continue  # (a MAC the interface has already is restated, not applied)
         others = sorted(n for n, m in macs.items() if m == mac and n != name and stack(n) != stack(name))
         if others:
@@ -525,13 +536,16 @@ def _rule_holder(snap: Snapshot, target: State, up: List[str], rule: Rule) -> st
     if held in enabled:
         return str(held)
     table = rule["route-table"]
-    routes = [r for r in target["routes"] if r.get("next-hop-interface") in enabled]
-    tabled = [n for n in enabled if any(r.get("next-hop-interface") == n and r.get("table-id") == table and
-                                        model.family_of(r["destination"]) == fam for r in routes)]
-    defaults = [n for n in enabled if any(r.get("next-hop-interface") == n and r["destination"] in
-                                          DEFAULT_DESTINATIONS for r in routes)]
-    choice = tabled or ((defaults or enabled) if table == model.MAIN_TABLE else [])
+    tabled = _route_holders(target, lambda r: r.get("table-id") == table and model.family_of(r["destination"]) == fam)
+    defaults = _route_holders(target, lambda r: r["destination"] in DEFAULT_DESTINATIONS)
+    choice = [n for n in enabled if n in tabled] or (
+        ([n for n in enabled if n in defaults] or enabled) if table == model.MAIN_TABLE else [])
     return choice[0] if choice else ""
+
+
+def _route_holders(state: State, which: Callable[[Dict[str, Any]], bool]) -> Set[str]:
+    """The interfaces of the state's routes that ``which`` selects."""
+    return {r.get("next-hop-interface", "") for r in state["routes"] if which(r)}
 
 
 def _rule_family(rule: Rule) -> int:
@@ -602,10 +616,11 @@ def _dns_assignment(snap: Snapshot, current: State, target: State, problems: Lis
     DNS only while it is active, so the holder must be up with each server's
     family enabled."""
     dns = target["dns-resolver"]
+    unchanged = dns == current["dns-resolver"]
     if not _holds_any(dns):
-        return None if dns == current["dns-resolver"] else ""
-    lost = _lost_holders(snap, target) if dns == current["dns-resolver"] else []
-    if dns == current["dns-resolver"] and not lost:
+        return None if unchanged else ""
+    lost = _lost_holders(snap, target) if unchanged else []
+    if unchanged and not lost:
         return None
     scopes = sorted({s.split("%")[1] for s in dns["server"] if "%" in s})
     if len(scopes) > 1:
@@ -613,10 +628,8 @@ def _dns_assignment(snap: Snapshot, current: State, target: State, problems: Lis
                                 "scoped to several interfaces (%s); NetworkManager keeps them on one" %
                                 ", ".join(scopes), "use one scope interface, or global addresses"))
         return None
-    families = {model.family_of(s) for s in dns["server"]}
-    ctrl = kinds.controllers(target)
-    good = [n for n, i in sorted(target["interfaces"].items())
-            if n not in ctrl and (not scopes or n == scopes[0]) and _any_family(i) and _holder_ok(i, families)]
+    families: Set[int] = {model.family_of(s) for s in dns["server"]}
+    good = _dns_candidates(target, families, scopes[0] if scopes else "")
     if not good:
         problems.append(_no_dns_holder(dns, families, scopes, lost))
         return None
@@ -625,6 +638,14 @@ def _dns_assignment(snap: Snapshot, current: State, target: State, problems: Lis
     good.sort(key=lambda n: (n not in holders, n not in gateways,
                              target["interfaces"][n].get("ipv4", {}).get("dhcp", True), n))
     return good[0]
+
+
+def _dns_candidates(target: State, families: Set[int], scope: str) -> List[str]:
+    """Interfaces that can hold DNS with servers of ``families`` (and the
+    link-local ``scope`` interface, if any): up, not a port, each family enabled."""
+    ctrl = kinds.controllers(target)
+    return [n for n, i in sorted(target["interfaces"].items())
+            if n not in ctrl and (not scope or n == scope) and _any_family(i) and _holder_ok(i, families)]
 
 
 def _no_dns_holder(dns: Dict[str, Any], families: Set[int], scopes: List[str], lost: List[str]) -> Problem:
@@ -648,7 +669,8 @@ def _lost_holders(snap: Snapshot, target: State) -> List[str]:
     ctrl = kinds.controllers(target)
     out = []
     for name in dns_holders_of(snap):
-        fams = {model.family_of(s) for s in profiles.dns_from_profile(snap.chosen[name].model_settings)["server"]}
+        servers = profiles.dns_from_profile(snap.chosen[name].model_settings)["server"]
+        fams: Set[int] = {model.family_of(s) for s in servers}
         iface = target["interfaces"].get(name)
         if iface is None or name in ctrl or not _holder_ok(iface, fams) or not _any_family(iface):
             out.append(name)
@@ -674,9 +696,9 @@ def _port_info(state: State, ctrls: Dict[str, str], name: str) -> Optional[PortO
     if not ctrl:
         return None
     cif = state["interfaces"][ctrl]
-    entry: Dict[str, Any] = {"name": name}
-    if cif["type"] == "linux-bridge":
-        entry = next((p for p in cif.get("bridge", {}).get("port", []) if p["name"] == name), entry)
+    kind = kinds.get(cif["type"])
+    entry = next((p for p in kind.section_of(cif).get("port", []) if isinstance(p, dict) and p.get("name") == name),
+                 {"name": name})
     return PortOf(ctrl, cif["type"], entry)
 
 
@@ -828,31 +850,55 @@ def _write_op(build: _Build, name: str, prof: Optional[Profile], c_if: Optional[
     return None
 
 
+def _moved(change: ProfileChange) -> bool:
+    """Whether the interface changes controller (or stops or starts being a port)."""
+    def ctrl(port: Optional[PortOf]) -> Optional[str]:
+        return port.controller if port else None
+    return ctrl(change.port) != ctrl(change.current_port)
+
+
+def _activation(build: _Build, name: str, change: ProfileChange, active: bool, stale_table: bool) -> Op:
+    """The ``activate`` of ``name``: a re-activation when it is active; one
+    that waits for its device when the device appears during the apply (a
+    hardware kind's device that is not there yet: a veth peer)."""
+    port, kind = change.port, kinds.of(change.target)
+    why = " as a port of %s" % port.controller if port else " to drop routes from other tables" if stale_table else ""
+    return Op("activate", name, disruption="reactivate" if active else "none", reason="bring %s up%s" % (name, why),
+              awaits_device=name not in build.snap.devices and not (kind and kind.software))
+
+
 def _state_ops(build: _Build, name: str, prof: Optional[Profile], written: bool, change: ProfileChange) -> None:
     """Bring the interface up (activate, or reapply a written profile
     without a link flap) or take it down, as its target state says."""
-    ops, t_if, port = build.ops, change.target, change.port
+    ops, up, path = build.ops, change.target.get("state") == "up", prof.path if prof else ""
     active = prof is not None and bool(prof.active)
-    moved = (port.controller if port else None) != (change.current_port.controller if change.current_port else None)
     stale_table = build.stale_table(name, change)
-    recreate = active and written and _recreates(change)
-    if recreate:
-        ops.downs.append(Op("deactivate", name, prof.path if prof else "", disruption="reactivate",
-                            reason="NetworkManager re-creates %s for this change" % name))
-    if t_if.get("state") == "up" and (not active or (written and (moved or stale_table or recreate))):
-        ops.activations.append(Op("activate", name, disruption="reactivate" if active else "none",
-                                  reason="bring %s up%s" % (name, " as a port of %s" % port.controller if port else
-                                                            " to drop routes from other tables" if stale_table
-                                                            else ""),
-                                  awaits_device=name not in build.snap.devices and t_if.get("type") not in
-                                  kinds.SOFTWARE_TYPES))
-    elif t_if.get("state") == "up" and written:
+    recreate = active and written and _recreate_op(build, name, prof, change)
+    if up and (not active or (written and _relinks(change, stale_table, recreate))):
+        ops.activations.append(_activation(build, name, change, active, stale_table))
+    elif up and written:
         ops.updates[-1].disruption = "reapply"
-        ops.activations.append(Op("reapply", name, prof.path if prof else "", disruption="reapply",
-                                  reason="apply the updated profile live"))
-    elif t_if.get("state") == "down" and active and not recreate:
-        ops.downs.append(Op("deactivate", name, prof.path if prof else "", disruption="remove",
-                            reason="state: down"))
+        ops.activations.append(Op("reapply", name, path, disruption="reapply", reason="apply the updated profile live"))
+    elif change.target.get("state") == "down" and active and not recreate:
+        ops.downs.append(Op("deactivate", name, path, disruption="remove", reason="state: down"))
+
+
+def _relinks(change: ProfileChange, stale_table: bool, recreate: bool) -> bool:
+    """Whether a written profile needs a re-activation, not a reapply: the
+    interface changes controller, drops a route NM only drops so, or its
+    device is re-created."""
+    return _moved(change) or stale_table or recreate
+
+
+def _recreate_op(build: _Build, name: str, prof: Optional[Profile], change: ProfileChange) -> bool:
+    """When the change re-creates the device (:func:`_recreates`), take it
+    down first (NetworkManager refuses the new settings on the old device);
+    returns whether it does."""
+    if not _recreates(change):
+        return False
+    build.ops.downs.append(Op("deactivate", name, prof.path if prof else "", disruption="reactivate",
+                              reason="NetworkManager re-creates %s for this change" % name))
+    return True
 
 
 def _recreates(change: ProfileChange) -> bool:

@@ -21,11 +21,10 @@ import ipaddress
 import sys
 import uuid as uuidlib
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional, Set, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Set, Tuple
 
 from . import kinds, model
 from .nmconst import FLAG_EXTERNAL, FLAG_NM_GENERATED, FLAG_VOLATILE
-from .kinds.bond import bond_option
 from .ops import Settings
 
 #: one interface, one route, one rule of the model (see :mod:`.model`)
@@ -34,32 +33,6 @@ Route = Dict[str, Any]
 Rule = Dict[str, Any]
 RouteKey = Tuple[Any, ...]
 
-NM_TYPES = {k.type: k.nm_type for k in kinds.KINDS}
-#: NM ``connection.type`` -> model type (for a type kinds share, the first: :func:`.kinds.by_profile` tells them apart)
-MODEL_TYPES = {nm_type: kind.type for nm_type in set(NM_TYPES.values()) for kind in [kinds.by_nm_type(nm_type)] if kind}
-#: NMDeviceType values -> model types (a veth device is an ethernet interface to the user)
-DEVICE_TYPES = {n: k.type for k in kinds.KINDS for n in k.device_types}
-PORT_TYPES = {k.type: k.port_type for k in kinds.KINDS if k.port_type}
-
-#: bridge options: model key -> (NM property, NM default)
-BRIDGE_OPTIONS = {
-    "mac-ageing-time": ("ageing-time", 300),
-    "multicast-snooping": ("multicast-snooping", True),
-    "group-forward-mask": ("group-forward-mask", 0),
-    "vlan-protocol": ("vlan-protocol", "802.1Q"),
-}
-STP_OPTIONS = {
-    "enabled": ("stp", True),
-    "priority": ("priority", 32768),
-    "forward-delay": ("forward-delay", 15),
-    "hello-time": ("hello-time", 2),
-    "max-age": ("max-age", 20),
-}
-PORT_OPTIONS = {
-    "stp-priority": ("priority", 32),
-    "stp-path-cost": ("path-cost", 100),
-    "stp-hairpin-mode": ("hairpin-mode", False),
-}
 #: the ownership mark, in the profile's ``user.data`` (NM keeps it with the profile and ignores it; its keys must
 #: look like a dotted DNS name, nm-settings(5) "user" setting)
 OWNER_KEY = "org.hostnet.nm.owner"
@@ -124,16 +97,11 @@ def _ip_section(sec: Dict[str, Any], family: int) -> Dict[str, Any]:
     return out
 
 
-def options_from_nm(sec: Dict[str, Any], table: Dict[str, Tuple[str, Any]]) -> Dict[str, Any]:
-    """The model's options from an NM setting section: ``table`` maps each
-    model key to ``(NM property, NM default)``."""
-    return {key: sec.get(prop, default) for key, (prop, default) in table.items()}
-
-
 def device_takes(device_type: Optional[str], settings: Settings) -> bool:
     """Whether a device of model type ``device_type`` can take a profile with
     ``settings`` (its ``connection.type``; a veth device is an ethernet one)."""
-    return MODEL_TYPES.get(settings.get("connection", {}).get("type", "")) in (device_type, "veth")
+    kind = kinds.by_profile(settings)
+    return kind is not None and (kind.type == device_type or kind.reported_as is not None)
 
 
 def is_port(settings: Settings) -> bool:
@@ -156,7 +124,7 @@ def l3_profile(settings: Settings) -> bool:
     return not is_port(settings) or port_keeps_ip(settings)
 
 
-def _link_from_profile(iface: Iface, settings: Settings, device: Optional[Dict[str, Any]]) -> None:
+def _link_from_profile(iface: Iface, settings: Settings, device: Optional[Mapping[str, Any]]) -> None:
     """``mtu`` and ``mac-address``: the profile's when it sets them, else the
     device's live ones (NM's ``0``/unset mean "keep")."""
     eth = settings.get("802-3-ethernet", {})
@@ -169,7 +137,7 @@ def _link_from_profile(iface: Iface, settings: Settings, device: Optional[Dict[s
         iface["mac-address"] = mac
 
 
-def iface_from_profile(settings: Settings, device: Optional[Dict[str, Any]], active: bool) -> Iface:
+def iface_from_profile(settings: Settings, device: Optional[Mapping[str, Any]], active: bool) -> Iface:
     """One interface of the model from its profile and (if any) its device.
 
     ``device`` is the reader's device record (``mtu``, ``mac`` live values)
@@ -188,103 +156,25 @@ def iface_from_profile(settings: Settings, device: Optional[Dict[str, Any]], act
     else:
         iface["ipv4"] = _ip_section(settings.get("ipv4", {"method": "disabled"}), 4)
         iface["ipv6"] = _ip_section(settings.get("ipv6", {"method": "disabled"}), 6)
-    reader = _KIND_READERS.get(iface["type"])
-    if reader is not None:
-        reader(iface, settings)
     if kind is not None:
         iface.update(kind.from_nm(settings))
     return iface
 
 
-def _bridge_from_nm(iface: Iface, settings: Settings) -> None:
-    br = settings.get("bridge", {})
-    options = options_from_nm(br, BRIDGE_OPTIONS)
-    options["vlan-protocol"] = options["vlan-protocol"].replace("Q", "q")
-    options["stp"] = options_from_nm(br, STP_OPTIONS)
-    iface["bridge"] = {"options": options, "port": []}
-
-
-def _bond_from_nm(iface: Iface, settings: Settings) -> None:
-    opts = {k: bond_option(k, str(v)) for k, v in settings.get("bond", {}).get("options", {}).items()}
-    mode = opts.pop("mode", "balance-rr")
-    iface["link-aggregation"] = {"mode": mode, "options": opts, "port": []}
-
-
-def _vlan_from_nm(iface: Iface, settings: Settings) -> None:
-    vlan = settings.get("vlan", {})
-    iface["vlan"] = {"base-iface": vlan.get("parent", ""), "id": int(vlan.get("id", 0))}
-
-
-def _veth_from_nm(iface: Iface, settings: Settings) -> None:
-    iface["veth"] = {"peer": settings.get("veth", {}).get("peer", "")}
-
-
-_KIND_READERS = {"linux-bridge": _bridge_from_nm, "bond": _bond_from_nm, "vlan": _vlan_from_nm,
-                 "veth": _veth_from_nm}
-
-
-def port_entry(settings: Settings) -> Dict[str, Any]:
-    """A bridge's ``port`` entry from the port's own profile."""
-    entry = {"name": settings.get("connection", {}).get("interface-name", "")}
-    entry.update(options_from_nm(settings.get("bridge-port", {}), PORT_OPTIONS))
-    vlans = settings.get("bridge-port", {}).get("vlans", [])
-    if vlans:
-        entry["vlan"] = port_vlan_from_nm(vlans)
-    return entry
-
-
 def add_port(controller: Iface, name: str, settings: Settings) -> None:
     """Put port ``name`` (its profile's ``settings``) into ``controller``'s
-    port list: a bridge's with the port's options (:func:`port_entry`), a
-    bond's by name."""
+    port list (:meth:`.kinds.base.Kind.port_from_nm`: a bridge's entry with
+    the port's options, a bond's port name)."""
     kind = kinds.of(controller)
-    if controller["type"] == "linux-bridge":
-        controller.setdefault("bridge", {"options": {}, "port": []})["port"].append(port_entry(settings))
-    elif kind is not None and kind.controller and kind.section:
-        controller.setdefault(kind.section, {}).setdefault("port", []).append(name)
+    if kind is not None and kind.controller and kind.section:
+        controller.setdefault(kind.section, {}).setdefault("port", []).append(kind.port_from_nm(name, settings))
 
 
 def sort_ports(iface: Iface) -> None:
     """An interface's port list in name order (in place)."""
-    if "bridge" in iface:
-        iface["bridge"]["port"].sort(key=lambda p: p["name"])
-    elif "link-aggregation" in iface:
-        iface["link-aggregation"]["port"].sort()
-
-
-def _vid_range(v: Dict[str, Any]) -> Dict[str, Any]:
-    if v["vid-start"] == v["vid-end"]:
-        return {"id": int(v["vid-start"])}
-    return {"id-range": {"min": int(v["vid-start"]), "max": int(v["vid-end"])}}
-
-
-def port_vlan_from_nm(vlans: List[Dict[str, Any]]) -> Dict[str, Any]:
-    """``bridge-port.vlans`` (``[{vid-start, vid-end, pvid, untagged}]``) as
-    nmstate's port ``vlan``: one PVID+untagged VLAN alone is an access port,
-    anything else a trunk (the PVID+untagged one is its native VLAN)."""
-    native = [v for v in vlans if v.get("pvid") and v.get("untagged")]
-    tagged = [v for v in vlans if not (v.get("pvid") and v.get("untagged"))]
-    if len(native) == 1 and not tagged and native[0]["vid-start"] == native[0]["vid-end"]:
-        return {"mode": "access", "tag": int(native[0]["vid-start"])}
-    out: Dict[str, Any] = {"mode": "trunk",
-                           "trunk-tags": [_vid_range(v) for v in sorted(tagged, key=lambda v: v["vid-start"])]}
-    if native:
-        out.update({"tag": int(native[0]["vid-start"]), "enable-native": True})
-    return out
-
-
-def port_vlan_to_nm(vlan: Dict[str, Any]) -> List[Dict[str, Any]]:
-    """nmstate's port ``vlan`` as ``bridge-port.vlans`` items
-    (``{vid-start, vid-end, pvid, untagged}``)."""
-    def item(start: int, end: int, native: bool) -> Dict[str, Any]:
-        return {"vid-start": start, "vid-end": end, "pvid": native, "untagged": native}
-    if vlan.get("mode", "access" if "trunk-tags" not in vlan else "trunk") == "access":
-        return [item(vlan["tag"], vlan["tag"], True)]
-    out = [item(t["id"], t["id"], False) if "id" in t else item(t["id-range"]["min"], t["id-range"]["max"], False)
-           for t in vlan.get("trunk-tags", [])]
-    if vlan.get("enable-native") and "tag" in vlan:
-        out.append(item(vlan["tag"], vlan["tag"], True))
-    return out
+    kind = kinds.of(iface)
+    if kind is not None and kind.controller and "port" in kind.section_of(iface):
+        kind.section_of(iface)["port"].sort(key=lambda p: p["name"] if isinstance(p, dict) else p)
 
 
 def _route_from_nm(r: Dict[str, Any], name: str, table: int) -> Route:
@@ -509,7 +399,7 @@ def sendable(settings: Settings) -> Settings:
 
 def new_profile(name: str, iface_type: str) -> Settings:
     """The skeleton settings of a new profile for interface ``name``."""
-    return {"connection": {"id": name, "uuid": str(uuidlib.uuid4()), "type": NM_TYPES[iface_type],
+    return {"connection": {"id": name, "uuid": str(uuidlib.uuid4()), "type": kinds.get(iface_type).nm_type,
                            "interface-name": name}}
 
 
@@ -589,9 +479,9 @@ def sec_has_v4(settings: Settings) -> bool:
 
 
 def _write_dns(settings: Settings, dns: Dict[str, Any]) -> None:
-    servers = {4: [s for s in dns["server"] if model.family_of(s) == 4],
-               6: [s.split("%")[0] for s in dns["server"] if model.family_of(s) == 6]}
-    first6 = bool(dns["server"]) and model.family_of(dns["server"][0]) == 6
+    """The static DNS ``{"server", "search", "options"}`` into the ipv4 and
+    ipv6 sections (NM keeps DNS per family, and none on a disabled one)."""
+    first = model.family_of(dns["server"][0]) if dns["server"] else 4
     holds = bool(dns["server"] or dns["search"] or dns["options"])
     # search domains and options are per profile in resolv.conf: keep them on one family
     named_family = 4 if sec_has_v4(settings) else 6
@@ -603,12 +493,18 @@ def _write_dns(settings: Settings, dns: Dict[str, Any]) -> None:
             for prop in DNS_PROPERTIES:
                 sec.pop(prop, None)  # NM does not allow DNS on a disabled family
             continue
-        sec["dns"] = ipv4_dns_to_nm(servers[4]) if family == 4 else [ipaddress.IPv6Address(s).packed
-                                                                      for s in servers[6]]
-        # the family listed first gets the lower (stronger) priority
-        sec["dns-priority"] = (40 if (family == 6) == first6 else 50) if holds else 0
-        sec["dns-search"] = list(dns["search"]) if family == named_family else []
-        sec["dns-options"] = list(dns["options"]) if family == named_family else []
+        named = family == named_family
+        sec.update({"dns": _dns_servers_to_nm(dns["server"], family),
+                    # the family listed first gets the lower (stronger) priority
+                    "dns-priority": (40 if family == first else 50) if holds else 0,
+                    "dns-search": list(dns["search"]) if named else [],
+                    "dns-options": list(dns["options"]) if named else []})
+
+
+def _dns_servers_to_nm(servers: List[str], family: int) -> List[Any]:
+    """``ipv4.dns`` (uint32 values) or ``ipv6.dns`` (16-byte values) of the servers of that family."""
+    mine = [s.split("%")[0] for s in servers if model.family_of(s) == family]
+    return ipv4_dns_to_nm(mine) if family == 4 else [ipaddress.IPv6Address(s).packed for s in mine]
 
 
 def _write_rules(settings: Settings, rules: List[Rule]) -> None:
@@ -660,28 +556,36 @@ def _write_link(out: Settings, change: ProfileChange) -> None:
         out.setdefault("802-3-ethernet", {})["assigned-mac-address"] = tgt["mac-address"]
 
 
+#: settings a port's profile gets from its controller's kind (``bridge-port``)
+PORT_SETTINGS = tuple(sec for k in kinds.KINDS for sec in k.port_settings)
+
+
+def _merge(out: Settings, settings: Settings) -> None:
+    """``settings`` into ``out``, property by property."""
+    for section, props in settings.items():
+        out.setdefault(section, {}).update(props)
+
+
 def _write_port(out: Settings, port: PortOf) -> None:
+    kind = kinds.get(port.controller_type)
     con = out["connection"]
     con["master"] = port.controller
-    con["slave-type"] = PORT_TYPES[port.controller_type]
-    if not kinds.get(port.controller_type).ports_keep_ip:
+    con["slave-type"] = kind.port_type
+    if not kind.ports_keep_ip:
         out.pop("ipv4", None)
         out.pop("ipv6", None)
-    if port.controller_type != "linux-bridge":
-        out.pop("bridge-port", None)
-        return
-    sec = out.setdefault("bridge-port", {})
-    for key, (prop, _default) in PORT_OPTIONS.items():
-        if key in port.entry:
-            sec[prop] = port.entry[key]
-    sec["vlans"] = port_vlan_to_nm(port.entry["vlan"]) if port.entry.get("vlan") else []
+    for section in PORT_SETTINGS:
+        if section not in kind.port_settings:
+            out.pop(section, None)
+    _merge(out, kind.port_to_nm(port.entry))
 
 
 def _clear_port(out: Settings) -> None:
     """No controller: the port settings go."""
     out["connection"].pop("master", None)
     out["connection"].pop("slave-type", None)
-    out.pop("bridge-port", None)
+    for section in PORT_SETTINGS:
+        out.pop(section, None)
 
 
 def _write_l3(out: Settings, change: ProfileChange, new: bool) -> None:
@@ -699,52 +603,6 @@ def _write_l3(out: Settings, change: ProfileChange, new: bool) -> None:
         _write_dns(out, change.dns)
     if change.rules is not None:
         _write_rules(out, change.rules)
-
-
-def _changed_options(sec: Dict[str, Any], table: Dict[str, Tuple[str, Any]], want: Dict[str, Any],
-                     have: Dict[str, Any]) -> None:
-    for key, (prop, _default) in table.items():
-        if key in want and want[key] != have.get(key):
-            sec[prop] = want[key]
-
-
-def _bridge_to_nm(out: Settings, change: ProfileChange, new: bool) -> None:
-    bridge = change.target.get("bridge") or {}
-    options = bridge.get("options", {})
-    cur_options = (change.current.get("bridge") or {}).get("options", {})
-    sec = out.setdefault("bridge", {})
-    _changed_options(sec, BRIDGE_OPTIONS, options, cur_options)
-    if "vlan-protocol" in sec:
-        sec["vlan-protocol"] = sec["vlan-protocol"].replace("q", "Q")
-    # VLAN filtering only when a port asks for VLANs (never because a VLAN sits on top)
-    filtering = any(p.get("vlan") for p in bridge.get("port", []))
-    if filtering or "vlan-filtering" in sec:
-        sec["vlan-filtering"] = filtering
-        # no implicit VLAN 1 on every port: a port carries exactly the VLANs it names
-        sec["vlan-default-pvid"] = 0 if filtering else 1
-    _changed_options(sec, STP_OPTIONS, options.get("stp", {}), cur_options.get("stp", {}))
-
-
-def _bond_to_nm(out: Settings, change: ProfileChange, new: bool) -> None:
-    agg = change.target.get("link-aggregation") or {}
-    if agg != (change.current.get("link-aggregation") or {}) or new:
-        opts = {k: v for k, v in (agg.get("options") or {}).items()}
-        opts["mode"] = agg.get("mode", "balance-rr")
-        out["bond"] = {"options": opts}
-
-
-def _vlan_to_nm(out: Settings, change: ProfileChange, new: bool) -> None:
-    vlan = change.target.get("vlan") or {}
-    out["vlan"] = dict(out.get("vlan", {}), parent=vlan.get("base-iface", ""), id=vlan.get("id", 0))
-
-
-def _veth_to_nm(out: Settings, change: ProfileChange, new: bool) -> None:
-    peer = (change.target.get("veth") or {}).get("peer")
-    if peer:
-        out["veth"] = dict(out.get("veth", {}), peer=peer)
-
-
-_KIND_WRITERS = {"linux-bridge": _bridge_to_nm, "bond": _bond_to_nm, "vlan": _vlan_to_nm, "veth": _veth_to_nm}
 
 
 def build_settings(old: Optional[Settings], change: ProfileChange) -> Settings:
@@ -767,9 +625,5 @@ def build_settings(old: Optional[Settings], change: ProfileChange) -> Settings:
         _clear_port(out)
     if not change.port or kinds.get(change.port.controller_type).ports_keep_ip:
         _write_l3(out, change, old is None)
-    writer = _KIND_WRITERS.get(tgt["type"])
-    if writer is not None:
-        writer(out, change, old is None)
-    for section, props in kinds.get(tgt["type"]).to_nm(change.current, tgt, old is None).items():
-        out.setdefault(section, {}).update(props)
+    _merge(out, kinds.get(tgt["type"]).to_nm(change.current, tgt, old is None, old))
     return out

@@ -25,18 +25,22 @@ def is_subset(want: Any, have: Any) -> bool:
     if isinstance(want, list):
         return isinstance(have, list) and len(want) == len(have) and all(
             is_subset(w, h) for w, h in zip(want, have))
-    return want == have
+    return bool(want == have)
 
 
 def _static_only(ip: Dict[str, Any]) -> bool:
     return bool(ip.get("enabled")) and not ip.get("dhcp") and not ip.get("autoconf")
 
 
+#: one difference: ``{"what": path, "desired": value, "actual": value}``
+Mismatch = Dict[str, Any]
+
+
 def mismatches(target: Dict[str, Any], saved: Dict[str, Any], live: Dict[str, Dict[str, Any]],
                profiles: Iterable[str], names: Iterable[str], check_routes: bool,
                dns_servers: Optional[List[str]], want_dns: bool,
                gone_routes: Iterable[Dict[str, Any]] = (),
-               desired: Optional[Dict[str, Any]] = None) -> List[Dict[str, Any]]:
+               desired: Optional[Dict[str, Any]] = None) -> List[Mismatch]:
     """Every difference between ``target`` and what the host has.
 
     ``saved``: the model re-read from NM's profiles; ``live``: from
@@ -50,69 +54,96 @@ def mismatches(target: Dict[str, Any], saved: Dict[str, Any], live: Dict[str, Di
     live values the kernel may change: a bond gives its ports its MAC).
     Each mismatch is ``{"what": path, "desired": value, "actual": value}``.
     """
-    out: List[Dict[str, Any]] = []
-    profiles = set(profiles)
-
-    def add(what: str, desired: Any, actual: Any) -> None:
-        out.append({"what": what, "desired": desired, "actual": actual})
-
+    out: List[Mismatch] = []
     ctrl = kinds.controllers(target)
+    have_profile = set(profiles)
     for name in sorted(names):
-        t_if = target["interfaces"].get(name)
-        if t_if is None:
-            continue
-        s_if = saved["interfaces"].get(name)
-        dev = live.get(name)
-        where = "interfaces[%s]" % name
-        if t_if.get("state") == "absent":
-            kind = kinds.of(t_if)
-            if name in profiles and not (kind is not None and kind.builtin):  # NM shows lo's default profile
-                add(where + ".state", "absent", "a profile for %s is still there" % name)
-            continue
-        if s_if is None:
-            add(where, "present", "missing")
-            continue
-        if t_if.get("state") == "up" and (dev is None or dev["state"] != DEVICE_ACTIVATED):
-            add(where + ".state", "up", "device state %s" % (dev or {}).get("state", "missing"))
-        if t_if.get("state") == "down" and s_if.get("state") == "up":
-            add(where + ".state", "down", "up")
-        stated = (desired or {}).get(name, {})
-        for key, want in t_if.items():
-            if key in LIVE_KEYS and key not in stated:
-                continue
-            if key != "state" and not is_subset(want, s_if.get(key)):
-                add("%s.%s" % (where, key), want, s_if.get(key))
-        if t_if.get("state") != "up" or dev is None or (name in ctrl and not kinds.keeps_ip(target, name)):
-            continue
-        for what, want, have in _kind_live(t_if, dev):
-            add("%s.%s (live)" % (where, what), want, have)
-        for fam in (4, 6):
-            wrong = _live_addresses(t_if.get("ipv%d" % fam, {}), dev, fam, kinds.implicit_addresses(t_if))
-            if wrong:
-                add("%s.ipv%d.address (live)" % (where, fam), *wrong)
+        if name in target["interfaces"]:
+            out += _iface_mismatches(name, target["interfaces"][name], saved["interfaces"].get(name),
+                                     live.get(name), name in have_profile,
+                                     name in ctrl and not kinds.keeps_ip(target, name), (desired or {}).get(name, {}))
     if check_routes:
-        for route in target["routes"]:
-            dev = live.get(route.get("next-hop-interface", ""))
-            t_if = target["interfaces"].get(route.get("next-hop-interface", ""), {})
-            if dev is None or t_if.get("state") != "up":
-                continue
-            if not any(_route_live(route, r) for r in dev["routes"]):
-                add("routes[%s via %s] (live)" % (route["destination"], route.get("next-hop-interface")),
-                    route, seen_routes(route, dev))
+        out += _route_mismatches(target, live)
     have_rules = {model.rule_key(r) for r in saved.get("route-rules", [])}
-    for rule in target.get("route-rules", []):
-        if model.rule_key(rule) not in have_rules:
-            add("route-rules[priority %s]" % rule.get("priority"), rule, "not in any profile")
-    for route in gone_routes:
-        dev = live.get(route.get("next-hop-interface", ""))
-        if dev is not None and any(_route_live(route, r) for r in dev["routes"]):
-            add("routes[%s via %s] (live)" % (route["destination"], route.get("next-hop-interface")),
-                "absent", "still in the kernel")
+    out += [_mismatch("route-rules[priority %s]" % rule.get("priority"), rule, "not in any profile")
+            for rule in target.get("route-rules", []) if model.rule_key(rule) not in have_rules]
+    out += [_mismatch("routes[%s via %s] (live)" % (route["destination"], route.get("next-hop-interface")),
+                      "absent", "still in the kernel") for route in gone_routes if _still_live(route, live)]
     if want_dns and dns_servers is not None:
-        want = [s.split("%")[0] for s in target["dns-resolver"]["server"]]
-        have = [s.split("%")[0] for s in dns_servers]
-        if have[:len(want)] != want:
-            add("dns-resolver.config.server (live)", want, have)
+        out += _dns_mismatches(target["dns-resolver"]["server"], dns_servers)
+    return out
+
+
+def _still_live(route: Dict[str, Any], live: Dict[str, Dict[str, Any]]) -> bool:
+    dev = live.get(route.get("next-hop-interface", ""))
+    return dev is not None and any(_route_live(route, r) for r in dev["routes"])
+
+
+def _dns_mismatches(servers: List[str], resolver: List[str]) -> List[Mismatch]:
+    """The resolver must use ``servers`` first, in order (scopes aside)."""
+    want = [s.split("%")[0] for s in servers]
+    have = [s.split("%")[0] for s in resolver]
+    return [_mismatch("dns-resolver.config.server (live)", want, have)] if have[:len(want)] != want else []
+
+
+def _mismatch(what: str, desired: Any, actual: Any) -> Mismatch:
+    return {"what": what, "desired": desired, "actual": actual}
+
+
+def _iface_mismatches(name: str, t_if: Dict[str, Any], s_if: Optional[Dict[str, Any]],
+                      dev: Optional[Dict[str, Any]], has_profile: bool, is_port: bool,
+                      stated: Dict[str, Any]) -> List[Mismatch]:
+    """One interface's differences: its profile (``s_if``, the saved model;
+    only the keys the target has, ``mtu`` and ``mac-address`` only where the
+    document ``stated`` them), its device's state and its live addresses
+    (``dev``, not for a port without IP: ``is_port``)."""
+    where = "interfaces[%s]" % name
+    if t_if.get("state") == "absent":
+        kind = kinds.of(t_if)
+        builtin = kind is not None and kind.builtin is not None  # NM shows lo's default profile
+        return [_mismatch(where + ".state", "absent", "a profile for %s is still there" % name)] \
+            if has_profile and not builtin else []
+    if s_if is None:
+        return [_mismatch(where, "present", "missing")]
+    out = _state_mismatches(where, t_if, s_if, dev)
+    out += [_mismatch("%s.%s" % (where, key), want, s_if.get(key)) for key, want in t_if.items()
+            if key != "state" and (key not in LIVE_KEYS or key in stated) and not is_subset(want, s_if.get(key))]
+    if t_if.get("state") == "up" and dev is not None and not is_port:
+        out += [_mismatch("%s.%s (live)" % (where, what), want, have) for what, want, have in _kind_live(t_if, dev)]
+        out += _address_mismatches(where, t_if, dev)
+    return out
+
+
+def _state_mismatches(where: str, t_if: Dict[str, Any], s_if: Dict[str, Any],
+                      dev: Optional[Dict[str, Any]]) -> List[Mismatch]:
+    """An interface to be up must have its device activated; one to be down no active profile."""
+    if t_if.get("state") == "up" and (dev is None or dev["state"] != DEVICE_ACTIVATED):
+        return [_mismatch(where + ".state", "up", "device state %s" % (dev or {}).get("state", "missing"))]
+    if t_if.get("state") == "down" and s_if.get("state") == "up":
+        return [_mismatch(where + ".state", "down", "up")]
+    return []
+
+
+def _address_mismatches(where: str, t_if: Dict[str, Any], dev: Dict[str, Any]) -> List[Mismatch]:
+    out = []
+    for fam in (4, 6):
+        wrong = _live_addresses(t_if.get("ipv%d" % fam, {}), dev, fam, kinds.implicit_addresses(t_if))
+        if wrong:
+            out.append(_mismatch("%s.ipv%d.address (live)" % (where, fam), *wrong))
+    return out
+
+
+def _route_mismatches(target: Dict[str, Any], live: Dict[str, Dict[str, Any]]) -> List[Mismatch]:
+    """The target's routes through up interfaces that the kernel does not have."""
+    out = []
+    for route in target["routes"]:
+        dev = live.get(route.get("next-hop-interface", ""))
+        t_if = target["interfaces"].get(route.get("next-hop-interface", ""), {})
+        if dev is None or t_if.get("state") != "up":
+            continue
+        if not any(_route_live(route, r) for r in dev["routes"]):
+            out.append(_mismatch("routes[%s via %s] (live)" % (route["destination"], route.get("next-hop-interface")),
+                                 route, seen_routes(route, dev)))
     return out
 
 
@@ -157,7 +188,8 @@ def live_drift(desired: Dict[str, Any], target: Dict[str, Any], live: Dict[str, 
 
     def steady(name: str) -> bool:
         dev = live.get(name)
-        return (name not in skip and (name not in ctrl or kinds.keeps_ip(target, name)) and dev is not None and dev["state"] == DEVICE_ACTIVATED
+        return (name not in skip and (name not in ctrl or kinds.keeps_ip(target, name)) and dev is not None
+                and dev["state"] == DEVICE_ACTIVATED
                 and target["interfaces"].get(name, {}).get("state") == "up")
 
     for name, d_if in desired.get("interfaces", {}).items():
@@ -166,7 +198,9 @@ def live_drift(desired: Dict[str, Any], target: Dict[str, Any], live: Dict[str, 
         for fam in (4, 6):
             key = "ipv%d" % fam
             t_if = target["interfaces"][name]
-            wrong = _live_addresses(t_if.get(key, {}), live[name], fam, kinds.implicit_addresses(t_if)) if key in d_if else None
+            if key not in d_if:
+                continue
+            wrong = _live_addresses(t_if.get(key, {}), live[name], fam, kinds.implicit_addresses(t_if))
             if wrong:
                 out.setdefault(name, []).append({"what": "interfaces[%s].%s.address (live)" % (name, key),
                                                  "desired": wrong[0], "actual": wrong[1]})
@@ -195,7 +229,7 @@ def live_metrics(route: Dict[str, Any]) -> Tuple[int, ...]:
     return (metric, metric + CONNECTIVITY_PENALTY) if route["destination"].endswith("/0") else (metric,)
 
 
-def _route_live(want: Dict[str, Any], have: tuple) -> bool:
+def _route_live(want: Dict[str, Any], have: Tuple[str, str, int, int]) -> bool:
     dest, nh, metric, table = have
     if dest != want["destination"] or table != want.get("table-id", model.MAIN_TABLE):
         return False
@@ -258,7 +292,8 @@ def default_winners(live: Dict[str, Dict[str, Any]]) -> Dict[int, Optional[Tuple
             fam = model.family_of(dest)
             if table != model.MAIN_TABLE or dest not in ("0.0.0.0/0", "::/0"):
                 continue
-            if best[fam] is None or metric < best[fam][2]:
+            now = best[fam]
+            if now is None or metric < now[2]:
                 best[fam] = (name, nh, metric)
     return best
 

@@ -6,6 +6,7 @@ import pytest
 
 from ansible_collections.hostnet.nm.plugins.module_utils import model
 from ansible_collections.hostnet.nm.plugins.module_utils import profiles as nms
+from ansible_collections.hostnet.nm.plugins.module_utils.kinds import linux_bridge
 from ansible_collections.hostnet.nm.plugins.module_utils.nm import settings as dbus_settings
 from ansible_collections.hostnet.nm.plugins.module_utils.nm.dbus import Variant, unwrap
 from ansible_collections.hostnet.nm.plugins.module_utils.verify import is_subset
@@ -88,7 +89,7 @@ def test_port_profile_has_no_ip_and_carries_port_options():
     assert new["connection"]["master"] == "br0" and new["connection"]["slave-type"] == "bridge"
     assert "ipv4" not in new and "ipv6" not in new
     assert new["bridge-port"] == {"priority": 20, "path-cost": 50, "vlans": []}
-    assert nms.port_entry(new) == {"name": "eth2", "stp-priority": 20, "stp-path-cost": 50,
+    assert linux_bridge.port_entry(new) == {"name": "eth2", "stp-priority": 20, "stp-path-cost": 50,
                                    "stp-hairpin-mode": False}
 
 
@@ -176,8 +177,8 @@ def test_variant_compares_by_signature_and_value():
       {"vid-start": 100, "vid-end": 100, "pvid": True, "untagged": True}]),
 ])
 def test_bridge_port_vlans_round_trip(vlan, nm):
-    assert unwrap(nms.port_vlan_to_nm(vlan)) == nm
-    assert nms.port_vlan_from_nm(nm) == vlan
+    assert unwrap(linux_bridge.port_vlan_to_nm(vlan)) == nm
+    assert linux_bridge.port_vlan_from_nm(nm) == vlan
 
 
 def test_vlan_filtering_follows_the_ports():

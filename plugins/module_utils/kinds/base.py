@@ -64,6 +64,25 @@ class Kind:
         keyfile_type: the name NetworkManager's keyfile writes for
             ``nm_type`` (its "name aliases", nm-settings-keyfile(5));
             ``None``: the same as ``nm_type``.
+        port_settings: the NetworkManager settings its ports' profiles get
+            from it (``bridge-port``): dropped from a profile that is no
+            longer its port.
+        reported_as: the ``type`` NetworkManager reports its devices as,
+            when it is another kind's (a veth is an ethernet device to it;
+            an existing one without the kind's section is configured as
+            that), else ``None``.
+        nm_properties: ``{NM setting: {property: NM type}}`` of the
+            properties :meth:`to_nm` and :meth:`port_to_nm` write, in the
+            type names of NetworkManager's settings reference
+            (nm-settings-dbus(5)): ``boolean``, ``uint16``, ``uint32``,
+            ``string``, ``dict of string to string``, ``array of vardict``
+            (records, whose fields are typed in ``nm_records``);
+            ``nm/settings.py`` gives them their D-Bus types.
+        nm_records: ``{property: {field: NM type}}`` for the ``array of
+            vardict`` properties of ``nm_properties``.
+        mtu_from_ports: a device whose MTU was never set takes the smallest
+            MTU of its ports (the kernel's bridge), and its MTU does not
+            propagate down to them.
         keyfile_dicts: ``{(setting, property): keyfile section}`` for the
             kind's dictionary properties that the keyfile writes as the keys
             of a section of their own (a bond's ``options`` as ``[bond]``).
@@ -106,6 +125,11 @@ class Kind:
     implicit_addresses: Tuple[str, ...] = ()
     min_nm: Optional[Tuple[int, int]] = None
     device_iface: Optional[str] = None
+    port_settings: Tuple[str, ...] = ()
+    reported_as: Optional[str] = None
+    mtu_from_ports: bool = False
+    nm_properties: Mapping[str, Mapping[str, str]] = {}
+    nm_records: Mapping[str, Mapping[str, str]] = {}
 
     @property
     def controller(self) -> bool:
@@ -151,6 +175,16 @@ class Kind:
         validation; the interface's own ``name`` is not included."""
         return self.port_refs(iface)
 
+    def peers(self, iface: Iface) -> List[str]:
+        """Interfaces NetworkManager creates with this one (a veth's peer)."""
+        return []
+
+    def name_hint(self, name: str) -> str:
+        """A hint for an interface called ``name`` the host does not have as
+        the type the document gives (``"; for a VLAN use type: vlan..."``),
+        or ``""``."""
+        return ""
+
     def no_effect(self, iface: Iface) -> List[Tuple[KeyPath, str, str]]:
         """``(key path, message, hint)`` for each key of the section that has
         no effect as written (STP timers with STP off), reported by
@@ -195,12 +229,21 @@ class Kind:
         profiles."""
         return {}
 
-    def to_nm(self, current: Iface, target: Iface, new: bool) -> Settings:
+    def to_nm(self, current: Iface, target: Iface, new: bool, old: Optional[Settings] = None) -> Settings:
         """The kind's settings of the profile for ``target`` (a model
-        interface; ``current`` the host's, ``{}`` when ``new``), as plain
-        values ``{setting: {property: value}}``; only what changes, or
-        everything for a new profile. ``{}`` when the kind has none."""
+        interface; ``current`` the host's, ``{"name": ...}`` when it has no
+        profile; ``new``: a new profile; ``old`` the profile's settings as
+        read, ``None`` for a new profile), as plain values ``{setting:
+        {property: value}}``, merged property by property into the
+        profile's; only what changes, or everything for a new profile.
+        ``{}`` when the kind has none."""
         return {}
+
+    def port_from_nm(self, name: str, settings: Mapping[str, Mapping[str, Any]]) -> Any:
+        """For a controller: the entry of its port list for port ``name``,
+        from the port profile's ``settings`` (plain values): the name (a
+        bond's ports), or an entry with the port's options (a bridge's)."""
+        return name
 
     def port_to_nm(self, entry: Mapping[str, Any]) -> Settings:
         """For a controller: the settings its port's profile gets from the

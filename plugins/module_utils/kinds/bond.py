@@ -16,7 +16,7 @@ from typing import Any, Dict, List, Literal, Mapping, Optional, Tuple, TypedDict
 from ..errors import Problem
 from ..nodes import Enum, ListOf, Obj, Scalar, Str, join
 from ..rulebook import Doc, Rule, interfaces, ipath, register, report
-from .base import Iface, KeyPath, Kind
+from .base import Iface, KeyPath, Kind, Settings
 
 #: a bond's ``mode`` (the kernel's names)
 Mode = Literal["balance-rr", "active-backup", "balance-xor", "broadcast", "802.3ad", "balance-tlb", "balance-alb"]
@@ -173,6 +173,22 @@ class Bond(Kind):
     device_types = (10,)  # NM_DEVICE_TYPE_BOND
     software = True
     port_type = "bond"
+    nm_properties = {"bond": {"options": "dict of string to string"}}
+
+    def from_nm(self, settings: Mapping[str, Mapping[str, Any]]) -> Dict[str, Any]:
+        """``bond.options`` (a string map with the ``mode``) in canonical form (:func:`bond_option`)."""
+        opts = {k: bond_option(k, str(v)) for k, v in settings.get("bond", {}).get("options", {}).items()}
+        mode = opts.pop("mode", "balance-rr")
+        return {"link-aggregation": {"mode": mode, "options": opts, "port": []}}
+
+    def to_nm(self, current: Iface, target: Iface, new: bool, old: Optional[Settings] = None) -> Settings:
+        """``bond.options`` with the ``mode``, whole, when the section changes."""
+        agg = self.section_of(target)
+        if agg == self.section_of(current) and not new:
+            return {}
+        opts = dict(agg.get("options") or {})
+        opts["mode"] = agg.get("mode", "balance-rr")
+        return {"bond": {"options": opts}}
     keyfile_dicts = {("bond", "options"): "bond"}
     rules = tuple(RULES)
 

@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Mapping, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 from ..errors import Problem
 from ..nodes import Bool, Enum, Obj, Str, join
@@ -90,6 +90,7 @@ class Ipvlan(Stacked):
     schema_codes = {"IPVLAN_PRIVATE_AND_VEPA": "an IPVLAN with both private and vepa true"}
     rules = tuple(RULES)
     nm_type = TYPE
+    nm_properties = {"ipvlan": {"parent": "string", "mode": "uint32", "private": "boolean", "vepa": "boolean"}}
     device_types = (34,)  # NM_DEVICE_TYPE_IPVLAN
     device_iface = "org.freedesktop.NetworkManager.Device.Ipvlan"
     min_nm = (1, 52)
@@ -111,7 +112,7 @@ class Ipvlan(Stacked):
                  "private": sec.get("private"), "vepa": sec.get("vepa")}
         return {k: v for k, v in props.items() if v is not None}
 
-    def to_nm(self, current: Iface, target: Iface, new: bool) -> Settings:
+    def to_nm(self, current: Iface, target: Iface, new: bool, old: Optional[Settings] = None) -> Settings:
         props = changed_props(self._props(current, False), self._props(target, new), new)
         return {TYPE: props} if props else {}
 

@@ -15,7 +15,7 @@ which puts ``lo`` back to that default (as nmstate does).
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Mapping, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 from ..errors import Problem
 from ..rulebook import Doc, Rule, interfaces, ipath, register, report
@@ -92,7 +92,7 @@ class Loopback(Kind):
         iface.pop("mtu", None)
         iface.pop("mac-address", None)
 
-    def to_nm(self, current: Iface, target: Iface, new: bool) -> Settings:
+    def to_nm(self, current: Iface, target: Iface, new: bool, old: Optional[Settings] = None) -> Settings:
         """Static addresses with the implicit ones first: NetworkManager's
         ``manual`` method wants at least one address, and its own profile of
         ``lo`` lists them so."""

@@ -7,7 +7,7 @@ promiscuous}``); MAC-VTAP (:mod:`.mac_vtap`) is the same device with a tap chara
 from __future__ import annotations
 
 import operator
-from typing import Any, Callable, Dict, List, Mapping, Tuple
+from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
 from ..errors import Problem
 from ..nodes import Bool, Enum, Obj, Str, Unsupported, join
@@ -53,6 +53,8 @@ class MacVlan(Stacked):
     schema = section_schema()
     schema_codes = {"MACVLAN_PROMISCUOUS_OFF": "promiscuous: false on a MAC-VLAN or MAC-VTAP outside passthru mode"}
     nm_type = "macvlan"
+    nm_properties = {"macvlan": {"parent": "string", "mode": "uint32", "promiscuous": "boolean",
+                                 "tap": "boolean"}}
     device_types: Tuple[int, ...] = (18,)  # NM_DEVICE_TYPE_MACVLAN (a MAC-VTAP device too: its profile tells them apart)
     device_iface = "org.freedesktop.NetworkManager.Device.Macvlan"
     #: NetworkManager's ``macvlan.tap``
@@ -81,7 +83,7 @@ class MacVlan(Stacked):
             props["promiscuous"] = sec["promiscuous"]
         return props
 
-    def to_nm(self, current: Iface, target: Iface, new: bool) -> Settings:
+    def to_nm(self, current: Iface, target: Iface, new: bool, old: Optional[Settings] = None) -> Settings:
         props = changed_props(self._props(current), self._props(target), new)
         return {"macvlan": props} if props else {}
 

@@ -5,10 +5,10 @@
 
 from __future__ import annotations
 
-from typing import List, Tuple, TypedDict, cast
+from typing import Any, Dict, List, Mapping, Optional, Tuple, TypedDict, cast
 
 from ..nodes import Obj, Str
-from .base import Iface, KeyPath, Kind
+from .base import Iface, KeyPath, Kind, Settings
 
 #: the ``veth`` section
 VethConfig = TypedDict("VethConfig", {"peer": str})
@@ -28,10 +28,23 @@ class Veth(Kind):
     schema = SCHEMA
     nm_type = "veth"
     software = True
+    reported_as = "ethernet"
+    nm_properties = {"veth": {"peer": "string"}}
 
     def name_refs(self, iface: Iface) -> List[Tuple[KeyPath, str]]:
         sec = cast(VethConfig, self.section_of(iface))
         return [(("veth", "peer"), sec["peer"])] if "peer" in sec else []
+
+    def peers(self, iface: Iface) -> List[str]:
+        peer = self.section_of(iface).get("peer")
+        return [peer] if isinstance(peer, str) else []
+
+    def from_nm(self, settings: Mapping[str, Mapping[str, Any]]) -> Dict[str, Any]:
+        return {"veth": {"peer": settings.get("veth", {}).get("peer", "")}}
+
+    def to_nm(self, current: Iface, target: Iface, new: bool, old: Optional[Settings] = None) -> Settings:
+        peer = self.section_of(target).get("peer")
+        return {"veth": {"peer": peer}} if peer else {}
 
 
 KIND = Veth()

@@ -5,12 +5,12 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Tuple, TypedDict, cast
+from typing import Any, Dict, List, Mapping, Optional, Tuple, TypedDict, cast
 
 from ..errors import Problem
 from ..nodes import Int, Obj, Str
 from ..rulebook import Doc, Rule, ipath, present, register, report
-from .base import Iface, Stacked
+from .base import Iface, Settings, Stacked
 
 TYPE = "vlan"
 #: the ``vlan`` section (canonical: both keys present)
@@ -77,10 +77,24 @@ class Vlan(Stacked):
     nm_type = "vlan"
     device_types = (11,)  # NM_DEVICE_TYPE_VLAN
     rules = tuple(RULES)
+    nm_properties = {"vlan": {"parent": "string", "id": "uint32"}}
 
     def config(self, iface: Iface) -> VlanConfig:
         """The interface's ``vlan`` section (``{}`` when it has none)."""
         return cast(VlanConfig, self.section_of(iface))
+
+    def name_hint(self, name: str) -> str:
+        """Names like ``eth1.100`` or ``vlan100`` are usually meant as VLANs."""
+        return "; for a VLAN use type: vlan with vlan.base-iface and vlan.id" if "." in name or \
+            name.startswith("vlan") else ""
+
+    def from_nm(self, settings: Mapping[str, Mapping[str, Any]]) -> Dict[str, Any]:
+        vlan = settings.get("vlan", {})
+        return {"vlan": {"base-iface": vlan.get("parent", ""), "id": int(vlan.get("id", 0))}}
+
+    def to_nm(self, current: Iface, target: Iface, new: bool, old: Optional[Settings] = None) -> Settings:
+        vlan = self.section_of(target)
+        return {"vlan": {"parent": vlan.get("base-iface", ""), "id": vlan.get("id", 0)}}
 
 
 KIND = Vlan()

@@ -111,6 +111,7 @@ class Vrf(Kind):
     software = True
     port_type = "vrf"
     ports_keep_ip = True
+    nm_properties = {"vrf": {"table": "uint32"}}
     rules = tuple(RULES)
 
     def port_refs(self, iface: Iface) -> List[Tuple[KeyPath, str]]:
@@ -131,7 +132,7 @@ class Vrf(Kind):
     def from_nm(self, settings: Mapping[str, Mapping[str, Any]]) -> Dict[str, Any]:
         return {"vrf": {"route-table-id": int(settings.get("vrf", {}).get("table", 0)), "port": []}}
 
-    def to_nm(self, current: Iface, target: Iface, new: bool) -> Settings:
+    def to_nm(self, current: Iface, target: Iface, new: bool, old: Optional[Settings] = None) -> Settings:
         table: Optional[int] = self.section_of(target).get("route-table-id")
         if table is None or (not new and table == self.section_of(current).get("route-table-id")):
             return {}

@@ -7,7 +7,7 @@ destination-port, learning}``."""
 from __future__ import annotations
 
 import ipaddress
-from typing import Any, Dict, List, Mapping, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 from ..errors import Problem
 from ..nodes import Bool, Int, IpAddress, Obj, Str, join
@@ -66,6 +66,8 @@ class Vxlan(Stacked):
     schema_codes = {"VXLAN_ID_OUT_OF_RANGE": "a VXLAN id outside 1..16777215 (a 24-bit identifier, RFC 7348)",
                     "VXLAN_ADDRESS_FAMILY_MISMATCH": "a VXLAN's local and remote addresses of different IP families"}
     nm_type = "vxlan"
+    nm_properties = {"vxlan": {"id": "uint32", "parent": "string", "remote": "string", "local": "string",
+                               "destination-port": "uint32", "learning": "boolean"}}
     device_types = (19,)  # NM_DEVICE_TYPE_VXLAN
     device_iface = "org.freedesktop.NetworkManager.Device.Vxlan"
 
@@ -81,7 +83,7 @@ class Vxlan(Stacked):
             out["base-iface"] = str(sec["parent"])
         return {"vxlan": out}
 
-    def to_nm(self, current: Iface, target: Iface, new: bool) -> Settings:
+    def to_nm(self, current: Iface, target: Iface, new: bool, old: Optional[Settings] = None) -> Settings:
         want = {_PROPS[k]: v for k, v in self.section_of(target).items() if k in _PROPS}
         have = {_PROPS[k]: v for k, v in self.section_of(current).items() if k in _PROPS}
         props = changed_props(have, want, new)

@@ -20,14 +20,15 @@ from typing import Any, Dict, Iterable, List, Optional, Tuple
 from .. import kinds, model, profiles
 from ..errors import DependencyError
 from ..nmconst import (AC_ACTIVATED, AC_ACTIVATING, ACTIVE_IFACE, CONNECTION_IFACE, DEVICE_IFACE, IP_CONFIG_IFACES,
-                       NM_IFACE, OBJECT_MANAGER_IFACE, OBJECT_MANAGER_PATH, SETTINGS_IFACE, SETTINGS_PATH, WIRED_IFACE)
+                       NM_IFACE, NM_PATH, OBJECT_MANAGER_IFACE, OBJECT_MANAGER_PATH, SETTINGS_IFACE, SETTINGS_PATH,
+                       WIRED_IFACE)
 from ..nmversion import DBUS_EXPORT_CAP, NmVersion
 from ..ops import Settings
 from ..snapshot import Device, bind_by_mac, choose_profiles, foreign_rules
 from ..snapshot import Profile as Profile  # noqa: F401  (re-exported: the reader's result types)
 from ..snapshot import Snapshot as Snapshot
 from . import kernel, support
-from .dbus import NM_PATH, Bus, Call, unwrap
+from .dbus import Bus, Call, unwrap
 
 
 def profile_from_dbus(path: str, raw: Settings, props: Dict[str, Any]) -> Profile:
@@ -78,11 +79,16 @@ def _kernel_rules() -> List[Dict[str, Any]]:
 def _device(path: str, props: Dict[str, Any], wired: Dict[str, Any]) -> Device:
     nm_type = int(props.get("DeviceType", 0))
     return {"perm_mac": (wired.get("PermHwAddress") or props.get("HwAddress") or "").upper() or None,
-            "path": path, "nm_type": nm_type, "type": profiles.DEVICE_TYPES.get(nm_type),
+            "path": path, "nm_type": nm_type, "type": _device_kind(nm_type),
             "managed": bool(props.get("Managed")), "state": int(props.get("State", 0)),
             "mtu": int(props.get("Mtu", 0)), "mac": (props.get("HwAddress") or "").upper() or None,
             "active": props.get("ActiveConnection", "/"), "ip4config": props.get("Ip4Config", "/"),
             "ip6config": props.get("Ip6Config", "/"), "real": bool(props.get("Real", True))}
+
+
+def _device_kind(nm_type: int) -> Optional[str]:
+    kind = kinds.by_device_type(nm_type)
+    return kind.type if kind else None
 
 
 def _read_devices(snap: Snapshot, objects: Dict[str, Any], paths: List[str]) -> None:
@@ -208,11 +214,11 @@ def current_state(snap: Snapshot) -> Dict[str, Any]:
             ifaces[name] = _unprofiled(name, dev)
     dns_parts = []
     for name, prof in snap.chosen.items():
-        dev = snap.devices.get(name)
         if not snap.managed(name):
             continue
-        ifaces[name] = profiles.iface_from_profile(prof.model_settings, dev if dev and dev["real"] else None,
-                                                   bool(prof.active))
+        found = snap.devices.get(name)
+        device = found if found is not None and found["real"] else None
+        ifaces[name] = profiles.iface_from_profile(prof.model_settings, device, bool(prof.active))
         dns = _read_l3(snap, state, name, prof) if profiles.l3_profile(prof.model_settings) else None
         if dns is not None:
             dns_parts.append((dns["priority"], name, dns))

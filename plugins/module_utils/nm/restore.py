@@ -25,8 +25,9 @@ from __future__ import annotations
 import json
 import os
 import time
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Set, Tuple
 
+from .. import kinds
 from ..errors import NmError
 from ..files import write_json
 from ..nmconst import (ADD_IN_MEMORY, ADD_TO_DISK, CONNECTION_IFACE, DEVICE_ACTIVATED, DEVICE_DEACTIVATING,
@@ -145,54 +146,79 @@ def repair(bus: Bus, before: Snapshot, now: Snapshot, live_only: bool = False) -
     """
     log: List[str] = []
     old = {p.uuid: p for p in _kept(before)}
-    new = {p.uuid: p for p in _kept(now)}
-    touched = set()
+    touched: Set[str] = set()
     if not live_only:
-        for uuid, prof in new.items():
-            if uuid not in old:
-                _call(bus, log, "delete profile %s" % uuid, Call(prof.path, CONNECTION_IFACE, "Delete", write=True))
-        for uuid, prof in old.items():
-            flags = UPDATE_IN_MEMORY_ONLY if _storage(prof) == "memory" else UPDATE_TO_DISK
-            if uuid not in new:
-                flags = ADD_IN_MEMORY if _storage(prof) == "memory" else ADD_TO_DISK
-                _call(bus, log, "add profile %s" % uuid, Call(SETTINGS_PATH, SETTINGS_IFACE, "AddConnection2",
-                                                              SETTINGS_SIG + "ua{sv}", [sendable(prof.raw), flags, {}],
-                                                              write=True))
-                touched.add(uuid)
-            elif _plain(prof) != _plain(new[uuid]) or _storage(prof) != _storage(new[uuid]):
-                _call(bus, log, "update profile %s" % uuid, Call(new[uuid].path, CONNECTION_IFACE, "Update2",
-                                                                 SETTINGS_SIG + "ua{sv}", [sendable(prof.raw), flags, {}],
-                                                                 write=True))
-                touched.add(uuid)
-        for name, dev in now.devices.items():
-            if name not in before.devices and dev["real"] and dev["type"] not in (None, "ethernet"):
-                _call(bus, log, "delete device %s" % name, Call(dev["path"], DEVICE_IFACE, "Delete", write=True))
+        touched = _restore_profiles(bus, log, old, {p.uuid: p for p in _kept(now)})
+        _delete_new_devices(bus, log, before, now)
     current = read_snapshot(bus)
+    if live_only:
+        _reapply_live(bus, log, before, current)
+    else:
+        _restore_activations(bus, log, old, before, current, touched)
+    return log
+
+
+def _restore_profiles(bus: Bus, log: List[str], old: Dict[str, Profile], new: Dict[str, Profile]) -> Set[str]:
+    """Profiles made since deleted, missing ones added again, changed ones
+    updated (settings and storage); returns the UUIDs added or updated."""
+    touched = set()
+    for uuid, prof in new.items():
+        if uuid not in old:
+            _call(bus, log, "delete profile %s" % uuid, Call(prof.path, CONNECTION_IFACE, "Delete", write=True))
+    for uuid, prof in old.items():
+        if uuid not in new:
+            flags = ADD_IN_MEMORY if _storage(prof) == "memory" else ADD_TO_DISK
+            _call(bus, log, "add profile %s" % uuid, Call(SETTINGS_PATH, SETTINGS_IFACE, "AddConnection2",
+                                                          SETTINGS_SIG + "ua{sv}", [sendable(prof.raw), flags, {}],
+                                                          write=True))
+            touched.add(uuid)
+        elif _plain(prof) != _plain(new[uuid]) or _storage(prof) != _storage(new[uuid]):
+            flags = UPDATE_IN_MEMORY_ONLY if _storage(prof) == "memory" else UPDATE_TO_DISK
+            _call(bus, log, "update profile %s" % uuid, Call(new[uuid].path, CONNECTION_IFACE, "Update2",
+                                                             SETTINGS_SIG + "ua{sv}", [sendable(prof.raw), flags, {}],
+                                                             write=True))
+            touched.add(uuid)
+    return touched
+
+
+def _delete_new_devices(bus: Bus, log: List[str], before: Snapshot, now: Snapshot) -> None:
+    """Software devices that did not exist before (the apply created them)."""
+    for name, dev in now.devices.items():
+        kind = kinds.find(dev["type"])
+        if name not in before.devices and dev["real"] and kind is not None and kind.software:
+            _call(bus, log, "delete device %s" % name, Call(dev["path"], DEVICE_IFACE, "Delete", write=True))
+
+
+def _restore_activations(bus: Bus, log: List[str], old: Dict[str, Profile], before: Snapshot, current: Snapshot,
+                         touched: Set[str]) -> None:
+    """Each device activated with the profile it had (again, when that
+    profile was restored), ports after their controllers; devices active
+    now that were not before disconnected."""
     want, have = _active_uuids(before), _active_uuids(current)
     paths = {p.uuid: p.path for p in _kept(current)}
-    ports_last = sorted(want, key=lambda n: bool(old[want[n]].settings.get("connection", {}).get("master")))
-    for name in ports_last:
+    for name in sorted(want, key=lambda n: bool(old[want[n]].settings.get("connection", {}).get("master"))):
         uuid = want[name]
         dev = current.devices.get(name)
-        if live_only or uuid not in paths:
-            continue
-        if have.get(name) != uuid or uuid in touched:
+        if uuid in paths and (have.get(name) != uuid or uuid in touched):
             device = dev["path"] if dev and dev["real"] else "/"
             _call(bus, log, "activate %s on %s" % (uuid, name), Call(NM_PATH, NM_IFACE, "ActivateConnection", "ooo",
                                                                      [paths[uuid], device, "/"], write=True))
     for name, dev in current.devices.items():
-        if name in have and name not in want and dev["real"] and not live_only:
+        if name in have and name not in want and dev["real"]:
             _call(bus, log, "disconnect %s" % name, Call(dev["path"], DEVICE_IFACE, "Disconnect", write=True))
-    if live_only:
-        was, is_ = live_state(before), live_state(current)
-        for name in sorted(set(want) & set(have)):
-            old_live, new_live = was.get(name), is_.get(name)
-            if want[name] == have[name] and old_live and new_live and \
-                    (sorted(old_live["routes"]) != sorted(new_live["routes"]) or
-                     sorted(old_live["addresses"]) != sorted(new_live["addresses"])):
-                _call(bus, log, "reapply %s" % name, Call(current.devices[name]["path"], DEVICE_IFACE, "Reapply",
-                                                          SETTINGS_SIG + "tu", [{}, 0, 0], write=True))
-    return log
+
+
+def _reapply_live(bus: Bus, log: List[str], before: Snapshot, current: Snapshot) -> None:
+    """A device with the profile it had whose live addresses or routes differ: re-applied (no link flap)."""
+    want, have = _active_uuids(before), _active_uuids(current)
+    was, is_ = live_state(before), live_state(current)
+    for name in sorted(set(want) & set(have)):
+        old_live, new_live = was.get(name), is_.get(name)
+        if want[name] == have[name] and old_live and new_live and \
+                (sorted(old_live["routes"]) != sorted(new_live["routes"]) or
+                 sorted(old_live["addresses"]) != sorted(new_live["addresses"])):
+            _call(bus, log, "reapply %s" % name, Call(current.devices[name]["path"], DEVICE_IFACE, "Reapply",
+                                                      SETTINGS_SIG + "tu", [{}, 0, 0], write=True))
 
 
 def _call(bus: Bus, log: List[str], what: str, call: Call) -> Optional[List[Any]]:

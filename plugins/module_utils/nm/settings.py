@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any, Dict, Optional
 
-from .. import profiles
+from .. import kinds, profiles
 from ..ops import Settings
 from ..profiles import ProfileChange
 from .dbus import Variant, unwrap
@@ -22,8 +22,12 @@ from .dbus import Variant, unwrap
 #: D-Bus settings: ``{setting: {property: Variant or the library's variant}}``
 DbusSettings = Dict[str, Dict[str, Any]]
 
-#: the items of ``aa{sv}`` properties: property -> {item key: signature}
-ITEM_SIGNATURES = {
+#: D-Bus signatures of NetworkManager's property types (nm-settings-dbus(5)), as the kinds name them
+NM_TYPE_SIGNATURES = {"boolean": "b", "uint16": "q", "uint32": "u", "int32": "i", "string": "s",
+                      "dict of string to string": "a{ss}", "array of vardict": "aa{sv}"}
+
+#: the fields of ``aa{sv}`` properties: property -> {field: signature}
+ITEM_SIGNATURES = dict({
     "address-data": {"address": "s", "prefix": "u"},
     "route-data": {"dest": "s", "prefix": "u", "table": "u", "next-hop": "s", "metric": "u", "onlink": "b",
                    "src": "s", "mtu": "u", "cwnd": "u", "initcwnd": "u", "initrwnd": "u", "lock-cwnd": "b",
@@ -31,13 +35,13 @@ ITEM_SIGNATURES = {
     "routing-rules": {"family": "i", "table": "u", "priority": "u", "from": "s", "from-len": "y", "to": "s",
                       "to-len": "y", "iifname": "s", "fwmark": "u", "fwmask": "u", "action": "y",
                       "suppress-prefixlength": "i"},
-    "vlans": {"vid-start": "q", "vid-end": "q", "pvid": "b", "untagged": "b"},
-}
+}, **{prop: {field: NM_TYPE_SIGNATURES[t] for field, t in fields.items()}
+      for k in kinds.KINDS for prop, fields in k.nm_records.items()})
 _IP = {"method": "s", "address-data": "aa{sv}", "ignore-auto-dns": "b", "never-default": "b",
        "ignore-auto-routes": "b", "route-data": "aa{sv}", "gateway": "s", "dns-priority": "i", "dns-search": "as",
        "dns-options": "as", "routing-rules": "aa{sv}"}
 #: NetworkManager's D-Bus type of every property hostnet.nm writes: ``{setting: {property: signature}}``
-SIGNATURES = {
+SIGNATURES = dict({
     "connection": {"id": "s", "uuid": "s", "type": "s", "interface-name": "s", "autoconnect": "b", "master": "s",
                    "slave-type": "s"},
     "user": {"data": "a{ss}"},
@@ -45,18 +49,8 @@ SIGNATURES = {
     "802-3-ethernet": {"mtu": "u", "assigned-mac-address": "s"},
     "ipv4": dict(_IP, dns="au"),
     "ipv6": dict(_IP, dns="aay"),
-    "bridge": {"ageing-time": "u", "multicast-snooping": "b", "group-forward-mask": "u", "vlan-protocol": "s",
-               "vlan-filtering": "b", "vlan-default-pvid": "u", "stp": "b", "priority": "u", "forward-delay": "u",
-               "hello-time": "u", "max-age": "u"},
-    "bridge-port": {"priority": "u", "path-cost": "u", "hairpin-mode": "b", "vlans": "aa{sv}"},
-    "bond": {"options": "a{ss}"},
-    "vlan": {"parent": "s", "id": "u"},
-    "veth": {"peer": "s"},
-    "vrf": {"table": "u"},
-    "vxlan": {"id": "u", "parent": "s", "remote": "s", "local": "s", "destination-port": "u", "learning": "b"},
-    "macvlan": {"parent": "s", "mode": "u", "promiscuous": "b", "tap": "b"},
-    "ipvlan": {"parent": "s", "mode": "u", "private": "b", "vepa": "b"},
-}
+}, **{setting: {prop: NM_TYPE_SIGNATURES[t] for prop, t in props.items()}
+      for k in kinds.KINDS for setting, props in k.nm_properties.items()})
 
 
 def variant(setting: str, prop: str, value: Any) -> Variant:
@@ -77,13 +71,21 @@ def to_dbus(settings: Settings, base: Optional[DbusSettings] = None) -> DbusSett
     """Plain ``settings`` (:mod:`..profiles`) as D-Bus settings: a property
     whose value is the one in ``base`` (the profile's D-Bus settings as read,
     or ``None``) keeps ``base``'s value as it is; any other gets its type
-    from :data:`SIGNATURES` (see :func:`variant`)."""
+    from :data:`SIGNATURES` (see :func:`variant`). A value that is a D-Bus
+    value already (a variant) goes as it is."""
     out: DbusSettings = {}
     for setting, props in settings.items():
         had = (base or {}).get(setting, {})
-        out[setting] = {prop: had[prop] if prop in had and unwrap(had[prop]) == value
-                        else variant(setting, prop, value) for prop, value in props.items()}
+        out[setting] = {prop: _typed(setting, prop, value, had) for prop, value in props.items()}
     return out
+
+
+def _typed(setting: str, prop: str, value: Any, had: Dict[str, Any]) -> Any:
+    if hasattr(value, "signature"):
+        return value  # a D-Bus value already
+    if prop in had and unwrap(had[prop]) == value:
+        return had[prop]
+    return variant(setting, prop, value)
 
 
 def build_settings(old: Optional[DbusSettings], change: ProfileChange) -> DbusSettings:

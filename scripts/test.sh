@@ -34,15 +34,18 @@ pytest=(.venv/bin/python -m pytest -p no:cacheprovider --durations=5)
 prefix_for() { if [ "$1" = 1.42 ]; then echo "$PFX"; else echo "${PFX:0:13}n${1#1.}"; fi; }
 guest_for() { if [ "$1" = 1.42 ]; then echo "$GUEST"; else echo "${GUEST:0:8}-n${1#1.}"; fi; }
 
+# (never exec pytest: the EXIT trap removes $TMPDIR)
+rc=0
 case "$tier" in
   unit)
     header "unit (tests/unit)"
-    exec "${pytest[@]}" -q tests/unit ;;
+    "${pytest[@]}" -q tests/unit || rc=$?
+    exit "$rc" ;;
   integration|kernel)
     header "$tier (tests/$tier)"
-    exec "${pytest[@]}" -v "tests/$tier" ;;
+    "${pytest[@]}" -v "tests/$tier" || rc=$?
+    exit "$rc" ;;
   nm-versions)
-    rc=0
     for v in 1.42 "${EXTRA_NM[@]}"; do
       header "the lab tier and the kernel tier on NetworkManager $v"
       HNLAB_NM=$v HNLAB_PREFIX=$(prefix_for "$v") HOSTNET_KERNEL_GUEST=$(guest_for "$v") \

@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The host's current state, read-only (``hostnet.nm.network_state_info``).
 
-Imports only what reading needs (the reader and the model): no plan, no
+Imports only what reading needs (the reader, the model and the kinds): no plan, no
 writer, no checkpoint, no transaction.
 """
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any, Dict, Optional
 
-from . import model
+from . import kinds, model
 from .kinds import refused
 from .nm import reader
 from .nm.dbus import Bus
@@ -31,7 +31,11 @@ def describe(bus_address: Optional[str] = None) -> Dict[str, Any]:
     bus = Bus(bus_address)
     try:
         snap = reader.read_snapshot(bus)
-        return {"network_state": model.to_document(model.without_no_effect(reader.current_state(snap))),
+        state = reader.current_state(snap)
+        for name, prof in snap.chosen.items():
+            if kinds.builtin_default(name, prof.origin):
+                del state["interfaces"][name]  # lo as the kernel made it: nothing to declare
+        return {"network_state": model.to_document(model.without_no_effect(state)),
                 "profiles": [p.as_dict() for p in snap.profiles],
                 "networkmanager": {"version": snap.version, "features": sorted(snap.features),
                                    "refused_kinds": refused.host_notes(snap.features)}}

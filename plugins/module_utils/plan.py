@@ -645,7 +645,16 @@ def _dns_candidates(target: State, families: Set[int], scope: str) -> List[str]:
     link-local ``scope`` interface, if any): up, not a port, each family enabled."""
     ctrl = kinds.controllers(target)
     return [n for n, i in sorted(target["interfaces"].items())
-            if n not in ctrl and (not scope or n == scope) and _any_family(i) and _holder_ok(i, families)]
+            if n not in ctrl and (not scope or n == scope) and _any_family(i) and _holder_ok(i, families)
+            and not _builtin(i)]
+
+
+def _builtin(iface: Iface) -> bool:
+    """Whether ``iface`` is the interface the kernel always has (``lo``): it
+    never gets the DNS configuration (that stays on a real link, as before
+    the loopback kind existed, or is refused with DNS_NO_HOLDER)."""
+    kind = kinds.of(iface)
+    return kind is not None and kind.builtin is not None
 
 
 def _no_dns_holder(dns: Dict[str, Any], families: Set[int], scopes: List[str], lost: List[str]) -> Problem:
@@ -929,8 +938,7 @@ def _builtin_default(plan: Plan, prof: Optional[Profile], name: str) -> bool:
     """Whether ``prof`` is NetworkManager's external profile of an interface
     the kernel always has (``lo``): it stands for the default configuration,
     and is never deleted nor made to autoconnect for its own sake."""
-    kind = kinds.of(plan.current["interfaces"].get(name, {}))
-    return prof is not None and prof.origin == "external" and kind is not None and kind.builtin is not None
+    return prof is not None and kinds.builtin_default(name, prof.origin)
 
 
 def _rival(snap: Snapshot, name: str, prof: Profile, unbound_only: bool) -> bool:

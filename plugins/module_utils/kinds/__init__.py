@@ -75,6 +75,15 @@ def of(iface: Iface) -> Optional[Kind]:
     return _BUILTIN.get(iface.get("name", ""))
 
 
+def builtin_default(name: str, origin: str) -> bool:
+    """Whether a profile of ``name`` made by ``origin`` (:func:`..profiles.origin_of`)
+    is NetworkManager's own external profile of an interface the kernel
+    always has (``lo``): it stands for that interface's default configuration,
+    so it is never deleted, never made to autoconnect for its own sake, not
+    listed by ``network_state_info`` and never given the DNS configuration."""
+    return origin == "external" and name in _BUILTIN
+
+
 def by_nm_type(nm_type: str) -> Optional[Kind]:
     """The kind of a NetworkManager ``connection.type`` (``"802-3-ethernet"``), or ``None``;
     the first of those that share it (``macvlan``: use :func:`by_profile`)."""

@@ -288,7 +288,7 @@ INTERFACE = _InterfaceNode({
     "lldp", "ethtool", "dispatch", "wait-ip", "accept-all-mac-addresses", "copy-mac-from",
     "controller", "profile-name", "identifier", "permanent-mac-address", "min-mtu", "max-mtu",
     "mptcp", "hsr",
-    "macsec", "loopback", "ovs-bridge", "bond-port", "alt-names", "match",
+    "loopback", "ovs-bridge", "bond-port", "alt-names", "match",
     "description",
 ])
 

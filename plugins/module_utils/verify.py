@@ -12,6 +12,7 @@ from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 from . import kinds, model
 from .nmconst import DEVICE_ACTIVATED
+from .redact import is_secret
 
 LIVE_KEYS = ("mtu", "mac-address")  # reported from the device when the profile does not set them
 
@@ -19,9 +20,13 @@ LIVE_KEYS = ("mtu", "mac-address")  # reported from the device when the profile 
 def is_subset(want: Any, have: Any) -> bool:
     """Whether ``have`` has everything ``want`` states: mappings are
     compared on ``want``'s keys, recursively; lists and scalars must be
-    equal (lists of mappings element by element, in order)."""
+    equal (lists of mappings element by element, in order). A secret
+    (:func:`~.redact.is_secret`: a MACsec ``mka-cak``) is compared only as
+    set or not: NetworkManager never hands it back to a reader."""
     if isinstance(want, dict):
-        return isinstance(have, dict) and all(k in have and is_subset(v, have[k]) for k, v in want.items())
+        return isinstance(have, dict) and all(
+            k in have and (bool(v) == bool(have[k]) if is_secret(k) else is_subset(v, have[k]))
+            for k, v in want.items())
     if isinstance(want, list):
         return isinstance(have, list) and len(want) == len(have) and all(
             is_subset(w, h) for w, h in zip(want, have))

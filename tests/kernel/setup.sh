@@ -19,7 +19,8 @@ set -euo pipefail
 # openssh-client  : ssh / ssh-keygen on the host side
 # iproute2        : ip netns / tuntap on the host, ip link inside the guest
 # iputils-ping    : traffic checks inside the guest
-PKGS=(user-mode-linux kmod network-manager dbus openssh-server openssh-client iproute2 iputils-ping)
+# wpasupplicant   : MKA for MACsec with a pre-shared key (NetworkManager starts it through D-Bus)
+PKGS=(user-mode-linux kmod network-manager dbus openssh-server openssh-client iproute2 iputils-ping wpasupplicant)
 
 if [ "$(id -u)" != 0 ]; then
   echo "kernel-tier setup: must run as root (apt-get)" >&2

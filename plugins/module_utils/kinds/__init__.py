@@ -29,12 +29,13 @@ from __future__ import annotations
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Set, Tuple
 
 from .. import model
-from . import bond, dummy, ethernet, ipvlan, linux_bridge, loopback, mac_vlan, mac_vtap, veth, vlan, vrf, vxlan
+from . import bond, dummy, ethernet, ipvlan, linux_bridge, loopback, mac_vlan, mac_vtap, macsec, veth, vlan, vrf, vxlan
 from .base import Iface, KeyPath, Kind
 
 #: every kind we manage, in the order the schema lists their types
 KINDS: Tuple[Kind, ...] = (ethernet.KIND, veth.KIND, linux_bridge.KIND, bond.KIND, vlan.KIND, dummy.KIND,
-                           loopback.KIND, vrf.KIND, vxlan.KIND, mac_vlan.KIND, mac_vtap.KIND, ipvlan.KIND)
+                           loopback.KIND, vrf.KIND, vxlan.KIND, mac_vlan.KIND, mac_vtap.KIND, ipvlan.KIND,
+                           macsec.KIND)
 #: nmstate ``type`` values we manage
 TYPES: Tuple[str, ...] = tuple(k.type for k in KINDS)
 #: keys of the kinds' own sections in an interface (``bridge``, ``link-aggregation``...)

@@ -5,7 +5,7 @@
 # - It tests the collection as released: the tarball `ansible-galaxy collection build` makes of the
 #   working tree (galaxy.yml's build_ignore leaves out the development harness and every test), with
 #   the unit tests, their tools and the sanity and test settings (tests/unit, tests/tools,
-#   tests/sanity, tests/config.yml) laid over it, unpacked at ~/.cache/hostnet-nm/ansible-test-<checkout>/ansible_collections/hostnet/nm
+#   tests/compat, tests/sanity, tests/config.yml) laid over it, unpacked at ~/.cache/hostnet-nm/ansible-test-<checkout>/ansible_collections/hostnet/nm
 #   (or under $HOSTNET_ANSIBLE_TEST_ROOT): ansible-test wants that path, resolves symlinks such as
 #   build/collections/..., and inside a git checkout would list files through git, which ignores build/.
 #   Not in /tmp: tests/output (ansible-test's results) is kept there between runs; `make clean` removes it.
@@ -52,7 +52,7 @@ find "$DEST/tests" -mindepth 1 -maxdepth 1 ! -name output -exec rm -rf {} + 2>/d
 tar -xzf "$dist"/*.tar.gz -C "$DEST"
 # the tests ansible-test runs and judges, which the release leaves out
 mkdir -p "$DEST/tests"
-cp -r "$ROOT/tests/unit" "$ROOT/tests/sanity" "$ROOT/tests/tools" "$ROOT/tests/config.yml" "$DEST/tests/"
+cp -r "$ROOT/tests/unit" "$ROOT/tests/compat" "$ROOT/tests/sanity" "$ROOT/tests/tools" "$ROOT/tests/config.yml" "$DEST/tests/"
 find "$DEST/tests" -name __pycache__ -prune -exec rm -rf {} +
 
 cd "$DEST"

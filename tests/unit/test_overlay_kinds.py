@@ -17,7 +17,7 @@ from ansible_collections.hostnet.nm.plugins.module_utils.snapshot import Profile
 from ansible_collections.hostnet.nm.plugins.module_utils.nmversion import NmVersion
 from ansible_collections.hostnet.nm.plugins.module_utils.plan import make_plan
 from ansible_collections.hostnet.nm.plugins.module_utils.schema import parse_document
-from test_plan import snapshot
+from ansible_collections.hostnet.nm.tests.unit.test_plan import snapshot
 
 VX = {"id": 10, "base-iface": "eth1", "remote": "2001:db8:0:0::12", "local": "2001:db8::11",
       "destination-port": 4789, "learning": False}

@@ -22,6 +22,9 @@
 #                 screenshot (tests/tools/check_docsite.py, build/docs/landing.png)
 #   changelog     antsibull-changelog lint; every fragment folded into the release and every module,
 #                 filter, role and playbook named in CHANGELOG.md (tests/tools/check_changelog.py)
+#   types         mypy --strict on plugins/module_utils and plugins/plugin_utils (its settings: mypy.ini)
+#   complexity    radon: no function in plugins/module_utils above cyclomatic complexity 15
+#                 (tests/tools/check_complexity.py); docs/dev/architecture.md
 # The tools are those of .venv-lint (requirements-lint.txt; `make lint` installs them).
 # HOSTNET_LINT_ONLY="sanity units" runs only the named checks.
 set -uo pipefail
@@ -70,6 +73,8 @@ docsite() {  # the build's log in build/docs.log, its end shown when it fails
 }
 check docs       docsite
 check changelog  bash -c 'antsibull-changelog lint && python3 tests/tools/check_changelog.py'
+check types      mypy --config-file mypy.ini
+check complexity python3 tests/tools/check_complexity.py plugins/module_utils
 
 echo "== lint: ${#passed[@]} of $((${#passed[@]} + ${#failed[@]})) checks passed in ${SECONDS} s${failed[*]:+; failed: ${failed[*]}}"
 echo "lint: ${#passed[@]} passed, ${#failed[@]} failed"

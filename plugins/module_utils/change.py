@@ -31,6 +31,7 @@ from .nm.restore import as_json, forget, host_view, load, repair, save, settle
 from .nm.writer import Writer
 from .nmconst import FLAG_UNSAVED
 from .plan import Plan
+from .snapshot import Snapshot
 from .transaction import HostLock, Options, Timer
 from .verify import mismatches, resolv_conf_servers, restore_differences
 
@@ -60,7 +61,7 @@ class Undo:
     (``view``), and ``window_end`` (monotonic seconds) when NetworkManager's
     own rollback timer fires (infinite for a group's checkpoint)."""
 
-    def __init__(self, checkpoint: Checkpoint, before: reader.Snapshot, view: Dict[str, Any],
+    def __init__(self, checkpoint: Checkpoint, before: Snapshot, view: Dict[str, Any],
                  timeout: int) -> None:
         self.checkpoint, self.before, self.view = checkpoint, before, view
         self.window_end = time.monotonic() + timeout
@@ -102,7 +103,7 @@ class Undo:
                "or another tool removed it), so it could not roll the change back"
 
 
-def run(bus: Bus, snap: reader.Snapshot, plan: Plan, options: Options, timer: Timer,
+def run(bus: Bus, snap: Snapshot, plan: Plan, options: Options, timer: Timer,
         result: Dict[str, Any], group: Optional[Checkpoint] = None) -> None:
     """Apply ``plan`` inside a checkpoint (``group``'s when one is joined),
     verify and probe it, then commit (or leave it pending with ``confirm``);
@@ -131,7 +132,7 @@ def run(bus: Bus, snap: reader.Snapshot, plan: Plan, options: Options, timer: Ti
         raise
 
 
-def _open_checkpoint(bus: Bus, snap: reader.Snapshot, options: Options, result: Dict[str, Any],
+def _open_checkpoint(bus: Bus, snap: Snapshot, options: Options, result: Dict[str, Any],
                      group: Optional[Checkpoint]) -> Undo:
     """Join ``group``, or create our checkpoint and record it in the ledger."""
     view = host_view(snap, read_text(options.resolv_conf))
@@ -153,7 +154,7 @@ def _open_checkpoint(bus: Bus, snap: reader.Snapshot, options: Options, result: 
     return Undo(checkpoint, snap, view, options.rollback_timeout)
 
 
-def _apply_and_judge(bus: Bus, snap: reader.Snapshot, plan: Plan, options: Options, timer: Timer,
+def _apply_and_judge(bus: Bus, snap: Snapshot, plan: Plan, options: Options, timer: Timer,
                      result: Dict[str, Any], undo: Undo, baseline: List[Dict[str, Any]]) -> None:
     """Write, wait, verify and probe; roll back when any of it fails, else
     commit (see :func:`run`)."""
@@ -175,7 +176,7 @@ def _apply_and_judge(bus: Bus, snap: reader.Snapshot, plan: Plan, options: Optio
     _finish(undo, options, timer, result)
 
 
-def _write(bus: Bus, snap: reader.Snapshot, plan: Plan, options: Options, timer: Timer,
+def _write(bus: Bus, snap: Snapshot, plan: Plan, options: Options, timer: Timer,
            result: Dict[str, Any], undo: Undo) -> Dict[str, str]:
     """Run the plan's operations (never a write outside the checkpoint) and
     wait for the activations; returns ``{interface: problem}`` of those that
@@ -276,7 +277,7 @@ def _outcome(result: Dict[str, Any]) -> str:
                           for d in result.get("differences", [])[:10]) or result.get("rollback_error", "?"))
 
 
-def detach(lock: HostLock, bus: Bus, snap: reader.Snapshot, plan: Plan, options: Options, timer: Timer,
+def detach(lock: HostLock, bus: Bus, snap: Snapshot, plan: Plan, options: Options, timer: Timer,
            result: Dict[str, Any], group: Optional[Checkpoint]) -> None:
     """The change moves the controller's own address: this SSH session will
     die with it, so return now and apply from a detached child process that

@@ -31,7 +31,7 @@ from .errors import HostnetError, InvalidStateError, Problem
 from .files import write_atomic
 from .nm import keyfile
 from .nm.dbus import Variant
-from .nm.reader import Snapshot
+from .snapshot import Snapshot
 from .plan import make_plan
 from .rulebook import interfaces, ipath
 

@@ -32,6 +32,7 @@ from .nm.dbus import Bus
 from .nm.ledger import PendingConfirmation, resolve_existing
 from .plan import Plan, add_live_repairs, keep_external, live_ops, make_plan, name_flushed_routes
 from .probe_spec import ProbeSpec, parse_ssh_connection
+from .snapshot import Snapshot
 
 LOCK_PATH = "/run/hostnet-nm.lock"
 T = TypeVar("T")
@@ -267,7 +268,7 @@ def apply(document: Dict[str, Any], options: Options) -> Dict[str, Any]:
 
 
 def _read_and_plan(bus: Bus, desired: Dict[str, Any], options: Options, timer: Timer,
-                   result: Dict[str, Any]) -> Tuple[reader.Snapshot, Plan]:
+                   result: Dict[str, Any]) -> Tuple[Snapshot, Plan]:
     """Read the host and plan ``desired`` against it; the plan's findings go
     into ``result`` (``changed``, ``diff``, ``plan``, ``profiles``,
     ``warnings``)."""

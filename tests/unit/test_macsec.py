@@ -12,7 +12,7 @@ from ansible_collections.hostnet.nm.plugins.module_utils.nm import reader
 from ansible_collections.hostnet.nm.plugins.module_utils.plan import make_plan
 from ansible_collections.hostnet.nm.plugins.module_utils.redact import MASK, redact, secret_values
 from ansible_collections.hostnet.nm.plugins.module_utils.schema import parse_document
-from test_plan import device, profile, snapshot
+from ansible_collections.hostnet.nm.tests.unit.test_plan import device, profile, snapshot
 
 CAK = "c0ffee00112233445566778899aabbcc"
 CKN = "0a1b2c3d"
@@ -27,15 +27,17 @@ def plan(snap, doc):
     return make_plan(snap, reader.current_state(snap), kinds.from_document(parsed))
 
 
-def written(doc=DOC):
-    """The new profile's macsec setting, as NetworkManager returns it from
+def written(doc=None):
+    """The new profile's macsec setting (of ``doc``, default DOC), as NetworkManager returns it from
     GetSettings: without the CAK."""
+    doc = doc or DOC
     settings = macsec.KIND.to_nm({}, doc["interfaces"][0], new=True)["macsec"]
     return {k: v for k, v in settings.items() if k != "mka-cak"}
 
 
-def host(doc=DOC):
-    """A snapshot with the profile ``doc`` created, and its device."""
+def host(doc=None):
+    """A snapshot with the profile ``doc`` (default DOC) created, and its device."""
+    doc = doc or DOC
     prof = profile("/p/5", "ms0", active="/a/5", macsec=written(doc), ipv4={"method": "disabled"},
                    ipv6={"method": "disabled"})
     prof.settings["connection"]["type"] = "macsec"
@@ -77,15 +79,15 @@ def test_nmstates_example_and_the_fed_back_mask_are_valid():
     for cak in (CAK, CAK * 2, MASK):
         doc = {"interfaces": [{"name": "ms0", "type": "macsec", "macsec": dict(SECTION, **{"mka-cak": cak})}]}
         assert parse_document(doc)[1] == []
-    _, problems = parse_document({"interfaces": [{"name": "ms0", "type": "macsec",
-                                                  "macsec": {"base-iface": "eth1", "offload": "off"}}]})
+    problems = parse_document({"interfaces": [{"name": "ms0", "type": "macsec",
+                                               "macsec": {"base-iface": "eth1", "offload": "off"}}]})[1]
     assert [(p.code, p.path) for p in problems] == [("UNSUPPORTED", "interfaces[0].macsec.offload")]
 
 
 def test_a_bad_cak_is_reported_without_its_value():
     bad = CAK + "zz"
-    _, problems = parse_document({"interfaces": [{"name": "ms0", "type": "macsec",
-                                                  "macsec": dict(SECTION, **{"mka-cak": bad})}]})
+    problems = parse_document({"interfaces": [{"name": "ms0", "type": "macsec",
+                                               "macsec": dict(SECTION, **{"mka-cak": bad})}]})[1]
     assert [(p.code, p.path) for p in problems] == [("MACSEC_CAK_FORMAT", "interfaces[0].macsec.mka-cak")]
     assert bad not in repr(problems) and "34 characters" in problems[0].message
 

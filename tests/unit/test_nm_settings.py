@@ -90,7 +90,7 @@ def test_port_profile_has_no_ip_and_carries_port_options():
     assert "ipv4" not in new and "ipv6" not in new
     assert new["bridge-port"] == {"priority": 20, "path-cost": 50, "vlans": []}
     assert linux_bridge.port_entry(new) == {"name": "eth2", "stp-priority": 20, "stp-path-cost": 50,
-                                   "stp-hairpin-mode": False}
+                                            "stp-hairpin-mode": False}
 
 
 def test_routes_written_with_explicit_table_and_read_back():
@@ -117,7 +117,7 @@ def test_route_attributes_and_ecmp_weights_round_trip_with_their_dbus_types():
     assert {k: v.signature for k, v in item.items()} == {
         "dest": "s", "prefix": "u", "table": "u", "next-hop": "s", "src": "s", "mtu": "u", "cwnd": "u",
         "lock-cwnd": "b", "initcwnd": "u", "initrwnd": "u"}
-    routes, _ = nms.routes_from_profile(unwrap(raw))
+    routes = nms.routes_from_profile(unwrap(raw))[0]
     assert routes == hops + [tuned]
 
 

@@ -340,6 +340,7 @@ def test_absent_removes_a_kernel_rule_and_prune_the_rules_and_routes_of_our_prof
     ipv4 = dict(STATIC4, **{"routing-rules": nm_rules, "route-data": [route]})
     mark = {"data": {"org.hostnet.nm.owner": "hostnet.nm", "org.hostnet.nm.interface": "eth1"}}
     kept = {"interfaces": [{"name": "eth1", "type": "ethernet"}]}
+
     def snap_of(user):
         snap = snapshot([profile("/p/1", "eth1", active="/a/1", ipv4=ipv4, ipv6={"method": "disabled"}, user=user)])
         snap.kernel_rules = kernel.rules_from_ip_json({4: [{"priority": 997, "src": "all", "dst": "198.19.91.0",

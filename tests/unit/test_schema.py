@@ -29,6 +29,8 @@ def route(extra: str) -> str:
     return "routes: {config: [{next-hop-interface: eth1, %s}]}" % extra
 
 
+MACSEC_KEY = "00112233445566778899aabbccddeeff"  # 16 bytes in hex: a valid MKA CAK, and a valid CKN
+
 # (code, path, document that triggers it, neighbour that parses)
 SCHEMA_CASES: List[Tuple[str, str, str, str]] = [
     ("BRIDGE_VLAN_INVALID", "interfaces[0].bridge.port[0].vlan",
@@ -114,11 +116,13 @@ SCHEMA_CASES: List[Tuple[str, str, str, str]] = [
      "interfaces: [{name: ms0, type: macsec, macsec: {base-iface: eth1, mka-ckn: 'ab'}}]",
      "interfaces: [{name: ms0, type: macsec, macsec: {base-iface: eth1, mka-ckn: 'ab', mka-cak: '<hidden>'}}]"),
     ("MACSEC_CAK_FORMAT", "interfaces[0].macsec.mka-cak",
-     "interfaces: [{name: ms0, type: macsec, macsec: {base-iface: eth1, mka-cak: 00112233445566778899aabbccddeeff0, mka-ckn: 'ab'}}]",
-     "interfaces: [{name: ms0, type: macsec, macsec: {base-iface: eth1, mka-cak: 00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff, mka-ckn: 'ab'}}]"),
+     "interfaces: [{name: ms0, type: macsec, macsec: {base-iface: eth1, mka-cak: %s0, mka-ckn: 'ab'}}]" % MACSEC_KEY,
+     "interfaces: [{name: ms0, type: macsec, macsec: {base-iface: eth1, mka-cak: %s%s, mka-ckn: 'ab'}}]"
+     % (MACSEC_KEY, MACSEC_KEY)),
     ("MACSEC_CKN_FORMAT", "interfaces[0].macsec.mka-ckn",
      "interfaces: [{name: ms0, type: macsec, macsec: {base-iface: eth1, mka-cak: 00112233445566778899aabbccddeeff, mka-ckn: 'abc'}}]",
-     "interfaces: [{name: ms0, type: macsec, macsec: {base-iface: eth1, mka-cak: 00112233445566778899aabbccddeeff, mka-ckn: 00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff}}]"),
+     "interfaces: [{name: ms0, type: macsec, macsec: {base-iface: eth1, mka-cak: %s, mka-ckn: %s%s}}]"
+     % ((MACSEC_KEY,) * 3)),
     ("ROUTE_TABLE_INVALID", "route-rules.config[0].route-table", "route-rules: {config: [{route-table: 0}]}",
      "route-rules: {config: [{route-table: 254}]}"),
     ("ROUTE_MTU_INVALID", "routes.config[0].mtu", "routes: {config: [{destination: 198.19.0.0/24, mtu: 60}]}",

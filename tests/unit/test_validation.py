@@ -580,5 +580,5 @@ def test_doc_example_triggers_its_code(code):
 
 def test_a_rule_with_an_action_needs_no_table_with_routes():
     # issue 15 item 8: blackhole/unreachable/prohibit rules end the lookup; no table is consulted
-    errors, _ = run("route-rules: {config: [{ip-from: 198.18.1.0/24, action: blackhole, priority: 100}]}")
+    errors = run("route-rules: {config: [{ip-from: 198.18.1.0/24, action: blackhole, priority: 100}]}")[0]
     assert errors == []

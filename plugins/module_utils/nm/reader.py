@@ -24,9 +24,7 @@ from ..nmconst import (AC_ACTIVATED, AC_ACTIVATING, ACTIVE_IFACE, CONNECTION_IFA
                        WIRED_IFACE)
 from ..nmversion import DBUS_EXPORT_CAP, NmVersion
 from ..ops import Settings
-from ..snapshot import Device, bind_by_mac, choose_profiles, foreign_rules
-from ..snapshot import Profile as Profile  # noqa: F401  (re-exported: the reader's result types)
-from ..snapshot import Snapshot as Snapshot
+from ..snapshot import Device, Profile, Snapshot, bind_by_mac, choose_profiles, foreign_rules
 from . import kernel, support
 from .dbus import Bus, Call, unwrap
 

@@ -19,7 +19,7 @@ from ..nmconst import (AC_ACTIVATED, AC_DEACTIVATED, ACTIVE_IFACE, ADD_BLOCK_AUT
                        CONNECTION_IFACE, DEVICE_IFACE, DEVICE_UNMANAGED, NM_IFACE, NM_PATH, SETTINGS_IFACE, SETTINGS_PATH,
                        SETTINGS_SIG)
 from .dbus import Bus, Call, Variant, unwrap
-from .reader import Profile, Snapshot
+from ..snapshot import Profile, Snapshot
 from .settings import to_dbus
 INCOMPATIBLE = "org.freedesktop.NetworkManager.Device.IncompatibleConnection"
 NOT_ACTIVE = "org.freedesktop.NetworkManager.ConnectionNotActive"

@@ -4,22 +4,10 @@
 """Current state + desired state -> the target state and the ordered
 operations that reach it, each with its disruption class.
 
-The plan is pure: it reads a :class:`~.nm.reader.Snapshot` (plain data) and
-writes nothing. Operations, in the order they run:
-
-==============  ===========================================================
-``update``      rewrite a profile (NM ``Update2``), then ``reapply`` it
-``create``      add a profile (NM ``AddConnection2``)
-``delete``      remove a profile (NM ``Delete``); its software device goes too
-``deactivate``  take a profile down (``DeactivateConnection``)
-``activate``    bring a profile up (``ActivateConnection``)
-``reapply``     push an updated profile to its device without a link flap
-                (``Device.Reapply``; falls back to re-activation when NM
-                cannot reapply that change)
-==============  ===========================================================
-
-Disruption classes (:mod:`.ops`): ``none`` (profile only), ``reapply`` (live, no link
-flap), ``reactivate`` (the link goes down and up), ``remove``.
+The plan is pure: it reads a :class:`~.snapshot.Snapshot` (plain data) and
+writes nothing. Its operations (create, update, delete, deactivate,
+activate, reapply, in the order they run) and their disruption classes are
+:mod:`.ops`'s.
 """
 
 from __future__ import annotations

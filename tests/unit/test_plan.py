@@ -325,7 +325,9 @@ def test_a_rule_added_outside_networkmanager_is_seen_and_not_added_twice():
     snap.kernel_rules = kernel.rules_from_ip_json(dump)
     assert snap.kernel_rules == [{"family": "ipv4", "priority": 29995, "route-table": 254,
                                   "ip-from": "198.18.24.0/24", "ip-to": "198.19.24.0/24"},
-                                 {"family": "ipv4", "priority": 100, "route-table": 100, "iif": "eth1"}]
+                                 {"family": "ipv4", "priority": 100, "route-table": 100, "iif": "eth1"},
+                                 {"family": "ipv4", "priority": 101, "route-table": 100, "fwmark": 1,
+                                  "fwmask": 0xFFFFFFFF}]
     rule = {"ip-from": "198.18.24.0/24", "ip-to": "198.19.24.0/24", "priority": 29995, "route-table": 254}
     plan = plan_for(snap, {"route-rules": {"config": [rule]}})
     assert plan.ops == [] and any("outside NetworkManager" in w for w in plan.warnings)
@@ -528,3 +530,29 @@ def test_prune_reaches_a_bridge_that_is_down():
     snap.profiles[1].active = ""
     plan = prune_plan(snap, BR1_ONLY)
     assert [(op.kind, op.iface) for op in plan.ops] == [("delete", "br2")]
+
+
+def test_kernel_rules_with_a_mark_a_suppressor_or_an_action_are_read_and_removable():
+    # issue 15 item 8 with issue 17's kernel-rule removal: `ip -json rule` (iproute2 6.1, as printed
+    # for these rules) spells the suppressor suppress_prefixlen and gives action rules no table
+    from ansible_collections.hostnet.nm.plugins.module_utils.nm import kernel
+    dump = {4: [{"priority": 0, "src": "all", "table": "local"},
+                {"priority": 29990, "src": "all", "fwmark": "0x10", "fwmask": "0xff", "table": "main"},
+                {"priority": 29991, "src": "198.19.32.0", "srclen": 24, "iif": "eth1", "action": "prohibit"},
+                {"priority": 29992, "src": "all", "table": "main", "suppress_prefixlen": 0},
+                {"priority": 29993, "src": "all", "fwmark": "0x20", "action": "blackhole"},
+                {"priority": 29994, "src": "all", "action": "nop"},
+                {"priority": 32766, "src": "all", "table": "main"}], 6: []}
+    read = kernel.rules_from_ip_json(dump)
+    assert read == [
+        {"family": "ipv4", "priority": 29990, "route-table": 254, "fwmark": 16, "fwmask": 255},
+        {"family": "ipv4", "priority": 29991, "route-table": 254, "ip-from": "198.19.32.0/24", "iif": "eth1",
+         "action": "prohibit"},
+        {"family": "ipv4", "priority": 29992, "route-table": 254, "suppress-prefix-length": 0},
+        {"family": "ipv4", "priority": 29993, "route-table": 254, "fwmark": 32, "fwmask": 0xFFFFFFFF,
+         "action": "blackhole"}]
+    assert [kernel.rule_argv(r)[4:] for r in read] == [
+        ["29990", "fwmark", "0x10/0xff", "table", "254"],
+        ["29991", "from", "198.19.32.0/24", "iif", "eth1", "prohibit"],
+        ["29992", "suppress_prefixlength", "0", "table", "254"],
+        ["29993", "fwmark", "0x20/0xffffffff", "blackhole"]]

@@ -139,8 +139,12 @@ def device_routes_from_ip_json(names: List[str], routes: Dict[int, List[Dict[str
 
 
 #: rule keys of ``ip -json rule`` that select or act beyond what the model holds (from, to, priority, table)
-_RULE_UNMODELLED = ("oif", "fwmark", "tos", "dport", "sport", "ipproto", "uidrange", "l3mdev",
-                    "suppress_prefixlength", "suppress_ifgroup", "goto", "nat", "action")
+_RULE_UNMODELLED = ("oif", "tos", "dport", "sport", "ipproto", "uidrange", "l3mdev", "suppress_ifgroup", "goto",
+                    "nat")
+#: rule actions the model holds (``action``); a rule with another (``nop``...) is left out
+_RULE_ACTIONS = ("blackhole", "unreachable", "prohibit")
+#: the mask the kernel gives a fwmark stated without one (fib_rules.c)
+_FULL_MASK = 0xFFFFFFFF
 #: the kernel's own rules (fib_default_rules_init): (priority, table)
 _KERNEL_DEFAULT_RULES = {(0, 255), (32766, 254), (32767, 253)}
 
@@ -166,7 +170,8 @@ def rules_from_ip_json(dumps: Dict[int, List[Dict[str, Any]]]) -> List[Dict[str,
         for r in items:
             table = str(r.get("table", "main"))
             number = _TABLES.get(table, int(table) if table.isdigit() else None)
-            if number is None or any(k in r for k in _RULE_UNMODELLED):
+            if number is None or any(k in r for k in _RULE_UNMODELLED) or r.get("action", _RULE_ACTIONS[0]) \
+                    not in _RULE_ACTIONS:
                 continue
             rule: Dict[str, Any] = {"family": "ipv%d" % family, "priority": int(r.get("priority", 0)),
                                     "route-table": number}
@@ -176,14 +181,30 @@ def rules_from_ip_json(dumps: Dict[int, List[Dict[str, Any]]]) -> List[Dict[str,
                     rule[key] = str(ipaddress.ip_network("%s/%s" % (r[src], prefix), strict=False))
             if r.get("iif"):
                 rule["iif"] = r["iif"]
+            _selectors(r, rule)
             if len(rule) > 3 or (rule["priority"], number) not in _KERNEL_DEFAULT_RULES:
                 out.append(rule)
     return out
 
 
+def _selectors(raw: Dict[str, Any], rule: Dict[str, Any]) -> None:
+    """The mark, suppressor and action of an ``ip -json rule`` entry into
+    ``rule``, in the model's canonical form (a mark without a mask has the
+    kernel's full mask; the JSON key of ``suppress_prefixlength`` is
+    ``suppress_prefixlen``)."""
+    if "fwmark" in raw:
+        rule["fwmark"] = int(str(raw["fwmark"]), 0)
+        rule["fwmask"] = int(str(raw.get("fwmask", _FULL_MASK)), 0)
+    if "suppress_prefixlen" in raw:
+        rule["suppress-prefix-length"] = int(raw["suppress_prefixlen"])
+    if raw.get("action") in _RULE_ACTIONS:
+        rule["action"] = raw["action"]
+
+
 def rule_argv(rule: Dict[str, Any]) -> List[str]:
     """``ip rule`` selectors of a canonical model rule (:func:`rules`'
-    shape): family, priority, from, to, iif, table. Every value is
+    shape): family, priority, from, to, iif, fwmark/mask, suppressor, then
+    the action or the table. Every value is
     re-typed (numbers, :mod:`ipaddress` networks; ``iif`` is an interface name
     the kernel listed), never handed to a shell."""
     argv = ["-%s" % rule["family"][-1], "rule", "VERB", "priority", str(int(rule["priority"]))]
@@ -192,6 +213,12 @@ def rule_argv(rule: Dict[str, Any]) -> List[str]:
             argv += [word, str(ipaddress.ip_network(rule[key]))]
     if rule.get("iif"):
         argv += ["iif", str(rule["iif"])]
+    if "fwmark" in rule:
+        argv += ["fwmark", "0x%x/0x%x" % (int(rule["fwmark"]), int(rule.get("fwmask", _FULL_MASK)))]
+    if "suppress-prefix-length" in rule:
+        argv += ["suppress_prefixlength", str(int(rule["suppress-prefix-length"]))]
+    if rule.get("action") in _RULE_ACTIONS:
+        return argv + [str(rule["action"])]
     return argv + ["table", str(int(rule["route-table"]))]
 
 

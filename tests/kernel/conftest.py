@@ -27,6 +27,8 @@ from pathlib import Path
 import pytest
 
 _HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(_HERE.parent / "integration"))
+from ansible_run import Runner  # noqa: E402  (tests/integration: ansible-playbook against a lab host)
 
 # Load vm.py under a distinctive module name: tests/kernel is no package, and a bare "vm" could
 # clash with another directory's module of the same name.
@@ -138,6 +140,27 @@ def clean_guest(kernel_guest):
     """The session guest, reset to a clean lab before the test."""
     kernel_guest.reset()
     return kernel_guest
+
+
+@pytest.fixture(scope="module")
+def leave_the_guest_clean(kernel_guest):
+    """For a module whose tests change the guest (``usefixtures`` in its ``pytestmark``): the guest
+    is reset after the module's last test, since other kernel tests expect a pristine guest (no
+    bond, VLAN, VRF, MACsec or profile left)."""
+    yield
+    kernel_guest.reset()
+
+
+@pytest.fixture
+def guest(clean_guest):
+    """The session guest, reset before the test (``clean_guest``)."""
+    return clean_guest
+
+
+@pytest.fixture
+def runner(clean_guest):
+    """An ansible-playbook runner (tests/integration/ansible_run.py) against the clean guest."""
+    return Runner(clean_guest)
 
 
 def pytest_terminal_summary(terminalreporter):

@@ -7,32 +7,10 @@ VLANs 100/200 answering on 198.18.100.254 / 198.18.200.254."""
 from __future__ import annotations
 
 import json
-import sys
-from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "integration"))
-from ansible_run import Runner  # noqa: E402
-
-pytestmark = pytest.mark.kernel
-
-
-@pytest.fixture(scope="module", autouse=True)
-def leave_the_guest_clean(kernel_guest):
-    """Other kernel tests expect a pristine guest: no bond, VLAN or profile left."""
-    yield
-    kernel_guest.reset()
-
-
-@pytest.fixture
-def guest(clean_guest):
-    return clean_guest
-
-
-@pytest.fixture
-def runner(guest):
-    return Runner(guest)
+pytestmark = [pytest.mark.kernel, pytest.mark.usefixtures("leave_the_guest_clean")]
 
 
 def apply(runner, doc, *args, **kw):

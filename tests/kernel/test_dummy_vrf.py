@@ -16,18 +16,11 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "integration"))
 from ansible_run import Runner  # noqa: E402
 
-pytestmark = pytest.mark.kernel
+pytestmark = [pytest.mark.kernel, pytest.mark.usefixtures("leave_the_guest_clean")]
 
 TABLE = 1001
 ROUTE = {"destination": "198.19.5.0/24", "next-hop-interface": "eth1", "next-hop-address": "198.18.1.254",
          "table-id": TABLE}
-
-
-@pytest.fixture(scope="module", autouse=True)
-def leave_the_guest_clean(kernel_guest):
-    """Other kernel tests expect a pristine guest: no VRF, dummy or profile left."""
-    yield
-    kernel_guest.reset()
 
 
 def ok(result, changed=None):

@@ -15,25 +15,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from test_bonds_vlans import apply, link, ok, ping, profiles, sh, v4  # noqa: E402
 
-pytestmark = pytest.mark.kernel
-
-
-@pytest.fixture(scope="module", autouse=True)
-def leave_the_guest_clean(kernel_guest):
-    """Other kernel tests expect a pristine guest."""
-    yield
-    kernel_guest.reset()
-
-
-@pytest.fixture
-def guest(clean_guest):
-    return clean_guest
-
-
-@pytest.fixture
-def runner(guest):
-    from ansible_run import Runner
-    return Runner(guest)
+pytestmark = [pytest.mark.kernel, pytest.mark.usefixtures("leave_the_guest_clean")]
 
 
 def ipvlan_doc(mode="l2", **flags):

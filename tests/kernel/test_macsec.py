@@ -15,25 +15,12 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from test_bonds_vlans import apply, link, ok, profiles, sh  # noqa: E402
 
-pytestmark = pytest.mark.kernel
+pytestmark = [pytest.mark.kernel, pytest.mark.usefixtures("leave_the_guest_clean")]
 
 CAK = "5a1e2b3c4d5e6f708192a3b4c5d6e7f8"
 CKN = "0123456789abcdef0123456789abcdef"
 MACSEC = {"base-iface": "eth1", "encrypt": True, "port": 5, "validation": "check", "send-sci": True,
           "mka-cak": CAK, "mka-ckn": CKN}
-
-
-@pytest.fixture(scope="module", autouse=True)
-def leave_the_guest_clean(kernel_guest):
-    """Other kernel tests expect a pristine guest."""
-    yield
-    kernel_guest.reset()
-
-
-@pytest.fixture
-def runner(clean_guest):
-    from ansible_run import Runner
-    return Runner(clean_guest)
 
 
 DOC = {"interfaces": [

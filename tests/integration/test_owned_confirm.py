@@ -11,9 +11,9 @@ NetworkManager through ansible-playbook.
 - Two-step commit (RC-35): the checkpoint's path comes back in the structured result; a commit
   from a new connection finds it by that path; a foreign checkpoint is reported, not destroyed.
 
-``hold_confirm.sh`` (an ssh ProxyCommand) holds the confirmation's fresh connection for a few
-seconds while the host's ledger says a change is pending, so the test acts exactly inside that
-window.
+``hold_confirm.sh`` (an ssh ProxyCommand) holds the confirmation's fresh connection while the
+host's ledger says a change is pending, until the test releases it (or for a few seconds), so the
+test acts exactly inside that window however long its own ansible-playbook takes to start.
 """
 
 from __future__ import annotations
@@ -35,8 +35,10 @@ pytestmark = pytest.mark.lab
 HERE = Path(__file__).resolve().parent
 #: rollback window of the killed runs (seconds): the test waits it out
 KILL_WINDOW = 20
-#: seconds the held connection waits before connecting
+#: seconds the held connection waits before connecting, unless the test releases it sooner
 HOLD = 4
+#: the bound of a hold that the test releases itself (well inside the default 60 s window)
+LONG_HOLD = 40
 
 
 def doc(lab, host: str, last: int) -> Dict[str, Any]:
@@ -56,14 +58,19 @@ def play(host: str, desired: Dict[str, Any], **module_args: Any) -> List[Dict[st
              "tasks": [{"name": "apply", "hostnet.nm.network_state": dict(module_args, desired_state=desired)}]}]
 
 
-def held_args(lab, host: str, flag: Path) -> str:
-    """``-e`` JSON: ssh through hold_confirm.sh, which touches ``flag`` and waits HOLD s while a
-    change on ``host`` waits for its confirmation."""
+def held_args(lab, host: str, flag: Path, hold: int = HOLD) -> str:
+    """``-e`` JSON: ssh through hold_confirm.sh, which touches ``flag`` while a change on ``host``
+    waits for its confirmation, and waits until :func:`release` (at most ``hold`` s)."""
     ledger = lab.state_dir(host) / "run" / "hostnet-nm" / "checkpoint.json"
-    proxy = "%s %s %s %d nsenter --net=%s nc %%h %%p" % (HERE / "hold_confirm.sh", ledger, flag, HOLD,
-                                                         lab.netns("sw"))
+    proxy = "%s %s %s %s %d nsenter --net=%s nc %%h %%p" % (HERE / "hold_confirm.sh", ledger, flag,
+                                                            released(flag), hold, lab.netns("sw"))
     return json.dumps({"ansible_ssh_common_args": "-F %s -o %s" % (lab.ssh_config,
                                                                    shlex.quote("ProxyCommand=" + proxy))})
+
+
+def released(flag: Path) -> Path:
+    """The file that ends the hold of :func:`held_args`' connection."""
+    return flag.with_name(flag.name + ".release")
 
 
 def wait_for(path: Path, proc, bound: float = 120) -> None:
@@ -96,20 +103,34 @@ class Sampler:
 
 
 def assert_forward(samples: List[List[str]], states: List[List[str]]) -> None:
-    """Every sample is exactly one of ``states`` (before, first run, second run) and the host only
-    moves forward through them: a change is never undone by the other run."""
-    seen = [states.index(s) if s in states else None for s in samples]
-    assert None not in seen, "a sample in no document's state: %s" % samples[seen.index(None)]
-    assert seen == sorted(seen), "the host went back: %s" % [states[i] for i in seen]
+    """Every sample is one of ``states`` (before, first run, second run), or on the way from one to
+    the next (NetworkManager replaces addresses one by one: a sample may hold a part of both, or
+    none), and the host only moves forward through them: a change is never undone by the other run.
+    A sample that fits more than one step (no address at all) says nothing about the order."""
+    places = [_places(s, states) for s in samples]
+    assert [] not in places, "a sample in no document's state: %s" % samples[places.index([])]
+    order = [p[0] for p in places if len(p) == 1]
+    assert order == sorted(order), "the host went back: %s" % samples
+
+
+def _places(sample: List[str], states: List[List[str]]) -> List[float]:
+    """Where ``sample`` can be: ``[i]`` when it is ``states[i]``, else ``i + 0.5`` for each ``i``
+    where it is a part of ``states[i]`` and ``states[i + 1]`` together."""
+    if sample in states:
+        return [float(states.index(sample))]
+    return [i + 0.5 for i in range(len(states) - 1) if set(sample) <= set(states[i]) | set(states[i + 1])]
 
 
 def two_runs(lab, host, runner, view, tmp: Path, offset: Optional[float], lock_timeout: int,
              ) -> Tuple[Dict[str, Any], Dict[str, Any], List[List[str]]]:
     """Run A (.51) and, ``offset`` s later, B (.52) with ``lock_timeout``; ``offset=None`` starts
-    B exactly when A's change waits for its confirmation. Returns (A's result, B's result, samples)."""
+    B exactly when A's change waits for its confirmation: a refused B (``lock_timeout=0``) then
+    decides while A's confirmation is held, however long its start takes. Returns (A's result, B's
+    result, samples)."""
     ok(runner.apply(host, doc(lab, host, 50)))   # the state before, confirmed
     flag = tmp / "pending"
-    first_args = ("-e", held_args(lab, host, flag)) if offset is None else ()
+    refused = offset is None and lock_timeout == 0
+    first_args = ("-e", held_args(lab, host, flag, LONG_HOLD if refused else HOLD)) if offset is None else ()
     out: Dict[str, Any] = {}
     sampler = Sampler(view)
     first = runner.spawn(_dir(tmp, "a"), play(host, doc(lab, host, 51), lock_timeout=lock_timeout), *first_args)
@@ -122,6 +143,9 @@ def two_runs(lab, host, runner, view, tmp: Path, offset: Optional[float], lock_t
         play(host, doc(lab, host, 52), lock_timeout=lock_timeout),
         env={"ANSIBLE_SSH_CONTROL_PATH_DIR": str(short_dir(lab))}).task("apply", host)))
     second.start()
+    if refused:
+        second.join(300)
+        released(flag).touch()   # B has decided: A's confirmation may go ahead
     stdout, _ = first.communicate(timeout=300)
     second.join(300)
     samples = sampler.stop()

@@ -60,9 +60,9 @@ esac
 # Three lanes side by side, each running its tiers one after another: lane a the longest tier (the
 # lab tier on 1.42, after the unit tier), lane b the kernel tier and the tiers on the other
 # NetworkManager versions, lane c a part of the lab tier on 1.42, then lint. The lab tiers mostly
-# wait on NetworkManager, ssh and Ansible's start-up, so the lanes fill this 2-core machine better than one queue (tests/README.md,
-# "Time", has the measurements). Each tier's output goes to its own log, printed whole when the
-# tier ends, so that the lines of tiers running at once never mix.
+# wait on NetworkManager, ssh and Ansible's start-up, so the lanes fill this 2-core machine better
+# than one queue (tests/README.md, "Time", has the measurements). Each tier's output goes to its own
+# log, printed whole when the tier ends, so that the lines of tiers running at once never mix.
 # A tier: NAME|NM|LAB_PREFIX|GUEST|COMMAND ("-": not used; "pytest ARGS" runs the pytest above)
 # the lab tier on 1.42 is the longest: the files of LAB_SPLIT (mostly waiting out rollback windows)
 # run as a tier of their own in lane c, with a lab prefix of their own

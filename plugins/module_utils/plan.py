@@ -171,7 +171,8 @@ def _settle_ports(desired: State, target: State, problems: List[Problem]) -> Non
 def _check_kinds(snap: Snapshot, desired: Dict[str, Any], target: Dict[str, Any], problems: List[Problem]) -> None:
     """What the host decides about each interface the document keeps or
     creates: its kind needs a newer NetworkManager (``KIND_NEEDS_NEWER_NM``:
-    the kind's ``min_nm``), or it is stacked on a base that is neither on
+    the kind's ``min_nm``), its section lacks a key it needs to be created
+    (``MISSING_KEY``: :meth:`.kinds.base.Kind.missing_keys`), or it is stacked on a base that is neither on
     the host nor in the document, or that the document removes
     (``BASE_IFACE_MISSING``)."""
     for index, (name, iface) in enumerate(desired.get("interfaces", {}).items()):
@@ -185,6 +186,11 @@ def _check_kinds(snap: Snapshot, desired: Dict[str, Any], target: Dict[str, Any]
                                         name, kind.type, kind.min_nm[0], kind.min_nm[1], snap.version),
                                     "upgrade NetworkManager on this host to %d.%d or newer (Debian 13 and RHEL 10 have "
                                     "it), or leave %s out of this host's document" % (kind.min_nm + (name,))))
+        for key in kind.missing_keys(t_if):
+            problems.append(Problem("MISSING_KEY", "interfaces[%d].%s.%s" % (index, kind.section, key),
+                                    "%s has no %s.%s, and this host has no %s profile to take it from: a new %s "
+                                    "needs it" % (name, kind.section, key, kind.type, kind.type),
+                                    "add %s: {%s: ...} to the interface" % (kind.section, key)))
         base = kind.parent(t_if)
         if base and (target["interfaces"].get(base, {}).get("state") == "absent"
                      or (base not in target["interfaces"] and base not in snap.devices)):

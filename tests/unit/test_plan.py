@@ -167,6 +167,34 @@ def test_host_side_errors(doc, code):
         assert "type: vlan" in err.value.problems[0].hint
 
 
+@pytest.mark.parametrize("iface, paths", [
+    ({"type": "vlan"}, ["interfaces[0].vlan.base-iface", "interfaces[0].vlan.id"]),
+    ({"type": "vrf", "ipv4": {"enabled": False}}, ["interfaces[0].vrf.route-table-id"]),
+    ({"type": "vxlan"}, ["interfaces[0].vxlan.id"]),
+    ({"type": "veth"}, ["interfaces[0].veth.peer"]),
+    ({"type": "mac-vlan"}, ["interfaces[0].mac-vlan.base-iface", "interfaces[0].mac-vlan.mode"]),
+])
+def test_a_new_interface_without_the_keys_of_its_kind_is_refused_by_path(iface, paths):
+    """A new VLAN without a parent or a new VRF without a table (the schema checks required keys
+    only in a section the document writes): refused before anything is written, every key named."""
+    with pytest.raises(InvalidStateError) as err:
+        plan_for(snapshot(), {"interfaces": [dict(iface, name="x1", state="up")]})
+    missing = [p for p in err.value.problems if p.code == "MISSING_KEY"]
+    assert [p.path for p in missing] == paths
+    assert all("a new %s needs it" % iface["type"] in p.message for p in missing)
+
+
+def test_an_existing_vlan_needs_no_vlan_section_to_change_its_addresses():
+    vlan = profile("/p/1", "v20", active="/a/1", vlan={"parent": "eth1", "id": 20},
+                   ipv4={"method": "disabled"}, ipv6={"method": "disabled"})
+    vlan.settings["connection"]["type"] = "vlan"
+    snap = snapshot([vlan], devices={"v20": dict(device("v20", "/d/9", nm_type=11, active="/a/1"), type="vlan"),
+                                     "eth1": device("eth1", "/d/1")})
+    plan = plan_for(snap, {"interfaces": [{"name": "v20", "type": "vlan", "state": "up", "ipv4": {
+        "enabled": True, "dhcp": False, "address": [{"ip": "198.18.20.1", "prefix-length": 24}]}}]})
+    assert ("update", "v20") in kinds(plan)
+
+
 def test_unmanaged_interfaces_and_their_routes_are_not_in_the_state():
     # BC-29: the exported state never names what we cannot apply
     st = reader.current_state(snapshot())

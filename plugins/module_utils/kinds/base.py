@@ -149,6 +149,16 @@ class Kind:
         sec = iface.get(self.section) if self.section else None
         return sec if isinstance(sec, dict) else {}
 
+    def missing_keys(self, iface: Iface) -> List[str]:
+        """The keys the kind's section requires (:attr:`schema`'s
+        ``required``) that ``iface`` (the document merged onto what the host
+        has) lacks: the schema checks them only in a section the document
+        writes, and a new interface of this kind cannot be created without
+        them (NetworkManager refuses, or creates a wrong device: a VLAN on
+        no parent, a VRF on table 0)."""
+        required = self.schema.required if self.schema is not None else ()
+        return [key for key in required if key not in self.section_of(iface)]
+
     def port_refs(self, iface: Iface) -> List[Tuple[KeyPath, str]]:
         """``(key path, port name)`` of each port the interface's section
         lists, in order; ``[]`` for a kind without ports."""

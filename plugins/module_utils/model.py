@@ -282,7 +282,8 @@ def _merge_entries(current: List[Dict[str, Any]], desired: List[Dict[str, Any]],
                    canonical: Any, key: Any) -> List[Dict[str, Any]]:
     """Routes or rules: every ``state: absent`` entry removes what it matches
     (a pattern), then every other entry is added unless an equal one exists."""
-    out = [r for r in current if not any(e.get("state") == "absent" and route_matches(e, r) for e in desired)]
+    absent = [e for e in desired if e.get("state") == "absent"]  # few: a scan of every entry per entry is quadratic
+    out = [r for r in current if not any(route_matches(e, r) for e in absent)] if absent else list(current)
     have = {key(r) for r in out}
     for entry in desired:
         if entry.get("state") != "absent":

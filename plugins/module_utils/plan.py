@@ -21,7 +21,7 @@ from . import kinds, model, profiles, validation
 from .errors import InvalidStateError, Problem
 from .ops import Op
 from .profiles import Iface, PortOf, ProfileChange, ProfileRoutes, Rule
-from .snapshot import Profile, Snapshot, foreign_rules
+from .snapshot import Profile, ProfileIndex, Snapshot, foreign_rules
 from .verify import live_drift
 
 State = Dict[str, Any]
@@ -113,7 +113,8 @@ def make_plan(snap: Snapshot, current: Dict[str, Any], desired: Dict[str, Any], 
     plan = Plan()
     problems: List[Problem] = []
     desired = copy.deepcopy(desired)
-    _prune(plan, snap, current, desired, prune)
+    by_iface = ProfileIndex(snap.profiles)
+    _prune(plan, snap, by_iface, current, desired, prune)
     _check_ambiguous(snap, desired, problems)
     _rule_priorities(desired.get("route-rules", []), current["route-rules"])
     if prune:
@@ -139,7 +140,7 @@ def make_plan(snap: Snapshot, current: Dict[str, Any], desired: Dict[str, Any], 
     if problems:
         raise InvalidStateError(problems)
     plan.current, plan.target, plan.desired, plan.dns_owner = current, target, desired, dns_owner
-    _build_ops(plan, snap, dns_owner, rule_owner)
+    _build_ops(plan, snap, by_iface, dns_owner, rule_owner)
     _build_diff(plan, dns_owner is not None)
     return plan
 
@@ -149,14 +150,15 @@ def _settle_ports(desired: State, target: State, problems: List[Problem]) -> Non
     does not give follows its controller (up, or down: a port's activation
     brings its controller up); a port that does not exist is PORT_MISSING,
     one stated up under a controller that is down PORT_CONTROLLER_DOWN."""
-    for port, controller in kinds.controllers(target).items():
+    ctrl = kinds.controllers(target)
+    for port, controller in ctrl.items():
         if port not in target["interfaces"]:
             problems.append(Problem("PORT_MISSING", _port_path(desired, target, controller, port),
                                     "port %s of %s does not exist on this host" % (port, controller),
                                     "add %s to interfaces with its type, or remove it from the port list" % port))
             continue
         iface = target["interfaces"][port]
-        if not kinds.keeps_ip(target, port):
+        if not kinds.keeps_ip(target, port, ctrl):
             iface["ipv4"], iface["ipv6"] = {"enabled": False}, {"enabled": False}
         if "state" not in desired.get("interfaces", {}).get(port, {}) and iface.get("state") != "absent":
             # a port's activation brings its controller up (NetworkManager): a controller that is down keeps
@@ -235,7 +237,7 @@ def _named(current: State, desired: State) -> Set[str]:
     return names
 
 
-def _prune(plan: Plan, snap: Snapshot, current: State, desired: State, prune: bool) -> None:
+def _prune(plan: Plan, snap: Snapshot, index: ProfileIndex, current: State, desired: State, prune: bool) -> None:
     """Find the profiles of ours on interfaces the document does not name;
     with ``prune``, make those interfaces ``state: absent`` in ``desired`` (in
     place). Profiles of others there are only listed."""
@@ -247,15 +249,15 @@ def _prune(plan: Plan, snap: Snapshot, current: State, desired: State, prune: bo
         if prof.owner != "ours":
             plan.profiles["foreign_kept"].append(prof.as_dict())
         else:
-            _prune_ours(plan, snap, prof, desired, prune)
+            _prune_ours(plan, index, prof, desired, prune)
 
 
-def _prune_ours(plan: Plan, snap: Snapshot, prof: Profile, desired: State, prune: bool) -> None:
+def _prune_ours(plan: Plan, index: ProfileIndex, prof: Profile, desired: State, prune: bool) -> None:
     """A profile of ours on an interface the document does not name: pruned
     (its interface made absent in ``desired``) unless profiles of others are
     bound there too (then only listed, with a warning)."""
     name = prof.interface
-    shared = [p for p in snap.profiles if p.owner != "ours" and p.bound and p.iface == name]
+    shared = [p for p in index.on(name) if p.owner != "ours" and p.bound and p.iface == name]
     plan.profiles["pruned" if prune and not shared else "prunable"].append(prof.as_dict())
     if prune and shared:
         plan.warnings.append("prune: %s keeps profile %r (uuid %s): profiles not made by hostnet.nm are "
@@ -353,7 +355,7 @@ def _check_routes(desired: Dict[str, Any], target: Dict[str, Any], problems: Lis
             problems.append(Problem("ROUTE_INTERFACE_MISSING", path, "route to %s uses %s, which is not on this "
                                     "host nor in the document" % (route.get("destination"), name),
                                     "add the interface or fix next-hop-interface"))
-        elif name in ctrl and not kinds.keeps_ip(target, name):
+        elif name in ctrl and not kinds.keeps_ip(target, name, ctrl):
             problems.append(Problem("ROUTE_VIA_PORT", path, "route to %s uses %s, a port of %s" % (
                 route.get("destination"), name, ctrl[name]), "route through %s instead" % ctrl[name]))
 
@@ -453,7 +455,7 @@ def _check_ip_methods(desired: Dict[str, Any], target: Dict[str, Any], problems:
     ctrl = kinds.controllers(target)
     for index, name in enumerate(desired.get("interfaces", {})):
         iface = target["interfaces"].get(name, {})
-        if (name in ctrl and not kinds.keeps_ip(target, name)) or iface.get("state") == "absent":
+        if (name in ctrl and not kinds.keeps_ip(target, name, ctrl)) or iface.get("state") == "absent":
             continue
         if validation.autoconf_without_dhcp(iface.get("ipv6") or {}):
             problems.append(Problem("IPV6_AUTOCONF_WITHOUT_DHCP", "interfaces[%d].ipv6" % index,
@@ -725,6 +727,7 @@ class _Build:
 
     plan: Plan
     snap: Snapshot
+    index: ProfileIndex
     dns_owner: Optional[str]
     desired_names: Set[str]
     rules_now: Dict[str, List[RuleKey]]
@@ -737,7 +740,8 @@ class _Build:
     ops: _Ops = field(default_factory=_Ops)
 
     @classmethod
-    def of(cls, plan: Plan, snap: Snapshot, dns_owner: Optional[str], rule_owner: Dict[RuleKey, str]) -> "_Build":
+    def of(cls, plan: Plan, snap: Snapshot, index: ProfileIndex, dns_owner: Optional[str],
+           rule_owner: Dict[RuleKey, str]) -> "_Build":
         """The context for ``plan``'s current and target states."""
         rules_now: Dict[str, List[RuleKey]] = {}
         for key, name in snap.rule_holders.items():
@@ -745,7 +749,7 @@ class _Build:
         rules_then: Dict[str, List[Rule]] = {}
         for rule in plan.target["route-rules"]:
             rules_then.setdefault(rule_owner.get(model.rule_key(rule), ""), []).append(rule)
-        return cls(plan, snap, dns_owner, set(plan.desired.get("interfaces", {})), rules_now, rules_then,
+        return cls(plan, snap, index, dns_owner, set(plan.desired.get("interfaces", {})), rules_now, rules_then,
                    set(dns_holders_of(snap)) if dns_owner is not None else set(),
                    kinds.controllers(plan.target), kinds.controllers(plan.current),
                    _routes_by_iface(plan.target), _routes_by_iface(plan.current))
@@ -778,15 +782,16 @@ class _Build:
                    if model.route_key(r) not in kept)
 
 
-def _build_ops(plan: Plan, snap: Snapshot, dns_owner: Optional[str], rule_owner: Dict[RuleKey, str]) -> None:
+def _build_ops(plan: Plan, snap: Snapshot, index: ProfileIndex, dns_owner: Optional[str],
+               rule_owner: Dict[RuleKey, str]) -> None:
     """The plan's operations, in the order they run: profile writes, deletes,
     deactivations, activations; deletes and deactivations of what sits on
     another (ports, VLANs) before it."""
-    build = _Build.of(plan, snap, dns_owner, rule_owner)
+    build = _Build.of(plan, snap, index, dns_owner, rule_owner)
     names = kinds.dependency_order(plan.target, plan.target["interfaces"].keys())
     for name in names:
         if plan.target["interfaces"][name].get("state") == "absent":
-            _absent_ops(plan, snap, name, build.ops)
+            _absent_ops(plan, snap, index, name, build.ops)
         else:
             _iface_ops(build, name)
     order = {n: i for i, n in enumerate(names)}
@@ -813,7 +818,7 @@ def _iface_ops(build: _Build, name: str) -> None:
             name not in build.desired_names or prof is None):
         return  # nothing it depends on changes (a device without a profile that stays down)
     if name in build.desired_names or (change.port and change.port.controller in build.desired_names):
-        _block_rivals(build.plan, snap, name, ops)
+        _block_rivals(build.plan, snap, build.index, name, ops)
     written = _dirty(c_if, change, prof, _builtin_default(build.plan, prof, name))
     if written:
         prof = _write_op(build, name, prof, c_if, change)
@@ -910,12 +915,12 @@ def _recreates(change: ProfileChange) -> bool:
     return kind is not None and kind.recreates(change.current, change.target)
 
 
-def _absent_ops(plan: Plan, snap: Snapshot, name: str, ops: _Ops) -> None:
+def _absent_ops(plan: Plan, snap: Snapshot, index: ProfileIndex, name: str, ops: _Ops) -> None:
     """``state: absent``: the profiles bound to ``name`` by name are deleted
     (only ours when ``name`` is pruned), and no other profile is left able
     to activate there (see :func:`_block_rivals`)."""
     pruned = name in plan.pruned
-    for prof in snap.profiles:
+    for prof in index.on(name):  # prof.interface is prof.iface when bound by name
         if _builtin_default(plan, prof, name):
             continue  # NetworkManager's own profile of lo: the default that absent returns to
         if prof.owner == "ours" and prof.interface == name or (
@@ -925,7 +930,7 @@ def _absent_ops(plan: Plan, snap: Snapshot, name: str, ops: _Ops) -> None:
             if not pruned:
                 plan.profiles["deleted"].append(prof.as_dict())
     if not pruned:
-        _block_rivals(plan, snap, name, ops, unbound_only=True)
+        _block_rivals(plan, snap, index, name, ops, unbound_only=True)
 
 
 def _builtin_default(plan: Plan, prof: Optional[Profile], name: str) -> bool:
@@ -945,7 +950,8 @@ def _rival(snap: Snapshot, name: str, prof: Profile, unbound_only: bool) -> bool
     return (prof.autoconnect or bool(prof.active)) and prof.fits(name, snap.devices.get(name))
 
 
-def _block_rivals(plan: Plan, snap: Snapshot, name: str, ops: _Ops, unbound_only: bool = False) -> None:
+def _block_rivals(plan: Plan, snap: Snapshot, index: ProfileIndex, name: str, ops: _Ops,
+                  unbound_only: bool = False) -> None:
     """Exactly one profile can activate on an interface the document
     manages: every profile not made by hostnet.nm that NM could activate
     there by itself (a second profile bound to it, one bound by MAC or not
@@ -955,7 +961,7 @@ def _block_rivals(plan: Plan, snap: Snapshot, name: str, ops: _Ops, unbound_only
     document's own profile (``snap.chosen``) is not a rival, nor, unless the
     interface is made absent, a multi-connect profile (it serves other
     devices as it is)."""
-    for prof in snap.profiles:
+    for prof in index.may_fit(name):
         if not _rival(snap, name, prof, unbound_only):
             continue
         ops.updates.append(Op("update", name, prof.path, profiles.blocked_on(prof.settings, name),

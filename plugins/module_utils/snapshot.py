@@ -201,6 +201,37 @@ class Snapshot:
         return dev is None or bool(dev["managed"]) or not dev["real"]
 
 
+class ProfileIndex:
+    """The profiles of a snapshot by interface, built once per plan: the
+    plan asks for the profiles of every interface it touches, and a scan of
+    every profile per interface grows with the square of their number.
+
+    :meth:`on` gives the profiles whose :attr:`Profile.interface` is a name,
+    :meth:`may_fit` those NetworkManager could activate there by itself
+    (see :meth:`Profile.fits`); both in the snapshot's order."""
+
+    def __init__(self, profiles: List[Profile]) -> None:
+        self._on: Dict[str, List[Profile]] = {}
+        self._bound: Dict[str, List[Tuple[int, Profile]]] = {}
+        self._unbound: List[Tuple[int, Profile]] = []
+        for pos, prof in enumerate(profiles):
+            self._on.setdefault(prof.interface, []).append(prof)
+            if prof.bound:
+                self._bound.setdefault(prof.iface, []).append((pos, prof))
+            else:
+                self._unbound.append((pos, prof))
+
+    def on(self, name: str) -> List[Profile]:
+        """Profiles whose :attr:`Profile.interface` is ``name`` (bound to it,
+        or marked by us as its own)."""
+        return self._on.get(name, [])
+
+    def may_fit(self, name: str) -> List[Profile]:
+        """Profiles that may fit ``name`` (:meth:`Profile.fits` decides):
+        those bound to it by name and every profile bound by no name."""
+        return [prof for _pos, prof in sorted(self._bound.get(name, []) + self._unbound, key=lambda t: t[0])]
+
+
 def bind_by_mac(snap: Snapshot) -> None:
     """Profiles without ``interface-name`` that name a MAC address
     (``802-3-ethernet.mac-address``) belong to the device with that

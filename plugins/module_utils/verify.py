@@ -66,7 +66,7 @@ def mismatches(target: Dict[str, Any], saved: Dict[str, Any], live: Dict[str, Di
         if name in target["interfaces"]:
             out += _iface_mismatches(name, target["interfaces"][name], saved["interfaces"].get(name),
                                      live.get(name), name in have_profile,
-                                     name in ctrl and not kinds.keeps_ip(target, name), (desired or {}).get(name, {}))
+                                     name in ctrl and not kinds.keeps_ip(target, name, ctrl), (desired or {}).get(name, {}))
     if check_routes:
         out += _route_mismatches(target, live)
     have_rules = {model.rule_key(r) for r in saved.get("route-rules", [])}
@@ -193,7 +193,7 @@ def live_drift(desired: Dict[str, Any], target: Dict[str, Any], live: Dict[str, 
 
     def steady(name: str) -> bool:
         dev = live.get(name)
-        return (name not in skip and (name not in ctrl or kinds.keeps_ip(target, name)) and dev is not None
+        return (name not in skip and (name not in ctrl or kinds.keeps_ip(target, name, ctrl)) and dev is not None
                 and dev["state"] == DEVICE_ACTIVATED
                 and target["interfaces"].get(name, {}).get("state") == "up")
 

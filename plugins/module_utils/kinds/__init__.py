@@ -222,10 +222,13 @@ def implicit_addresses(iface: Iface) -> Tuple[str, ...]:
     return kind.implicit_addresses if kind is not None else ()
 
 
-def keeps_ip(state: Mapping[str, Any], port: str) -> bool:
+def keeps_ip(state: Mapping[str, Any], port: str, ctrl: Optional[Mapping[str, str]] = None) -> bool:
     """Whether ``port`` keeps its own IP configuration as a port: its
     controller in ``state`` is of a kind whose ports do (a VRF); ``True``
-    for an interface that is no port."""
-    ctrl = controllers(state).get(port)
-    kind = of(state.get("interfaces", {}).get(ctrl, {})) if ctrl else None
-    return ctrl is None or (kind is not None and kind.ports_keep_ip)
+    for an interface that is no port.
+
+    ``ctrl``: :func:`controllers` of ``state``, when the caller has it (it
+    asks for many ports: one scan of the state, not one per port)."""
+    ctrl_name = (controllers(state) if ctrl is None else ctrl).get(port)
+    kind = of(state.get("interfaces", {}).get(ctrl_name, {})) if ctrl_name else None
+    return ctrl_name is None or (kind is not None and kind.ports_keep_ip)

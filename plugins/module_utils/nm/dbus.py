@@ -27,7 +27,7 @@ import asyncio
 import importlib
 import os
 import time
-from typing import Any, Iterable, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Iterable, List, Optional, Sequence, Tuple
 
 from ..dbus_packages import LIBRARIES, PACKAGES
 from ..errors import DependencyError, NmError
@@ -137,6 +137,9 @@ class Bus:
     wait for NetworkManager to be ready (seconds, 0: do not wait).
     ``lost`` tells whether the bus closed the connection (then every call
     fails at once; :meth:`reopen` makes a new connection).
+    ``plain`` turns the library's replies into plain values, as
+    :func:`unwrap` does: dbus-fast's own ``unpack_variants`` (compiled,
+    several times faster on the read of a host) where the library has it.
 
     Raises:
         DependencyError: no D-Bus library, no system bus, or NetworkManager
@@ -150,6 +153,7 @@ class Bus:
         self.timeout = timeout
         self.loop = asyncio.new_event_loop()
         self.writes = 0
+        self.plain: Callable[[Any], Any] = getattr(self._lib, "unpack_variants", unwrap)
         self.write_log: List[str] = []
 
         async def _connect() -> Tuple[Any, Any]:
@@ -276,7 +280,7 @@ class Bus:
         Raises:
             NmError: NetworkManager answered with a D-Bus error.
         """
-        reply: List[Any] = unwrap(self.run(self._call(call)))
+        reply: List[Any] = self.plain(self.run(self._call(call)))
         return reply
 
     def gather(self, calls: Iterable[Call], return_errors: bool = False, raw: bool = False) -> List[Any]:
@@ -301,7 +305,7 @@ class Bus:
                     raise item
                 out.append(item)
             else:
-                out.append(item if raw else unwrap(item))
+                out.append(item if raw else self.plain(item))
         return out
 
     def get(self, path: str, interface: str, prop: str) -> Any:

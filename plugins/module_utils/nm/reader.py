@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import ipaddress
 import subprocess
-from typing import Any, Dict, Iterable, List, Optional, Tuple
+from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
 
 from .. import kinds, model, profiles
 from ..errors import DependencyError
@@ -29,10 +29,12 @@ from . import kernel, support
 from .dbus import Bus, Call, unwrap
 
 
-def profile_from_dbus(path: str, raw: Settings, props: Dict[str, Any]) -> Profile:
+def profile_from_dbus(path: str, raw: Settings, props: Dict[str, Any],
+                      plain: Callable[[Any], Any] = unwrap) -> Profile:
     """A :class:`~..snapshot.Profile` from its D-Bus settings as read
-    (``GetSettings``, kept as ``raw`` to send back) and its D-Bus properties."""
-    return Profile(path, raw, props, settings=unwrap(raw))
+    (``GetSettings``, kept as ``raw`` to send back) and its D-Bus properties;
+    ``plain`` unwraps the settings (:attr:`.dbus.Bus.plain` for a reply of the bus)."""
+    return Profile(path, raw, props, settings=plain(raw))
 
 
 def read_snapshot(bus: Bus) -> Snapshot:
@@ -61,7 +63,7 @@ def read_snapshot(bus: Bus) -> Snapshot:
     snap.features = support.features(root, [objects.get(p, {}).get(DEVICE_IFACE, {}) for p in devices])
     _read_devices(snap, objects, devices)
     _read_actives(snap, objects, list(root.get("ActiveConnections", [])))
-    _read_profiles(snap, objects, connections, raws)
+    _read_profiles(snap, objects, connections, raws, bus.plain)
     bind_by_mac(snap)
     choose_profiles(snap)
     return snap
@@ -124,7 +126,8 @@ def _read_actives(snap: Snapshot, objects: Dict[str, Any], paths: List[str]) -> 
                                  "devices": list(props.get("Devices", []))}
 
 
-def _read_profiles(snap: Snapshot, objects: Dict[str, Any], paths: List[str], raws: List[Any]) -> None:
+def _read_profiles(snap: Snapshot, objects: Dict[str, Any], paths: List[str], raws: List[Any],
+                   plain: Callable[[Any], Any]) -> None:
     by_path = {d["path"]: name for name, d in snap.devices.items()}
     live: Dict[str, List[str]] = {}   # profile path -> its active connections (a lookup, not a scan per profile)
     for ac_path, ac in snap.active.items():
@@ -133,7 +136,7 @@ def _read_profiles(snap: Snapshot, objects: Dict[str, Any], paths: List[str], ra
     for path, raw in zip(paths, raws):
         if isinstance(raw, Exception):
             continue  # deleted while we read
-        prof = profile_from_dbus(path, raw[0], objects.get(path, {}).get(CONNECTION_IFACE, {}))
+        prof = profile_from_dbus(path, raw[0], objects.get(path, {}).get(CONNECTION_IFACE, {}), plain)
         for ac_path in live.get(path, []):
             prof.active = ac_path
             devs = snap.active[ac_path]["devices"]

@@ -342,8 +342,9 @@ def _verify(bus: Bus, plan: Plan, options: Options) -> List[Dict[str, Any]]:
         saved = reader.current_state(snap)
         live = reader.live_state(snap)
         servers = resolv_conf_servers(read_text(options.resolv_conf)) if want_dns else None
+        typed = reader.typed_routes(plan.target["routes"], gone) if check_routes else None
         problems = mismatches(plan.target, saved, live, snap.chosen.keys(), names, check_routes, servers, want_dns,
-                              gone, plan.desired.get("interfaces", {}))
+                              gone, plan.desired.get("interfaces", {}), typed)
         if not problems or time.monotonic() >= deadline:
             return problems
         time.sleep(0.2)

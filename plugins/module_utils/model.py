@@ -48,7 +48,13 @@ Interface = TypedDict("Interface", {
 Route = TypedDict("Route", {
     "destination": str, "next-hop-interface": str, "next-hop-address": str, "metric": int,
     "table-id": int, "on-link": bool, "state": Literal["absent"], "source": str, "mtu": int, "cwnd": int,
-    "initcwnd": int, "initrwnd": int, "lock-cwnd": bool, "weight": int}, total=False)
+    "initcwnd": int, "initrwnd": int, "lock-cwnd": bool, "weight": int,
+    "route-type": Literal["blackhole", "unreachable", "prohibit"]}, total=False)
+#: a route's ``route-type`` (nmstate's, NetworkManager's route attribute ``type``): routes that drop what they
+#: match and have no next hop (RTN_BLACKHOLE, RTN_UNREACHABLE, RTN_PROHIBIT of include/uapi/linux/rtnetlink.h)
+ROUTE_TYPES = ("blackhole", "unreachable", "prohibit")
+#: a ``route-type`` route as the kernel has it: ``(destination, route-type, metric, table)``
+TypedRoute = Tuple[str, str, int, int]
 #: the attributes of a route beyond its identity (:func:`route_key`), as NetworkManager's ``route-data``
 #: item keys (nm-settings-dbus(5)): ``{model key: NetworkManager key}``
 ROUTE_ATTRIBUTES = {"source": "src", "mtu": "mtu", "cwnd": "cwnd", "initcwnd": "initcwnd", "initrwnd": "initrwnd",
@@ -102,10 +108,24 @@ def canonical_route(route: Mapping[str, Any]) -> Dict[str, Any]:
 
 
 def route_key(route: Mapping[str, Any]) -> Tuple[Any, ...]:
-    """The identity of a canonical route, for comparison and sorting."""
-    return (family_of(route["destination"]), route["destination"], route.get("next-hop-interface", ""),
-            route.get("next-hop-address", ""), route.get("table-id", MAIN_TABLE),
-            -1 if route.get("metric") is None else route["metric"], bool(route.get("on-link")))
+    """The identity of a canonical route, for comparison and sorting. A
+    ``route-type`` route's interface is not part of it: the kernel ties such
+    a route to no device (an IPv6 one shows on ``lo``), whichever profile holds it."""
+    typed = route.get("route-type", "")
+    return (family_of(route["destination"]), route["destination"],
+            "" if typed else route.get("next-hop-interface", ""), route.get("next-hop-address", ""),
+            route.get("table-id", MAIN_TABLE), -1 if route.get("metric") is None else route["metric"],
+            bool(route.get("on-link")), typed)
+
+
+def document_route(route: Mapping[str, Any]) -> Dict[str, Any]:
+    """A canonical route as nmstate writes it in a document: an IPv4
+    ``route-type`` route without ``next-hop-interface`` (the kernel gives it
+    no device; an IPv6 one keeps the interface that the kernel shows, ``lo``)."""
+    out = dict(route)
+    if out.get("route-type") and family_of(out["destination"]) == 4:
+        out.pop("next-hop-interface", None)
+    return out
 
 
 def route_matches(pattern: Mapping[str, Any], route: Mapping[str, Any]) -> bool:
@@ -197,7 +217,7 @@ def to_document(state: Dict[str, Any], only: Optional[Iterable[str]] = None) -> 
         "interfaces": [state["interfaces"][n] for n in names if n in state.get("interfaces", {})],
     }
     if "routes" in state:
-        doc["routes"] = {"config": sorted(state["routes"], key=route_key)}
+        doc["routes"] = {"config": [document_route(r) for r in sorted(state["routes"], key=route_key)]}
     if "route-rules" in state:
         doc["route-rules"] = {"config": sorted(state["route-rules"], key=rule_key)}
     if "dns-resolver" in state:

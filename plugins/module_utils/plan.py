@@ -349,12 +349,15 @@ def _check_routes(desired: Dict[str, Any], target: Dict[str, Any], problems: Lis
         name = route.get("next-hop-interface")
         if route.get("state") == "absent" or not name:
             continue  # validation requires the interface; absent entries are patterns
-        path = "routes.config[%d].next-hop-interface" % index
+        typed = route.get("route-type")
+        path = "routes.config[%d].%s" % (index, "route-type" if typed else "next-hop-interface")
         iface = target["interfaces"].get(name)
         if iface is None or iface.get("state") == "absent":
             problems.append(Problem("ROUTE_INTERFACE_MISSING", path, "route to %s uses %s, which is not on this "
                                     "host nor in the document" % (route.get("destination"), name),
-                                    "add the interface or fix next-hop-interface"))
+                                    "NetworkManager keeps %s routes in the profile of %s, which it does not manage "
+                                    "here: leave the route out of this host's document" % (typed, name) if typed
+                                    else "add the interface or fix next-hop-interface"))
         elif name in ctrl and not kinds.keeps_ip(target, name, ctrl):
             problems.append(Problem("ROUTE_VIA_PORT", path, "route to %s uses %s, a port of %s" % (
                 route.get("destination"), name, ctrl[name]), "route through %s instead" % ctrl[name]))
@@ -1007,19 +1010,24 @@ def _build_diff(plan: Plan, dns_changed: bool) -> None:
     for section, key in (("routes", model.route_key), ("route-rules", model.rule_key)):
         if cur[section] != tgt[section]:
             before[section], after[section] = _changed_entries(cur[section], tgt[section], key)
+    for side in (before, after):
+        if "routes" in side:
+            side["routes"]["config"] = [model.document_route(r) for r in side["routes"]["config"]]
     if dns_changed:
         before["dns-resolver"] = {"config": cur["dns-resolver"]}
         after["dns-resolver"] = {"config": tgt["dns-resolver"]}
     plan.diff = {"before": before, "after": after}
 
 
-def add_live_repairs(plan: Plan, snap: Snapshot, live: Dict[str, Dict[str, Any]]) -> None:
+def add_live_repairs(plan: Plan, snap: Snapshot, live: Dict[str, Dict[str, Any]],
+                     typed: Optional[List[model.TypedRoute]] = None) -> None:
     """Profiles right, kernel wrong: for each interface of the document
     whose live addresses or routes no longer match (see
-    :func:`.verify.live_drift`), add a ``reapply`` of its unchanged profile
+    :func:`.verify.live_drift`; ``typed``: the kernel's ``route-type``
+    routes, ``None`` when not read), add a ``reapply`` of its unchanged profile
     (NM puts the addresses and routes back without a link flap) and show the
     live values in the diff (``before``: what the kernel has)."""
-    drift = live_drift(plan.desired, plan.target, live, {op.iface for op in plan.ops})
+    drift = live_drift(plan.desired, plan.target, live, {op.iface for op in plan.ops}, typed)
     for name in sorted(drift):
         prof = snap.chosen.get(name)
         if prof is None:
@@ -1036,7 +1044,7 @@ def add_live_repairs(plan: Plan, snap: Snapshot, live: Dict[str, Dict[str, Any]]
                                                     if model.family_of(a) == fam]
         plan.diff["before"].setdefault("interfaces", []).append(before)
         plan.diff["after"].setdefault("interfaces", []).append(_shown(plan.target["interfaces"][name]))
-        missing = [m["desired"] for m in found if m["what"].startswith("routes[")]
+        missing = [model.document_route(m["desired"]) for m in found if m["what"].startswith("routes[")]
         if missing:
             plan.diff["after"].setdefault("routes", {"config": []})["config"].extend(missing)
             plan.diff["before"].setdefault("routes", {"config": []})

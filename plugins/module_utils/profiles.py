@@ -189,6 +189,8 @@ def _route_from_nm(r: Dict[str, Any], name: str, table: int) -> Route:
     for key, nm_key in model.ROUTE_ATTRIBUTES.items():
         if r.get(nm_key) not in (None, 0, False, ""):
             route[key] = r[nm_key]
+    if r.get("type") in model.ROUTE_TYPES:
+        route["route-type"] = r["type"]
     return model.canonical_route(route)
 
 
@@ -441,6 +443,8 @@ def _route_to_nm(r: Route) -> Dict[str, Any]:
     for key, nm_key in model.ROUTE_ATTRIBUTES.items():
         if key in r:
             item[nm_key] = r[key]
+    if r.get("route-type"):
+        item["type"] = r["route-type"]  # NetworkManager's route attribute (nm-settings-dbus(5), since 1.36)
     return item
 
 

@@ -24,6 +24,7 @@ from .kinds import refused
 from .errors import Problem, shown
 from .nodes import (INVALID, MAX_KEY, REFUSED, Bool, DnsServer, Enum, Int, IpAddress, IpNetwork, ListOf, Mac, Node,
                     Obj, Str, Unsupported, join)
+from .model import ROUTE_TYPES
 from .redact import MASK, is_secret
 
 #: Bounds checked by :func:`screen` before the schema walks a document (it recurses, and messages
@@ -307,10 +308,7 @@ ROUTE = Obj({
     "initrwnd": Int(1, 4294967295, "packets"),
     "lock-cwnd": Bool(),
     "weight": Int(1, 256, code="ROUTE_WEIGHT_INVALID"),
-    "route-type": Unsupported(
-        "a blackhole, unreachable or prohibit route has no interface, and NetworkManager would keep it in the "
-        "loopback profile, which hostnet.nm does not manage yet",
-        "remove it, or route the prefix to a dummy interface (type: dummy, state: up) instead"),
+    "route-type": Enum(*ROUTE_TYPES),
 }, unsupported=["quickack", "advmss", "vrf-name"])
 
 ROUTE_RULE = Obj({

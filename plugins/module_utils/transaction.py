@@ -26,6 +26,7 @@ from typing import Any, Callable, Dict, List, Literal, Mapping, Optional, Tuple,
 
 from . import kinds, options as bounds, validation
 from .errors import ConflictError, DependencyError, InvalidStateError, Problem
+from .model import TypedRoute
 from .files import read_text
 from .nm import config, kernel, reader
 from .nm.dbus import Bus
@@ -276,9 +277,10 @@ def _read_and_plan(bus: Bus, desired: Dict[str, Any], options: Options, timer: T
     current = reader.current_state(snap)
     live = reader.live_state(snap, set(desired.get("interfaces", {})) | {
         r.get("next-hop-interface", "") for r in desired.get("routes", [])})
+    typed = _typed_routes(desired, result)
     timer.lap("read")
     plan = make_plan(snap, current, desired, prune=options.prune)
-    add_live_repairs(plan, snap, live)  # the kernel lost what the profiles still say
+    add_live_repairs(plan, snap, live, typed)  # the kernel lost what the profiles still say
     keep_external(plan, snap, live)
     flushed = _flushed_routes(plan)
     timer.lap("plan")
@@ -288,6 +290,17 @@ def _read_and_plan(bus: Bus, desired: Dict[str, Any], options: Options, timer: T
     if flushed and not options.allow_route_flush:
         raise InvalidStateError([_flush_problem(plan, flushed)])
     return snap, plan
+
+
+def _typed_routes(desired: Dict[str, Any], result: Dict[str, Any]) -> Optional[List[TypedRoute]]:
+    """The kernel's ``route-type`` routes when the document has such routes
+    (:func:`.nm.reader.typed_routes`), for the live check of a re-run;
+    ``None`` (not checked, with a warning) when iproute2 is missing."""
+    try:
+        return reader.typed_routes(desired.get("routes", []))
+    except DependencyError as exc:
+        result["warnings"].append("blackhole, unreachable and prohibit routes are not checked live: %s" % exc.message)
+        return None
 
 
 def _flushed_routes(plan: Plan) -> Dict[str, List[str]]:

@@ -463,8 +463,8 @@ def _route_entries(doc: Dict[str, Any], problems: List[Problem]) -> None:
             report(problems, "ROUTE_FAMILY_MISMATCH", join(path, "next-hop-address"), "next hop %s is IPv%d but "
                    "destination %s is IPv%d" % (nh, hop.version, route["destination"],
                                                 family_of(route["destination"])), "use a next hop of the same family")
-        if "next-hop-interface" in route:
-            continue
+        if "next-hop-interface" in route or route.get("route-type"):
+            continue  # a route-type route is held by lo's profile (see _route_types)
         if hop and hop.is_link_local:
             report(problems, "ROUTE_LINK_LOCAL_NEEDS_INTERFACE", join(path, "next-hop-interface"), "link-local next "
                    "hop %s needs next-hop-interface: the same address exists on every link" % nh,
@@ -537,12 +537,21 @@ class _RouteView:
         self.absent = {i["name"] for _k, i in interfaces(doc) if i.get("state") == "absent"} - set(self.by_name)
 
 
+def route_interface(route: Mapping[str, Any]) -> Optional[str]:
+    """The interface whose profile holds a route: its ``next-hop-interface``;
+    for a ``route-type`` route without one, :data:`.kinds.TYPED_ROUTE_HOLDER` (``lo``)."""
+    return route.get("next-hop-interface") or (kinds.TYPED_ROUTE_HOLDER if route.get("route-type") else None)
+
+
 def _route_interface(view: _RouteView, path: str, route: Dict[str, Any], fam: int, problems: List[Problem]) -> None:
     """ROUTE_INTERFACE_ABSENT, ROUTE_VIA_PORT, ROUTE_FAMILY_DISABLED for one route (see :func:`_next_hops`)."""
-    name, where = route.get("next-hop-interface"), join(path, "next-hop-interface")
+    name = route_interface(route)
+    where = join(path, "next-hop-interface" if "next-hop-interface" in route else "route-type")
     if name in view.absent:
-        report(problems, "ROUTE_INTERFACE_ABSENT", where, "the route uses %s, which the document removes "
-               "(state: absent)" % name, "route through another interface, or keep %s" % name)
+        report(problems, "ROUTE_INTERFACE_ABSENT", where, "the route %s %s, which the document removes (state: "
+               "absent)" % ("is held by the profile of" if route.get("route-type") else "uses", name),
+               "keep %s, or remove the route" % name if route.get("route-type") else
+               "route through another interface, or keep %s" % name)
     elif name in view.ctrl and not ip_port(view.by_name, view.ctrl[name][0]):
         report(problems, "ROUTE_VIA_PORT", where, "the route uses %s, a port of %s" % (name, view.ctrl[name][0]),
                "route through %s instead" % view.ctrl[name][0])
@@ -601,11 +610,11 @@ def _route_tables(doc: Dict[str, Any], problems: List[Problem]) -> None:
 
 
 def route_identity(route: Mapping[str, Any]) -> Tuple[Any, ...]:
-    """What makes two routes the same: destination, next hop, interface,
-    table and metric, in canonical form."""
+    """What makes two routes the same: destination, next hop, interface
+    (:func:`route_interface`), table, metric and ``route-type``, in canonical form."""
     canon = model.canonical_route(route)
-    return (canon.get("destination"), canon.get("next-hop-address"), canon.get("next-hop-interface"),
-            canon["table-id"], canon.get("metric"))
+    return (canon.get("destination"), canon.get("next-hop-address"), route_interface(canon),
+            canon["table-id"], canon.get("metric"), canon.get("route-type"))
 
 
 @rule("ROUTE_DUPLICATE", "ROUTE_DEFAULT_CONFLICT")
@@ -662,8 +671,8 @@ def _route_attributes(doc: Dict[str, Any], problems: List[Problem]) -> None:
         if src and family_of(src) != family_of(dest):
             report(problems, "ROUTE_SOURCE_FAMILY_MISMATCH", join(path, "source"), "source %s is IPv%d but destination "
                    "%s is IPv%d" % (src, family_of(src), dest, family_of(dest)), "use a source of the same family")
-        if "weight" not in route:
-            continue
+        if "weight" not in route or route.get("route-type"):
+            continue  # a route-type route has no next hop to weigh (ROUTE_TYPE_ATTRIBUTE)
         if family_of(dest) == 6:
             report(problems, "ROUTE_WEIGHT_IPV6", join(path, "weight"), "weight on IPv6 route %s: NetworkManager "
                    "makes multipath (ECMP) routes for IPv4 only" % dest, "remove weight (IPv6 routes to the same "
@@ -677,6 +686,62 @@ def _route_attributes(doc: Dict[str, Any], problems: List[Problem]) -> None:
                    "other weighted route to %s with the same table and metric: there is no multipath route to "
                    "weigh" % (dest, dest), "add the other next hops of the ECMP route with a weight each, or remove "
                    "weight")
+
+
+#: keys of a route that describe its next hop: a ``route-type`` route has none (see :func:`_route_types`)
+NEXT_HOP_KEYS = ("weight", "on-link")
+
+
+@rule("ROUTE_TYPE_NEXT_HOP", "ROUTE_TYPE_ATTRIBUTE", "ROUTE_TYPE_CONFLICT")
+def _route_types(doc: Dict[str, Any], problems: List[Problem]) -> None:
+    """Routes with a ``route-type`` (blackhole, unreachable, prohibit).
+
+    ROUTE_TYPE_NEXT_HOP: a ``route-type`` route with ``next-hop-address``, or with a ``next-hop-interface`` other
+    than ``lo`` (whose profile holds it)
+    ROUTE_TYPE_ATTRIBUTE: a ``route-type`` route with ``weight`` or ``on-link`` (they describe a next hop)
+    ROUTE_TYPE_CONFLICT: a ``route-type`` route and another route of another type to the same destination with the
+    same table and metric
+
+    Source: the kernel's RTN_BLACKHOLE, RTN_UNREACHABLE and RTN_PROHIBIT
+    routes drop what they match and have no next hop (an IPv6 one is shown
+    on ``lo``); NetworkManager refuses a next hop on them and keeps them in
+    the profile that lists them, ``lo``'s for nmstate and hostnet.nm. The
+    kernel keeps one route per destination, table and metric (fib_table_insert,
+    fib6_add_rt2node): of two of different types only the first one
+    added takes effect. A route without ``metric`` takes its interface's default."""
+    seen: Dict[Tuple[Any, ...], Tuple[str, Optional[str]]] = {}
+    for path, route in entries(doc, "routes"):
+        if "destination" not in route:
+            continue
+        kind = route.get("route-type")
+        if kind:
+            _typed_route(path, route, kind, problems)
+        canon = model.canonical_route(route)
+        key = (canon["destination"], canon["table-id"], canon.get("metric", route_interface(route)))
+        other = seen.setdefault(key, (path, kind))
+        if other[1] != kind and (kind or other[1]):
+            report(problems, "ROUTE_TYPE_CONFLICT", path, "route to %s (%s) has the destination, table and metric of "
+                   "%s (%s): the kernel keeps only one of them" % (
+                       canon["destination"], kind or "unicast", other[0], other[1] or "unicast"),
+                   "give one of them another metric (the lower one wins), or remove one")
+
+
+def _typed_route(path: str, route: Dict[str, Any], kind: str, problems: List[Problem]) -> None:
+    """ROUTE_TYPE_NEXT_HOP and ROUTE_TYPE_ATTRIBUTE for one ``route-type`` route (see :func:`_route_types`)."""
+    nh = route.get("next-hop-address")
+    if nh and not ipaddress.ip_address(nh).is_unspecified:
+        report(problems, "ROUTE_TYPE_NEXT_HOP", join(path, "next-hop-address"), "a %s route has no next hop, but "
+               "next-hop-address is %s" % (kind, nh), "remove next-hop-address, or remove route-type to route "
+               "through %s" % nh)
+    name = route.get("next-hop-interface")
+    if name is not None and name != kinds.TYPED_ROUTE_HOLDER:
+        report(problems, "ROUTE_TYPE_NEXT_HOP", join(path, "next-hop-interface"), "a %s route goes through no "
+               "interface, but next-hop-interface is %s" % (kind, name), "remove next-hop-interface (%s's profile "
+               "holds the route), or remove route-type to route through %s" % (kinds.TYPED_ROUTE_HOLDER, name))
+    for key in NEXT_HOP_KEYS:
+        if route.get(key):
+            report(problems, "ROUTE_TYPE_ATTRIBUTE", join(path, key), "%s describes a next hop, and a %s route has "
+                   "none" % (key, kind), "remove %s" % key)
 
 
 @rule("ROUTE_RULE_FAMILY_MISMATCH", "ROUTE_RULE_TABLE_EMPTY")

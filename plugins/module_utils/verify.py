@@ -8,9 +8,10 @@ without NetworkManager; :func:`mismatches` lists every difference."""
 from __future__ import annotations
 
 import ipaddress
-from typing import Any, Dict, Iterable, List, Optional, Tuple
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple
 
 from . import kinds, model
+from .model import TypedRoute
 from .nmconst import DEVICE_ACTIVATED
 from .redact import is_secret
 
@@ -45,7 +46,8 @@ def mismatches(target: Dict[str, Any], saved: Dict[str, Any], live: Dict[str, Di
                profiles: Iterable[str], names: Iterable[str], check_routes: bool,
                dns_servers: Optional[List[str]], want_dns: bool,
                gone_routes: Iterable[Dict[str, Any]] = (),
-               desired: Optional[Dict[str, Any]] = None) -> List[Mismatch]:
+               desired: Optional[Dict[str, Any]] = None,
+               typed: Optional[List[TypedRoute]] = None) -> List[Mismatch]:
     """Every difference between ``target`` and what the host has.
 
     ``saved``: the model re-read from NM's profiles; ``live``: from
@@ -56,7 +58,9 @@ def mismatches(target: Dict[str, Any], saved: Dict[str, Any], live: Dict[str, Di
     ``gone_routes``: routes the change removes (they must be gone live);
     ``desired``: the document's interfaces by name — ``mtu`` and
     ``mac-address`` are checked only where it states them (else they are
-    live values the kernel may change: a bond gives its ports its MAC).
+    live values the kernel may change: a bond gives its ports its MAC);
+    ``typed``: the kernel's ``route-type`` routes (:func:`~.nm.kernel.typed_routes`;
+    ``None``: not read, those routes are not checked live).
     Each mismatch is ``{"what": path, "desired": value, "actual": value}``.
     """
     out: List[Mismatch] = []
@@ -68,18 +72,26 @@ def mismatches(target: Dict[str, Any], saved: Dict[str, Any], live: Dict[str, Di
                                      live.get(name), name in have_profile,
                                      name in ctrl and not kinds.keeps_ip(target, name, ctrl), (desired or {}).get(name, {}))
     if check_routes:
-        out += _route_mismatches(target, live)
+        out += _route_mismatches(target, live, typed)
     have_rules = {model.rule_key(r) for r in saved.get("route-rules", [])}
     out += [_mismatch("route-rules[priority %s]" % rule.get("priority"), rule, "not in any profile")
             for rule in target.get("route-rules", []) if model.rule_key(rule) not in have_rules]
-    out += [_mismatch("routes[%s via %s] (live)" % (route["destination"], route.get("next-hop-interface")),
-                      "absent", "still in the kernel") for route in gone_routes if _still_live(route, live)]
+    out += [_mismatch("routes[%s] (live)" % route_label(route), "absent", "still in the kernel")
+            for route in gone_routes if _still_live(route, live, typed)]
     if want_dns and dns_servers is not None:
         out += _dns_mismatches(target["dns-resolver"]["server"], dns_servers)
     return out
 
 
-def _still_live(route: Dict[str, Any], live: Dict[str, Dict[str, Any]]) -> bool:
+def route_label(route: Mapping[str, Any]) -> str:
+    """A route in a mismatch's ``what``: ``198.19.0.0/24 via eth1``, ``198.51.100.0/24 blackhole``."""
+    return "%s %s" % (route["destination"], route["route-type"]) if route.get("route-type") else \
+        "%s via %s" % (route["destination"], route.get("next-hop-interface"))
+
+
+def _still_live(route: Dict[str, Any], live: Dict[str, Dict[str, Any]], typed: Optional[List[TypedRoute]]) -> bool:
+    if route.get("route-type"):
+        return typed is not None and _typed_live(route, typed)
     dev = live.get(route.get("next-hop-interface", ""))
     return dev is not None and any(_route_live(route, r) for r in dev["routes"])
 
@@ -138,18 +150,42 @@ def _address_mismatches(where: str, t_if: Dict[str, Any], dev: Dict[str, Any]) -
     return out
 
 
-def _route_mismatches(target: Dict[str, Any], live: Dict[str, Dict[str, Any]]) -> List[Mismatch]:
-    """The target's routes through up interfaces that the kernel does not have."""
+def _route_mismatches(target: Dict[str, Any], live: Dict[str, Dict[str, Any]],
+                      typed: Optional[List[TypedRoute]]) -> List[Mismatch]:
+    """The target's routes through (or held by) up interfaces that the kernel does not have."""
     out = []
     for route in target["routes"]:
         dev = live.get(route.get("next-hop-interface", ""))
         t_if = target["interfaces"].get(route.get("next-hop-interface", ""), {})
         if dev is None or t_if.get("state") != "up":
             continue
-        if not any(_route_live(route, r) for r in dev["routes"]):
-            out.append(_mismatch("routes[%s via %s] (live)" % (route["destination"], route.get("next-hop-interface")),
-                                 route, seen_routes(route, dev)))
+        seen = _route_seen(route, dev, typed)
+        if seen is not None:
+            out.append(_mismatch("routes[%s] (live)" % route_label(route), route, seen))
     return out
+
+
+def _route_seen(route: Dict[str, Any], dev: Dict[str, Any], typed: Optional[List[TypedRoute]]) -> Optional[str]:
+    """``None`` when the kernel has ``route`` (through ``dev``, or for a ``route-type`` route in
+    ``typed``; unknown ``typed`` counts as had), else what it has instead (:func:`seen_routes`)."""
+    if route.get("route-type"):
+        return None if typed is None or _typed_live(route, typed) else seen_typed(route, typed)
+    return None if any(_route_live(route, r) for r in dev["routes"]) else seen_routes(route, dev)
+
+
+def _typed_live(want: Mapping[str, Any], typed: List[TypedRoute]) -> bool:
+    """Whether the kernel's ``typed`` routes hold ``want`` (a canonical ``route-type`` route)."""
+    return any(dest == want["destination"] and kind == want["route-type"]
+               and table == want.get("table-id", model.MAIN_TABLE) and want.get("metric") in (None, metric)
+               for dest, kind, metric, table in typed)
+
+
+def seen_typed(want: Mapping[str, Any], typed: List[TypedRoute]) -> str:
+    """What the kernel has instead of the ``route-type`` route ``want``, for a verification message."""
+    same = ["%s %s metric %d table %d" % (kind, dest, metric, table) for dest, kind, metric, table in typed
+            if dest == want["destination"]]
+    return "not in the kernel; it has: %s" % "; ".join(same) if same else \
+        "not in the kernel (no blackhole, unreachable or prohibit route to %s)" % want["destination"]
 
 
 def _kind_live(t_if: Dict[str, Any], dev: Dict[str, Any]) -> List[Tuple[str, Any, Any]]:
@@ -174,14 +210,15 @@ def _live_addresses(ip: Dict[str, Any], dev: Dict[str, Any], fam: int,
 
 
 def live_drift(desired: Dict[str, Any], target: Dict[str, Any], live: Dict[str, Dict[str, Any]],
-               skip: Iterable[str] = ()) -> Dict[str, List[Dict[str, Any]]]:
+               skip: Iterable[str] = (), typed: Optional[List[TypedRoute]] = None) -> Dict[str, List[Dict[str, Any]]]:
     """Where the kernel no longer has what the profiles say, for what the
     document names (an address deleted with ``ip addr del``, a route flushed
     by hand): ``{interface: [{"what", "desired", "actual"}]}``.
 
     ``desired``: the document's partial state (:func:`model.from_document`);
     ``target``: the plan's target; ``live``: :func:`~.nm.reader.live_state`;
-    ``skip``: interfaces the plan already rewrites. Checked: the interfaces
+    ``skip``: interfaces the plan already rewrites; ``typed``: the kernel's
+    ``route-type`` routes (``None``: not read, not checked). Checked: the interfaces
     of the document that are up in the target, activated (a device still
     activating is not drift) and not ports, in the IP families the document
     states; and the document's routes (not ``state: absent``) through such
@@ -214,9 +251,10 @@ def live_drift(desired: Dict[str, Any], target: Dict[str, Any], live: Dict[str, 
         if entry.get("state") == "absent" or not steady(name):
             continue
         route = model.canonical_route(entry)
-        if not any(_route_live(route, r) for r in live[name]["routes"]):
-            out.setdefault(name, []).append({"what": "routes[%s via %s] (live)" % (route["destination"], name),
-                                             "desired": route, "actual": seen_routes(route, live[name])})
+        seen = _route_seen(route, live[name], typed)
+        if seen is not None:
+            out.setdefault(name, []).append({"what": "routes[%s] (live)" % route_label(route),
+                                             "desired": route, "actual": seen})
     return out
 
 

@@ -98,6 +98,17 @@ class Runner:
             play["environment"] = env
         return self.play([play], *args).task("apply", host)
 
+    def round_trip(self, host: str, desired_state: Dict[str, Any]) -> PlayResult:
+        """One play on ``host``: tasks ``check`` (check mode, diff), ``apply``,
+        ``rerun``, ``info`` (network_state_info) and ``info fed back`` (its
+        document applied again), the usual proof of a kind or feature."""
+        def apply(name: str, state: Any, **keywords: Any) -> Dict[str, Any]:
+            return dict({"name": name, "hostnet.nm.network_state": {"desired_state": state}}, **keywords)
+        return self.play([{"hosts": host, "gather_facts": False, "tasks": [
+            apply("check", desired_state, check_mode=True, diff=True), apply("apply", desired_state),
+            apply("rerun", desired_state), {"name": "info", "hostnet.nm.network_state_info": {}, "register": "info"},
+            apply("info fed back", "{{ info.network_state }}")]}])
+
     def info(self, host: str) -> Dict[str, Any]:
         """``network_state_info`` of ``host`` (the ``network_state`` document)."""
         play = {"hosts": host, "gather_facts": False,

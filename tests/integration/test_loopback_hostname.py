@@ -5,6 +5,8 @@ back to the default (issue 15, item 1)."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 pytestmark = pytest.mark.lab
@@ -72,4 +74,56 @@ def test_loopback_addresses_apply_rerun_round_trip_and_absent(lab, lab_host, run
     assert not gone["rolled_back"]
     assert ok(run.task("absent again", lab_host), changed=False)["writes"] == 0
     assert view.addresses("lo") == [] and view.addresses("lo", 6) == []
+    assert "127.0.0.1/8" in view.run("ip", "-4", "-o", "addr", "show", "dev", "lo")
+
+
+# issue 15 item 8: routes without a next hop, held by lo's profile as nmstate keeps them
+TYPED = [{"destination": "198.19.77.0/24", "route-type": "blackhole"},
+         {"destination": "198.19.78.0/24", "route-type": "prohibit", "metric": 500, "table-id": 100},
+         {"destination": "2001:db8:77::/48", "route-type": "unreachable", "next-hop-interface": "lo"}]
+
+
+def kernel_typed(view):
+    """``{(destination, type, table)}`` of the host's blackhole, unreachable and prohibit routes."""
+    found = set()
+    for family in (4, 6):
+        for r in json.loads(view.run("ip", "-json", "-%d" % family, "route", "show", "table", "all")):
+            if r.get("type") in ("blackhole", "unreachable", "prohibit"):
+                dst = r["dst"] if "/" in r["dst"] else r["dst"] + ("/32" if family == 4 else "/128")
+                found.add((dst, r["type"], str(r.get("table", "main"))))
+    return found
+
+
+def test_route_types_apply_rerun_round_trip_and_absent(lab, lab_host, runner, view):
+    """Blackhole, prohibit (table 100, metric 500) and IPv6 unreachable routes
+    on a fresh host: check mode and diff, apply, re-run with zero writes, the
+    info round trip (written as nmstate writes them), the kernel's route
+    types; then one removed with ``state: absent`` (and again: no change),
+    lo's own addresses untouched throughout."""
+    run = runner.round_trip(lab_host, {"routes": {"config": TYPED}})
+    check = ok(run.task("check", lab_host), changed=True)
+    assert check["writes"] == 0 and [op["interface"] for op in check["plan"]] == ["lo", "lo"]
+    assert "198.19.77.0/24" in str(check["diff"]) and "route-type: prohibit" in check["diff"]["after"]
+    first = ok(run.task("apply", lab_host), changed=True)
+    assert first["writes"] > 0 and not first["rolled_back"]
+    second = ok(run.task("rerun", lab_host), changed=False)
+    assert second["writes"] == 0 and second["plan"] == []
+    routes = run.task("info", lab_host)["network_state"]["routes"]["config"]
+    typed = [r for r in routes if "route-type" in r]
+    assert {"destination": "198.19.77.0/24", "route-type": "blackhole", "table-id": 254} in typed
+    assert {"destination": "198.19.78.0/24", "route-type": "prohibit", "metric": 500, "table-id": 100} in typed
+    assert {"destination": "2001:db8:77::/48", "route-type": "unreachable", "next-hop-interface": "lo",
+            "table-id": 254} in typed
+    assert ok(run.task("info fed back", lab_host), changed=False)["writes"] == 0
+    assert kernel_typed(view) == {("198.19.77.0/24", "blackhole", "main"), ("198.19.78.0/24", "prohibit", "100"),
+                                  ("2001:db8:77::/48", "unreachable", "main")}
+    assert view.addresses("lo") == [] and view.addresses("lo", 6) == []
+    assert "127.0.0.1/8" in view.run("ip", "-4", "-o", "addr", "show", "dev", "lo")
+
+    gone = {"routes": {"config": [{"destination": "198.19.77.0/24", "route-type": "blackhole", "state": "absent"}]}}
+    run = runner.play([{"hosts": lab_host, "gather_facts": False, "tasks": [
+        apply_task("absent", gone), apply_task("absent again", gone)]}])
+    assert not ok(run.task("absent", lab_host), changed=True)["rolled_back"]
+    assert ok(run.task("absent again", lab_host), changed=False)["writes"] == 0
+    assert kernel_typed(view) == {("198.19.78.0/24", "prohibit", "100"), ("2001:db8:77::/48", "unreachable", "main")}
     assert "127.0.0.1/8" in view.run("ip", "-4", "-o", "addr", "show", "dev", "lo")

@@ -8,6 +8,7 @@ import pytest
 from ansible_collections.hostnet.nm.plugins.module_utils import kinds, model
 from ansible_collections.hostnet.nm.plugins.module_utils.kinds import refused
 from ansible_collections.hostnet.nm.plugins.module_utils.nm import reader
+from ansible_collections.hostnet.nm.plugins.module_utils.nm import settings as dbus_settings
 from ansible_collections.hostnet.nm.plugins.module_utils.nm.dbus import unwrap
 from ansible_collections.hostnet.nm.plugins.module_utils.plan import make_plan
 from ansible_collections.hostnet.nm.plugins.module_utils.nmconst import FLAG_EXTERNAL
@@ -196,3 +197,59 @@ def test_a_new_dummy_is_a_software_device_with_its_mtu():
     new = unwrap(next(op for op in plan.ops if op.kind == "create").settings)
     assert new["connection"]["type"] == "dummy" and new["802-3-ethernet"]["mtu"] == 9000
     assert not next(op for op in plan.ops if op.kind == "activate").awaits_device
+
+
+# issue 15 item 8: blackhole, unreachable and prohibit routes, held by lo's profile as nmstate keeps them
+BLACKHOLE = {"destination": "198.19.77.0/24", "route-type": "blackhole"}
+PROHIBIT = {"destination": "198.19.78.0/24", "route-type": "prohibit", "metric": 500, "table-id": 100}
+UNREACHABLE6 = {"destination": "2001:db8:77::/48", "route-type": "unreachable"}
+LO_ROUTES4 = [{"dest": "198.19.77.0", "prefix": 24, "table": 254, "type": "blackhole"},
+              {"dest": "198.19.78.0", "prefix": 24, "table": 100, "metric": 500, "type": "prohibit"}]
+LO_ROUTES6 = [{"dest": "2001:db8:77::", "prefix": 48, "table": 254, "type": "unreachable"}]
+
+
+def lo_with_routes():
+    """lo's profile of ours holding the three routes, active."""
+    return lo_snapshot(profile("/p/lo2", "lo", "loopback", ipv4=dict(LO4, **{"route-data": LO_ROUTES4}),
+                               ipv6=dict(LO6, **{"route-data": LO_ROUTES6}), user={"data": {
+                                   "org.hostnet.nm.owner": "hostnet.nm", "org.hostnet.nm.interface": "lo"}}))
+
+
+def test_route_types_go_into_lo_s_profile_with_its_addresses_as_they_were():
+    plan = plan_for(lo_snapshot(), {"routes": {"config": [BLACKHOLE, PROHIBIT, UNREACHABLE6]}})
+    assert ops(plan) == [("reapply", "lo"), ("update", "lo")]
+    new = unwrap(next(op for op in plan.ops if op.kind == "update").settings)
+    assert new["ipv4"]["route-data"] == LO_ROUTES4 and new["ipv6"]["route-data"] == LO_ROUTES6
+    assert new["ipv4"]["address-data"] == [{"address": "127.0.0.1", "prefix": 8}]
+    assert new["ipv6"]["address-data"] == [{"address": "::1", "prefix": 128}]
+    item = dbus_settings.variant("ipv4", "route-data", new["ipv4"]["route-data"]).value[0]
+    assert item["type"].signature == "s"  # NetworkManager's route attribute "type" (nm-settings-dbus(5))
+    after = plan.diff["after"]["routes"]["config"]
+    assert BLACKHOLE in [{k: v for k, v in r.items() if k != "table-id"} for r in after]  # IPv4: no interface
+
+
+def test_route_types_read_back_as_nmstate_writes_them_and_fed_back_are_no_ops():
+    snap = lo_with_routes()
+    doc = model.to_document(reader.current_state(snap))
+    assert doc["routes"]["config"] == [
+        dict(BLACKHOLE, **{"table-id": 254}), PROHIBIT,
+        dict(UNREACHABLE6, **{"next-hop-interface": "lo", "table-id": 254})]
+    assert plan_for(snap, doc).ops == []
+    assert plan_for(snap, {"routes": {"config": [BLACKHOLE, PROHIBIT, UNREACHABLE6]}}).ops == []
+
+
+def test_an_absent_route_type_leaves_lo_s_other_routes():
+    plan = plan_for(lo_with_routes(), {"routes": {"config": [dict(BLACKHOLE, state="absent")]}})
+    assert ops(plan) == [("reapply", "lo"), ("update", "lo")]
+    new = unwrap(next(op for op in plan.ops if op.kind == "update").settings)
+    assert new["ipv4"]["route-data"] == LO_ROUTES4[1:] and new["ipv6"]["route-data"] == LO_ROUTES6
+
+
+def test_a_route_type_held_by_another_profile_is_the_same_route():
+    # a route-type route belongs to no device: the one an ethernet profile holds is the document's
+    held = model.canonical_route(dict(BLACKHOLE, **{"next-hop-interface": "eth1"}))
+    assert model.route_key(held) == model.route_key(model.canonical_route(dict(BLACKHOLE, **{
+        "next-hop-interface": "lo"})))
+    assert "next-hop-interface" not in model.document_route(held)
+    six = model.canonical_route(dict(UNREACHABLE6, **{"next-hop-interface": "lo"}))
+    assert model.document_route(six)["next-hop-interface"] == "lo"

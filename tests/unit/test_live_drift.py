@@ -128,3 +128,43 @@ def test_connectivity_penalty_on_a_default_route_is_accepted_and_a_miss_says_wha
     assert check(150) == [] and check(150 + CONNECTIVITY_PENALTY) == []
     miss = check(300)
     assert miss[0]["actual"] == "not in the kernel; the device has: 0.0.0.0/0 via 198.18.1.1 metric 300 table 254"
+
+
+# issue 15 item 8: NetworkManager shows blackhole/unreachable/prohibit routes on no device: the kernel's are read
+IP_JSON = {4: [{"type": "prohibit", "dst": "198.19.78.0/24", "table": "100", "protocol": "static", "metric": 500},
+               {"dst": "127.0.0.0/8", "dev": "lo", "protocol": "kernel", "metric": 30},
+               {"type": "blackhole", "dst": "198.19.77.0/24", "protocol": "static", "metric": 30},
+               {"type": "local", "dst": "127.0.0.1", "dev": "lo", "table": "local"}],
+           6: [{"type": "unreachable", "dst": "2001:db8:77::/48", "dev": "lo", "metric": 30},
+               {"type": "blackhole", "dst": "2001:db8:78::1", "dev": "lo", "table": "vrf-x", "metric": 1024}]}
+
+
+def test_the_kernel_s_route_type_routes_from_ip_json():
+    from ansible_collections.hostnet.nm.plugins.module_utils.nm.kernel import typed_routes_from_ip_json
+    assert typed_routes_from_ip_json(IP_JSON) == [("198.19.78.0/24", "prohibit", 500, 100),
+                                                  ("198.19.77.0/24", "blackhole", 30, 254),
+                                                  ("2001:db8:77::/48", "unreachable", 30, 254)]
+
+
+def test_route_types_are_verified_against_the_kernel_s_routes_and_their_drift_repaired():
+    from ansible_collections.hostnet.nm.plugins.module_utils.nm.kernel import typed_routes_from_ip_json
+    from ansible_collections.hostnet.nm.plugins.module_utils.verify import mismatches
+    lo = {"name": "lo", "type": "loopback", "state": "up"}
+    doc = {"routes": {"config": [{"destination": "198.19.77.0/24", "route-type": "blackhole"},
+                                 {"destination": "198.19.79.0/24", "route-type": "unreachable", "metric": 7}]}}
+    desired = kinds.from_document(parse_document(doc)[0])
+    target = kinds.merge(dict(model.empty_state(), interfaces={"lo": lo}), desired)
+    saved = {"interfaces": {"lo": lo}, "route-rules": []}
+    dev = {"lo": {"state": 100, "addresses": [], "routes": [], "active": "/a/lo"}}
+    typed = typed_routes_from_ip_json(IP_JSON)
+    found = mismatches(target, saved, dev, ["lo"], ["lo"], True, None, False, typed=typed)
+    assert [(m["what"], m["actual"]) for m in found] == [(
+        "routes[198.19.79.0/24 unreachable] (live)",
+        "not in the kernel (no blackhole, unreachable or prohibit route to 198.19.79.0/24)")]
+    assert mismatches(target, saved, dev, ["lo"], ["lo"], True, None, False) == []  # not read: not judged
+    gone = [model.canonical_route({"destination": "198.19.78.0/24", "route-type": "prohibit", "table-id": 100,
+                                   "next-hop-interface": "lo"})]
+    assert [m["what"] for m in mismatches(target, saved, dev, ["lo"], [], False, None, False, gone, typed=typed)] == [
+        "routes[198.19.78.0/24 prohibit] (live)"]
+    drift = live_drift(desired, target, dev, typed=typed)
+    assert [m["what"] for m in drift["lo"]] == ["routes[198.19.79.0/24 unreachable] (live)"]

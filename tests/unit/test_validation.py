@@ -254,6 +254,34 @@ RULE_CASES: List[Tuple[str, str, str, str]] = [
     ("ROUTE_SOURCE_FAMILY_MISMATCH", "routes.config[0].source",
      route("{destination: 198.19.0.0/24, next-hop-interface: eth1, source: '2001:db8::1'}"),
      route("{destination: 198.19.0.0/24, next-hop-interface: eth1, source: 198.18.1.11}")),
+    # issue 15 item 8: a blackhole/unreachable/prohibit route has no next hop; lo's profile holds it
+    ("ROUTE_TYPE_NEXT_HOP", "routes.config[0].next-hop-address",
+     route("{destination: 198.51.100.0/24, route-type: blackhole, next-hop-address: 198.18.1.1}"),
+     route("{destination: 198.51.100.0/24, route-type: blackhole}")),
+    ("ROUTE_TYPE_NEXT_HOP", "routes.config[0].next-hop-interface",
+     route("{destination: '2001:db8:77::/48', route-type: unreachable, next-hop-interface: eth1}"),
+     route("{destination: '2001:db8:77::/48', route-type: unreachable, next-hop-interface: lo}")),
+    ("ROUTE_TYPE_ATTRIBUTE", "routes.config[0].weight",
+     route("{destination: 198.51.100.0/24, route-type: prohibit, weight: 2}"),
+     route("{destination: 198.51.100.0/24, route-type: prohibit, mtu: 1400}")),
+    ("ROUTE_TYPE_ATTRIBUTE", "routes.config[0].on-link",
+     route("{destination: 198.51.100.0/24, route-type: blackhole, on-link: true}"),
+     route("{destination: 198.51.100.0/24, route-type: blackhole, on-link: false}")),
+    ("ROUTE_TYPE_CONFLICT", "routes.config[1]",
+     route("{destination: 198.51.100.0/24, route-type: blackhole}, "
+           "{destination: 198.51.100.0/24, route-type: unreachable}"),
+     route("{destination: 198.51.100.0/24, route-type: blackhole}, "
+           "{destination: 198.51.100.0/24, route-type: unreachable, table-id: 100}")),
+    ("ROUTE_TYPE_CONFLICT", "routes.config[1]",
+     route("{destination: 198.51.100.0/24, next-hop-interface: eth1, metric: 50}, "
+           "{destination: 198.51.100.0/24, route-type: blackhole, metric: 50}"),
+     route("{destination: 198.51.100.0/24, next-hop-interface: eth1, metric: 50}, "
+           "{destination: 198.51.100.0/24, route-type: blackhole, metric: 4000}")),
+    ("ROUTE_INTERFACE_ABSENT", "routes.config[0].route-type",
+     "interfaces: [{name: lo, type: loopback, state: absent}]\n"
+     "routes: {config: [{destination: 198.51.100.0/24, route-type: blackhole}]}",
+     "interfaces: [{name: lo, type: loopback, state: up}]\n"
+     "routes: {config: [{destination: 198.51.100.0/24, route-type: blackhole}]}"),
     ("DNS_LINK_LOCAL_NO_SCOPE", "dns-resolver.config.server[0]",
      dns("{server: ['fe80::53']}"), dns("{server: ['fe80::53%eth1']}")),
     ("DNS_SCOPE_UNKNOWN", "dns-resolver.config.server[0]",

@@ -52,6 +52,8 @@ for _kind in KINDS:
 _BY_DEVICE_TYPE: Dict[int, Kind] = {n: k for k in KINDS for n in k.device_types}
 _BY_SECTION: Dict[str, Kind] = {k.section: k for k in KINDS if k.section}
 _BUILTIN: Dict[str, Kind] = {k.builtin: k for k in KINDS if k.builtin}
+#: the interface whose profile holds the routes without a next hop (``route-type``; :attr:`.base.Kind.holds_typed_routes`)
+TYPED_ROUTE_HOLDER: str = next(k.builtin for k in KINDS if k.holds_typed_routes and k.builtin)
 
 
 def get(type_name: str) -> Kind:
@@ -200,10 +202,14 @@ def merge(current: Dict[str, Any], desired: Dict[str, Any]) -> Dict[str, Any]:
 def from_document(doc: Dict[str, Any]) -> Dict[str, Any]:
     """:func:`.model.from_document` (the document as a partial state) with
     every kind's section merge, each interface in its kind's canonical form
-    (:func:`canonical`)."""
+    (:func:`canonical`), and each ``route-type`` route to add held by
+    :data:`TYPED_ROUTE_HOLDER`."""
     out = model.from_document(doc, SECTION_MERGES)
     for iface in out.get("interfaces", {}).values():
         canonical(iface)
+    if "routes" in out:
+        out["routes"] = [dict(r, **{"next-hop-interface": r.get("next-hop-interface", TYPED_ROUTE_HOLDER)})
+                         if r and r.get("route-type") and r.get("state") != "absent" else r for r in out["routes"]]
     return out
 
 

@@ -98,6 +98,10 @@ class Kind:
             gives an interface of this kind (the loopback's ``127.0.0.1/8``
             and ``::1/128``): never configured, never reported, accepted in
             a document and left out of the model (:meth:`canonical`).
+        holds_typed_routes: the profile of this kind's :attr:`builtin`
+            interface holds the routes without a next hop (``route-type``
+            blackhole, unreachable, prohibit), as nmstate keeps them in
+            ``lo``'s profile: the kernel ties them to no device.
         min_nm: the oldest NetworkManager release (``(major, minor)``) that
             has the kind's setting, or ``None`` when every supported release
             has it; on an older host the plan refuses the kind before
@@ -123,6 +127,7 @@ class Kind:
     ports_keep_ip: bool = False
     builtin: Optional[str] = None
     implicit_addresses: Tuple[str, ...] = ()
+    holds_typed_routes: bool = False
     min_nm: Optional[Tuple[int, int]] = None
     device_iface: Optional[str] = None
     port_settings: Tuple[str, ...] = ()

@@ -82,6 +82,7 @@ class Loopback(Kind):
     device_types = (32,)  # NM_DEVICE_TYPE_LOOPBACK (NetworkManager 1.42)
     builtin = NAME
     implicit_addresses = IMPLICIT
+    holds_typed_routes = True
     rules = tuple(RULES)
 
     def canonical(self, iface: Dict[str, Any]) -> None:

@@ -21,6 +21,7 @@ import subprocess
 from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
 from ..errors import DependencyError
+from ..model import ROUTE_TYPES, TypedRoute
 
 _SEARCH = "/usr/sbin:/sbin:/usr/bin:/bin"
 # iproute2's names of the reserved tables (rt_tables); others are printed as numbers
@@ -37,8 +38,9 @@ def use_runner(run: Optional[Runner]) -> None:
     _RUNNER[:] = [run] if run else []
 
 
-def _ip_json(*args: str) -> List[Dict[str, Any]]:
-    """The parsed output of ``ip -json ARGS``.
+def _ip_json(*args: str, need: str = "verifying an interface with more than 100 addresses or routes needs "
+             "iproute2's ip on the host (NetworkManager's D-Bus view stops at 100)") -> List[Dict[str, Any]]:
+    """The parsed output of ``ip -json ARGS``; ``need`` says what needs it, in the error when it is missing.
 
     Raises:
         DependencyError: iproute2 is missing, or no runner was given (outside a module).
@@ -47,8 +49,7 @@ def _ip_json(*args: str) -> List[Dict[str, Any]]:
     """
     binary = shutil.which("ip", path=_SEARCH)
     if binary is None:
-        raise DependencyError("verifying an interface with more than 100 addresses or routes needs iproute2's ip "
-                              "on the host (NetworkManager's D-Bus view stops at 100): install iproute2")
+        raise DependencyError("%s: install iproute2" % need)
     if not _RUNNER:
         raise DependencyError("reading the kernel's addresses, routes and rules runs iproute2's ip through a "
                               "module's run_command, and none was given (kernel.use_runner)")
@@ -58,6 +59,13 @@ def _ip_json(*args: str) -> List[Dict[str, Any]]:
         raise subprocess.CalledProcessError(rc, argv, out, err)
     data: List[Dict[str, Any]] = json.loads(out or "[]")
     return data
+
+
+def _table_number(entry: Dict[str, Any]) -> Optional[int]:
+    """The table of an ``ip -json`` route or rule as a number (main 254), or ``None`` for a table
+    named in the host's rt_tables (not one hostnet.nm writes)."""
+    table = str(entry.get("table", "main"))
+    return _TABLES.get(table, int(table) if table.isdigit() else None)
 
 
 def _prefixed(dst: str, family: int) -> str:
@@ -106,10 +114,33 @@ def _unicast_routes(routes: Dict[int, List[Dict[str, Any]]], names: List[str]) -
         for r in routes.get(family, []):
             if r.get("dev") not in names or r.get("type", "unicast") != "unicast":
                 continue
-            table = str(r.get("table", "main"))
-            number = _TABLES.get(table, int(table) if table.isdigit() else None)
-            if number is not None:  # (a table named in the host's rt_tables is not one we write)
+            number = _table_number(r)
+            if number is not None:
                 yield family, r, number
+
+
+def typed_routes() -> List[TypedRoute]:
+    """The kernel's ``route-type`` routes (blackhole, unreachable, prohibit)
+    of both families in every table, as :data:`TypedRoute`: NetworkManager's
+    D-Bus view lists them on no device (an IPv4 one has none).
+
+    Raises:
+        DependencyError: iproute2 is missing.
+    """
+    need = "verifying blackhole, unreachable and prohibit routes reads them with iproute2's ip"
+    return typed_routes_from_ip_json({family: _ip_json("-%d" % family, "route", "show", "table", "all", need=need)
+                                      for family in (4, 6)})
+
+
+def typed_routes_from_ip_json(routes: Dict[int, List[Dict[str, Any]]]) -> List[TypedRoute]:
+    """:func:`typed_routes` from ``ip -json -4/-6 route show table all`` (``{4: [...], 6: [...]}``)."""
+    out: List[TypedRoute] = []
+    for family in (4, 6):
+        for r in routes.get(family, []):
+            number = _table_number(r)
+            if r.get("type") in ROUTE_TYPES and number is not None:
+                out.append((_prefixed(r["dst"], family), str(r["type"]), int(r.get("metric", 0)), number))
+    return out
 
 
 def device_routes(names: List[str]) -> Dict[str, List[Dict[str, Any]]]:
@@ -168,8 +199,7 @@ def rules_from_ip_json(dumps: Dict[int, List[Dict[str, Any]]]) -> List[Dict[str,
     out = []
     for family, items in sorted(dumps.items()):
         for r in items:
-            table = str(r.get("table", "main"))
-            number = _TABLES.get(table, int(table) if table.isdigit() else None)
+            number = _table_number(r)
             if number is None or any(k in r for k in _RULE_UNMODELLED) or r.get("action", _RULE_ACTIONS[0]) \
                     not in _RULE_ACTIONS:
                 continue

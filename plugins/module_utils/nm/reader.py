@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import ipaddress
 import subprocess
-from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
+from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Tuple
 
 from .. import kinds, model, profiles
 from ..errors import DependencyError
@@ -278,6 +278,19 @@ def _exported_ip(snap: Snapshot, dev: Device) -> Tuple[List[str], List[Tuple[str
             routes.append(("%s/%d" % (ipaddress.ip_address(r["dest"]), r["prefix"]), r.get("next-hop", ""),
                            int(r.get("metric", 0)), int(r.get("table", model.MAIN_TABLE))))
     return addresses, routes
+
+
+def typed_routes(*route_lists: Iterable[Mapping[str, Any]]) -> Optional[List[model.TypedRoute]]:
+    """The kernel's ``route-type`` routes (:func:`.kernel.typed_routes`) when
+    a route of ``route_lists`` has a ``route-type``, else ``None`` (nothing
+    read: a document without them costs no command).
+
+    Raises:
+        DependencyError: iproute2 is missing.
+    """
+    if not any(r.get("route-type") for routes in route_lists for r in routes):
+        return None
+    return kernel.typed_routes()
 
 
 def _capped(snap: Snapshot, dev: Device) -> bool:

@@ -31,7 +31,7 @@ ITEM_SIGNATURES = dict({
     "address-data": {"address": "s", "prefix": "u"},
     "route-data": {"dest": "s", "prefix": "u", "table": "u", "next-hop": "s", "metric": "u", "onlink": "b",
                    "src": "s", "mtu": "u", "cwnd": "u", "initcwnd": "u", "initrwnd": "u", "lock-cwnd": "b",
-                   "weight": "u"},
+                   "weight": "u", "type": "s"},
     "routing-rules": {"family": "i", "table": "u", "priority": "u", "from": "s", "from-len": "y", "to": "s",
                       "to-len": "y", "iifname": "s", "fwmark": "u", "fwmask": "u", "action": "y",
                       "suppress-prefixlength": "i"},

@@ -152,6 +152,10 @@ class ActionModule(ActionBase):
         for key in ("probes", "timings", "writes", "rolled_back", "rollback_reason", "restored", "mismatches"):
             if key in applied:
                 out[key] = applied[key]
+        if "hostname" in last:
+            out["hostname"] = last["hostname"]
+        if last.get("failed") and last.get("state") == "commit":  # committed; the host name after it failed
+            return dict(out, failed=True, confirmed=True, msg=last.get("msg", "the host name was not set"))
         if last.get("unreachable") or last.get("failed") or not last.get("changed"):
             self._connection.set_option("host", old_host)
             self._connection.reset()

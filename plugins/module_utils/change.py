@@ -23,10 +23,11 @@ from . import model, options as bounds, probes
 from .errors import (ConflictError, DependencyError, HostnetError, InvalidStateError, NmError, VerificationError,
                      shown)
 from .files import read_json, read_text, write_json
-from .nm import kernel, reader
+from .nm import hostname as nm_hostname, kernel, reader
 from .nm.checkpoint import Checkpoint
 from .nm.dbus import Bus
-from .nm.ledger import APPLYING, GROUP, PENDING, ledger_clear, ledger_read, ledger_write, resolve_existing
+from .nm.ledger import (APPLYING, GROUP, PENDING, ledger_clear, ledger_defer_hostname, ledger_read, ledger_write,
+                        resolve_existing)
 from .nm.restore import as_json, forget, host_view, load, repair, save, settle
 from .nm.writer import Writer
 from .nmconst import FLAG_UNSAVED
@@ -42,6 +43,8 @@ LAST_RESULT = "/run/hostnet-nm/last-result.json"
 BEFORE = "/run/hostnet-nm/before.json"
 #: how long a rollback waits for the host to be back before repairing it (seconds)
 RESTORE_PATIENCE = 10.0
+#: how long a commit of the hostnet.nm.checkpoint module waits for the host to report the host name (seconds)
+HOSTNAME_PATIENCE = 10.0
 
 
 def _probe(options: Options, timer: Timer) -> List[Dict[str, Any]]:
@@ -66,6 +69,7 @@ class Undo:
         self.checkpoint, self.before, self.view = checkpoint, before, view
         self.window_end = time.monotonic() + timeout
         self.kernel_rules: List[Dict[str, Any]] = []  # rules removed with ip rule (no checkpoint covers them)
+        self.committed = False  # our checkpoint was committed (what no checkpoint covers may follow)
 
     @property
     def group(self) -> bool:
@@ -108,14 +112,21 @@ def run(bus: Bus, snap: Snapshot, plan: Plan, options: Options, timer: Timer,
     """Apply ``plan`` inside a checkpoint (``group``'s when one is joined),
     verify and probe it, then commit (or leave it pending with ``confirm``);
     on any failure roll back and compare the host with ``snap``. Fills
-    ``result`` (see :func:`.transaction.apply`).
+    ``result`` (see :func:`.transaction.apply`). The plan's host name is
+    written after the commit, never inside the checkpoint's window (see
+    :func:`_finish`); a plan of only a host name makes no checkpoint.
 
     Raises:
         ConflictError: no checkpoint could be created (nothing changed).
         VerificationError: activation, verification or a probe failed, or the
-            checkpoint vanished; the change was rolled back.
+            checkpoint vanished; the change was rolled back. Also: the host
+            does not report the host name written after the commit.
+        NmError: NetworkManager or the kernel refused the host name (after the commit).
         HostnetError: another failure, after the rollback.
     """
+    if not plan.network_changed:  # only the host name: no checkpoint covers it, so none is made
+        _hostname_only(bus, plan, options, result, group)
+        return
     baseline = _probe(options, timer)
     undo = _open_checkpoint(bus, snap, options, result, group)
     try:
@@ -130,6 +141,8 @@ def run(bus: Bus, snap: Snapshot, plan: Plan, options: Options, timer: Timer,
     except Exception:
         _rollback(bus, undo, options, result, "internal error", [])
         raise
+    if undo.committed and plan.hostname is not None:  # outside the rollback's reach: the network change stays
+        set_hostname(bus, dict(plan.hostname.after), options.verify_timeout, result, committed=True)
 
 
 def _open_checkpoint(bus: Bus, snap: Snapshot, options: Options, result: Dict[str, Any],
@@ -173,7 +186,7 @@ def _apply_and_judge(bus: Bus, snap: Snapshot, plan: Plan, options: Options, tim
         raise VerificationError(_outcome(result), result)
     if not undo.checkpoint.exists():
         raise _gone(bus, undo, options, result)
-    _finish(undo, options, timer, result)
+    _finish(undo, plan, options, timer, result)
 
 
 def _write(bus: Bus, snap: Snapshot, plan: Plan, options: Options, timer: Timer,
@@ -242,20 +255,68 @@ def _probe_after(plan: Plan, options: Options, timer: Timer, result: Dict[str, A
     return "probe failed: " + "; ".join("%s (%s)" % (p["name"], p["detail"]) for p in blocking)
 
 
-def _finish(undo: Undo, options: Options, timer: Timer, result: Dict[str, Any]) -> None:
+def _finish(undo: Undo, plan: Plan, options: Options, timer: Timer, result: Dict[str, Any]) -> None:
     """The change verified: a group's checkpoint is left to its owner; with
     ``confirm`` ours waits for the controller (the state before is kept for
-    a restore); else it is committed."""
+    a restore); else it is committed. The plan's host name is written only
+    after the commit: by whoever commits the group's or the pending
+    checkpoint (the ledger holds it), else by :func:`run` once committed."""
+    after = dict(plan.hostname.after) if plan.hostname is not None else {}
     if undo.group:
+        _defer_hostname(after, result)
         return
     if options.confirm:
         save(BEFORE, undo.before, undo.view)
-        ledger_write(undo.checkpoint, PENDING, options.rollback_timeout, options.apply_id)
+        ledger_write(undo.checkpoint, PENDING, options.rollback_timeout, options.apply_id, hostname=after)
         result.update(confirm_pending=True, apply_id=options.apply_id)
+        if after:
+            result["hostname_pending"] = after
         return
     undo.checkpoint.commit()
+    undo.committed = True
     ledger_clear()
     timer.lap("commit")
+
+
+def _hostname_only(bus: Bus, plan: Plan, options: Options, result: Dict[str, Any],
+                   group: Optional[Checkpoint]) -> None:
+    """A plan that changes only the host name: within a group it waits for
+    the group's commit, else it is written now (there is no network change
+    to wait for, and nothing a checkpoint would cover)."""
+    after = dict(plan.hostname.after) if plan.hostname is not None else {}
+    if group is not None:
+        result["checkpoint"] = group.path
+        _defer_hostname(after, result)
+    else:
+        set_hostname(bus, after, options.verify_timeout, result, committed=False)
+
+
+def _defer_hostname(after: Dict[str, str], result: Dict[str, Any]) -> None:
+    """Leave ``after`` to the commit of the group checkpoint (recorded with it)."""
+    if after:
+        ledger_defer_hostname(after)
+        result["hostname_pending"] = after
+        result["warnings"].append("the host name is written when the group checkpoint is committed "
+                                  "(hostnet.nm.checkpoint state=commit), never if it is rolled back")
+
+
+def set_hostname(bus: Bus, after: Dict[str, str], timeout: float, result: Dict[str, Any], committed: bool) -> None:
+    """Write the host name ``after`` (:func:`.nm.hostname.write`) and put what
+    the host reports into ``result["hostname"]``; ``committed``: a network
+    change was committed just before (the failure's message says so: it stays).
+
+    Raises:
+        NmError, VerificationError: the host did not take the name (the
+            exception's ``result`` is ``result``).
+    """
+    try:
+        result["hostname"] = nm_hostname.write(bus, after, timeout)  # type: ignore[arg-type]
+    except HostnetError as exc:
+        if committed:
+            exc.message = "the network change was committed, but the host name was not set: %s" % exc.message
+        result.update({k: v for k, v in exc.result.items() if k not in result})
+        exc.result = result
+        raise
 
 
 def _gone(bus: Bus, undo: Undo, options: Options, result: Dict[str, Any]) -> VerificationError:
@@ -499,20 +560,24 @@ def _settle_pending(bus: Bus, state: str, path: str, apply_id: str, wait: float)
     lock = HostLock(CONFIRM_LOCK_WAIT)
     try:
         lock.acquire()
-        cp, last = _pending_checkpoint(bus, path, apply_id)
+        cp, record, last = _pending_checkpoint(bus, path, apply_id)
         if state == "commit":
             cp.commit()
         else:
             cp.rollback()
         ledger_clear()
         forget(BEFORE)
-        return {"changed": True, "checkpoint": cp.path, "state": state, "apply_result": last}
+        out = {"changed": True, "checkpoint": cp.path, "state": state, "apply_result": last}
+        if state == "commit" and record.get("hostname"):  # never before the commit: no checkpoint covers it
+            set_hostname(bus, record["hostname"], HOSTNAME_PATIENCE, out, committed=True)
+        return out
     finally:
         lock.release()
 
 
-def _pending_checkpoint(bus: Bus, path: str, apply_id: str) -> Tuple[Checkpoint, Any]:
-    """``(checkpoint, last detached result or None)`` of the change waiting for its confirmation.
+def _pending_checkpoint(bus: Bus, path: str, apply_id: str) -> Tuple[Checkpoint, Dict[str, Any], Any]:
+    """``(checkpoint, its ledger record, last detached result or None)`` of the change waiting for its
+    confirmation.
 
     Raises:
         VerificationError: the apply failed and rolled back, or NetworkManager no longer has the
@@ -535,7 +600,7 @@ def _pending_checkpoint(bus: Bus, path: str, apply_id: str) -> Tuple[Checkpoint,
         _lost_while_pending(bus, cp, record, last)
         raise VerificationError("checkpoint %s expired: NetworkManager already rolled the change back" % cp.path,
                                 {"apply_result": last})
-    return cp, last
+    return cp, record, last
 
 
 def _lost_while_pending(bus: Bus, cp: Checkpoint, record: Dict[str, Any], last: Any) -> None:

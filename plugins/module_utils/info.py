@@ -18,7 +18,8 @@ from .nm.dbus import Bus
 
 
 def describe(bus_address: Optional[str] = None) -> Dict[str, Any]:
-    """``{"network_state": document, "profiles": [profile, ...],
+    """``{"network_state": document (with ``hostname``: the static and the
+    running host name), "profiles": [profile, ...],
     "networkmanager": {"version", "features", "refused_kinds"}}``: the
     current state as a desired-state document, every profile with who made
     it (:meth:`.nm.reader.Profile.as_dict`), and NetworkManager's version
@@ -35,7 +36,9 @@ def describe(bus_address: Optional[str] = None) -> Dict[str, Any]:
         for name, prof in snap.chosen.items():
             if kinds.builtin_default(name, prof.origin):
                 del state["interfaces"][name]  # lo as the kernel made it: nothing to declare
-        return {"network_state": model.to_document(model.without_no_effect(state)),
+        doc = model.to_document(model.without_no_effect(state))
+        doc["hostname"] = reader.host_name(snap)
+        return {"network_state": doc,
                 "profiles": [p.as_dict() for p in snap.profiles],
                 "networkmanager": {"version": snap.version, "features": sorted(snap.features),
                                    "refused_kinds": refused.host_notes(snap.features)}}

@@ -42,6 +42,7 @@ MODE = 0o600   # NetworkManager ignores a keyfile others can read or write (nm-s
 UNDECLARED = "OFFLINE_INTERFACE_UNDECLARED"
 TYPE_REQUIRED = "OFFLINE_TYPE_REQUIRED"
 SECRETS_NEED_DEST = "KEYFILE_SECRETS_NEED_DEST"
+HOSTNAME_OFFLINE = "OFFLINE_HOSTNAME"
 
 
 @dataclass
@@ -77,9 +78,14 @@ def profile_uuid(name: str) -> str:
 
 def _offline_problems(doc: Dict[str, Any]) -> List[Problem]:
     """What an offline run cannot look up on a host: interfaces the document
-    names (ports, VLAN bases) but does not list, and listed ones without a type."""
+    names (ports, VLAN bases) but does not list, and listed ones without a
+    type; and what no keyfile holds: the host name (nmstate refuses it too)."""
     listed = {iface["name"] for _i, iface in interfaces(doc)}
     problems = []
+    if "hostname" in doc:
+        problems.append(Problem(HOSTNAME_OFFLINE, "hostname", "a host name is not part of any NetworkManager "
+                                "keyfile (the static name is /etc/hostname)",
+                                "write /etc/hostname into the image (ansible.builtin.copy), or leave hostname out"))
     for i, iface in interfaces(doc):
         if "type" not in iface and iface.get("state") != "absent":
             problems.append(Problem(TYPE_REQUIRED, ipath(i, "type"), "%s has no type, and offline "

@@ -203,6 +203,8 @@ def from_document(doc: Dict[str, Any], sections: Mapping[str, SectionMerge]) -> 
         out["route-rules"] = list(doc["route-rules"].get("config", []) or [])
     if "dns-resolver" in doc:
         out["dns-resolver"] = dict(doc["dns-resolver"].get("config", {}) or {})
+    if "hostname" in doc:
+        out["hostname"] = dict(doc["hostname"] or {})
     return out
 
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Set, Tuple
 
 from . import kinds, model, profiles, validation
+from .hostname import HostName, HostNameChange
 from .errors import InvalidStateError, Problem
 from .ops import Op
 from .profiles import Iface, PortOf, ProfileChange, ProfileRoutes, Rule
@@ -40,7 +41,8 @@ class Plan:
     ``desired`` (the document's partial state) and ``target`` states, ``changed`` (bool), ``diff`` (``{"before": doc,
     "after": doc}`` limited to what changes), ``warnings``, ``dns_owner`` (the interface whose profile gets the
     DNS configuration, ``""`` when it is cleared, ``None`` when no profile's DNS changes), ``profiles``
-    (ownership findings, see :data:`PROFILE_FINDINGS`)."""
+    (ownership findings, see :data:`PROFILE_FINDINGS`), ``hostname`` (the host name's change, written
+    once the network change is committed; see :func:`plan_hostname`)."""
 
     def __init__(self) -> None:
         self.ops: List[Op] = []
@@ -54,10 +56,16 @@ class Plan:
         self.pruned: Set[str] = set()
         #: routing rules no profile holds (``ip rule``, another daemon) that ``state: absent`` entries remove
         self.kernel_rules_removed: List[Dict[str, Any]] = []
+        self.hostname: Optional[HostNameChange] = None
 
     @property
     def changed(self) -> bool:
         """Whether applying the plan changes anything."""
+        return bool(self.network_changed or self.hostname)
+
+    @property
+    def network_changed(self) -> bool:
+        """Whether the plan changes the network (what a checkpoint covers), not only the host name."""
         return bool(self.ops or self.kernel_rules_removed)
 
 
@@ -1017,6 +1025,16 @@ def _build_diff(plan: Plan, dns_changed: bool) -> None:
         before["dns-resolver"] = {"config": cur["dns-resolver"]}
         after["dns-resolver"] = {"config": tgt["dns-resolver"]}
     plan.diff = {"before": before, "after": after}
+
+
+def plan_hostname(plan: Plan, current: HostName) -> None:
+    """The host name's change (``plan.hostname``) from ``current`` (the host's
+    ``{"config", "running"}``) to the document's ``hostname`` section, and
+    its part of the diff (only the keys that change)."""
+    plan.hostname = HostNameChange.of(current, plan.desired.get("hostname") or {})
+    if plan.hostname is not None:
+        plan.diff["before"]["hostname"] = dict(plan.hostname.before)
+        plan.diff["after"]["hostname"] = dict(plan.hostname.after)
 
 
 def add_live_repairs(plan: Plan, snap: Snapshot, live: Dict[str, Dict[str, Any]],

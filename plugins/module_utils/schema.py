@@ -19,7 +19,7 @@ import ipaddress
 import re
 from typing import Any, Dict, List, Optional, Tuple
 
-from . import kinds
+from . import hostname, kinds
 from .kinds import refused
 from .errors import Problem, shown
 from .nodes import (INVALID, MAX_KEY, REFUSED, Bool, DnsServer, Enum, Int, IpAddress, IpNetwork, ListOf, Mac, Node,
@@ -77,6 +77,7 @@ CODES = {
 #: the codes the interface kinds' sections report (a bridge port's VLANs, a VLAN id...)
 for _kind in kinds.KINDS:
     CODES.update(_kind.schema_codes)
+CODES.update(hostname.CODES)
 
 #: nmstate interface types we manage (:data:`.kinds.TYPES`); other nmstate types are refused as unsupported.
 SUPPORTED_TYPES = kinds.TYPES
@@ -337,6 +338,7 @@ DOCUMENT = Obj({
     "routes": Obj({"config": ListOf(ROUTE)}, unsupported=["running"]),
     "route-rules": Obj({"config": ListOf(ROUTE_RULE)}, unsupported=["running"]),
     "dns-resolver": Obj({"config": _DNS_CONFIG}, unsupported=["running"]),
+    "hostname": hostname.SCHEMA,
     **_refused_keys("document"),
 }, unsupported=["hostname-config", "dispatch"])
 

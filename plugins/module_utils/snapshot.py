@@ -175,7 +175,10 @@ class Snapshot:
     routes each profile keeps in its ``gateway`` field; ``rule_holders``:
     ``{rule key: interface whose profile holds it}`` (both filled by
     :func:`.nm.reader.current_state`); ``features``: the refused kinds'
-    prerequisites the host has (:func:`.nm.support.features`).
+    prerequisites the host has (:func:`.nm.support.features`);
+    ``hostname``: the static host name NetworkManager reports (its
+    ``Settings.Hostname``, ``""`` when none) and ``hostname_writable``
+    whether it can save one (``Settings.CanModify``).
     """
 
     def __init__(self) -> None:
@@ -192,6 +195,8 @@ class Snapshot:
         self.ip_configs: Dict[str, Dict[str, Any]] = {}
         self.kernel_rules: List[Dict[str, Any]] = []
         self.features: FrozenSet[str] = frozenset()  # refused kinds' prerequisites the host has (nm.support)
+        self.hostname = ""
+        self.hostname_writable = True
 
     def managed(self, name: str) -> bool:
         """Whether NM manages the interface, or could create it: no device

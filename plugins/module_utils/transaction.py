@@ -25,13 +25,14 @@ from dataclasses import dataclass, field, fields
 from typing import Any, Callable, Dict, List, Literal, Mapping, Optional, Tuple, TypeVar
 
 from . import kinds, options as bounds, validation
+from .hostname import problems_on_host
 from .errors import ConflictError, DependencyError, InvalidStateError, Problem
 from .model import TypedRoute
 from .files import read_text
 from .nm import config, kernel, reader
 from .nm.dbus import Bus
 from .nm.ledger import PendingConfirmation, resolve_existing
-from .plan import Plan, add_live_repairs, keep_external, live_ops, make_plan, name_flushed_routes
+from .plan import Plan, add_live_repairs, keep_external, live_ops, make_plan, name_flushed_routes, plan_hostname
 from .probe_spec import ProbeSpec, parse_ssh_connection
 from .snapshot import Snapshot
 
@@ -282,10 +283,14 @@ def _read_and_plan(bus: Bus, desired: Dict[str, Any], options: Options, timer: T
     plan = make_plan(snap, current, desired, prune=options.prune)
     add_live_repairs(plan, snap, live, typed)  # the kernel lost what the profiles still say
     keep_external(plan, snap, live)
+    if "hostname" in desired:
+        _plan_hostname(plan, snap, options)
     flushed = _flushed_routes(plan)
     timer.lap("plan")
     result.update(changed=plan.changed, diff=plan.diff, plan=[op.as_dict() for op in plan.ops],
                   profiles=plan.profiles)
+    if plan.hostname is not None:
+        result["plan"].append(plan.hostname.as_op())
     result["warnings"] += plan.warnings
     if flushed and not options.allow_route_flush:
         raise InvalidStateError([_flush_problem(plan, flushed)])
@@ -301,6 +306,19 @@ def _typed_routes(desired: Dict[str, Any], result: Dict[str, Any]) -> Optional[L
     except DependencyError as exc:
         result["warnings"].append("blackhole, unreachable and prohibit routes are not checked live: %s" % exc.message)
         return None
+
+
+def _plan_hostname(plan: Plan, snap: Snapshot, options: Options) -> None:
+    """The host name's part of the plan (:func:`.plan.plan_hostname`).
+
+    Raises:
+        InvalidStateError: the host cannot take the change
+            (:func:`.hostname.problems_on_host`); nothing was touched."""
+    plan_hostname(plan, reader.host_name(snap))
+    if plan.hostname is not None:
+        problems = problems_on_host(plan.hostname.after, options.persistent, snap.hostname_writable)
+        if problems:
+            raise InvalidStateError(problems)
 
 
 def _flushed_routes(plan: Plan) -> Dict[str, List[str]]:

@@ -4,7 +4,7 @@ pristine lab host, all in one playbook. The corpus names its NICs eth1 and
 eth2, as nmstate's examples do and as the lab's hosts have them.
 
 Each accepted entry's ``planned`` lists the interfaces check mode must plan to
-change (``[]``: ``changed=false``); each of them is in the diff's "after". An
+change (``[]``: ``changed=false``; ``hostname``: the host name); each of them is in the diff's "after". An
 entry with ``min_nm`` above the host's NetworkManager is refused on the host
 instead (``KIND_NEEDS_NEWER_NM``, naming the version it needs)."""
 
@@ -37,11 +37,12 @@ def test_accepted_examples_plan_in_check_mode(lab, lab_host, runner, view):
             assert "since %d.%d" % needs in str(result.get("msg")), (name, result.get("msg"))
             continue
         assert result["status"] == "ok", (name, result.get("msg"))
-        planned = sorted({op["interface"] for op in result["plan"]})
+        planned = sorted({op["interface"] or op["op"] for op in result["plan"]})  # the host name's op: "hostname"
         assert planned == sorted(CORPUS[name]["planned"]), (name, result["plan"])
         assert result["changed"] is bool(planned), name
         for iface in planned:
-            assert "name: %s\n" % iface in result["diff"]["after"], (name, iface, result["diff"])
+            shown = "hostname:\n" if iface == "hostname" else "name: %s\n" % iface
+            assert shown in result["diff"]["after"], (name, iface, result["diff"])
     assert view.profiles() == before, "check mode changed the host's profiles"
 
 

@@ -127,3 +127,103 @@ def test_route_types_apply_rerun_round_trip_and_absent(lab, lab_host, runner, vi
     assert ok(run.task("absent again", lab_host), changed=False)["writes"] == 0
     assert kernel_typed(view) == {("198.19.78.0/24", "prohibit", "100"), ("2001:db8:77::/48", "unreachable", "main")}
     assert "127.0.0.1/8" in view.run("ip", "-4", "-o", "addr", "show", "dev", "lo")
+
+
+# ------------------------------------------------------------------ host name (issue 15, item 7)
+# Every name change below happens inside the lab host's own UTS namespace (the module runs under
+# the host's sshd; NetworkManager runs there too): each test checks this machine's name stays.
+
+NAME1, NAME2 = "web-01.lab.test", "web-02"
+
+
+def host_names(lab, host):
+    """``(static, running)`` as the lab host has them: /etc/hostname and the kernel's (uname)."""
+    out = lab.run(host, "sh", "-c", "cat /etc/hostname; echo ---; uname -n").stdout
+    static, _sep, running = out.partition("---\n")
+    return static.strip(), running.strip()
+
+
+def eth1(lab, host, dns=None):
+    doc = {"interfaces": [{"name": "eth1", "type": "ethernet", "state": "up", "ipv4": {
+        "enabled": True, "dhcp": False, "address": [{"ip": lab.data_ip(host, 1), "prefix-length": 24}]}}]}
+    if dns:
+        doc["dns-resolver"] = {"config": {"server": [dns]}}
+    return doc
+
+
+@pytest.fixture
+def machine_name():
+    """This machine's host name, which no test may change."""
+    import socket
+    before = socket.gethostname()
+    yield before
+    assert socket.gethostname() == before, "a host name change reached this machine"
+
+
+def test_hostname_check_apply_rerun_running_and_round_trip(lab, lab_host, runner, machine_name):
+    """Only the host name: check mode and diff write nothing; the apply writes it at once (no
+    checkpoint: no network change) and verifies it; the re-run and the info fed back write
+    nothing; ``running`` alone sets the kernel's name; ``config: ""`` removes the static name."""
+    assert host_names(lab, lab_host) == (lab_host, lab_host)
+    static = {"hostname": {"config": NAME1}}
+    run = runner.play([{"hosts": lab_host, "gather_facts": False, "tasks": [
+        apply_task("check", static, check_mode=True, diff=True),
+        apply_task("apply", static),
+        apply_task("rerun", static),
+        apply_task("running", {"hostname": {"running": NAME2, "config": NAME1}}),
+        {"name": "info", "hostnet.nm.network_state_info": {}, "register": "info"},
+        apply_task("info fed back", "{{ info.network_state }}"),
+    ]}])
+    check = ok(run.task("check", lab_host), changed=True)
+    assert check["writes"] == 0 and check["plan"] == [{
+        "op": "hostname", "interface": "", "disruption": "none",
+        "reason": "config 'h1' -> 'web-01.lab.test'; written once the network change is committed"}]
+    assert "hostname:\n  config: h1\n" in check["diff"]["before"]
+    assert "hostname:\n  config: web-01.lab.test\n" in check["diff"]["after"]
+    first = ok(run.task("apply", lab_host), changed=True)
+    assert first["writes"] == 1 and "checkpoint" not in first  # SaveHostname only, no checkpoint
+    assert first["hostname"] == {"config": NAME1, "running": NAME1}  # NetworkManager sets the running name too
+    assert ok(run.task("rerun", lab_host), changed=False)["writes"] == 0
+    running = ok(run.task("running", lab_host), changed=True)
+    assert running["writes"] == 0 and running["hostname"] == {"config": NAME1, "running": NAME2}  # sethostname only
+    assert run.task("info", lab_host)["network_state"]["hostname"] == {"config": NAME1, "running": NAME2}
+    assert ok(run.task("info fed back", lab_host), changed=False)["writes"] == 0
+    assert host_names(lab, lab_host) == (NAME1, NAME2)
+
+    cleared = ok(runner.apply(lab_host, {"hostname": {"config": ""}}), changed=True)
+    assert cleared["hostname"]["config"] == "" and host_names(lab, lab_host)[0] == ""
+
+
+def test_hostname_follows_the_network_change_only_once_committed(lab, lab_host, runner, view, machine_name):
+    """With a network change the host name waits for the commit: a change rolled back by a probe,
+    and a group checkpoint rolled back, leave the old name; a confirmed change (the controller's
+    commit over a fresh connection) and a committed group write it and report it."""
+    ok(runner.apply(lab_host, eth1(lab, lab_host)))
+    rolled = runner.apply(lab_host, dict(eth1(lab, lab_host, dns="198.18.1.253"), hostname={"config": NAME1}),
+                          module_args={"rollback_timeout": 30})
+    assert rolled["status"] == "failed" and rolled["rolled_back"] is True, rolled.get("msg")
+    assert "dns:198.18.1.253" in rolled["rollback_reason"] and "hostname" not in rolled
+    assert host_names(lab, lab_host) == (lab_host, lab_host)
+    assert view.checkpoints() == "ao 0"
+
+    group = [{"name": "open", "hostnet.nm.checkpoint": {"state": "create", "rollback_timeout": 60}},
+             apply_task("in group", dict(eth1(lab, lab_host, dns="198.18.1.1"), hostname={"config": NAME1})),
+             apply_task("name only", {"hostname": {"running": NAME2}})]
+    run = runner.play([{"hosts": lab_host, "gather_facts": False, "tasks": group + [
+        {"name": "undo", "hostnet.nm.checkpoint": {"state": "rollback"}}]}])
+    assert ok(run.task("in group", lab_host))["hostname_pending"] == {"config": NAME1}
+    assert ok(run.task("name only", lab_host))["hostname_pending"] == {"running": NAME2}
+    assert ok(run.task("undo", lab_host))["state"] == "rollback"
+    assert host_names(lab, lab_host) == (lab_host, lab_host)
+
+    run = runner.play([{"hosts": lab_host, "gather_facts": False, "tasks": group + [
+        {"name": "keep", "hostnet.nm.checkpoint": {"state": "commit"}}]}])
+    assert ok(run.task("keep", lab_host))["hostname"] == {"config": NAME1, "running": NAME2}
+    assert host_names(lab, lab_host) == (NAME1, NAME2)
+
+    moved = eth1(lab, lab_host, dns="198.18.1.1")
+    moved["interfaces"][0]["ipv4"]["address"][0]["ip"] = "198.18.1.77"
+    confirmed = ok(runner.apply(lab_host, dict(moved, hostname={"config": "web-03", "running": "web-03"})),
+                   changed=True)
+    assert confirmed["confirmed"] is True and confirmed["hostname"] == {"config": "web-03", "running": "web-03"}
+    assert host_names(lab, lab_host) == ("web-03", "web-03") and view.checkpoints() == "ao 0"

@@ -80,7 +80,7 @@ route-rules:
   config:
     - {ip-to: 192.0.2.0/24, priority: 100, route-table: 254, fwmark: 0x30, fwmask: 0x10}
 hostname: {config: host.example.org}
-""", ["interfaces[0].link-aggregation.ports-config", "hostname"]),
+""", ["interfaces[0].link-aggregation.ports-config"]),
 ]
 
 

@@ -33,7 +33,7 @@ LAYERS: List[Tuple[str, Tuple[str, ...]]] = [
     ("nodes", ("module_utils.nodes", "module_utils.rulebook")),
     ("kinds", ("module_utils.kinds.", "module_utils.kinds")),
     ("validation", ("module_utils.schema", "module_utils.validation", "module_utils.options",
-                    "module_utils.probe_spec")),
+                    "module_utils.probe_spec", "module_utils.hostname")),
     ("profiles", ("module_utils.profiles", "module_utils.snapshot")),
     ("plan", ("module_utils.plan", "module_utils.verify", "module_utils.probes")),
     ("nm", ("module_utils.nm.", "module_utils.nm")),

@@ -120,12 +120,6 @@ REFUSALS: Tuple[Refusal, ...] = (
         "leave it out of the desired state: the program that uses it creates it",
         types=("tun", "tap")),
     Refusal(
-        "Hostname", "hostname",
-        "the host name is not part of NetworkManager's checkpoint: a rollback (also NetworkManager's own, when the "
-        "change is not confirmed) would leave a new host name in place",
-        "set the static host name in a task of its own (ansible.builtin.hostname), before or after network_state",
-        keys=(("document", "hostname"),)),
-    Refusal(
         "Unknown type", "unknown-type",
         "type: unknown is what nmstate reports for an interface it cannot classify; it cannot be created",
         "write the interface's real type, or leave type out to change only settings every kind has (addresses, MTU)",

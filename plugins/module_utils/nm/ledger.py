@@ -69,14 +69,26 @@ def ledger_read(path: str = LEDGER) -> Optional[Dict[str, Any]]:
 
 
 def ledger_write(checkpoint: Checkpoint, state: LedgerState, timeout: int, apply_id: str = "",
-                 path: str = LEDGER) -> None:
+                 path: str = LEDGER, hostname: Optional[Dict[str, str]] = None) -> None:
     """Record ``checkpoint`` (a :class:`Checkpoint`) as ours, in ``state`` (applying,
     pending-confirm or group), for the apply ``apply_id``, with what its rollback
     restores itself on NM < 1.48 (global DNS, in-memory profiles), so that another
-    run can roll it back. Written atomically, root-only."""
+    run can roll it back, and the host name (``{"config", "running"}``, the keys
+    that change) to write once the checkpoint is committed: a checkpoint that is
+    rolled back or expires never writes it. Written atomically, root-only."""
     write_json(path, {"path": checkpoint.path, "state": state, "pid": os.getpid(), "created": time.time(),
                       "timeout": int(timeout), "apply_id": apply_id, "global_dns": checkpoint.global_dns,
-                      "in_memory": checkpoint.in_memory})
+                      "in_memory": checkpoint.in_memory, "hostname": dict(hostname or {})})
+
+
+def ledger_defer_hostname(hostname: Dict[str, str], path: str = LEDGER) -> None:
+    """Add ``hostname`` (``{"config", "running"}``) to the recorded checkpoint's
+    host name to write at its commit (a task of a group: a later task's keys
+    win). Nothing recorded: nothing to do (the caller holds a checkpoint)."""
+    record = ledger_read(path)
+    if record is not None:
+        record["hostname"] = dict(record.get("hostname") or {}, **hostname)
+        write_json(path, record)
 
 
 def ledger_clear(path: str = LEDGER) -> None:

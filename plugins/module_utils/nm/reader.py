@@ -14,6 +14,7 @@ verification.
 from __future__ import annotations
 
 import ipaddress
+import socket
 import subprocess
 from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Tuple
 
@@ -54,7 +55,9 @@ def read_snapshot(bus: Bus) -> Snapshot:
     snap.nm = NmVersion.parse(snap.version, root.get("VersionInfo", []))
     snap.nm.check_supported()
     snap.checkpoints = list(root.get("Checkpoints", []))
-    connections = list(objects.get(SETTINGS_PATH, {}).get(SETTINGS_IFACE, {}).get("Connections", []))
+    settings = objects.get(SETTINGS_PATH, {}).get(SETTINGS_IFACE, {})
+    connections = list(settings.get("Connections", []))
+    snap.hostname, snap.hostname_writable = str(settings.get("Hostname", "")), bool(settings.get("CanModify", True))
     snap.ip_configs = {p: ifaces[i] for p, ifaces in objects.items() for i in IP_CONFIG_IFACES if i in ifaces}
     snap.kernel_rules = _kernel_rules()
     # settings are not properties: one call per profile, all in one wave
@@ -231,6 +234,13 @@ def current_state(snap: Snapshot) -> Dict[str, Any]:
     state["route-rules"].sort(key=model.rule_key)
     _merge_dns(state, dns_parts)
     return state
+
+
+def host_name(snap: Snapshot) -> Dict[str, str]:
+    """``{"config", "running"}``: the static host name NetworkManager reported
+    in ``snap`` (``""`` when none) and the kernel's running one
+    (``gethostname(2)``, the host's UTS namespace)."""
+    return {"config": snap.hostname, "running": socket.gethostname()}
 
 
 def live_state(snap: Snapshot, only: Optional[Iterable[str]] = None) -> Dict[str, Dict[str, Any]]:

@@ -310,7 +310,7 @@ def set_hostname(bus: Bus, after: Dict[str, str], timeout: float, result: Dict[s
             exception's ``result`` is ``result``).
     """
     try:
-        result["hostname"] = nm_hostname.write(bus, after, timeout)  # type: ignore[arg-type]
+        result["hostname"] = nm_hostname.write(bus, after, timeout)
     except HostnetError as exc:
         if committed:
             exc.message = "the network change was committed, but the host name was not set: %s" % exc.message

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any, Dict, List, Literal, Optional, Tuple, TypedDict
+from typing import Any, Dict, List, Literal, Optional, Tuple
 
 from .errors import Problem, shown
 from .nodes import INVALID, Obj, Str
@@ -32,7 +32,7 @@ from .nodes import INVALID, Obj, Str
 Key = Literal["config", "running"]
 KEYS: Tuple[Key, ...] = ("config", "running")
 #: ``{"config": ..., "running": ...}``, either key optional (the document names what it manages)
-HostName = TypedDict("HostName", {"config": str, "running": str}, total=False)
+HostName = Dict[str, str]
 
 #: bytes of a host name: the kernel's __NEW_UTS_LEN (sethostname(2) refuses more) and
 #: NetworkManager's HOST_NAME_MAX for the static name
@@ -106,8 +106,7 @@ class HostNameChange:
         keys = [k for k in KEYS if k in desired and desired[k] != current.get(k)]
         if not keys:
             return None
-        return cls(HostName(**{k: current.get(k, "") for k in keys}),  # type: ignore[typeddict-item]
-                   HostName(**{k: desired[k] for k in keys}))  # type: ignore[typeddict-item]
+        return cls({k: current.get(k, "") for k in keys}, {k: desired[k] for k in keys})
 
     def as_op(self) -> Dict[str, str]:
         """The change as an entry of a run's ``plan`` (the shape of :meth:`.ops.Op.as_dict`)."""

@@ -47,7 +47,7 @@ def write(bus: Bus, after: HostName, timeout: float) -> Dict[str, str]:
                           % (shown(after["config"]), exc.message))
         # NetworkManager sets the running name from the static one as it takes it: wait, so that it does not
         # overwrite the document's running name afterwards
-        _wait(bus, HostName(config=after["config"]), timeout)
+        _wait(bus, {"config": after["config"]}, timeout)
     if "running" in after:
         try:
             socket.sethostname(after["running"])
@@ -65,8 +65,8 @@ def _wait(bus: Bus, want: HostName, timeout: float) -> List[str]:
     deadline = time.monotonic() + timeout
     while True:
         have = read(bus)
-        wrong = ["%s: desired %s, actual %s" % (k, shown(want[k]), shown(have[k]))  # type: ignore[literal-required]
-                 for k in KEYS if k in want and want[k] != have[k]]  # type: ignore[literal-required]
+        wrong = ["%s: desired %s, actual %s" % (k, shown(want[k]), shown(have[k]))
+                 for k in KEYS if k in want and want[k] != have[k]]
         if not wrong or time.monotonic() >= deadline:
             return wrong
         time.sleep(0.1)

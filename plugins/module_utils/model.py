@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import copy
 import ipaddress
+import re
 from typing import Any, Callable, Dict, Iterable, List, Literal, Mapping, Optional, Tuple, TypedDict
 
 # ----------------------------------------------------------------- the types
@@ -33,10 +34,14 @@ Family = Literal[4, 6]
 
 #: one static address of an ``ipv4``/``ipv6`` section (``prefix-length``: bits)
 Address = TypedDict("Address", {"ip": str, "prefix-length": int})
-#: an interface's ``ipv4`` or ``ipv6`` section (``autoconf``: IPv6 only)
+#: an interface's ``ipv4`` or ``ipv6`` section (``autoconf``, ``dhcp-duid``, ``addr-gen-mode``, ``token``: IPv6
+#: only; ``dhcp-client-id``: IPv4 only); the IP options are left out at NetworkManager's default
+#: (:data:`IP_OPTION_DEFAULTS`)
 IpConfig = TypedDict("IpConfig", {
     "enabled": bool, "dhcp": bool, "autoconf": bool, "address": List[Address],
-    "auto-dns": bool, "auto-gateway": bool, "auto-routes": bool}, total=False)
+    "auto-dns": bool, "auto-gateway": bool, "auto-routes": bool, "auto-route-table-id": int,
+    "auto-route-metric": int, "dhcp-client-id": str, "dhcp-duid": str, "dhcp-send-hostname": bool,
+    "dhcp-custom-hostname": str, "addr-gen-mode": str, "token": str}, total=False)
 #: an interface: the keys every kind shares. Each kind's own section (``bridge``, ``vlan``...) sits
 #: under its key too; kinds/ types and reads it (a TypedDict cannot leave its keys open, and the model
 #: names no kind)
@@ -79,6 +84,107 @@ IPV6_DEFAULT_METRIC = 1024  # the kernel stores an IPv6 route metric of 0 as 102
 
 #: how one section of an interface merges: ``(current section, desired section) -> merged section``
 SectionMerge = Callable[[Dict[str, Any], Dict[str, Any]], Dict[str, Any]]
+
+
+#: the IP options that act only with DHCP (IPv4) or DHCP/autoconf (IPv6): nmstate drops them otherwise
+DYNAMIC_OPTIONS = ("auto-route-table-id", "auto-route-metric", "dhcp-client-id", "dhcp-duid", "dhcp-send-hostname",
+                   "dhcp-custom-hostname")
+#: the value of an IP option that means NetworkManager's default (nm-settings-dbus(5)): the canonical form
+#: leaves such a key out (``None``: the option has no value of that meaning to write)
+IP_OPTION_DEFAULTS: Dict[str, Any] = {"auto-route-table-id": 0, "auto-route-metric": None, "dhcp-client-id": None,
+                                      "dhcp-duid": None, "dhcp-send-hostname": True, "dhcp-custom-hostname": "",
+                                      "addr-gen-mode": "default", "token": "::"}
+#: ``addr-gen-mode`` words and NetworkManager's ``ipv6.addr-gen-mode`` numbers (NMSettingIP6ConfigAddrGenMode;
+#: ``default`` and ``default-or-eui64`` take NetworkManager.conf's global default, else stable-privacy / eui64)
+ADDR_GEN_MODES = {"eui64": 0, "stable-privacy": 1, "default-or-eui64": 2, "default": 3}
+#: nmstate's DHCPv4 client id words and NetworkManager's (``ll``: the MAC address, type 1; ``iaid+duid``: RFC 4361)
+CLIENT_ID_WORDS = {"ll": "mac", "iaid+duid": "duid"}
+#: NetworkManager's ``ipv6.dhcp-duid`` words (nm-settings-dbus(5)); any other DUID is hex bytes
+DUID_WORDS = ("lease", "llt", "ll", "stable-llt", "stable-ll", "stable-uuid")
+#: a DUID's length in bytes: its 2-byte type and at most 128 bytes (RFC 8415 §11.1; NetworkManager refuses others)
+DUID_BYTES = (3, 130)
+_HEX_BYTES = re.compile(r"[0-9a-fA-F]{2}(:[0-9a-fA-F]{2})*")
+
+
+def hex_bytes(text: str) -> Optional[int]:
+    """The number of bytes of ``text`` written as colon-separated hex pairs
+    (``01:aa:bb`` is 3), or ``None`` when it is not written so."""
+    return text.count(":") + 1 if _HEX_BYTES.fullmatch(text) else None
+
+
+def canonical_client_id(text: str) -> str:
+    """A DHCPv4 client id (``dhcp-client-id``) in canonical form: nmstate's
+    words (``ll``, ``iaid+duid``, either case; NetworkManager's ``mac`` and
+    ``duid`` mean the same), hex bytes in lower case (binary, the first byte
+    the type, RFC 2132 §9.14), any other text as it is (NetworkManager sends
+    it with type 0: ``perm-mac``, ``ipv6-duid``, ``stable`` are its words).
+
+    Raises:
+        ValueError: empty, or with a ``:`` but not hex pairs of at least 2 bytes."""
+    word = text.lower()
+    for ours, nm in CLIENT_ID_WORDS.items():
+        if word in (ours, nm):
+            return ours
+    if ":" in text:
+        if (hex_bytes(text) or 0) < 2:
+            raise ValueError("%r is neither a word nor hex bytes of at least 2 (type and value, such as "
+                             "01:02:00:00:00:00:01)" % text)
+        return word
+    if not text:
+        raise ValueError("an empty client id")
+    return text
+
+
+def canonical_duid(text: str) -> str:
+    """A DHCPv6 DUID (``dhcp-duid``) in canonical form: one of
+    NetworkManager's words (:data:`DUID_WORDS`, either case) or hex bytes in
+    lower case, :data:`DUID_BYTES` long.
+
+    Raises:
+        ValueError: anything else (nmstate's ``en`` and ``uuid`` included:
+            NetworkManager has no such words)."""
+    word = text.lower()
+    if word in DUID_WORDS:
+        return word
+    count = hex_bytes(text)
+    if count is None or not DUID_BYTES[0] <= count <= DUID_BYTES[1]:
+        raise ValueError("%r is neither one of %s nor %d to %d hex bytes (2 of type, then the value)"
+                         % (text, ", ".join(DUID_WORDS), DUID_BYTES[0], DUID_BYTES[1]))
+    return word
+
+
+def canonical_token(text: str) -> str:
+    """An IPv6 token (``token``: the interface identifier SLAAC uses, the
+    last 64 bits) in canonical form: compressed (``::fac1``; nmstate's
+    ``::0.0.250.193`` is the same), ``::`` for none (also ``""``).
+
+    Raises:
+        ValueError: not an IPv6 address, or with any of its first 64 bits set."""
+    addr = ipaddress.IPv6Address(text.strip() or "::")
+    if int(addr) >> 64:
+        raise ValueError("%s sets bits of the first 64 (the prefix): a token is the last 64 bits only, "
+                         "such as ::fac1" % text)
+    return str(addr)
+
+
+def is_dynamic(ip: Mapping[str, Any], family: int) -> bool:
+    """Whether an enabled ``ipv4``/``ipv6`` section asks for DHCP (IPv6: or
+    autoconf), where :data:`DYNAMIC_OPTIONS` act."""
+    return bool(ip.get("enabled")) and bool(ip.get("dhcp") or (family == 6 and ip.get("autoconf")))
+
+
+def canonical_ip_options(ip: Dict[str, Any], family: int) -> None:
+    """The IP options of an enabled section in canonical form, in place, the
+    same for the document's target and the host's side: a value that means
+    NetworkManager's default left out (:data:`IP_OPTION_DEFAULTS`), the
+    :data:`DYNAMIC_OPTIONS` left out without DHCP/autoconf, and
+    ``dhcp-custom-hostname`` without ``dhcp-send-hostname`` (nmstate drops
+    them; NetworkManager would not use them)."""
+    for key, default in IP_OPTION_DEFAULTS.items():
+        if key in ip and (ip[key] == default or (key in DYNAMIC_OPTIONS and not is_dynamic(ip, family))):
+            del ip[key]
+    if ip.get("dhcp-send-hostname") is False:
+        ip.pop("dhcp-custom-hostname", None)
 
 
 def family_of(text: str) -> Family:

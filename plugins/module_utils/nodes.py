@@ -156,6 +156,27 @@ class Str(Node):
         return out
 
 
+class Formed(Node):
+    """A string with a canonical form of its own: ``form(text)`` gives it, or
+    raises ``ValueError`` saying why the text is not ``what`` (reported
+    with ``code`` and ``hint``)."""
+
+    def __init__(self, form: Callable[[str], str], what: str, code: str, hint: str) -> None:
+        self.form, self.what, self.code, self.hint = form, what, code, hint
+
+    def parse(self, value: Any, path: str, problems: List[Problem]) -> Any:
+        if not isinstance(value, str):
+            return self._wrong_type(value, path, problems, self.what)
+        try:
+            return self.form(value)
+        except ValueError as err:
+            problems.append(Problem(self.code, path, "%s is not %s: %s" % (shown(value), self.what, err), self.hint))
+            return INVALID
+
+    def json_schema(self) -> Dict[str, Any]:
+        return {"type": "string", "description": self.what}
+
+
 class Enum(Node):
     """One of a fixed set of strings. A value of ``unsupported`` is refused
     as ``UNSUPPORTED``; with ``(why, hint)`` in ``reasons`` the message gives

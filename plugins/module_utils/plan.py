@@ -83,6 +83,7 @@ def _normalize(iface: Iface, warnings: List[str]) -> None:
             iface[fam] = {"enabled": False}
             continue
         _normalize_auto(iface["name"], fam, ip, warnings)
+        model.canonical_ip_options(ip, 4 if fam == "ipv4" else 6)
         ip.setdefault("address", [])
         ip.setdefault("dhcp", False)
         if fam == "ipv6":
@@ -458,11 +459,27 @@ def _stacks(state: State) -> Callable[[str], str]:
     return find
 
 
+def _check_token(index: int, name: str, stated: Dict[str, Any], ipv6: Dict[str, Any],
+                 problems: List[Problem]) -> None:
+    """A token needs ``addr-gen-mode: eui64`` (NetworkManager refuses it with
+    any other mode): a document that gives a token without a mode gets
+    eui64 (as nmstate writes it); one that names another mode while the
+    profile keeps its token is IPV6_TOKEN_NEEDS_EUI64."""
+    if "token" not in ipv6 or ipv6.get("addr-gen-mode") == "eui64":
+        return
+    if "addr-gen-mode" in stated:
+        problems.append(Problem("IPV6_TOKEN_NEEDS_EUI64", "interfaces[%d].ipv6.addr-gen-mode" % index,
+                                "%s keeps its IPv6 token %s, which NetworkManager uses only with addr-gen-mode eui64"
+                                % (name, ipv6["token"]), validation.TOKEN_HINT))
+    else:
+        ipv6["addr-gen-mode"] = "eui64"
+
+
 def _check_ip_methods(desired: Dict[str, Any], target: Dict[str, Any], problems: List[Problem]) -> None:
     """IP methods NetworkManager cannot configure, once the document is
     merged with the host (a document that gives only some of the keys):
     SLAAC without DHCPv6, static IPv4 without an address (see
-    :func:`.validation._ip_methods`). Ports are left out (no IP)."""
+    :func:`.validation._ip_methods`), a token without eui64 (:func:`_check_token`). Ports are left out (no IP)."""
     ctrl = kinds.controllers(target)
     for index, name in enumerate(desired.get("interfaces", {})):
         iface = target["interfaces"].get(name, {})
@@ -472,6 +489,7 @@ def _check_ip_methods(desired: Dict[str, Any], target: Dict[str, Any], problems:
             problems.append(Problem("IPV6_AUTOCONF_WITHOUT_DHCP", "interfaces[%d].ipv6" % index,
                                     "%s would use SLAAC without DHCPv6, which NetworkManager cannot configure"
                                     % name, validation.AUTOCONF_HINT))
+        _check_token(index, name, desired["interfaces"][name].get("ipv6") or {}, iface.get("ipv6") or {}, problems)
         if validation.static_without_address(iface.get("ipv4") or {}) and not kinds.implicit_addresses(iface):
             problems.append(Problem("IPV4_STATIC_WITHOUT_ADDRESS", "interfaces[%d].ipv4" % index,
                                     "%s would have IPv4 enabled without DHCP and without an address, which "

@@ -94,7 +94,45 @@ def _ip_section(sec: Dict[str, Any], family: int) -> Dict[str, Any]:
         out["auto-dns"] = not sec.get("ignore-auto-dns", False)
         out["auto-gateway"] = not sec.get("never-default", False)
         out["auto-routes"] = not sec.get("ignore-auto-routes", False)
+    out.update(_options_from_nm(sec, family))
+    model.canonical_ip_options(out, family)
     return out
+
+
+#: the IP options of the model and the NetworkManager property of each (``dhcp-custom-hostname``: see
+#: :func:`_write_hostname`), both families unless the schema refuses it in one
+IP_OPTIONS = {"auto-route-table-id": "route-table", "auto-route-metric": "route-metric",
+              "dhcp-client-id": "dhcp-client-id", "dhcp-duid": "dhcp-duid", "dhcp-send-hostname": "dhcp-send-hostname",
+              "dhcp-custom-hostname": "dhcp-hostname", "addr-gen-mode": "addr-gen-mode", "token": "token"}
+#: ``ipv6.addr-gen-mode`` numbers and their words
+_GEN_MODE_WORDS = {v: k for k, v in model.ADDR_GEN_MODES.items()}
+
+
+def _options_from_nm(sec: Dict[str, Any], family: int) -> Dict[str, Any]:
+    """The IP options of an enabled family's settings, before
+    :func:`.model.canonical_ip_options` (NetworkManager's defaults where it
+    leaves a property out; ``addr-gen-mode`` 3, ``default``, on D-Bus)."""
+    out: Dict[str, Any] = {
+        "auto-route-table-id": int(sec.get("route-table", 0) or 0),
+        "dhcp-send-hostname": bool(sec.get("dhcp-send-hostname", True)),
+        "dhcp-custom-hostname": sec.get("dhcp-fqdn") or sec.get("dhcp-hostname") or ""}
+    if int(sec.get("route-metric", -1)) >= 0:
+        out["auto-route-metric"] = int(sec["route-metric"])
+    for key, form in (("dhcp-client-id", model.canonical_client_id), ("dhcp-duid", model.canonical_duid),
+                      ("token", model.canonical_token)):
+        if sec.get(key):
+            out[key] = _tolerant(form, str(sec[key]))
+    if family == 6:
+        out["addr-gen-mode"] = _GEN_MODE_WORDS.get(int(sec.get("addr-gen-mode", 3)), str(sec.get("addr-gen-mode")))
+    return out
+
+
+def _tolerant(form: Any, text: str) -> str:
+    """``form(text)``, or ``text`` as it is when NetworkManager holds a value our schema would refuse."""
+    try:
+        return str(form(text))
+    except ValueError:
+        return text
 
 
 def device_takes(device_type: Optional[str], settings: Settings) -> bool:
@@ -417,8 +455,41 @@ def _ip_method(ip: Dict[str, Any], family: int) -> str:
     return "manual" if ip.get("address") else "link-local"
 
 
-def _write_ip(sec: Dict[str, Any], ip: Dict[str, Any], family: int) -> None:
+def _write_options(sec: Dict[str, Any], ip: Dict[str, Any], cur: Dict[str, Any], family: int) -> None:
+    """The IP options (:data:`IP_OPTIONS`) whose canonical value differs
+    between the target section ``ip`` and the current ``cur``: set, or left
+    out of the settings (NetworkManager's default) when the target has none.
+    Options unchanged keep the profile's value, also one our model does not
+    show (a ``route-table`` on a static profile)."""
+    for key, prop in IP_OPTIONS.items():
+        if ip.get(key) == cur.get(key):
+            continue
+        if key == "dhcp-custom-hostname":
+            _write_hostname(sec, ip.get(key, ""), family)
+        elif key in ip:
+            value = ip[key]
+            sec[prop] = model.ADDR_GEN_MODES[value] if key == "addr-gen-mode" else \
+                model.CLIENT_ID_WORDS.get(value, value) if key == "dhcp-client-id" else value
+        else:
+            sec.pop(prop, None)
+
+
+def _write_hostname(sec: Dict[str, Any], name: str, family: int) -> None:
+    """``dhcp-custom-hostname``: an IPv4 name with a dot is sent as an FQDN
+    (``ipv4.dhcp-fqdn``, RFC 4702), any other in ``dhcp-hostname`` (RFC 2132
+    option 12; IPv6: RFC 4704, NetworkManager has only ``dhcp-hostname``);
+    the two properties exclude each other (NetworkManager)."""
+    fqdn = family == 4 and "." in name
+    for prop, value in (("dhcp-fqdn", name if fqdn else ""), ("dhcp-hostname", "" if fqdn else name)):
+        if value:
+            sec[prop] = value
+        else:
+            sec.pop(prop, None)
+
+
+def _write_ip(sec: Dict[str, Any], ip: Dict[str, Any], family: int, cur: Dict[str, Any]) -> None:
     sec["method"] = _ip_method(ip, family)
+    _write_options(sec, ip, cur, family)
     sec["address-data"] = [{"address": a["ip"], "prefix": a["prefix-length"]}
                            for a in (ip.get("address", []) if ip.get("enabled") else [])]
     for key, prop in (("auto-dns", "ignore-auto-dns"), ("auto-gateway", "never-default"),
@@ -599,7 +670,7 @@ def _write_l3(out: Settings, change: ProfileChange, new: bool) -> None:
     for family in (4, 6):
         key = "ipv%d" % family
         if tgt.get(key) != cur.get(key) or change.current_port or new:
-            _write_ip(out.setdefault(key, {}), tgt.get(key, {"enabled": False}), family)
+            _write_ip(out.setdefault(key, {}), tgt.get(key, {"enabled": False}), family, cur.get(key) or {})
     if change.routes is not None:
         for family in (4, 6):
             _write_routes(out.setdefault("ipv%d" % family, {}), *change.routes.of_family(family))

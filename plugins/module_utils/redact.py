@@ -22,6 +22,9 @@ from typing import Any, Iterable, List, Set, Tuple
 #: wep-key0; ipsec psk)
 SECRET_KEY = re.compile(r"(?:^|[-_.])(?:pass|passwd|pwd|psk|pin|secrets?|keys?\d*|cak|ckn|tokens?|credentials?)"
                         r"(?:[-_.]|$)|password|passphrase|secret|privatekey", re.I)
+#: keys that look like a secret's but are not: ``token`` is an interface's IPv6 token (its SLAAC interface
+#: identifier, the last 64 bits of addresses every neighbour sees), the only key of that name in the schema
+NOT_SECRET = frozenset({"token"})
 #: what a secret is replaced with
 MASK = "<hidden>"
 #: secrets shorter than this are masked by key only: scrubbing "1" out of free text would mangle it
@@ -31,8 +34,8 @@ MAX_VISITS = 200000
 
 
 def is_secret(key: Any) -> bool:
-    """Whether a mapping key names a secret (see :data:`SECRET_KEY`)."""
-    return isinstance(key, str) and SECRET_KEY.search(key) is not None
+    """Whether a mapping key names a secret (see :data:`SECRET_KEY`; not one of :data:`NOT_SECRET`)."""
+    return isinstance(key, str) and key not in NOT_SECRET and SECRET_KEY.search(key) is not None
 
 
 def _walk(value: Any) -> Iterable[Tuple[bool, Any]]:

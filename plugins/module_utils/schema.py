@@ -19,11 +19,11 @@ import ipaddress
 import re
 from typing import Any, Dict, List, Optional, Tuple
 
-from . import hostname, kinds
+from . import hostname, kinds, model
 from .kinds import refused
 from .errors import Problem, shown
-from .nodes import (INVALID, MAX_KEY, REFUSED, Bool, DnsServer, Enum, Int, IpAddress, IpNetwork, ListOf, Mac, Node,
-                    Obj, Str, Unsupported, join)
+from .nodes import (INVALID, MAX_KEY, REFUSED, Bool, DnsServer, Enum, Formed, Int, IpAddress, IpNetwork, ListOf, Mac,
+                    Node, Obj, Str, Unsupported, join)
 from .model import ROUTE_TYPES
 from .redact import MASK, is_secret
 
@@ -70,6 +70,9 @@ CODES = {
                       "only valid UTF-8 without NUL",
     "VALUE_TOO_LONG": "a string longer than 4096 characters (a key: 256)",
     "DOCUMENT_TOO_DEEP": "lists and mappings nested more than 20 levels deep",
+    "DHCP_CLIENT_ID_INVALID": "a DHCPv4 client id with a ':' that is not hex bytes (at least 2), or empty",
+    "DHCP_DUID_INVALID": "a DHCPv6 DUID that is neither one of NetworkManager's words nor 3 to 130 hex bytes",
+    "IPV6_TOKEN_INVALID": "an IPv6 token that is not an IPv6 address or sets any of the first 64 bits",
     "DOCUMENT_TOO_LARGE": "more than 200,000 values in all (a YAML alias counts each time it is used) or more than "
                           "8 MiB of text; nothing else is checked",
 }
@@ -239,6 +242,18 @@ class _AddressNode(Obj):
         return super().parse(value, path, problems)
 
 
+#: IP options of one family only, refused in the other's section with the reason and what to do instead
+_OTHER_FAMILY = {
+    4: {"autoconf": ("IPv4 has no stateless autoconfiguration", "remove it, or set it under ipv6"),
+        "dhcp-duid": ("NetworkManager has no DUID for DHCPv4; ipv6.dhcp-duid is the host's DUID",
+                      "set dhcp-duid under ipv6, and dhcp-client-id: ipv6-duid here to send it in DHCPv4"),
+        "addr-gen-mode": ("address generation modes are IPv6's (RFC 4862)", "remove it, or set it under ipv6"),
+        "token": ("tokens are IPv6 interface identifiers", "remove it, or set it under ipv6")},
+    6: {"dhcp-client-id": ("the client id is DHCPv4's (RFC 2132); DHCPv6 identifies the host by its DUID",
+                           "set dhcp-duid here, or dhcp-client-id under ipv4")},
+}
+
+
 def _ip_section(family: int) -> Obj:
     fields: Dict[str, Node] = {
         "enabled": Bool(),
@@ -247,15 +262,28 @@ def _ip_section(family: int) -> Obj:
         "auto-dns": Bool(),
         "auto-gateway": Bool(),
         "auto-routes": Bool(),
+        "auto-route-table-id": Int(0, 4294967295, "(0: the main table, or NetworkManager.conf's default)",
+                                   code="ROUTE_TABLE_INVALID"),
+        "auto-route-metric": Int(0, 4294967295),
+        "dhcp-send-hostname": Bool(),
+        "dhcp-custom-hostname": Str(what="a host name or FQDN (empty: none)", allow_empty=True),
     }
-    unsupported = ["auto-route-table-id", "auto-route-metric", "dhcp-client-id", "dhcp-duid", "dhcp-send-hostname",
-                   "dhcp-custom-hostname", "allow-extra-address", "dhcp-timeout", "map-to-dns", "dns",
-                   "token", "addr-gen-mode", "dhcp-send-hostname-v2"]
-    if family == 6:
-        fields["autoconf"] = Bool()
+    if family == 4:
+        fields["dhcp-client-id"] = Formed(
+            model.canonical_client_id, "a DHCPv4 client id", "DHCP_CLIENT_ID_INVALID",
+            "write ll (the MAC address), iaid+duid (RFC 4361), hex bytes such as 01:02:00:00:00:00:01 "
+            "(type first), or a text id")
     else:
-        unsupported.append("autoconf")
-    return Obj(fields, unsupported=unsupported)
+        fields["autoconf"] = Bool()
+        fields["dhcp-duid"] = Formed(model.canonical_duid, "a DHCPv6 DUID", "DHCP_DUID_INVALID",
+                                     "write ll, llt, stable-ll, stable-llt, stable-uuid, lease, or hex bytes such as "
+                                     "00:04:... (for nmstate's uuid, use stable-uuid)")
+        fields["addr-gen-mode"] = Enum(*model.ADDR_GEN_MODES)
+        fields["token"] = Formed(model.canonical_token, "an IPv6 token", "IPV6_TOKEN_INVALID",
+                                 "write the last 64 bits as an IPv6 address, such as ::fac1 (empty or :: for none)")
+    fields.update({key: Unsupported(*why) for key, why in _OTHER_FAMILY[family].items()})
+    return Obj(fields, unsupported=["allow-extra-address", "dhcp-timeout", "map-to-dns", "dns",
+                                    "dhcp-send-hostname-v2"])
 
 
 class _TypeNode(Enum):

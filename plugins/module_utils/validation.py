@@ -784,6 +784,7 @@ DNS_OPTIONS = {"ndots": True, "timeout": True, "attempts": True, "debug": False,
 MAXNS = 3  # glibc resolv.h: the resolver uses the first three servers
 _LABEL = r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)"
 _DOMAIN_RE = re.compile(r"~\.|~?%s(\.%s)*\.?" % (_LABEL, _LABEL))
+_HOSTNAME_RE = re.compile(r"%s(\.%s)*\.?" % (_LABEL, _LABEL))
 
 
 def dns_config(doc: Dict[str, Any]) -> Dns:
@@ -921,6 +922,41 @@ def _ip_methods(doc: Dict[str, Any], problems: List[Problem]) -> None:
                    "without DHCP and without an address, which NetworkManager refuses" % iface["name"], STATIC_HINT)
 
 
+TOKEN_HINT = "set addr-gen-mode: eui64 (or leave it out: a token then gets eui64), or remove the token with token: ''"
+
+
+@rule("IPV6_TOKEN_WITHOUT_AUTOCONF", "IPV6_TOKEN_NEEDS_EUI64", "DHCP_HOSTNAME_INVALID")
+def _ip_options(doc: Dict[str, Any], problems: List[Problem]) -> None:
+    """IP options NetworkManager refuses or cannot use.
+
+    IPV6_TOKEN_WITHOUT_AUTOCONF: an IPv6 ``token`` with ``autoconf: false`` (only SLAAC uses it)
+    IPV6_TOKEN_NEEDS_EUI64: an IPv6 ``token`` with an ``addr-gen-mode`` other than ``eui64``
+    DHCP_HOSTNAME_INVALID: a ``dhcp-custom-hostname`` that is not a host name or FQDN
+
+    Source: the token is the interface identifier of the addresses SLAAC
+    forms (draft-chown-6man-tokenised-ipv6-identifiers); NetworkManager
+    refuses it with any mode but eui64 ("only makes sense with EUI64 address
+    generation mode"), nmstate refuses it with autoconf off. The DHCP host
+    name is a DNS name (RFC 2132 option 12, RFC 4702/4704: labels of 1-63
+    letters, digits and '-', 253 characters at most)."""
+    for i, iface in interfaces(doc):
+        v6 = iface.get("ipv6") or {}
+        if v6.get("token", "::") != "::" and v6.get("enabled") is not False:
+            if v6.get("autoconf") is False:
+                report(problems, "IPV6_TOKEN_WITHOUT_AUTOCONF", ipath(i, "ipv6", "token"), "%s: token %s is used "
+                       "only by SLAAC, and autoconf is off" % (iface["name"], v6["token"]),
+                       "set autoconf: true (and dhcp: true), or remove the token with token: ''")
+            if v6.get("addr-gen-mode", "eui64") != "eui64":
+                report(problems, "IPV6_TOKEN_NEEDS_EUI64", ipath(i, "ipv6", "addr-gen-mode"), "%s: token %s needs "
+                       "addr-gen-mode eui64, not %s" % (iface["name"], v6["token"], v6["addr-gen-mode"]), TOKEN_HINT)
+        for _fam, key, sec in ip_sections(iface):
+            name = sec.get("dhcp-custom-hostname", "")
+            if name and (len(name.rstrip(".")) > 253 or not _HOSTNAME_RE.fullmatch(name)):
+                report(problems, "DHCP_HOSTNAME_INVALID", ipath(i, key, "dhcp-custom-hostname"), "%s is not a host "
+                       "name or FQDN" % shown(name), "letters, digits and '-' in dot-separated labels of 1-63 "
+                       "characters, 253 at most; '' for none")
+
+
 # ------------------------------------------------------- options with no effect
 
 OFF_KEYS = ("dhcp", "autoconf", "address")  # keys that merely restate "off" when false or empty
@@ -930,7 +966,7 @@ OFF_KEYS = ("dhcp", "autoconf", "address")  # keys that merely restate "off" whe
 def _no_effect(doc: Dict[str, Any], problems: List[Problem]) -> None:
     """Keys that have no effect.
 
-    OPTION_NO_EFFECT: IP settings on a disabled family, ``auto-*`` without DHCP/autoconf, STP timers with STP off
+    OPTION_NO_EFFECT: IP settings on a disabled family, ``auto-*`` and DHCP options without DHCP/autoconf, STP timers with STP off
 
     Source: NetworkManager ignores them for the chosen method (it keeps its
     own value, so comparing them would report a change on every run); the plan
@@ -950,7 +986,11 @@ def _ip_no_effect(key: str, sec: IpConfig) -> List[Tuple[str, str]]:
     if sec.get("enabled") is False:
         return [(k, "%s is disabled" % key) for k, v in sec.items()
                 if k != "enabled" and not (v in ([], False) and k in OFF_KEYS)]
+    out = []
+    given: Mapping[str, Any] = sec
     if sec.get("dhcp") is False and (key == "ipv4" or sec.get("autoconf") is False):
-        return [(k, "%s uses neither DHCP nor autoconf" % key) for k in ("auto-dns", "auto-gateway", "auto-routes")
-                if k in sec]
-    return []
+        out = [(k, "%s uses neither DHCP nor autoconf" % key) for k in ("auto-dns", "auto-gateway", "auto-routes")
+               + model.DYNAMIC_OPTIONS if k in given and given[k] != model.IP_OPTION_DEFAULTS.get(k)]
+    if sec.get("dhcp-send-hostname") is False and sec.get("dhcp-custom-hostname"):
+        out.append(("dhcp-custom-hostname", "dhcp-send-hostname is false"))
+    return out

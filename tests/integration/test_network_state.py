@@ -385,13 +385,13 @@ def test_what_networkmanager_cannot_write_is_refused_on_the_controller(lab, lab_
         "interfaces": [{"name": "eth2", "type": "ethernet", "state": "up",
                         "ipv4": {"enabled": True, "dhcp": False, "address": []},
                         "ipv6": {"enabled": True, "dhcp": False, "autoconf": True}},
-                       {"name": "eth1", "type": "ethernet", "ipv6": {"enabled": True, "addr-gen-mode": "eui64",
-                                                                     "auto-route-table-id": 1000}}],
+                       {"name": "eth1", "type": "ethernet", "ipv6": {"enabled": True, "addr-gen-mode": "stable-privacy",
+                                                                     "token": "::fac1"}}],
         "dns-resolver": {"config": {"server": ["198.18.1.1", "2001:db8:1::1", "198.18.0.1"]}}}),
-        "IPV6_AUTOCONF_WITHOUT_DHCP", "IPV4_STATIC_WITHOUT_ADDRESS", "DNS_FAMILY_INTERLEAVED", "UNSUPPORTED",
-        "UNSUPPORTED")
+        "IPV6_AUTOCONF_WITHOUT_DHCP", "IPV4_STATIC_WITHOUT_ADDRESS", "DNS_FAMILY_INTERLEAVED",
+        "IPV6_TOKEN_NEEDS_EUI64")
     assert {e["path"] for e in result["validation_errors"]} == {
-        "interfaces[0].ipv6.dhcp", "interfaces[0].ipv4.address", "interfaces[1].ipv6.auto-route-table-id", "interfaces[1].ipv6.addr-gen-mode",
+        "interfaces[0].ipv6.dhcp", "interfaces[0].ipv4.address", "interfaces[1].ipv6.addr-gen-mode",
         "dns-resolver.config.server[2]"}
     # the same kind once merged on the host: a new profile would get ipv4.method manual with no address
     refused(runner.apply(lab_host, {"interfaces": [{"name": "eth2", "type": "ethernet", "state": "up",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 import pytest
 
 from ansible_collections.hostnet.nm.plugins.module_utils import model
@@ -235,3 +237,66 @@ def test_blocked_on_touches_only_that_device():
     unbound = {"connection": {"id": "b"}, "match": {"interface-name": ["eth*"]}}
     out = dbus_settings.blocked_on(unbound, "eth2")
     assert out["match"]["interface-name"].value == ["eth*", "!eth2"] and "autoconnect" not in out["connection"]
+
+
+DHCP_OPTIONS = {"name": "eth2", "type": "ethernet", "state": "up",
+                "ipv4": {"enabled": True, "dhcp": True, "address": [], "auto-dns": True, "auto-gateway": True,
+                         "auto-routes": True, "auto-route-table-id": 1000, "auto-route-metric": 150,
+                         "dhcp-client-id": "iaid+duid", "dhcp-custom-hostname": "h1.lab.test"},
+                "ipv6": {"enabled": True, "dhcp": True, "autoconf": True, "address": [], "auto-dns": True,
+                         "auto-gateway": True, "auto-routes": True, "auto-route-table-id": 1000,
+                         "dhcp-duid": "stable-uuid", "dhcp-send-hostname": False, "addr-gen-mode": "eui64",
+                         "token": "::fac1"}}
+
+
+def test_ip_options_written_as_networkmanager_names_them_and_read_back():
+    # issue 15 item 8: nmstate's IP options <-> ipv4/ipv6 route-table, route-metric, dhcp-* (nm-settings-dbus(5))
+    raw = dbus_settings.build_settings(None, nms.ProfileChange({"name": "eth2"}, DHCP_OPTIONS))
+    v4, v6 = raw["ipv4"], raw["ipv6"]
+    assert (v4["route-table"], v4["route-metric"], v4["dhcp-client-id"], v4["dhcp-fqdn"]) == (
+        Variant("u", 1000), Variant("x", 150), Variant("s", "duid"), Variant("s", "h1.lab.test"))
+    assert "dhcp-hostname" not in v4 and "route-metric" not in v6
+    assert (v6["addr-gen-mode"], v6["token"], v6["dhcp-duid"], v6["dhcp-send-hostname"]) == (
+        Variant("i", 0), Variant("s", "::fac1"), Variant("s", "stable-uuid"), Variant("b", False))
+    assert nms.iface_from_profile(unwrap(raw), None, True) == DHCP_OPTIONS
+
+
+def test_ip_options_at_networkmanagers_defaults_are_left_out_both_ways():
+    # a profile at NM's defaults reads back without the options, and a target without them writes none
+    plain = {"connection": {"id": "eth2", "type": "802-3-ethernet", "interface-name": "eth2"},
+             "ipv4": {"method": "auto", "route-table": 0, "route-metric": -1, "dhcp-send-hostname": True},
+             "ipv6": {"method": "auto", "addr-gen-mode": 3}}
+    iface = nms.iface_from_profile(plain, None, True)
+    assert set(iface["ipv4"]) == {"enabled", "dhcp", "address", "auto-dns", "auto-gateway", "auto-routes"}
+    assert "addr-gen-mode" not in iface["ipv6"] and "token" not in iface["ipv6"]
+    plain["ipv6"]["addr-gen-mode"] = 2  # a keyfile without the key
+    assert nms.iface_from_profile(plain, None, True)["ipv6"]["addr-gen-mode"] == "default-or-eui64"
+
+
+def test_ip_options_change_only_what_differs_and_a_removed_option_goes_back_to_the_default():
+    old = unwrap(dbus_settings.build_settings(None, nms.ProfileChange({"name": "eth2"}, DHCP_OPTIONS)))
+    cur = nms.iface_from_profile(old, None, True)
+    old_dbus = dbus_settings.to_dbus(old)
+    old_dbus["ipv4"]["dhcp-vendor-class-identifier"] = Variant("s", "kept")
+    target = copy.deepcopy(cur)
+    del target["ipv4"]["auto-route-table-id"], target["ipv6"]["token"]
+    target["ipv6"]["addr-gen-mode"] = "stable-privacy"
+    target["ipv4"]["dhcp-custom-hostname"] = "h1"
+    new = roundtrip(target, old=old_dbus, cur=cur)
+    assert "route-table" not in new["ipv4"] and "token" not in new["ipv6"]
+    assert new["ipv4"]["dhcp-hostname"] == "h1" and "dhcp-fqdn" not in new["ipv4"]
+    assert new["ipv6"]["addr-gen-mode"] == 1 and new["ipv4"]["dhcp-vendor-class-identifier"] == "kept"
+    assert new["ipv6"]["route-table"] == 1000 and new["ipv4"]["route-metric"] == 150
+    assert nms.iface_from_profile(new, None, True) == target
+
+
+def test_static_profile_keeps_a_route_table_the_model_does_not_show():
+    # a route-table set outside hostnet.nm on a static profile: not ours to show, not ours to reset
+    old = {"connection": {"id": "eth1", "uuid": "u1", "type": "802-3-ethernet", "interface-name": "eth1"},
+           "ipv4": {"method": "manual", "route-table": 100,
+                    "address-data": [{"address": "198.18.1.11", "prefix": 24}]}}
+    cur = nms.iface_from_profile(old, None, True)
+    assert "auto-route-table-id" not in cur["ipv4"]
+    target = copy.deepcopy(cur)
+    target["ipv4"]["address"].append({"ip": "198.18.1.12", "prefix-length": 24})
+    assert roundtrip(target, old=dbus_settings.to_dbus(old), cur=cur)["ipv4"]["route-table"] == 100

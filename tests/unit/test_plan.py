@@ -584,3 +584,33 @@ def test_kernel_rules_with_a_mark_a_suppressor_or_an_action_are_read_and_removab
         ["29991", "from", "198.19.32.0/24", "iif", "eth1", "prohibit"],
         ["29992", "suppress_prefixlength", "0", "table", "254"],
         ["29993", "fwmark", "0x20/0xffffffff", "blackhole"]]
+
+
+def dhcp_eth2(**ipv6):
+    return snapshot([profile("/p/2", "eth2", active="/a/2", ipv4={"method": "auto", "route-table": 1000},
+                             ipv6=dict({"method": "auto"}, **ipv6))])
+
+
+def test_ip_options_named_change_the_profile_and_the_info_fed_back_is_a_no_op():
+    # issue 15 item 8: only what the document names changes; the host's own options are no drift
+    snap = dhcp_eth2(**{"addr-gen-mode": 0, "token": "::fac1", "dhcp-send-hostname": False})
+    assert plan_for(snap, model.to_document(reader.current_state(snap))).ops == []
+    current = reader.current_state(snap)["interfaces"]["eth2"]
+    assert current["ipv4"]["auto-route-table-id"] == 1000 and current["ipv6"]["token"] == "::fac1"
+    assert plan_for(snap, {"interfaces": [{"name": "eth2", "ipv4": {"auto-route-table-id": 1000},
+                                           "ipv6": {"token": "::0.0.250.193", "dhcp-send-hostname": False}}]}).ops == []
+    plan = plan_for(snap, {"interfaces": [{"name": "eth2", "ipv4": {"auto-route-metric": 150}}]})
+    assert plan.changed and plan.target["interfaces"]["eth2"]["ipv4"]["auto-route-metric"] == 150
+    # a value that means NetworkManager's default, the same as none
+    assert plan_for(dhcp_eth2(), {"interfaces": [{"name": "eth2", "ipv4": {"dhcp-send-hostname": True},
+                                                  "ipv6": {"addr-gen-mode": "default", "token": ""}}]}).ops == []
+
+
+def test_a_token_brings_eui64_and_another_mode_with_the_kept_token_is_refused():
+    plan = plan_for(dhcp_eth2(), {"interfaces": [{"name": "eth2", "ipv6": {"token": "::fac1"}}]})
+    assert plan.target["interfaces"]["eth2"]["ipv6"]["addr-gen-mode"] == "eui64"
+    with pytest.raises(InvalidStateError) as err:
+        plan_for(dhcp_eth2(**{"addr-gen-mode": 0, "token": "::fac1"}),
+                 {"interfaces": [{"name": "eth2", "ipv6": {"addr-gen-mode": "stable-privacy"}}]})
+    assert [(p.code, p.path) for p in err.value.problems] == [("IPV6_TOKEN_NEEDS_EUI64",
+                                                               "interfaces[0].ipv6.addr-gen-mode")]

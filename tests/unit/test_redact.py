@@ -27,9 +27,15 @@ def test_keys_that_name_a_secret(key):
 
 
 @pytest.mark.parametrize("key", ["name", "mode", "miimon", "primary", "keepalive", "ping", "bypass", "mtu",
-                                 "port", "peer", "options", "monkey", "passive", "spin", 3, None])
+                                 "port", "peer", "options", "monkey", "passive", "spin", 3, None, "token"])
 def test_keys_that_do_not(key):
+    # "token" is the IPv6 token of an ipv6 section (issue 15 item 8): an interface identifier, shown in every address
     assert not is_secret(key)
+
+
+def test_an_ipv6_token_is_shown_and_not_scrubbed_from_addresses():
+    doc = {"interfaces": [{"name": "eth2", "ipv6": {"token": "::fac1", "address": ["2001:db8:2::fac1"]}}]}
+    assert redact(doc, secret_values(doc)) == doc
 
 
 def test_a_secret_is_masked_wherever_it_sits():

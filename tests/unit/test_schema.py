@@ -58,6 +58,26 @@ SCHEMA_CASES: List[Tuple[str, str, str, str]] = [
     ("UNSUPPORTED", "interfaces[0].ovs-db", "interfaces: [{name: eth1, ovs-db: {external_ids: {}}}]",
      "interfaces: [{name: eth1}]"),
     ("BAD_ADDRESS", "interfaces[0].ipv4.address[0].ip", addr("198.18.1.300"), addr("198.18.1.30")),
+    # issue 15 item 8: the IP options' value syntax (NetworkManager's ipv4.dhcp-client-id, ipv6.dhcp-duid, token)
+    ("DHCP_CLIENT_ID_INVALID", "interfaces[0].ipv4.dhcp-client-id",
+     "interfaces: [{name: eth2, ipv4: {enabled: true, dhcp: true, dhcp-client-id: '01:zz:00'}}]",
+     "interfaces: [{name: eth2, ipv4: {enabled: true, dhcp: true, dhcp-client-id: '01:AA:00'}}]"),
+    ("DHCP_DUID_INVALID", "interfaces[0].ipv6.dhcp-duid",
+     "interfaces: [{name: eth2, ipv6: {enabled: true, dhcp: true, autoconf: true, dhcp-duid: uuid}}]",
+     "interfaces: [{name: eth2, ipv6: {enabled: true, dhcp: true, autoconf: true, dhcp-duid: stable-uuid}}]"),
+    ("DHCP_DUID_INVALID", "interfaces[0].ipv6.dhcp-duid",
+     "interfaces: [{name: eth2, ipv6: {enabled: true, dhcp: true, autoconf: true, dhcp-duid: '00:01'}}]",
+     "interfaces: [{name: eth2, ipv6: {enabled: true, dhcp: true, autoconf: true, dhcp-duid: '00:01:aa'}}]"),
+    ("IPV6_TOKEN_INVALID", "interfaces[0].ipv6.token",
+     "interfaces: [{name: eth2, ipv6: {enabled: true, dhcp: true, autoconf: true, token: '2001:db8::fac1'}}]",
+     "interfaces: [{name: eth2, ipv6: {enabled: true, dhcp: true, autoconf: true, token: '::fac1'}}]"),
+    ("ROUTE_TABLE_INVALID", "interfaces[0].ipv4.auto-route-table-id",
+     "interfaces: [{name: eth2, ipv4: {enabled: true, dhcp: true, auto-route-table-id: -1}}]",
+     "interfaces: [{name: eth2, ipv4: {enabled: true, dhcp: true, auto-route-table-id: 4294967295}}]"),
+    ("UNSUPPORTED", "interfaces[0].ipv4.token", "interfaces: [{name: eth2, ipv4: {token: '::1'}}]",
+     "interfaces: [{name: eth2, ipv6: {token: '::1'}}]"),
+    ("UNSUPPORTED", "interfaces[0].ipv6.dhcp-client-id", "interfaces: [{name: eth2, ipv6: {dhcp-client-id: ll}}]",
+     "interfaces: [{name: eth2, ipv4: {dhcp-client-id: ll}}]"),
     ("ADDRESS_WITH_PREFIX", "routes.config[0].next-hop-address",
      route("destination: 0.0.0.0/0, next-hop-address: 198.18.1.1/24"),
      route("destination: 0.0.0.0/0, next-hop-address: 198.18.1.1")),
@@ -312,3 +332,16 @@ def test_a_key_that_is_a_path_separator_is_quoted_in_its_path():
     assert join("", ".") == '["."]'
     assert join("interfaces[0]", "a.b") == 'interfaces[0]["a.b"]'
     assert join("interfaces[0]", "prefix-length") == "interfaces[0].prefix-length"
+
+
+@pytest.mark.parametrize("family,key,value,canonical", [
+    # issue 15 item 8: one canonical form for nmstate's words, NetworkManager's and letter case
+    (4, "dhcp-client-id", "LL", "ll"), (4, "dhcp-client-id", "mac", "ll"), (4, "dhcp-client-id", "duid", "iaid+duid"),
+    (4, "dhcp-client-id", "IAID+DUID", "iaid+duid"), (4, "dhcp-client-id", "01:AA:bb", "01:aa:bb"),
+    (4, "dhcp-client-id", "perm-mac", "perm-mac"), (6, "dhcp-duid", "LLT", "llt"),
+    (6, "dhcp-duid", "00:04:AB:CD", "00:04:ab:cd"), (6, "token", "::0.0.250.193", "::fac1"), (6, "token", "", "::"),
+    (6, "addr-gen-mode", "stable-privacy", "stable-privacy"), (4, "dhcp-custom-hostname", "", ""),
+])
+def test_ip_options_canonical_forms(family, key, value, canonical):
+    doc, problems = parse_document({"interfaces": [{"name": "eth2", "ipv%d" % family: {key: value}}]})
+    assert problems == [] and doc["interfaces"][0]["ipv%d" % family][key] == canonical

@@ -315,6 +315,30 @@ RULE_CASES: List[Tuple[str, str, str, str]] = [
     ("OPTION_NO_EFFECT", "interfaces[0].ipv4.auto-dns",
      "interfaces: [{name: eth1, ipv4: {enabled: true, dhcp: false, auto-dns: false}}]",
      "interfaces: [{name: eth1, ipv4: {enabled: true, dhcp: true, auto-dns: false}}]"),
+    # issue 15 item 8: DHCP options without DHCP, a custom host name that is not sent
+    ("OPTION_NO_EFFECT", "interfaces[0].ipv4.dhcp-client-id",
+     "interfaces: [{name: eth1, ipv4: {enabled: true, dhcp: false, dhcp-client-id: ll, address: []}}]",
+     "interfaces: [{name: eth1, ipv4: {enabled: true, dhcp: true, dhcp-client-id: ll}}]"),
+    ("OPTION_NO_EFFECT", "interfaces[0].ipv6.auto-route-table-id",
+     "interfaces: [{name: eth1, ipv6: {enabled: true, dhcp: false, autoconf: false, auto-route-table-id: 100}}]",
+     "interfaces: [{name: eth1, ipv6: {enabled: true, dhcp: true, autoconf: true, auto-route-table-id: 100}}]"),
+    ("OPTION_NO_EFFECT", "interfaces[0].ipv4.dhcp-custom-hostname",
+     "interfaces: [{name: eth2, ipv4: {enabled: true, dhcp: true, dhcp-send-hostname: false, "
+     "dhcp-custom-hostname: h1}}]",
+     "interfaces: [{name: eth2, ipv4: {enabled: true, dhcp: true, dhcp-send-hostname: true, "
+     "dhcp-custom-hostname: h1}}]"),
+    # issue 15 item 8: NetworkManager uses a token only with eui64, nmstate only with autoconf
+    ("IPV6_TOKEN_WITHOUT_AUTOCONF", "interfaces[0].ipv6.token",
+     "interfaces: [{name: eth2, ipv6: {enabled: true, dhcp: true, autoconf: false, token: '::fac1'}}]",
+     "interfaces: [{name: eth2, ipv6: {enabled: true, dhcp: true, autoconf: false, token: ''}}]"),
+    ("IPV6_TOKEN_NEEDS_EUI64", "interfaces[0].ipv6.addr-gen-mode",
+     "interfaces: [{name: eth2, ipv6: {enabled: true, dhcp: true, autoconf: true, token: '::fac1', "
+     "addr-gen-mode: stable-privacy}}]",
+     "interfaces: [{name: eth2, ipv6: {enabled: true, dhcp: true, autoconf: true, token: '::fac1', "
+     "addr-gen-mode: eui64}}]"),
+    ("DHCP_HOSTNAME_INVALID", "interfaces[0].ipv4.dhcp-custom-hostname",
+     "interfaces: [{name: eth2, ipv4: {enabled: true, dhcp: true, dhcp-custom-hostname: 'h1 lab'}}]",
+     "interfaces: [{name: eth2, ipv4: {enabled: true, dhcp: true, dhcp-custom-hostname: h1.lab.test}}]"),
     ("OPTION_NO_EFFECT", "interfaces[0].ipv4.address",
      "interfaces: [{name: eth1, ipv4: {enabled: false, address: [{ip: 198.18.1.5, prefix-length: 24}]}}]",
      "interfaces: [{name: eth1, ipv4: {enabled: false, address: []}}]"),

@@ -31,7 +31,7 @@ import re
 from typing import Any, Callable, Dict, List, Tuple
 
 from .. import kinds
-from ..model import RULE_ACTIONS
+from ..model import ADDR_GEN_MODES, RULE_ACTIONS
 from ..profiles import ipv4_dns_from_nm, mac_text
 from ..redact import MASK, is_secret
 from .dbus import unwrap
@@ -135,13 +135,18 @@ def _dns6(key: str, items: List[Any]) -> Lines:
     return [(key, "".join("%s;" % ipaddress.IPv6Address(bytes(a)) for a in items))] if items else []
 
 
+def _addr_gen_mode(key: str, value: int) -> Lines:
+    # the keyfile plugin writes the mode's word (and reads a missing key as default-or-eui64, not D-Bus's default)
+    return [(key, {v: k for k, v in ADDR_GEN_MODES.items()}[int(value)])]
+
+
 #: (section, property) -> how the keyfile plugin writes it, where it differs from the plain form
 SPECIAL: Dict[Tuple[str, str], Callable[[str, Any], Lines]] = {
     ("ipv4", "address-data"): _addresses, ("ipv6", "address-data"): _addresses,
     ("ipv4", "route-data"): _routes, ("ipv6", "route-data"): _routes,
     ("ipv4", "routing-rules"): _rules, ("ipv6", "routing-rules"): _rules,
     ("ipv4", "dns"): _dns4, ("ipv6", "dns"): _dns6,
-    ("bridge-port", "vlans"): _bridge_vlans,
+    ("bridge-port", "vlans"): _bridge_vlans, ("ipv6", "addr-gen-mode"): _addr_gen_mode,
 }
 #: dictionaries written as the keys of their own section: (section, property) -> keyfile section
 DICT_SECTIONS = {("user", "data"): "user", ("vpn", "data"): "vpn", ("vpn", "secrets"): "vpn-secrets",

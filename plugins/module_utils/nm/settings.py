@@ -39,7 +39,8 @@ ITEM_SIGNATURES = dict({
       for k in kinds.KINDS for prop, fields in k.nm_records.items()})
 _IP = {"method": "s", "address-data": "aa{sv}", "ignore-auto-dns": "b", "never-default": "b",
        "ignore-auto-routes": "b", "route-data": "aa{sv}", "gateway": "s", "dns-priority": "i", "dns-search": "as",
-       "dns-options": "as", "routing-rules": "aa{sv}"}
+       "dns-options": "as", "routing-rules": "aa{sv}", "route-table": "u", "route-metric": "x",
+       "dhcp-send-hostname": "b", "dhcp-hostname": "s"}
 #: NetworkManager's D-Bus type of every property hostnet.nm writes: ``{setting: {property: signature}}``
 SIGNATURES = dict({
     "connection": {"id": "s", "uuid": "s", "type": "s", "interface-name": "s", "autoconnect": "b", "master": "s",
@@ -47,8 +48,8 @@ SIGNATURES = dict({
     "user": {"data": "a{ss}"},
     "match": {"interface-name": "as"},
     "802-3-ethernet": {"mtu": "u", "assigned-mac-address": "s"},
-    "ipv4": dict(_IP, dns="au"),
-    "ipv6": dict(_IP, dns="aay"),
+    "ipv4": dict(_IP, dns="au", **{"dhcp-client-id": "s", "dhcp-fqdn": "s"}),
+    "ipv6": dict(_IP, dns="aay", **{"dhcp-duid": "s", "addr-gen-mode": "i", "token": "s"}),
 }, **{setting: {prop: NM_TYPE_SIGNATURES[t] for prop, t in props.items()}
       for k in kinds.KINDS for setting, props in k.nm_properties.items()})
 

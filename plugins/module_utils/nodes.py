@@ -180,17 +180,22 @@ class Formed(Node):
 class Enum(Node):
     """One of a fixed set of strings. A value of ``unsupported`` is refused
     as ``UNSUPPORTED``; with ``(why, hint)`` in ``reasons`` the message gives
-    that reason and the hint says what to do instead."""
+    that reason and the hint says what to do instead. ``aliases`` maps other
+    spellings nmstate accepts to the canonical value (``{"hsr-2010": "hsr"}``)."""
 
     def __init__(self, *values: str, unsupported: Iterable[str] = (),
-                 reasons: Optional[Mapping[str, Tuple[str, str]]] = None) -> None:
+                 reasons: Optional[Mapping[str, Tuple[str, str]]] = None,
+                 aliases: Optional[Mapping[str, str]] = None) -> None:
         self.values = values
         self.unsupported = tuple(unsupported)
         self.reasons = dict(reasons or {})
+        self.aliases = dict(aliases or {})
 
     def parse(self, value: Any, path: str, problems: List[Problem]) -> Any:
         if value in self.values:
             return value
+        if isinstance(value, str) and value in self.aliases:
+            return self.aliases[value]
         if isinstance(value, str) and value in self.reasons:
             why, hint = self.reasons[value]
             problems.append(Problem("UNSUPPORTED", path, "unsupported: %s (%s: %s)" % (path, shown(value), why), hint))
@@ -205,7 +210,7 @@ class Enum(Node):
         return INVALID
 
     def json_schema(self) -> Dict[str, Any]:
-        return {"enum": list(self.values)}
+        return {"enum": list(self.values) + list(self.aliases)}
 
 
 class IpAddress(Node):

@@ -22,6 +22,7 @@ from .hostname import HostName, HostNameChange
 from .errors import InvalidStateError, Problem
 from .ops import Op
 from .profiles import Iface, PortOf, ProfileChange, ProfileRoutes, Rule
+from .rulebook import ipath
 from .snapshot import Profile, ProfileIndex, Snapshot, foreign_rules
 from .verify import live_drift
 
@@ -182,7 +183,7 @@ def _settle_ports(desired: State, target: State, problems: List[Problem]) -> Non
 def _check_kinds(snap: Snapshot, desired: Dict[str, Any], target: Dict[str, Any], problems: List[Problem]) -> None:
     """What the host decides about each interface the document keeps or
     creates: its kind needs a newer NetworkManager (``KIND_NEEDS_NEWER_NM``:
-    the kind's ``min_nm``), its section lacks a key it needs to be created
+    the kind's ``nm_needs``), its section lacks a key it needs to be created
     (``MISSING_KEY``: :meth:`.kinds.base.Kind.missing_keys`), or it is stacked on a base that is neither on
     the host nor in the document, or that the document removes
     (``BASE_IFACE_MISSING``)."""
@@ -191,25 +192,26 @@ def _check_kinds(snap: Snapshot, desired: Dict[str, Any], target: Dict[str, Any]
         kind = kinds.of(t_if)
         if kind is None or iface.get("state") == "absent":
             continue
-        if kind.min_nm and snap.version and not snap.nm.at_least(*kind.min_nm):  # no version: offline keyfiles
-            problems.append(Problem("KIND_NEEDS_NEWER_NM", "interfaces[%d].type" % index, "%s is of type %s, which "
-                                    "NetworkManager supports since %d.%d; this host runs %s" % (
-                                        name, kind.type, kind.min_nm[0], kind.min_nm[1], snap.version),
-                                    "upgrade NetworkManager on this host to %d.%d or newer (Debian 13 and RHEL 10 have "
-                                    "it), or leave %s out of this host's document" % (kind.min_nm + (name,))))
+        need = kind.nm_needs(t_if)
+        if need and snap.version and not snap.nm.at_least(*need[0]):  # no version: offline keyfiles
+            (major, minor), keys, what = need
+            problems.append(Problem("KIND_NEEDS_NEWER_NM", ipath(index, *keys), "%s %s, which NetworkManager "
+                                    "supports since %d.%d; this host runs %s" % (
+                                        name, what, major, minor, snap.version),
+                                    "upgrade NetworkManager on this host to %d.%d or newer, or leave %s out of this "
+                                    "host's document" % (major, minor, name)))
         for key in kind.missing_keys(t_if):
             problems.append(Problem("MISSING_KEY", "interfaces[%d].%s.%s" % (index, kind.section, key),
                                     "%s has no %s.%s, and this host has no %s profile to take it from: a new %s "
                                     "needs it" % (name, kind.section, key, kind.type, kind.type),
                                     "add %s: {%s: ...} to the interface" % (kind.section, key)))
-        base = kind.parent(t_if)
-        if base and (target["interfaces"].get(base, {}).get("state") == "absent"
-                     or (base not in target["interfaces"] and base not in snap.devices)):
-            problems.append(Problem("BASE_IFACE_MISSING", "interfaces[%d].%s.base-iface" % (index, kind.section),
-                                    "%s is stacked on %s, which is %s" % (
-                                        name, base, "removed by this document" if base in target["interfaces"]
-                                        else "not on this host nor in the document"),
-                                    "check the name (ip link), or add %s to interfaces with its type" % base))
+        for keys, base in kind.lower_refs(t_if):
+            if target["interfaces"].get(base, {}).get("state") == "absent" \
+                    or (base not in target["interfaces"] and base not in snap.devices):
+                problems.append(Problem("BASE_IFACE_MISSING", ipath(index, *keys), "%s is stacked on %s, which is %s" % (
+                    name, base, "removed by this document" if base in target["interfaces"]
+                    else "not on this host nor in the document"),
+                    "check the name (ip link), or add %s to interfaces with its type" % base))
 
 
 def _bridge_mtus(desired: Dict[str, Any], target: Dict[str, Any], warnings: List[str]) -> None:
@@ -241,7 +243,7 @@ def _named(current: State, desired: State) -> Set[str]:
         have = current["interfaces"].get(name, {})
         stated = dict(iface, type=iface.get("type", have.get("type")))
         names.update(kinds.ports_of(stated) + kinds.ports_of(have))  # ports it keeps and ports it releases
-        names.update(n for n in (kinds.parent_of(stated), kinds.parent_of(have)) if n)
+        names.update(kinds.lowers_of(stated) + kinds.lowers_of(have))
     names.update(r.get("next-hop-interface", "") for r in desired.get("routes", []))
     return names
 
@@ -453,7 +455,7 @@ def _stacks(state: State) -> Callable[[str], str]:
         return name
 
     links = list(kinds.controllers(state).items())
-    links += [(n, kinds.parent_of(i) or n) for n, i in state["interfaces"].items()]
+    links += [(n, lower) for n, i in state["interfaces"].items() for lower in kinds.lowers_of(i)]
     for a, b in links:
         parent[find(a)] = find(b)
     return find

@@ -317,7 +317,7 @@ INTERFACE = _InterfaceNode({
 }, required=("name",), unsupported=[
     "lldp", "ethtool", "dispatch", "wait-ip", "accept-all-mac-addresses", "copy-mac-from",
     "controller", "profile-name", "identifier", "permanent-mac-address", "min-mtu", "max-mtu",
-    "mptcp", "hsr",
+    "mptcp",
     "loopback", "ovs-bridge", "bond-port", "alt-names", "match",
     "description",
 ])

@@ -130,9 +130,11 @@ def addresses(doc: Dict[str, Any]) -> Iterator[Tuple[str, str, Any]]:
 
 
 def ports(iface: Dict[str, Any]) -> List[Tuple[str, str]]:
-    """``(path suffix, port name)`` of an interface's bridge or bond ports,
-    read from the sections the document gives (the type may be omitted)."""
-    return [(keys_path(keys), port) for keys, port in kinds.section_port_refs(iface)]
+    """``(path suffix, port name)`` of an interface's ports (a bridge's, a
+    bond's, a VRF's, and those the kernel binds to it: an HSR's), read from
+    the sections the document gives (the type may be omitted)."""
+    return [(keys_path(keys), port) for keys, port in kinds.section_port_refs(iface)
+            + kinds.section_kernel_port_refs(iface)]
 
 
 def keys_path(keys: Iterable[Any]) -> str:
@@ -265,7 +267,7 @@ def stacks(doc: Dict[str, Any]) -> Callable[[str], str]:
         return name
 
     links = [(port, ctrl) for port, (ctrl, _path) in controllers(doc).items()]
-    links += [(name, kinds.parent_of(iface) or name) for name, (_i, iface) in present(doc).items()]
+    links += [(name, lower) for name, (_i, iface) in present(doc).items() for lower in kinds.lowers_of(iface)]
     for a, b in links:
         parent[find(a)] = find(b)
     return find
@@ -377,12 +379,14 @@ def _ports(doc: Dict[str, Any], problems: List[Problem]) -> None:
     """Ports and controllers.
 
     PORT_MULTIPLE_CONTROLLERS: a port listed by two controllers, or twice by one
-    PORT_HAS_IP: a port of a bridge or bond with IPv4 or IPv6 enabled
+    PORT_HAS_IP: a port of a bridge, bond or HSR with IPv4 or IPv6 enabled
     CONTROLLER_CYCLE: controllers, ports and VLAN bases that form a loop
 
-    Source: the kernel enslaves a device to one master, and a bridge's or
-    bond's port's addresses are not used (NetworkManager disables IP on
-    them; a VRF's ports keep theirs, Documentation/networking/vrf.rst); a loop
+    Source: the kernel enslaves a device to one master, and a bridge's,
+    bond's or HSR's port's addresses are not used (NetworkManager disables IP
+    on a bridge's or bond's ports; the HSR driver takes every frame a port
+    receives, net/hsr/hsr_slave.c; a VRF's ports keep theirs,
+    Documentation/networking/vrf.rst); a loop
     (a bridge that is a port of its own VLAN) can never be created."""
     owner: Dict[str, Tuple[str, str]] = {}
     edges: Dict[str, List[str]] = {}
@@ -396,8 +400,8 @@ def _ports(doc: Dict[str, Any], problems: List[Problem]) -> None:
                 continue
             owner[port] = (name, where)
             edges.setdefault(name, []).append(port)
-        if kinds.parent_of(iface):
-            edges.setdefault(name, []).append(kinds.parent_of(iface) or "")
+        edges.setdefault(name, [])
+        edges[name] += [lower for lower in kinds.lowers_of(iface) if lower not in edges[name]]
     for port, (ctrl, _where) in owner.items():
         if ip_port(by_name, ctrl):
             continue

@@ -44,8 +44,8 @@ options:
       - The desired state, as an nmstate document with C(interfaces), C(routes), C(route-rules) and
         C(dns-resolver), exactly as M(hostnet.nm.network_state) takes it.
       - Supported interface types are C(ethernet), C(veth), C(linux-bridge), C(bond), C(vlan), C(dummy),
-        C(loopback), C(vrf), C(vxlan), C(mac-vlan), C(mac-vtap) and C(ipvlan) (the host needs NetworkManager 1.52
-        or newer for C(ipvlan)).
+        C(loopback), C(vrf), C(vxlan), C(mac-vlan), C(mac-vtap), C(ipvlan), C(macsec) and C(hsr) (the host needs
+        NetworkManager 1.52 or newer for C(ipvlan), 1.46 for C(hsr)).
     type: dict
     required: true
   dest:

@@ -36,9 +36,9 @@ options:
       - The desired state, as an nmstate document with C(interfaces), C(routes),
         C(route-rules) and C(dns-resolver).
       - Supported interface types are C(ethernet), C(veth), C(linux-bridge), C(bond), C(vlan),
-        C(dummy), C(loopback) (only C(lo)), C(vrf), C(vxlan), C(mac-vlan), C(mac-vtap) and C(ipvlan) (on NetworkManager
-        1.52 or newer). Any other nmstate feature is refused as C(unsupported), with its path; none is
-        silently ignored.
+        C(dummy), C(loopback) (only C(lo)), C(vrf), C(vxlan), C(mac-vlan), C(mac-vtap), C(ipvlan) (on NetworkManager
+        1.52 or newer), C(macsec) and C(hsr) (HSR and PRP, on NetworkManager 1.46 or newer). Any other nmstate
+        feature is refused as C(unsupported), with its path; none is silently ignored.
     type: dict
     required: true
   rollback_timeout:

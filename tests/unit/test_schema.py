@@ -53,7 +53,7 @@ SCHEMA_CASES: List[Tuple[str, str, str, str]] = [
      "interfaces: [{name: eth1, ipv4: {enabled: true}}]"),
     ("MISSING_KEY", "interfaces[0].name", "interfaces: [{type: ethernet}]",
      "interfaces: [{name: eth1, type: ethernet}]"),
-    ("UNSUPPORTED", "interfaces[0].type", "interfaces: [{name: hsr0, type: hsr}]",
+    ("UNSUPPORTED", "interfaces[0].type", "interfaces: [{name: disp0, type: dispatch}]",
      "interfaces: [{name: br0, type: linux-bridge}]"),
     ("UNSUPPORTED", "interfaces[0].ovs-db", "interfaces: [{name: eth1, ovs-db: {external_ids: {}}}]",
      "interfaces: [{name: eth1}]"),
@@ -126,6 +126,17 @@ SCHEMA_CASES: List[Tuple[str, str, str, str]] = [
     ("IPVLAN_PRIVATE_AND_VEPA", "interfaces[0].ipvlan.vepa",
      "interfaces: [{name: ipv0, type: ipvlan, ipvlan: {base-iface: eth1, private: true, vepa: true}}]",
      "interfaces: [{name: ipv0, type: ipvlan, ipvlan: {base-iface: eth1, private: true, vepa: false}}]"),
+    ("HSR_MULTICAST_SPEC_OUT_OF_RANGE", "interfaces[0].hsr.multicast-spec",
+     "interfaces: [{name: hsr0, type: hsr, hsr: {port1: eth1, port2: eth2, multicast-spec: 256}}]",
+     "interfaces: [{name: hsr0, type: hsr, hsr: {port1: eth1, port2: eth2, multicast-spec: 255}}]"),
+    ("MISSING_KEY", "interfaces[0].hsr.port2", "interfaces: [{name: hsr0, type: hsr, hsr: {port1: eth1}}]",
+     "interfaces: [{name: hsr0, type: hsr, hsr: {port1: eth1, port2: eth2}}]"),
+    ("UNSUPPORTED", "interfaces[0].hsr.interlink",
+     "interfaces: [{name: hsr0, type: hsr, hsr: {port1: eth1, port2: eth2, interlink: eth3}}]",
+     "interfaces: [{name: hsr0, type: hsr, hsr: {port1: eth1, port2: eth2}}]"),
+    ("BAD_VALUE", "interfaces[0].hsr.protocol",
+     "interfaces: [{name: hsr0, type: hsr, hsr: {port1: eth1, port2: eth2, protocol: prp1}}]",
+     "interfaces: [{name: hsr0, type: hsr, hsr: {port1: eth1, port2: eth2, protocol: hsr-2010}}]"),
     ("MACSEC_PORT_OUT_OF_RANGE", "interfaces[0].macsec.port",
      "interfaces: [{name: ms0, type: macsec, macsec: {base-iface: eth1, port: 65535}}]",
      "interfaces: [{name: ms0, type: macsec, macsec: {base-iface: eth1, port: 65534}}]"),
@@ -321,7 +332,7 @@ def test_documents_against_the_json_schema():
         assert parse_document(doc)[1] == []
         assert list(checker.iter_errors(doc)) == []
     for bad in ("interfaces: [{name: eth1, ipv4: {enabeld: true}}]", "interfaces: [{type: ethernet}]",
-                "interfaces: [{name: eth1, mtu: 40}]", "interfaces: [{name: hsr0, type: hsr}]",
+                "interfaces: [{name: eth1, mtu: 40}]", "interfaces: [{name: disp0, type: dispatch}]",
                 "interfaces: [{name: eth1, ovs-db: {}}]"):
         assert list(checker.iter_errors(yaml.safe_load(bad))), bad
 

@@ -141,6 +141,33 @@ RULE_CASES: List[Tuple[str, str, str, str]] = [
     ("VLAN_MTU_ABOVE_BASE", "interfaces[1].mtu",
      "interfaces: [{name: eth1, mtu: 1500}, {name: eth1.5, type: vlan, mtu: 9000, vlan: {base-iface: eth1, id: 5}}]",
      "interfaces: [{name: eth1, mtu: 9000}, {name: eth1.5, type: vlan, mtu: 9000, vlan: {base-iface: eth1, id: 5}}]"),
+    ("HSR_MTU_ABOVE_PORTS", "interfaces[0].mtu",
+     "interfaces: [{name: hsr0, type: hsr, mtu: 1500, hsr: {port1: eth1, port2: eth2}}, {name: eth1, mtu: 9000}, "
+     "{name: eth2}]",
+     "interfaces: [{name: hsr0, type: hsr, mtu: 1494, hsr: {port1: eth1, port2: eth2}}, {name: eth1, mtu: 9000}, "
+     "{name: eth2}]"),
+    ("HSR_PRP_MAC_MISMATCH", "interfaces[2].mac-address",
+     "interfaces: [{name: prp0, type: hsr, hsr: {port1: eth1, port2: eth2, protocol: prp}}, "
+     "{name: eth1, mac-address: '02:6b:00:00:00:01'}, {name: eth2, mac-address: '02:6b:00:00:00:02'}]",
+     "interfaces: [{name: prp0, type: hsr, hsr: {port1: eth1, port2: eth2, protocol: prp}}, "
+     "{name: eth1, mac-address: '02:6b:00:00:00:01'}, {name: eth2, mac-address: '02:6B:00:00:00:01'}]"),
+    # an HSR's ports are ports to the kernel: one controller, no IP, no loop
+    ("PORT_MULTIPLE_CONTROLLERS", "interfaces[1].bridge.port[0].name",
+     "interfaces: [{name: hsr0, type: hsr, hsr: {port1: eth1, port2: eth2}}, "
+     "{name: br0, type: linux-bridge, bridge: {port: [{name: eth2}]}}]",
+     "interfaces: [{name: hsr0, type: hsr, hsr: {port1: eth1, port2: eth2}}, "
+     "{name: br0, type: linux-bridge, bridge: {port: [{name: eth3}]}}]"),
+    ("PORT_MULTIPLE_CONTROLLERS", "interfaces[0].hsr.port2",
+     "interfaces: [{name: hsr0, type: hsr, hsr: {port1: eth1, port2: eth1}}]",
+     "interfaces: [{name: hsr0, type: hsr, hsr: {port1: eth1, port2: eth2}}]"),
+    ("PORT_HAS_IP", "interfaces[1].ipv6.enabled",
+     "interfaces: [{name: hsr0, type: hsr, hsr: {port1: eth1, port2: eth2}}, {name: eth2, ipv6: {enabled: true}}]",
+     "interfaces: [{name: hsr0, type: hsr, hsr: {port1: eth1, port2: eth2}}, {name: eth2, ipv6: {enabled: false}}]"),
+    ("CONTROLLER_CYCLE", "interfaces[0]",
+     "interfaces: [{name: hsr0, type: hsr, hsr: {port1: eth1, port2: v5}}, "
+     "{name: v5, type: vlan, vlan: {base-iface: hsr0, id: 5}}]",
+     "interfaces: [{name: hsr0, type: hsr, hsr: {port1: eth1, port2: v5}}, "
+     "{name: v5, type: vlan, vlan: {base-iface: eth3, id: 5}}]"),
     ("LOOPBACK_NAME", "interfaces[0].name", "interfaces: [{name: lo1, type: loopback}]",
      "interfaces: [{name: lo1, type: dummy}]"),
     ("LOOPBACK_NAME", "interfaces[0].type", "interfaces: [{name: lo, type: ethernet}]",

@@ -5,7 +5,7 @@
 
 One module per kind (``ethernet``, ``veth``, ``linux_bridge``, ``bond``,
 ``vlan``, ``dummy``, ``loopback``, ``vrf``, ``vxlan``, ``mac_vlan``, ``mac_vtap``,
-``ipvlan``), each with one ``KIND``; :data:`KINDS` lists them, and every other
+``ipvlan``, ``macsec``, ``hsr``), each with one ``KIND``; :data:`KINDS` lists them, and every other
 part of the core asks this registry instead of comparing type strings:
 
 - lookups: :func:`get` / :func:`find` by nmstate ``type``, :func:`of` an
@@ -29,13 +29,14 @@ from __future__ import annotations
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Set, Tuple
 
 from .. import model
-from . import bond, dummy, ethernet, ipvlan, linux_bridge, loopback, mac_vlan, mac_vtap, macsec, veth, vlan, vrf, vxlan
+from . import (bond, dummy, ethernet, hsr, ipvlan, linux_bridge, loopback, mac_vlan, mac_vtap, macsec, veth, vlan, vrf,
+               vxlan)
 from .base import Iface, KeyPath, Kind
 
 #: every kind we manage, in the order the schema lists their types
 KINDS: Tuple[Kind, ...] = (ethernet.KIND, veth.KIND, linux_bridge.KIND, bond.KIND, vlan.KIND, dummy.KIND,
                            loopback.KIND, vrf.KIND, vxlan.KIND, mac_vlan.KIND, mac_vtap.KIND, ipvlan.KIND,
-                           macsec.KIND)
+                           macsec.KIND, hsr.KIND)
 #: nmstate ``type`` values we manage
 TYPES: Tuple[str, ...] = tuple(k.type for k in KINDS)
 #: keys of the kinds' own sections in an interface (``bridge``, ``link-aggregation``...)
@@ -126,11 +127,26 @@ def parent_of(iface: Iface) -> Optional[str]:
     return kind.parent(iface) if kind else None
 
 
+def lowers_of(iface: Iface) -> List[str]:
+    """Names of the interfaces this one is stacked on (a VLAN's base, an
+    HSR's two ports: :meth:`.base.Kind.lower_refs`), in order."""
+    kind = of(iface)
+    return [name for _keys, name in kind.lower_refs(iface)] if kind else []
+
+
 def section_port_refs(iface: Iface) -> List[Tuple[KeyPath, str]]:
     """``(key path, port name)`` of the ports listed in every kind section
     the interface gives, whatever its ``type`` (a document may omit it):
     ``(("bridge", "port", 0, "name"), "eth1")``."""
     return [ref for kind in KINDS if kind.section in iface for ref in kind.port_refs(iface)]
+
+
+def section_kernel_port_refs(iface: Iface) -> List[Tuple[KeyPath, str]]:
+    """``(key path, port name)`` of the ports the kernel binds to the
+    interface without NetworkManager's port settings
+    (:meth:`.base.Kind.kernel_port_refs`: an HSR's), in every kind section
+    the interface gives, whatever its ``type``."""
+    return [ref for kind in KINDS if kind.section in iface for ref in kind.kernel_port_refs(iface)]
 
 
 def needs_refs(iface: Iface) -> List[Tuple[KeyPath, str]]:
@@ -158,7 +174,7 @@ def controllers(state: Mapping[str, Any]) -> Dict[str, str]:
 
 def dependency_order(state: Mapping[str, Any], names: Iterable[str]) -> List[str]:
     """``names`` ordered so that every interface comes after what it needs:
-    a VLAN after its base, a port after its controller (NM activates ports
+    a VLAN after its base, an HSR after its ports, a port after its controller (NM activates ports
     once the controller exists). Cycles are broken by name order; validation
     reports them."""
     ifaces = state.get("interfaces", {})
@@ -171,7 +187,7 @@ def dependency_order(state: Mapping[str, Any], names: Iterable[str]) -> List[str
         if name in seen or name in stack:
             return
         iface = ifaces.get(name, {})
-        for dep in (ctrl.get(name), parent_of(iface)):
+        for dep in [ctrl.get(name)] + lowers_of(iface):
             if dep and dep in ifaces:
                 visit(dep, stack + (name,))
         seen.add(name)

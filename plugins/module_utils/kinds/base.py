@@ -178,11 +178,25 @@ class Kind:
         VLAN's base), or ``None``."""
         return None
 
+    def lower_refs(self, iface: Iface) -> List[Tuple[KeyPath, str]]:
+        """``(key path, name)`` of the interfaces this one is stacked on: they
+        must exist before it is created and stay while it does (a VLAN's
+        base, an HSR's two ports); ``[]`` for a kind stacked on nothing."""
+        return []
+
+    def kernel_port_refs(self, iface: Iface) -> List[Tuple[KeyPath, str]]:
+        """``(key path, name)`` of the interfaces the kernel makes ports of
+        this one (their master device) although NetworkManager gives their
+        profiles no controller (an HSR's port1 and port2): validation holds
+        them to the rules of ports (one controller, no IP, no routes), the
+        plan leaves their profiles as they are."""
+        return []
+
     def needs_refs(self, iface: Iface) -> List[Tuple[KeyPath, str]]:
         """``(key path, name)`` of the interfaces the section says must exist
         for this one: its ports and the interface it is stacked on; not a
         veth's peer (NetworkManager creates it)."""
-        return self.port_refs(iface)
+        return self.port_refs(iface) + self.lower_refs(iface)
 
     def name_refs(self, iface: Iface) -> List[Tuple[KeyPath, str]]:
         """``(key path, name)`` for every interface name the section writes
@@ -206,6 +220,14 @@ class Kind:
         validation as the warning ``OPTION_NO_EFFECT``; the message follows
         the interface's name (``"br0: stp.hello-time has no effect..."``)."""
         return []
+
+    def nm_needs(self, iface: Iface) -> Optional[Tuple[Tuple[int, int], KeyPath, str]]:
+        """The oldest NetworkManager release the interface needs, with the
+        key path that needs it and what that is, after the interface's name
+        (``((1, 52), ("type",), "is of type ipvlan")``), or ``None``: the
+        kind's :attr:`min_nm`; a kind with a value that needs a newer
+        release than the kind itself overrides it."""
+        return (self.min_nm, ("type",), "is of type %s" % self.type) if self.min_nm else None
 
     # ------------------------------------------------------- canonical forms
 
@@ -306,8 +328,9 @@ def live_diff(section_key: str, section: Mapping[str, Any], live: Mapping[str, A
 
 class Stacked(Kind):
     """A kind stacked on a base interface named by ``base-iface`` in its
-    section (VLAN, VXLAN, MAC-VLAN, MAC-VTAP, IPVLAN): the base must exist
-    first, and NetworkManager creates and deletes the device."""
+    section (VLAN, VXLAN, MAC-VLAN, MAC-VTAP, IPVLAN, MACsec), or on others
+    its :meth:`lower_refs` names (an HSR's ports): they must exist first,
+    and NetworkManager creates and deletes the device."""
 
     software = True
 
@@ -315,7 +338,7 @@ class Stacked(Kind):
         base = self.section_of(iface).get("base-iface")
         return base if isinstance(base, str) and base else None
 
-    def needs_refs(self, iface: Iface) -> List[Tuple[KeyPath, str]]:
+    def lower_refs(self, iface: Iface) -> List[Tuple[KeyPath, str]]:
         base = self.parent(iface)
         return [((self.section, "base-iface"), base)] if base is not None else []
 

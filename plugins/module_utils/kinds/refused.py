@@ -127,7 +127,7 @@ REFUSALS: Tuple[Refusal, ...] = (
 )
 
 #: nmstate types that are planned kinds: refused for now with :data:`NOT_YET_WHY`
-NOT_YET: Tuple[str, ...] = ("hsr", "dispatch")
+NOT_YET: Tuple[str, ...] = ("dispatch",)
 NOT_YET_WHY = "a valid nmstate type that hostnet.nm does not support yet"
 
 _BY_TYPE: Dict[str, Refusal] = {t: r for r in REFUSALS for t in r.types}

@@ -106,18 +106,23 @@ def _read_devices(snap: Snapshot, objects: Dict[str, Any], paths: List[str]) -> 
     _kind_properties(snap, objects)
 
 
+#: properties of a kind's device interface that name another device by its object path
+DEVICE_REFS = frozenset({"Parent", "Port1", "Port2"})
+
+
 def _kind_properties(snap: Snapshot, objects: Dict[str, Any]) -> None:
     """Give each device of a kind with a D-Bus interface of its own
     (:attr:`.kinds.base.Kind.device_iface`) that interface's properties as
-    ``"kind"`` (for the kind's live checks), its ``Parent`` (an object path)
-    as the parent's interface name (``""`` for none)."""
+    ``"kind"`` (for the kind's live checks), the devices it names by object
+    path (``Parent``, an HSR's ``Port1`` and ``Port2``) by their interface
+    names (``""`` for none)."""
     by_path = {d["path"]: name for name, d in snap.devices.items()}
     for dev in snap.devices.values():
         kind = kinds.by_device_type(dev["nm_type"])
         if kind is not None and kind.device_iface is not None:
             props = dict(objects.get(dev["path"], {}).get(kind.device_iface, {}))
-            if "Parent" in props:
-                props["Parent"] = by_path.get(props["Parent"], "")
+            for key in DEVICE_REFS & set(props):
+                props[key] = by_path.get(props[key], "")
             dev["kind"] = props
 
 

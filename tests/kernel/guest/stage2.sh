@@ -2,7 +2,7 @@
 # Stage-2 init of the user-mode-linux guest: PID 1 inside the overlay root (see stage1.sh).
 #
 # Brings up, in this order:
-#   kernel modules (bonding 8021q bridge veth dummy vrf macvlan ipvlan vxlan macsec), the management NIC vmmgmt0, systemd-udevd,
+#   kernel modules (bonding 8021q bridge veth dummy vrf macvlan ipvlan vxlan macsec hsr), the management NIC vmmgmt0, systemd-udevd,
 #   dbus + NetworkManager (guest-only config), the data NICs eth1..ethN + the "switch" netns
 #   (kguest.sh nics), sshd on vmmgmt0,
 # waits until NM shows every data NIC as a managed, disconnected ethernet device, writes
@@ -45,7 +45,7 @@ done
 # max_bonds=0: no automatic "bond0" device; tests create their bonds themselves.
 modprobe bonding max_bonds=0 2>>"$OUT/guest.log" || fail "modprobe bonding"
 modprobe -a 8021q bridge veth dummy vrf 2>>"$OUT/guest.log" || fail "modprobe 8021q bridge veth dummy vrf"
-modprobe -a macvlan ipvlan vxlan macsec 2>>"$OUT/guest.log" || fail "modprobe macvlan ipvlan vxlan macsec"
+modprobe -a macvlan ipvlan vxlan macsec hsr 2>>"$OUT/guest.log" || fail "modprobe macvlan ipvlan vxlan macsec hsr"
 
 # --- management NIC --------------------------------------------------------------------------
 # The UML vector NIC (tap vmtap0 in the host's session netns) shows up as vec0.

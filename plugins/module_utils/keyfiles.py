@@ -33,6 +33,7 @@ from .nm import keyfile
 from .nm.dbus import Variant
 from .snapshot import Snapshot
 from .plan import make_plan
+from .nodes import join
 from .rulebook import interfaces, ipath
 
 #: namespace of the profiles' UUIDs: uuid5(NAMESPACE, interface name), the same for every run and host
@@ -78,8 +79,9 @@ def profile_uuid(name: str) -> str:
 
 def _offline_problems(doc: Dict[str, Any]) -> List[Problem]:
     """What an offline run cannot look up on a host: interfaces the document
-    names (ports, VLAN bases) but does not list, and listed ones without a
-    type; and what no keyfile holds: the host name (nmstate refuses it too)."""
+    names (ports, VLAN bases, ``lo`` for a ``route-type`` route) but does not
+    list, and listed ones without a type; and what no keyfile holds: the host
+    name (nmstate refuses it too)."""
     listed = {iface["name"] for _i, iface in interfaces(doc)}
     problems = []
     if "hostname" in doc:
@@ -98,6 +100,12 @@ def _offline_problems(doc: Dict[str, Any]) -> List[Problem]:
                                         "see which NICs the host has" % name,
                                         "add {name: %s, type: ethernet, state: up} (or its own type) to "
                                         "interfaces" % name))
+    holder = kinds.TYPED_ROUTE_HOLDER
+    for path, route in validation.entries(doc, "routes"):
+        if route.get("route-type") and holder not in listed:
+            problems.append(Problem(UNDECLARED, join(path, "route-type"), "a %s route is held by the profile of %s, "
+                                    "which is not in interfaces" % (route["route-type"], holder),
+                                    "add {name: %s, type: loopback, state: up} to interfaces" % holder))
     return problems
 
 

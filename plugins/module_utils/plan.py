@@ -1113,12 +1113,16 @@ def keep_external(plan: Plan, snap: Snapshot, live: Dict[str, Dict[str, Any]]) -
     (:attr:`~.nm.version.NmVersion.reapply_keeps_external`), unless the device has addresses
     that neither its profile nor a family the document makes static-only
     (or disables) holds: the document's address list replaces the live one.
-    ``live``: :func:`~.nm.reader.live_state` of the document's interfaces."""
+    ``live``: :func:`~.nm.reader.live_state` of the document's interfaces.
+    Nor does the reapply of a profile that holds ``route-type`` routes:
+    NetworkManager 1.52 then drops its IPv6 ones when its IPv4 routes
+    change, and does not put them back (seen in the lab)."""
+    typed = {r.get("next-hop-interface") for r in plan.current["routes"] + plan.target["routes"] if r.get("route-type")}
     for op in plan.ops:
         if op.kind != "reapply":
             continue
         t_if, dev = plan.target["interfaces"].get(op.iface), live.get(op.iface)
-        op.keep_external = snap.nm.reapply_keeps_external and not (
+        op.keep_external = snap.nm.reapply_keeps_external and op.iface not in typed and not (
             t_if is not None and dev is not None and
             _foreign_addresses(t_if, plan.current["interfaces"].get(op.iface, {}), dev["addresses"]))
 

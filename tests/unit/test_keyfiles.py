@@ -49,7 +49,7 @@ def test_dhcp_keyfile_has_only_sections_and_key_value_lines_rc34():
 def test_uuids_are_stable_and_distinct_per_interface():
     first, second = files_of(FULL), files_of(FULL)
     assert {n: f.text for n, f in first.items()} == {n: f.text for n, f in second.items()}
-    assert len({f.uuid for f in first.values()}) == len(first) == 5
+    assert len({f.uuid for f in first.values()}) == len(first) == 6
     assert parsed(first["eth1"].text)["connection"]["uuid"] == keyfiles.profile_uuid("eth1")
 
 
@@ -132,7 +132,8 @@ def test_write_is_idempotent_with_mode_0600_and_check_mode_writes_nothing(tmp_pa
     assert check["changed"] and os.listdir(dest) == []
     assert {d["after_header"] for d in check["diff"]} == {str(tmp_path / n) for n in
                                                           ("eth1.nmconnection", "eth2.nmconnection", "br0.nmconnection",
-                                                           "bond0.nmconnection", "eth1.10.nmconnection")}
+                                                           "bond0.nmconnection", "eth1.10.nmconnection",
+                                                           "lo.nmconnection")}
     first = keyfiles.run(FULL, dest)
     assert first["changed"] and all(k["changed"] for k in first["keyfiles"])
     for entry in first["keyfiles"]:
@@ -172,7 +173,8 @@ def test_without_dest_the_keyfiles_are_data(tmp_path):
     result = keyfiles.run(FULL)
     assert not result["changed"] and result["diff"] == []
     assert sorted(k["filename"] for k in result["keyfiles"]) == [
-        "bond0.nmconnection", "br0.nmconnection", "eth1.10.nmconnection", "eth1.nmconnection", "eth2.nmconnection"]
+        "bond0.nmconnection", "br0.nmconnection", "eth1.10.nmconnection", "eth1.nmconnection", "eth2.nmconnection",
+        "lo.nmconnection"]
     assert all("path" not in k and k["content"].startswith("[connection]\n") for k in result["keyfiles"])
 
 
@@ -259,3 +261,15 @@ def test_keyfiles_carry_network_states_ownership_mark():
     for name, f in files_of(FULL).items():
         user = parsed(f.text)["user"]
         assert user[nms.OWNER_KEY] == nms.OWNER and user[nms.OWNER_IFACE_KEY] == name
+
+
+def test_route_types_go_into_lo_s_keyfile_and_need_lo_listed():
+    # issue 15 item 8: lo's profile holds blackhole/unreachable/prohibit routes, NetworkManager's option "type"
+    lo = parsed(files_of(FULL)["lo"].text)
+    assert lo["ipv4"]["route1"] == "198.19.77.0/24" and lo["ipv4"]["route1_options"] == "table=254,type=blackhole"
+    assert lo["ipv6"]["route1"] == "2001:db8:77::/48,::,500"
+    assert lo["ipv6"]["route1_options"] == "table=100,type=unreachable"
+    with pytest.raises(InvalidStateError) as err:
+        keyfiles.generate({"routes": {"config": [{"destination": "198.19.77.0/24", "route-type": "prohibit"}]}})
+    assert [(p.code, p.path) for p in err.value.problems] == [
+        ("OFFLINE_INTERFACE_UNDECLARED", "routes.config[0].route-type")]

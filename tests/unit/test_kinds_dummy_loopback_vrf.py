@@ -253,3 +253,32 @@ def test_a_route_type_held_by_another_profile_is_the_same_route():
     assert "next-hop-interface" not in model.document_route(held)
     six = model.canonical_route(dict(UNREACHABLE6, **{"next-hop-interface": "lo"}))
     assert model.document_route(six)["next-hop-interface"] == "lo"
+
+
+def test_a_route_type_route_may_end_a_vrf_s_lookup_in_its_table():
+    # the kernel's VRF documentation: an unreachable default with the highest metric in the VRF's table
+    vrf = {"name": "vrf-blue", "type": "vrf", "state": "up", "vrf": {"route-table-id": 100, "port": []}}
+    ending = {"destination": "0.0.0.0/0", "route-type": "unreachable", "table-id": 100, "metric": 4278198272}
+    _doc, errors, _warnings = validate({"interfaces": [vrf], "routes": {"config": [ending]}})
+    assert errors == []
+    leak = {"destination": "0.0.0.0/0", "next-hop-interface": "lo", "table-id": 100}
+    _doc, errors, _warnings = validate({"interfaces": [vrf], "routes": {"config": [leak]}})
+    assert [p.code for p in errors] == ["VRF_TABLE_IN_USE"]
+
+
+def test_a_reapply_of_lo_with_route_types_does_not_preserve_external_ip():
+    # NetworkManager 1.52 drops lo's IPv6 route-type routes on a Reapply with PRESERVE_EXTERNAL_IP that
+    # changes its IPv4 routes (lab, test_route_types_apply_rerun_round_trip_and_absent)
+    from ansible_collections.hostnet.nm.plugins.module_utils.nmversion import NmVersion
+    from ansible_collections.hostnet.nm.plugins.module_utils.plan import keep_external
+    snap = lo_with_routes()
+    snap.nm = NmVersion((1, 52, 1))
+    plan = plan_for(snap, {"routes": {"config": [dict(BLACKHOLE, state="absent")]}})
+    keep_external(plan, snap, {"lo": {"addresses": [], "routes": [], "state": 100}})
+    assert [op.keep_external for op in plan.ops if op.kind == "reapply"] == [False]
+    plan = plan_for(lo_snapshot(), {"interfaces": [{"name": "lo", "type": "loopback", "ipv4": {
+        "enabled": True, "address": [EXTRA4]}}]})
+    snap = lo_snapshot()
+    snap.nm = NmVersion((1, 52, 1))
+    keep_external(plan, snap, {"lo": {"addresses": [], "routes": [], "state": 100}})
+    assert [op.keep_external for op in plan.ops if op.kind == "reapply"] == [True]

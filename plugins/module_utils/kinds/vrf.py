@@ -75,7 +75,10 @@ def _routes(doc: Doc, problems: List[Problem]) -> None:
     Source: the kernel looks up the traffic of a VRF's ports in the VRF's
     table only (l3mdev rule), and NetworkManager puts the routes of a VRF's
     ports into that table: a route elsewhere is never used, and a table
-    shared with interfaces outside the VRF leaks routes between them."""
+    shared with interfaces outside the VRF leaks routes between them. A
+    ``route-type`` route (an unreachable default that ends the VRF's lookup,
+    as the kernel's VRF documentation advises) goes through no interface:
+    it leaks nothing."""
     members: Dict[str, Tuple[str, int]] = {}
     by_table: Dict[int, str] = {}
     for name, (_i, sec) in vrfs(doc).items():
@@ -93,7 +96,7 @@ def _routes(doc: Doc, problems: List[Problem]) -> None:
         if owner is not None and table != owner[1]:
             report(problems, "VRF_ROUTE_TABLE", join(path, "table-id"), "%s is in VRF %s, whose table is %d, not %d"
                    % (via, owner[0], owner[1], table), "write table-id: %d" % owner[1])
-        elif owner is None and table in by_table:
+        elif owner is None and table in by_table and not route.get("route-type"):
             report(problems, "VRF_TABLE_IN_USE", join(path, "table-id"), "table %d belongs to VRF %s, and %s is not "
                    "in it" % (table, by_table[table], via or "this route's interface"),
                    "route through %s or one of its ports, or use another table" % by_table[table])

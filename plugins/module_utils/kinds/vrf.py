@@ -15,7 +15,7 @@ has ``connection.master`` the VRF and ``connection.slave-type: vrf``
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Mapping, Optional, Tuple
+from typing import Any, Dict, Iterator, List, Mapping, Optional, Tuple
 
 from ..errors import Problem
 from ..nodes import Int, ListOf, Obj, Str, join
@@ -65,6 +65,14 @@ def _tables(doc: Doc, problems: List[Problem]) -> None:
         seen.setdefault(table, name)
 
 
+def _routes_through_interfaces(doc: Doc) -> Iterator[Tuple[str, Dict[str, Any]]]:
+    """``(path, route)`` of the routes the document adds through an
+    interface (not those with a ``route-type``: they go through none)."""
+    for j, route in enumerate((doc.get("routes") or {}).get("config") or []):
+        if route is not None and route.get("state") != "absent" and not route.get("route-type"):
+            yield "routes.config[%d]" % j, route
+
+
 @register(RULES, "VRF_TABLE_IN_USE", "VRF_ROUTE_TABLE")
 def _routes(doc: Doc, problems: List[Problem]) -> None:
     """Routes and VRF tables.
@@ -85,18 +93,14 @@ def _routes(doc: Doc, problems: List[Problem]) -> None:
         by_table.setdefault(sec["route-table-id"], name)
         for member in [name] + list(sec.get("port", [])):
             members.setdefault(member, (name, sec["route-table-id"]))
-    routes = (doc.get("routes") or {}).get("config") or []
-    for j, route in enumerate(routes):
-        if route is None or route.get("state") == "absent":
-            continue
-        path = "routes.config[%d]" % j
+    for path, route in _routes_through_interfaces(doc):
         table = route.get("table-id") or 254
         via = route.get("next-hop-interface")
         owner = members.get(via or "")
         if owner is not None and table != owner[1]:
             report(problems, "VRF_ROUTE_TABLE", join(path, "table-id"), "%s is in VRF %s, whose table is %d, not %d"
                    % (via, owner[0], owner[1], table), "write table-id: %d" % owner[1])
-        elif owner is None and table in by_table and not route.get("route-type"):
+        elif owner is None and table in by_table:
             report(problems, "VRF_TABLE_IN_USE", join(path, "table-id"), "table %d belongs to VRF %s, and %s is not "
                    "in it" % (table, by_table[table], via or "this route's interface"),
                    "route through %s or one of its ports, or use another table" % by_table[table])

@@ -138,6 +138,7 @@ def make_plan(snap: Snapshot, current: Dict[str, Any], desired: Dict[str, Any], 
     for name in desired.get("interfaces", {}):
         _normalize(target["interfaces"][name], plan.warnings)
     _settle_ports(desired, target, problems)
+    _gone_with_old_pairs(current, desired, target, problems, plan.warnings)
     _check_kinds(snap, desired, target, problems)
     _bridge_mtus(desired, target, plan.warnings)
     dns_owner = _dns_assignment(snap, current, target, problems)
@@ -178,6 +179,36 @@ def _settle_ports(desired: State, target: State, problems: List[Problem]) -> Non
             problems.append(Problem("PORT_CONTROLLER_DOWN", "interfaces[%d].state" % list(desired["interfaces"]).index(
                 port), "%s is up, but its controller %s is down: activating a port brings its controller up" % (
                     port, controller), "make %s down too, or bring %s up" % (port, controller)))
+
+
+def _gone_with_old_pairs(current: State, desired: State, target: State, problems: List[Problem],
+                         warnings: List[str]) -> None:
+    """A re-created device (:meth:`.kinds.base.Kind.recreates`) that
+    leaves a peer (a veth's old peer) takes it along: the kernel deletes
+    both ends of a pair. The old peer, when the document does not name it,
+    is down in the target (its profile stays, with no device to activate
+    on); named ``up`` as a kind NetworkManager does not create
+    (``ethernet``), it is ``PEER_GOES_WITH_PAIR``."""
+    names = list(desired.get("interfaces", {}))
+    for name in names:
+        c_if, t_if = current["interfaces"].get(name), target["interfaces"].get(name, {})
+        kind = kinds.of(t_if)
+        if c_if is None or kind is None or t_if.get("state") == "absent" or not kind.recreates(c_if, t_if):
+            continue
+        for old in set(kind.peers(c_if)) - set(kind.peers(t_if)):
+            o_if = target["interfaces"].get(old)
+            if o_if is None or o_if.get("state") != "up":
+                continue
+            if old not in names:
+                o_if["state"] = "down"
+                warnings.append("interfaces %s: the new peer replaces %s, which the kernel deletes with the old "
+                                "pair: its profile stays, down (state: absent removes it)" % (name, old))
+            elif not getattr(kinds.of(o_if), "software", False):
+                problems.append(Problem(
+                    "PEER_GOES_WITH_PAIR", "interfaces[%d].state" % names.index(old),
+                    "%s is up, but %s gets a new peer: the kernel deletes the old pair, %s with it, and "
+                    "NetworkManager cannot create an interface of type %s" % (old, name, old, o_if.get("type")),
+                    "give %s state: down or absent, or keep %s as the peer of %s" % (old, old, name)))
 
 
 def _check_kinds(snap: Snapshot, desired: Dict[str, Any], target: Dict[str, Any], problems: List[Problem]) -> None:

@@ -40,12 +40,14 @@ class Device(_DeviceRequired, total=False):
     model ``type`` (``None``: a kind hostnet.nm does not manage), ``managed``,
     NMDeviceState ``state``, live ``mtu`` (bytes) and ``mac`` (upper case),
     its active connection ``active`` (path or ``"/"``), its ``ip4config`` and
-    ``ip6config`` paths, ``real`` and ``perm_mac`` (the permanent MAC); for
+    ``ip6config`` paths, ``real``, ``perm_mac`` (the permanent MAC) and ``ifindex`` (the
+    kernel's interface index: a new one means the device was re-created); for
     a kind with a D-Bus interface of its own, ``kind``: that interface's
     properties (:attr:`.kinds.base.Kind.device_iface`)."""
 
     perm_mac: Optional[str]
     kind: Dict[str, Any]
+    ifindex: int
 
 
 class Profile:

@@ -46,5 +46,12 @@ class Veth(Kind):
         peer = self.section_of(target).get("peer")
         return {"veth": {"peer": peer}} if peer else {}
 
+    def recreates(self, current: Iface, target: Iface) -> bool:
+        """A new peer: the kernel cannot move one end of a pair to another
+        peer (``IFLA_VETH_PEER`` is read only at creation), so the pair is
+        deleted and created again, and the old peer goes with it."""
+        old, new = self.section_of(current).get("peer"), self.section_of(target).get("peer")
+        return bool(old) and bool(new) and old != new
+
 
 KIND = Veth()

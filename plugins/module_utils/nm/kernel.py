@@ -21,6 +21,7 @@ import subprocess
 from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
 from ..errors import DependencyError
+from ..files import read_text
 from ..model import ROUTE_TYPES, TypedRoute
 
 _SEARCH = "/usr/sbin:/sbin:/usr/bin:/bin"
@@ -268,3 +269,11 @@ def change_rule(verb: str, rule: Dict[str, Any]) -> None:
     rc, out, err = _RUNNER[0]([binary] + argv)
     if rc != 0:
         raise subprocess.CalledProcessError(rc, [binary] + argv, out, err)
+
+
+def ifindex(name: str) -> int:
+    """The kernel's interface index of link ``name`` (sysfs; NetworkManager
+    does not export it on D-Bus), ``0`` when there is no such link. A
+    device deleted and created again under its name gets a new one."""
+    text = read_text("/sys/class/net/%s/ifindex" % name).strip() if "/" not in name else ""
+    return int(text) if text.isdigit() else 0

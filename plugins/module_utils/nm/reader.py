@@ -86,7 +86,8 @@ def _device(path: str, props: Dict[str, Any], wired: Dict[str, Any]) -> Device:
             "managed": bool(props.get("Managed")), "state": int(props.get("State", 0)),
             "mtu": int(props.get("Mtu", 0)), "mac": (props.get("HwAddress") or "").upper() or None,
             "active": props.get("ActiveConnection", "/"), "ip4config": props.get("Ip4Config", "/"),
-            "ip6config": props.get("Ip6Config", "/"), "real": bool(props.get("Real", True))}
+            "ip6config": props.get("Ip6Config", "/"), "real": bool(props.get("Real", True)),
+            "ifindex": kernel.ifindex(str(props.get("Interface", "")))}
 
 
 def _device_kind(nm_type: int) -> Optional[str]:

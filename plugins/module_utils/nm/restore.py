@@ -37,6 +37,7 @@ from ..snapshot import Profile, Snapshot
 from ..verify import default_winners, resolv_conf_servers, tentative_addresses
 from .dbus import Bus, Call, Variant
 from .settings import sendable
+from .writer import await_device, await_gone
 from .reader import current_state, live_state, profile_from_dbus, read_snapshot
 
 IF_INET6 = "/proc/net/if_inet6"
@@ -182,25 +183,56 @@ def _restore_profiles(bus: Bus, log: List[str], old: Dict[str, Profile], new: Di
 
 
 def _delete_new_devices(bus: Bus, log: List[str], before: Snapshot, now: Snapshot) -> None:
-    """Software devices that did not exist before (the apply created them)."""
+    """Software devices that did not exist before (the apply created them),
+    and those it re-created (:func:`recreated`): NetworkManager from 1.44
+    re-activates the old profile on the new device as it is (a veth with
+    the new peer), 1.42 leaves it; deleted, the activation that follows
+    creates the device as the old profile says."""
+    again = recreated(before, now)
     for name, dev in now.devices.items():
         kind = kinds.find(dev["type"])
         if name not in before.devices and dev["real"] and kind is not None and kind.software:
             _call(bus, log, "delete device %s" % name, Call(dev["path"], DEVICE_IFACE, "Delete", write=True))
+        elif name in again:
+            _call(bus, log, "delete re-created device %s" % name, Call(dev["path"], DEVICE_IFACE, "Delete",
+                                                                      write=True))
+            await_gone(bus, dev["path"])
+
+
+def recreated(before: Snapshot, now: Snapshot) -> List[str]:
+    """Devices of a software kind (by the profile active on them before)
+    that are there before and now under another interface index: deleted
+    and created again since (a veth's new peer, a VXLAN's new id)."""
+    active = _active_uuids(before)
+    software = {p.uuid for p in _kept(before) if getattr(kinds.by_profile(p.settings), "software", False)}
+    out = []
+    for name, dev in now.devices.items():
+        was = before.devices.get(name)
+        if was is not None and dev["real"] and active.get(name) in software and \
+                0 != was.get("ifindex", 0) != dev.get("ifindex", 0) != 0:
+            out.append(name)
+    return out
 
 
 def _restore_activations(bus: Bus, log: List[str], old: Dict[str, Profile], before: Snapshot, current: Snapshot,
                          touched: Set[str]) -> None:
     """Each device activated with the profile it had (again, when that
-    profile was restored), ports after their controllers; devices active
-    now that were not before disconnected."""
+    profile was restored), ports after their controllers, a device that
+    another one brings (a veth's peer) once it is there; devices active now
+    that were not before disconnected."""
     want, have = _active_uuids(before), _active_uuids(current)
     paths = {p.uuid: p.path for p in _kept(current)}
-    for name in sorted(want, key=lambda n: bool(old[want[n]].settings.get("connection", {}).get("master"))):
+
+    def brought(name: str) -> bool:  # no device now, and NM does not create one for this profile
+        dev = current.devices.get(name)
+        return not (dev and dev["real"]) and not getattr(kinds.by_profile(old[want[name]].settings), "software",
+                                                         False)
+    order = sorted(want, key=lambda n: (bool(old[want[n]].settings.get("connection", {}).get("master")), brought(n)))
+    for name in order:
         uuid = want[name]
         dev = current.devices.get(name)
         if uuid in paths and (have.get(name) != uuid or uuid in touched):
-            device = dev["path"] if dev and dev["real"] else "/"
+            device = await_device(bus, name) if brought(name) else dev["path"] if dev and dev["real"] else "/"
             _call(bus, log, "activate %s on %s" % (uuid, name), Call(NM_PATH, NM_IFACE, "ActivateConnection", "ooo",
                                                                      [paths[uuid], device, "/"], write=True))
     for name, dev in current.devices.items():
@@ -209,7 +241,10 @@ def _restore_activations(bus: Bus, log: List[str], old: Dict[str, Profile], befo
 
 
 def _reapply_live(bus: Bus, log: List[str], before: Snapshot, current: Snapshot) -> None:
-    """A device with the profile it had whose live addresses or routes differ: re-applied (no link flap)."""
+    """A device with the profile it had whose live addresses or routes
+    differ: re-applied (no link flap). When NetworkManager gave its routes
+    another default metric (:func:`bumped_metrics`), the re-apply carries
+    the old one in the applied connection (the profile is not changed)."""
     want, have = _active_uuids(before), _active_uuids(current)
     was, is_ = live_state(before), live_state(current)
     for name in sorted(set(want) & set(have)):
@@ -217,8 +252,37 @@ def _reapply_live(bus: Bus, log: List[str], before: Snapshot, current: Snapshot)
         if want[name] == have[name] and old_live and new_live and \
                 (sorted(old_live["routes"]) != sorted(new_live["routes"]) or
                  sorted(old_live["addresses"]) != sorted(new_live["addresses"])):
-            _call(bus, log, "reapply %s" % name, Call(current.devices[name]["path"], DEVICE_IFACE, "Reapply",
-                                                      SETTINGS_SIG + "tu", [{}, 0, 0], write=True))
+            path = current.devices[name]["path"]
+            metrics = bumped_metrics(old_live["routes"], new_live["routes"])
+            settings: Dict[str, Any] = {}
+            version = 0
+            if metrics:
+                settings, version = bus.gather([Call(path, DEVICE_IFACE, "GetAppliedConnection", "u", [0])],
+                                               raw=True)[0]
+                for family, metric in metrics.items():
+                    settings.setdefault(family, {})["route-metric"] = Variant("x", metric)
+                settings = sendable(settings)
+            what = "reapply %s%s" % (name, "".join(" (%s.route-metric %d)" % m for m in sorted(metrics.items())))
+            _call(bus, log, what, Call(path, DEVICE_IFACE, "Reapply", SETTINGS_SIG + "tu", [settings, version, 0],
+                                       write=True))
+
+
+def bumped_metrics(before: List[Any], now: List[Any]) -> Dict[str, int]:
+    """``{"ipv4"|"ipv6": metric}``: the metric the routes of a device had
+    before (``[(destination, next hop, metric, table)]``, from
+    :func:`..nm.reader.live_state`) where every route that is back with
+    another metric had that one metric. NetworkManager (to 1.42 at least)
+    keeps a range of default metrics per interface index and gives a device
+    that a rollback re-activated or re-created the next free one (100 ->
+    103): a route whose metric the profile sets is never moved so.
+    ``{}`` when nothing moved, or not in one step per family."""
+    old = {(r[0], r[1], r[3]): r[2] for r in before}
+    moved: Dict[str, Set[int]] = {}
+    for dest, hop, metric, table in now:
+        was = old.get((dest, hop, table))
+        if was is not None and was != metric:
+            moved.setdefault("ipv6" if ":" in dest else "ipv4", set()).add(was)
+    return {family: values.pop() for family, values in moved.items() if len(values) == 1}
 
 
 def _call(bus: Bus, log: List[str], what: str, call: Call) -> Optional[List[Any]]:

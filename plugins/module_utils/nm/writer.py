@@ -145,18 +145,11 @@ class Writer:
             self._await_gone(op.iface, dev["path"])
 
     def _await_gone(self, iface: str, path: str, timeout: float = 20.0) -> None:
-        """Wait (at most ``timeout`` seconds) until NetworkManager has deleted
-        the software device ``iface`` that a deactivation re-creates: its
-        object is gone or no longer real. Its next activation then lets
-        NetworkManager create the device anew (no device path)."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                if not self.bus.get(path, DEVICE_IFACE, "Real"):
-                    break
-            except NmError:
-                break  # the device object is gone
-            time.sleep(0.05)
+        """Wait until NetworkManager has deleted the software device
+        ``iface`` that a deactivation re-creates (:func:`await_gone`). Its
+        next activation then lets NetworkManager create the device anew (no
+        device path)."""
+        await_gone(self.bus, path, timeout)
         self.recreated.add(iface)
 
     def _many_activate(self, ops: List[Op]) -> None:
@@ -169,22 +162,7 @@ class Writer:
                 self.pending[op.iface] = self.bus.call(self._activation(op.iface, self._await_device(op.iface)))[0]
 
     def _await_device(self, iface: str, timeout: float = 20.0) -> str:
-        """The path of device ``iface`` once NetworkManager manages it: a veth
-        peer appears with its veth, and shows as unmanaged for a moment
-        before NM takes it (activating it then fails). Polls the device's
-        state (bounded by ``timeout`` seconds); returns ``"/"`` when it never
-        came, so the activation reports NM's own error."""
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                path = str(self.bus.call(Call(NM_PATH, NM_IFACE, "GetDeviceByIpIface", "s", [iface]))[0])
-                if int(self.bus.get(path, DEVICE_IFACE, "State")) > DEVICE_UNMANAGED:
-                    return path
-            except NmError:
-                pass  # not there yet
-            if time.monotonic() > deadline:
-                return "/"
-            time.sleep(0.05)
+        return await_device(self.bus, iface, timeout)
 
     def _activation(self, iface: str, device: str = "") -> Call:
         dev = self.snap.devices.get(iface)
@@ -267,3 +245,35 @@ def _comparable(settings: Dict[str, Any]) -> Dict[str, Any]:
     con = dict(plain.get("connection", {}))
     con.pop("timestamp", None)
     return dict(plain, connection=con)
+
+
+def await_device(bus: Bus, iface: str, timeout: float = 20.0) -> str:
+    """The path of device ``iface`` once NetworkManager manages it: a veth
+    peer appears with its veth, and shows as unmanaged for a moment before
+    NM takes it (activating it then fails). Polls the device's state
+    (bounded by ``timeout`` seconds); returns ``"/"`` when it never came, so
+    the activation reports NM's own error."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            path = str(bus.call(Call(NM_PATH, NM_IFACE, "GetDeviceByIpIface", "s", [iface]))[0])
+            if int(bus.get(path, DEVICE_IFACE, "State")) > DEVICE_UNMANAGED:
+                return path
+        except NmError:
+            pass  # not there yet
+        if time.monotonic() > deadline:
+            return "/"
+        time.sleep(0.05)
+
+
+def await_gone(bus: Bus, path: str, timeout: float = 20.0) -> None:
+    """Wait (at most ``timeout`` seconds) until the device at ``path`` is gone
+    or no longer real: NetworkManager took its deletion in."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if not bus.get(path, DEVICE_IFACE, "Real"):
+                return
+        except NmError:
+            return  # the device object is gone
+        time.sleep(0.05)

@@ -282,3 +282,11 @@ def test_a_reapply_of_lo_with_route_types_does_not_preserve_external_ip():
     snap.nm = NmVersion((1, 52, 1))
     keep_external(plan, snap, {"lo": {"addresses": [], "routes": [], "state": 100}})
     assert [op.keep_external for op in plan.ops if op.kind == "reapply"] == [True]
+
+
+def test_a_route_type_on_a_host_whose_networkmanager_does_not_manage_lo_is_refused_at_its_path():
+    from ansible_collections.hostnet.nm.plugins.module_utils.errors import InvalidStateError
+    with pytest.raises(InvalidStateError) as err:
+        plan_for(snapshot([], {}), {"routes": {"config": [BLACKHOLE]}})
+    assert [(p.code, p.path) for p in err.value.problems] == [("ROUTE_INTERFACE_MISSING", "routes.config[0].route-type")]
+    assert "profile of lo" in err.value.problems[0].hint

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 from typing import Any
 
 #: what we write holds diffs, host names or a host's state: readable by its owner only, unless asked otherwise
@@ -21,8 +20,10 @@ ATTEMPTS = 100
 
 
 def _token() -> str:
-    """The random part of a temporary file's name (a test replaces it)."""
-    return secrets.token_hex(8)
+    """The random part of a temporary file's name (a test replaces it):
+    what ``secrets.token_hex(8)`` gives, without the import of ``secrets``
+    (hashlib, hmac, random) on every module run."""
+    return os.urandom(8).hex()
 
 
 def write_atomic(path: str, text: str, mode: int = REPORT_MODE) -> str:

@@ -20,7 +20,6 @@ from __future__ import annotations
 import fcntl
 import os
 import time
-import uuid
 from dataclasses import dataclass, field, fields
 from typing import Any, Callable, Dict, List, Literal, Mapping, Optional, Tuple, TypeVar
 
@@ -102,7 +101,7 @@ class Options:
         self.lock_timeout = float(times["lock_timeout"])
         self.probes_enabled, self.probes = parse_verify(self.verify)
         self.environ = dict(self.environ)
-        self.apply_id = uuid.uuid4().hex
+        self.apply_id = os.urandom(16).hex()  # 128 random bits, as uuid4 (without importing uuid and platform)
 
     @classmethod
     def from_params(cls, params: Mapping[str, Any], **fixed: Any) -> "Options":

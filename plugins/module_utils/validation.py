@@ -17,6 +17,7 @@ mention is left to the host-side checks in :mod:`.plan`.
 
 from __future__ import annotations
 
+import bisect
 import ipaddress
 import re
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Tuple, cast
@@ -348,7 +349,7 @@ def _address_conflicts(doc: Dict[str, Any], problems: List[Problem]) -> None:
     link-local address on two links is fine) and host prefixes (/32,
     /128), which add no subnet route."""
     seen: Dict[Any, Tuple[str, str]] = {}
-    nets: List[Tuple[Any, str, str]] = []
+    nets = _Subnets()
     for path, name, addr in addresses(doc):
         first = seen.get(addr.ip)
         if first and not (addr.ip.is_link_local and first[1] != name):
@@ -358,14 +359,50 @@ def _address_conflicts(doc: Dict[str, Any], problems: List[Problem]) -> None:
         seen.setdefault(addr.ip, (path, name))
         if addr.ip.is_link_local or addr.network.prefixlen == addr.max_prefixlen:
             continue
-        clash = next((n for n in nets if n[2] != name and n[0].version == addr.version
-                      and n[0].overlaps(addr.network)), None)
+        clash = nets.first_overlap(addr.network, name)
         if clash:
             report(problems, "ADDRESS_SUBNET_OVERLAP", path, "%s (%s) overlaps %s on %s (%s)" % (
                 addr.with_prefixlen, name, clash[0], clash[2], clash[1]),
                 "put each subnet on one interface; for a second address on the other link use a /%d"
                 % addr.max_prefixlen)
-        nets.append((addr.network, path, name))
+        nets.add(addr.network, path, name)
+
+
+class _Subnets:
+    """The subnets of a document seen so far, ``(network, path, interface)``
+    in document order, and the first of them that overlaps a new one, found
+    without comparing every pair: two CIDR subnets overlap when one holds
+    the other, so the candidates are the new subnet's supernets (one lookup
+    per prefix length seen) and the subnets inside it (a range of the sorted
+    first addresses of each longer prefix length)."""
+
+    def __init__(self) -> None:
+        self.entries: List[Tuple[Any, str, str]] = []
+        self._at: Dict[Tuple[int, int, int], List[int]] = {}  # (version, prefix length, first address) -> entries
+        self._starts: Dict[Tuple[int, int], List[int]] = {}   # (version, prefix length) -> first addresses, sorted
+
+    def add(self, net: Any, path: str, name: str) -> None:
+        """Add ``net`` (an ``ipaddress`` network) at ``path`` on interface ``name``."""
+        key = (net.version, net.prefixlen, int(net.network_address))
+        if key not in self._at:
+            bisect.insort(self._starts.setdefault((net.version, net.prefixlen), []), key[2])
+        self._at.setdefault(key, []).append(len(self.entries))
+        self.entries.append((net, path, name))
+
+    def first_overlap(self, net: Any, name: str) -> Optional[Tuple[Any, str, str]]:
+        """The first subnet added that overlaps ``net`` on an interface other than ``name``, or ``None``."""
+        first, last = int(net.network_address), int(net.broadcast_address)
+        found: List[int] = []
+        for (version, plen), starts in self._starts.items():
+            if version != net.version:
+                continue
+            if plen <= net.prefixlen:  # a subnet holding ours starts at our first address cut to its length
+                host_bits = net.max_prefixlen - plen
+                found += self._at.get((version, plen, first >> host_bits << host_bits), [])
+            else:  # subnets inside ours start within it
+                for start in starts[bisect.bisect_left(starts, first):bisect.bisect_right(starts, last)]:
+                    found += self._at[(version, plen, start)]
+        return next((self.entries[i] for i in sorted(found) if self.entries[i][2] != name), None)
 
 
 # ---------------------------------------------------- bond, bridge and VLAN

@@ -354,7 +354,9 @@ def merge_iface(current: Mapping[str, Any], desired: Mapping[str, Any],
     (ipv4/ipv6 key by key, :func:`merge_flat`; each kind's section as the
     kind says, :meth:`.kinds.base.Kind.merge_section`), lists (addresses,
     ports) replace whole."""
-    out = copy.deepcopy(dict(current))
+    # each value copied once: what ``desired`` replaces is not copied first (None keeps the key's place)
+    out = {key: None if key in desired and not (key in sections and isinstance(desired[key], dict))
+           else copy.deepcopy(value) for key, value in current.items()}
     for key, value in desired.items():
         if key in sections and isinstance(value, dict):
             have = out.get(key)
@@ -386,9 +388,12 @@ def merge(current: Dict[str, Any], desired: Dict[str, Any], sections: Mapping[st
     - DNS: each given key (server, search, options) replaces the current
       list; ``config: {}`` clears all three (nmstate).
     """
-    target = copy.deepcopy(current)
-    for name, iface in desired.get("interfaces", {}).items():
-        base = target["interfaces"].get(name) or new_interface(name, iface.get("type"))
+    named = desired.get("interfaces", {})
+    # a copy of current, each interface copied once: merge_iface copies those the document names
+    target = {key: value if key == "interfaces" else copy.deepcopy(value) for key, value in current.items()}
+    target["interfaces"] = {n: i if n in named else copy.deepcopy(i) for n, i in current["interfaces"].items()}
+    for name, iface in named.items():
+        base = current["interfaces"].get(name) or new_interface(name, iface.get("type"))
         target["interfaces"][name] = merge_iface(base, iface, sections)
     # removing an interface, or disabling a family on it, also removes the routes through it
     gone = {n for n, i in target["interfaces"].items() if i.get("state") == "absent"}

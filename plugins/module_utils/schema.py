@@ -194,7 +194,9 @@ def _string_problem(text: str, path: str, problems: List[Problem], limit: int, w
         problems.append(Problem("VALUE_TOO_LONG", path, "%s of %d characters; at most %d are accepted"
                                 % (what, len(text), limit), "shorten it (no valid value is that long)"))
         return True
-    why = text_problem(text, what == "a string" and under_secret(path))
+    why = text_problem(text, False)
+    if why and what == "a string" and under_secret(path):  # asked only of a bad string: most strings are fine
+        why = text_problem(text, True)
     if why:
         problems.append(Problem("STRING_INVALID", path if what == "a string" else join(path, text),
                                 why, "remove the character (names, addresses and options are printable text)"))

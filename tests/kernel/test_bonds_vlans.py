@@ -17,13 +17,6 @@ def apply(runner, doc, *args, **kw):
     return runner.apply(runner.lab.name, doc, *args, **kw)  # the guest's name ($HOSTNET_KERNEL_GUEST)
 
 
-def state_info(runner):
-    """``hostnet.nm.network_state_info``'s result for the guest."""
-    name = runner.lab.name
-    return runner.play([{"hosts": name, "gather_facts": False,
-                         "tasks": [{"name": "info", "hostnet.nm.network_state_info": {}}]}]).task("info", name)
-
-
 def ok(result, changed=None):
     assert result["status"] == "ok", result.get("msg", result)
     if changed is not None:

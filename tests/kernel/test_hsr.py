@@ -2,8 +2,8 @@
 kernel has no hsr driver; the guest's 6.1 kernel has). NetworkManager has an ``hsr`` setting only
 since 1.46: on a 1.42 guest (the kernel tier) the apply is refused before anything changes, naming
 the version; on a 1.52 guest (the tier's ``nm_versions`` subset) a PRP interface over eth1 and eth2
-is created with its supervision address, reaches the switch, re-runs with zero writes, feeds
-``network_state_info`` back as a no-op, is re-created as HSR with another multicast-spec (and as
+is shown in check mode (diff, no write), created with its supervision address, reaches the switch,
+re-runs with zero writes, feeds ``network_state_info`` back as a no-op, is re-created as HSR with another multicast-spec (and as
 ``hsr-2012`` where NetworkManager has ``protocol-version``, 1.56), goes down and is removed, its
 ports left in place."""
 
@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from test_bonds_vlans import apply, link, ok, ping, profiles, sh, state_info, v4  # noqa: E402
+from test_bonds_vlans import apply, link, ok, ping, profiles, sh, v4  # noqa: E402
 
 pytestmark = [pytest.mark.kernel, pytest.mark.usefixtures("leave_the_guest_clean")]
 
@@ -51,7 +51,16 @@ def test_hsr(guest, runner):
         assert "since 1.46" in result["msg"] and guest.nm in result["msg"], result["msg"]
         assert profiles(guest) == [] and "hsr0" not in sh(guest, "ip -br link")
         return
-    ok(apply(runner, doc), changed=True)
+    name = runner.lab.name
+    run = runner.round_trip(name, doc)  # check mode with diff, apply, re-run, info, info fed back: one play
+    check = ok(run.task("check", name), changed=True)
+    assert check["writes"] == 0 and "hsr0" in str(check["diff"]) and "hsr0" in [op["interface"] for op in check["plan"]]
+    assert ok(run.task("apply", name), changed=True)["writes"] > 0
+    assert ok(run.task("rerun", name), changed=False)["writes"] == 0
+    got = {i["name"]: i for i in run.task("info", name)["network_state"]["interfaces"]}
+    assert got["hsr0"]["type"] == "hsr"
+    assert got["hsr0"]["hsr"] == {"port1": "eth1", "port2": "eth2", "multicast-spec": 40, "protocol": "prp"}
+    assert ok(run.task("info fed back", name), changed=False)["writes"] == 0
     live = link(guest, "hsr0")
     assert live["linkinfo"]["info_kind"] == "hsr", live
     data = info_data(guest)
@@ -60,14 +69,6 @@ def test_hsr(guest, runner):
         "eth1", "eth2", "01:15:4e:00:01:28", 1), data
     assert live["mtu"] == 1494  # the ports' 1500 minus the 6 bytes of the HSR tag (hsr_get_max_mtu)
     assert v4(guest, "hsr0") == ["198.18.1.51/24"] and ping(guest, "198.18.1.254")
-    again = ok(apply(runner, doc), changed=False)
-    assert again["writes"] == 0
-
-    info = state_info(runner)
-    got = {i["name"]: i for i in info["network_state"]["interfaces"]}
-    assert got["hsr0"]["type"] == "hsr"
-    assert got["hsr0"]["hsr"] == {"port1": "eth1", "port2": "eth2", "multicast-spec": 40, "protocol": "prp"}
-    assert ok(apply(runner, info["network_state"]), changed=False)["writes"] == 0
 
     # another protocol and multicast-spec: the kernel changes neither on a live device, so it is re-created
     ok(apply(runner, hsr_doc(protocol="hsr", **{"multicast-spec": 41})), changed=True)

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from test_bonds_vlans import apply, link, ok, ping, profiles, sh, state_info, v4  # noqa: E402
+from test_bonds_vlans import apply, link, ok, ping, profiles, sh, v4  # noqa: E402
 
 pytestmark = [pytest.mark.kernel, pytest.mark.usefixtures("leave_the_guest_clean")]
 
@@ -46,7 +46,9 @@ def test_ipvlan(guest, runner):
     assert v4(guest, "ipv0") == ["198.18.1.31/24"] and ping(guest, "198.18.1.254")
     again = ok(apply(runner, doc), changed=False)
     assert again["writes"] == 0
-    info = state_info(runner)
+    name = runner.lab.name
+    info = runner.play([{"hosts": name, "gather_facts": False,
+                         "tasks": [{"name": "info", "hostnet.nm.network_state_info": {}}]}]).task("info", name)
     got = {i["name"]: i for i in info["network_state"]["interfaces"]}
     assert got["ipv0"]["type"] == "ipvlan"
     assert got["ipv0"]["ipvlan"] == {"base-iface": "eth1", "mode": "l2", "private": False, "vepa": False}

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from test_bonds_vlans import apply, link, ok, profiles, sh, state_info  # noqa: E402
+from test_bonds_vlans import apply, link, ok, profiles, sh  # noqa: E402
 
 pytestmark = [pytest.mark.kernel, pytest.mark.usefixtures("leave_the_guest_clean")]
 
@@ -46,7 +46,9 @@ def test_macsec_psk_create_rerun_round_trip_absent(clean_guest, runner):
     again = ok(apply(runner, DOC), changed=False)
     assert again["writes"] == 0
 
-    info = state_info(runner)
+    name = runner.lab.name
+    info = runner.play([{"hosts": name, "gather_facts": False,
+                         "tasks": [{"name": "info", "hostnet.nm.network_state_info": {}}]}]).task("info", name)
     assert CAK not in json.dumps(info)
     got = {i["name"]: i for i in info["network_state"]["interfaces"]}
     assert got["ms0"]["type"] == "macsec"

@@ -33,7 +33,6 @@ from .nm import keyfile
 from .nm.dbus import Variant
 from .snapshot import Snapshot
 from .plan import make_plan
-from .nodes import join
 from .rulebook import interfaces, ipath
 
 #: namespace of the profiles' UUIDs: uuid5(NAMESPACE, interface name), the same for every run and host
@@ -79,9 +78,8 @@ def profile_uuid(name: str) -> str:
 
 def _offline_problems(doc: Dict[str, Any]) -> List[Problem]:
     """What an offline run cannot look up on a host: interfaces the document
-    names (ports, VLAN bases, ``lo`` for a ``route-type`` route) but does not
-    list, and listed ones without a type; and what no keyfile holds: the host
-    name (nmstate refuses it too)."""
+    names (ports, VLAN bases) but does not list, and listed ones without a
+    type; and what no keyfile holds: the host name (nmstate refuses it too)."""
     listed = {iface["name"] for _i, iface in interfaces(doc)}
     problems = []
     if "hostname" in doc:
@@ -100,13 +98,21 @@ def _offline_problems(doc: Dict[str, Any]) -> List[Problem]:
                                         "see which NICs the host has" % name,
                                         "add {name: %s, type: ethernet, state: up} (or its own type) to "
                                         "interfaces" % name))
-    holder = kinds.TYPED_ROUTE_HOLDER
-    for path, route in validation.entries(doc, "routes"):
-        if route.get("route-type") and holder not in listed:
-            problems.append(Problem(UNDECLARED, join(path, "route-type"), "a %s route is held by the profile of %s, "
-                                    "which is not in interfaces" % (route["route-type"], holder),
-                                    "add {name: %s, type: loopback, state: up} to interfaces" % holder))
     return problems
+
+
+def _with_typed_route_holder(desired: Dict[str, Any]) -> Dict[str, Any]:
+    """``desired`` with ``lo`` (:data:`.kinds.TYPED_ROUTE_HOLDER`, up, as the
+    kernel has it) among its interfaces when it adds ``route-type`` routes
+    and does not list ``lo``: its profile holds them, and every host has it
+    (nmstate's offline generation writes ``lo``'s profile too)."""
+    holder = kinds.TYPED_ROUTE_HOLDER
+    ifaces = desired.get("interfaces", {})
+    if holder not in ifaces and any(r.get("route-type") for r in desired.get("routes", [])):
+        kind = kinds.of({"name": holder})
+        desired = dict(desired, interfaces=dict(ifaces, **{holder: {
+            "name": holder, "type": kind.type if kind else "", "state": "up"}}))
+    return desired
 
 
 def _offline_snapshot(desired: Dict[str, Any]) -> Snapshot:
@@ -136,7 +142,7 @@ def generate(document: Any) -> Generated:
     errors += _offline_problems(doc) if not errors else []
     if errors:
         raise InvalidStateError(errors, warnings)
-    desired = kinds.from_document(doc)
+    desired = _with_typed_route_holder(kinds.from_document(doc))
     plan = make_plan(_offline_snapshot(desired), model.empty_state(), desired)
     files = []
     for op in plan.ops:

@@ -47,7 +47,8 @@ def parsed(text):
 
 
 def lab_doc(lab, host):
-    """A bridge over eth1 with static IPv4/IPv6, routes in two tables, a rule and DNS; eth2 on DHCP (RC-34)."""
+    """A bridge over eth1 with static IPv4/IPv6, routes in two tables, a blackhole route (lo's profile, lo
+    not listed), a rule and DNS; eth2 on DHCP (RC-34)."""
     return {
         "interfaces": [
             {"name": "br1", "type": "linux-bridge", "state": "up",
@@ -62,7 +63,8 @@ def lab_doc(lab, host):
             {"destination": "198.19.34.0/24", "next-hop-address": "198.18.1.1", "next-hop-interface": "br1",
              "metric": 150},
             {"destination": "198.19.35.0/24", "next-hop-address": "198.18.1.1", "next-hop-interface": "br1",
-             "table-id": 134}]},
+             "table-id": 134},
+            {"destination": "198.19.36.0/24", "route-type": "blackhole"}]},  # lo's keyfile holds it (issue 15)
         "route-rules": {"config": [{"ip-from": "198.18.34.0/24", "route-table": 134}]},
         "dns-resolver": {"config": {"server": ["198.18.1.1"], "search": ["lab.test"]}},
     }
@@ -117,7 +119,7 @@ def test_a_host_boots_from_generated_keyfiles_and_network_state_finds_nothing_to
     check = runner.play(play, "--check", "--diff").task("keyfiles")
     assert check["status"] == "ok" and check["changed"] and list(tmp_path.iterdir()) == []
     assert {Path(d["after_header"]).name for d in check["diff"]} == {"br1.nmconnection", "eth1.nmconnection",
-                                                                     "eth2.nmconnection"}
+                                                                     "eth2.nmconnection", "lo.nmconnection"}
     made = runner.play(play).task("keyfiles")
     assert made["status"] == "ok" and made["changed"], made
     assert runner.play(play).task("keyfiles")["changed"] is False
@@ -147,10 +149,11 @@ def test_a_host_boots_from_generated_keyfiles_and_network_state_finds_nothing_to
     assert view.routes("198.19.34.0/24")[0]["metric"] == 150
     assert view.routes("198.19.35.0/24", "table", "134")[0]["gateway"] == "198.18.1.1"
     assert "from 198.18.34.0/24 lookup 134" in view.run("ip", "rule", "show")
+    assert "blackhole 198.19.36.0/24" in view.run("ip", "route", "show", "type", "blackhole")
     assert view.nameservers()[0] == "198.18.1.1" and "lab.test" in view.search()
     uuids = {p["name"]: p["uuid"] for p in view.profiles()}
-    assert {n: uuids.get(n) for n in ("br1", "eth1", "eth2")} == {n: keyfiles.profile_uuid(n)
-                                                                  for n in ("br1", "eth1", "eth2")}
+    assert {n: uuids.get(n) for n in ("br1", "eth1", "eth2", "lo")} == {n: keyfiles.profile_uuid(n)
+                                                                        for n in ("br1", "eth1", "eth2", "lo")}
     trouble = [line for line in log.read_text(errors="replace")[start:].splitlines() if PARSE_TROUBLE.search(line)]
     assert trouble == []
 

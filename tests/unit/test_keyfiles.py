@@ -263,13 +263,15 @@ def test_keyfiles_carry_network_states_ownership_mark():
         assert user[nms.OWNER_KEY] == nms.OWNER and user[nms.OWNER_IFACE_KEY] == name
 
 
-def test_route_types_go_into_lo_s_keyfile_and_need_lo_listed():
+def test_route_types_go_into_lo_s_keyfile_listed_or_not():
     # issue 15 item 8: lo's profile holds blackhole/unreachable/prohibit routes, NetworkManager's option "type"
     lo = parsed(files_of(FULL)["lo"].text)
     assert lo["ipv4"]["route1"] == "198.19.77.0/24" and lo["ipv4"]["route1_options"] == "table=254,type=blackhole"
     assert lo["ipv6"]["route1"] == "2001:db8:77::/48,::,500"
     assert lo["ipv6"]["route1_options"] == "table=100,type=unreachable"
-    with pytest.raises(InvalidStateError) as err:
-        keyfiles.generate({"routes": {"config": [{"destination": "198.19.77.0/24", "route-type": "prohibit"}]}})
-    assert [(p.code, p.path) for p in err.value.problems] == [
-        ("OFFLINE_INTERFACE_UNDECLARED", "routes.config[0].route-type")]
+    # without lo in the document, as nmstate's offline generation: lo's profile, up, with the implicit addresses
+    alone = files_of({"routes": {"config": [{"destination": "198.19.77.0/24", "route-type": "prohibit"}]}})
+    assert list(alone) == ["lo"]
+    lo = parsed(alone["lo"].text)
+    assert lo["connection"]["type"] == "loopback" and lo["ipv4"]["address1"] == "127.0.0.1/8"
+    assert lo["ipv4"]["route1_options"] == "table=254,type=prohibit" and lo["ipv6"]["address1"] == "::1/128"

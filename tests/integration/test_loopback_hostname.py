@@ -1,11 +1,17 @@
 """The loopback (``type: loopback``) against a real NetworkManager lab host:
 extra addresses on ``lo`` with check mode and diff, apply, the re-run with
 zero writes, the ``network_state_info`` round trip, and ``state: absent``
-back to the default (issue 15, item 1)."""
+back to the default (issue 15, item 1). Routes without a next hop held by
+lo's profile (item 8). The host name (item 7): check mode, apply, re-run,
+round trip, and that a rolled-back or never-confirmed change leaves the old
+name (it is written only once the network change is committed)."""
 
 from __future__ import annotations
 
 import json
+import os
+import signal
+import time
 
 import pytest
 
@@ -204,8 +210,8 @@ def test_hostname_check_apply_rerun_running_and_round_trip(lab, lab_host, runner
 
 def test_hostname_follows_the_network_change_only_once_committed(lab, lab_host, runner, view, machine_name):
     """With a network change the host name waits for the commit: a change rolled back by a probe,
-    and a group checkpoint rolled back, leave the old name; a confirmed change (the controller's
-    commit over a fresh connection) and a committed group write it and report it."""
+    and a group checkpoint rolled back, leave the old name; a committed group writes it and
+    reports it (a confirmed change: see the never-confirmed test's last run)."""
     ok(runner.apply(lab_host, eth1(lab, lab_host)))
     rolled = runner.apply(lab_host, dict(eth1(lab, lab_host, dns="198.18.1.253"), hostname={"config": NAME1}),
                           module_args={"rollback_timeout": 30})
@@ -229,9 +235,44 @@ def test_hostname_follows_the_network_change_only_once_committed(lab, lab_host, 
     assert ok(run.task("keep", lab_host))["hostname"] == {"config": NAME1, "running": NAME2}
     assert host_names(lab, lab_host) == (NAME1, NAME2)
 
-    moved = eth1(lab, lab_host, dns="198.18.1.1")
-    moved["interfaces"][0]["ipv4"]["address"][0]["ip"] = "198.18.1.77"
-    confirmed = ok(runner.apply(lab_host, dict(moved, hostname={"config": "web-03", "running": "web-03"})),
-                   changed=True)
-    assert confirmed["confirmed"] is True and confirmed["hostname"] == {"config": "web-03", "running": "web-03"}
-    assert host_names(lab, lab_host) == ("web-03", "web-03") and view.checkpoints() == "ao 0"
+    assert view.checkpoints() == "ao 0"
+
+
+#: rollback window of the never-confirmed change (seconds; the test waits it out)
+NEVER_WINDOW = 10
+
+
+def test_hostname_of_a_never_confirmed_change_is_never_set(lab, lab_host, runner, view, tmp_path, machine_name):
+    """The controller dies (ansible-playbook killed) while the change waits for its confirmation:
+    the host name recorded with the pending checkpoint is not written before the commit, and
+    NetworkManager's own rollback at the end of the window leaves the old name and address; the
+    next run goes ahead and, confirmed, writes the name."""
+    from test_owned_confirm import held_args, wait_for  # the held confirmation (hold_confirm.sh)
+    ok(runner.apply(lab_host, eth1(lab, lab_host)))
+    desired = dict(eth1(lab, lab_host), hostname={"config": NAME1})
+    desired["interfaces"][0]["ipv4"]["address"][0]["ip"] = "198.18.1.78"
+    flag = tmp_path / "pending"
+    proc = runner.spawn(tmp_path, [{"hosts": lab_host, "gather_facts": False, "tasks": [
+        {"name": "apply", "hostnet.nm.network_state": {"desired_state": desired, "rollback_timeout": NEVER_WINDOW}}]}],
+        "-e", held_args(lab, lab_host, flag))
+    try:
+        wait_for(flag, proc)  # the module returned: the change is on the host, its confirmation held
+        ledger = json.loads(lab.run(lab_host, "cat", "/run/hostnet-nm/checkpoint.json").stdout)
+        assert ledger["state"] == "pending-confirm" and ledger["hostname"] == {"config": NAME1}
+        assert view.addresses("eth1") == ["198.18.1.78/24"] and host_names(lab, lab_host) == (lab_host, lab_host)
+        os.kill(proc.pid, signal.SIGKILL)  # ansible-playbook, started by this test
+        killed_at = time.monotonic()
+        proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)  # the process group this test started
+    deadline = killed_at + NEVER_WINDOW + 20
+    while view.checkpoints() != "ao 0" and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert view.checkpoints() == "ao 0"  # NetworkManager rolled back by itself
+    assert view.addresses("eth1") == [lab.data_ip(lab_host, 1) + "/24"]
+    assert host_names(lab, lab_host) == (lab_host, lab_host)  # never written
+    again = ok(runner.apply(lab_host, desired), changed=True)
+    assert again["confirmed"] is True and again["hostname"]["config"] == NAME1
+    assert any("never confirmed" in w for w in again.get("warnings", []))
+    assert host_names(lab, lab_host) == (NAME1, NAME1)

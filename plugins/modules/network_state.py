@@ -34,7 +34,13 @@ options:
   desired_state:
     description:
       - The desired state, as an nmstate document with C(interfaces), C(routes),
-        C(route-rules) and C(dns-resolver).
+        C(route-rules), C(dns-resolver) and C(hostname).
+      - C(hostname.config) is the static host name, saved through NetworkManager (C("") removes it);
+        C(hostname.running) the kernel's running name of the host. NetworkManager's checkpoint does not
+        cover the host name, so it is written only once the network change is committed (at once when the
+        document changes nothing else; with O(confirm), by the controller's confirmation; in a group, by
+        the commit of M(hostnet.nm.checkpoint)), then verified. A change that is rolled back or never
+        confirmed never sets it. Names follow RFC 1123, at most 64 bytes.
       - Supported interface types are C(ethernet), C(veth), C(linux-bridge), C(bond), C(vlan),
         C(dummy), C(loopback) (only C(lo)), C(vrf), C(vxlan), C(mac-vlan), C(mac-vtap), C(ipvlan) (on NetworkManager
         1.52 or newer), C(macsec) and C(hsr) (HSR and PRP, on NetworkManager 1.46 or newer). Any other nmstate
@@ -326,6 +332,19 @@ detached:
   returned: when it did
   type: bool
   sample: true
+hostname:
+  description:
+    - The host name as the host reports it after writing it (C(config), NetworkManager's static name; C(running),
+      the kernel's).
+  returned: when the document changed the host name and it was written
+  type: dict
+  sample: {config: web-01.example.org, running: web-01.example.org}
+hostname_pending:
+  description:
+    - The keys of the host name that are written at the commit of the pending or group checkpoint, never before.
+  returned: when the host name waits for that commit
+  type: dict
+  sample: {config: web-01.example.org}
 confirmed:
   description: Whether the controller confirmed the change over a fresh connection.
   returned: when O(confirm) and something was applied

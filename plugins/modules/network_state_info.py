@@ -63,7 +63,10 @@ changed:
   type: bool
   sample: false
 network_state:
-  description: The current state as an nmstate document.
+  description:
+    - The current state as an nmstate document.
+    - C(hostname) holds the static host name NetworkManager reports (C(config), C("") when none) and the
+      kernel's running one (C(running)).
   returned: always
   type: dict
   sample:
@@ -75,6 +78,7 @@ network_state:
         ipv6: {enabled: false}
     routes: {config: []}
     dns-resolver: {config: {server: [198.18.1.1], search: [lab.test], options: []}}
+    hostname: {config: web-01, running: web-01}
 profiles:
   description:
     - Every NetworkManager profile, addressed by its UUID (ids are not unique).

@@ -194,8 +194,8 @@ def _delete_new_devices(bus: Bus, log: List[str], before: Snapshot, now: Snapsho
         if name not in before.devices and dev["real"] and kind is not None and kind.software:
             _call(bus, log, "delete device %s" % name, Call(dev["path"], DEVICE_IFACE, "Delete", write=True))
         elif name in again:
-            _call(bus, log, "delete re-created device %s" % name, Call(dev["path"], DEVICE_IFACE, "Delete",
-                                                                      write=True))
+            delete = Call(dev["path"], DEVICE_IFACE, "Delete", write=True)
+            _call(bus, log, "delete re-created device %s" % name, delete)
             await_gone(bus, dev["path"])
 
 

@@ -140,6 +140,7 @@ def make_plan(snap: Snapshot, current: Dict[str, Any], desired: Dict[str, Any], 
     _settle_ports(desired, target, problems)
     _gone_with_old_pairs(current, desired, target, problems, plan.warnings)
     _check_kinds(snap, desired, target, problems)
+    _check_kernel_ports(desired, target, problems)
     _bridge_mtus(desired, target, plan.warnings)
     dns_owner = _dns_assignment(snap, current, target, problems)
     _check_routes(desired, target, problems)
@@ -243,6 +244,34 @@ def _check_kinds(snap: Snapshot, desired: Dict[str, Any], target: Dict[str, Any]
                     name, base, "removed by this document" if base in target["interfaces"]
                     else "not on this host nor in the document"),
                     "check the name (ip link), or add %s to interfaces with its type" % base))
+
+
+def _check_kernel_ports(desired: State, target: State, problems: List[Problem]) -> None:
+    """An interface the document makes a kernel port (an HSR's ``port1`` or
+    ``port2``: :meth:`.kinds.base.Kind.kernel_port_refs`) that is, with the
+    host's interfaces, also a port of a bridge, bond or VRF, or another
+    interface's kernel port: ``PORT_MULTIPLE_CONTROLLERS`` (the kernel gives a
+    device one master; validation finds those the document alone shows)."""
+    wanted = [(index, name, keys, port) for index, name in enumerate(desired.get("interfaces", {}))
+              for keys, port in _kernel_ports(target["interfaces"].get(name, {}))]
+    if not wanted:
+        return
+    owners: Dict[str, Set[str]] = {port: {ctrl} for port, ctrl in kinds.controllers(target).items()}
+    for name, iface in target["interfaces"].items():
+        for _keys, port in _kernel_ports(iface):
+            owners.setdefault(port, set()).add(name)
+    for index, name, keys, port in wanted:
+        others = sorted(owners.get(port, set()) - {name})
+        if others:
+            problems.append(Problem("PORT_MULTIPLE_CONTROLLERS", ipath(index, *keys), "%s is already a port of %s on "
+                                    "this host" % (port, " and ".join(others)),
+                                    "take %s out of %s first, or choose another port" % (port, others[0])))
+
+
+def _kernel_ports(iface: Iface) -> List[Tuple[Tuple[Any, ...], str]]:
+    """The kernel ports of an interface that is not ``state: absent`` (:meth:`.kinds.base.Kind.kernel_port_refs`)."""
+    kind = kinds.of(iface)
+    return kind.kernel_port_refs(iface) if kind is not None and iface.get("state") != "absent" else []
 
 
 def _bridge_mtus(desired: Dict[str, Any], target: Dict[str, Any], warnings: List[str]) -> None:

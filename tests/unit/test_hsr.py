@@ -176,3 +176,20 @@ def test_offline_keyfiles_write_the_hsr_setting_after_its_ports():
     kf = keyfile_parsed([f for f in files if f.interface == "hsr0"][0].text)
     assert kf["connection"]["type"] == "hsr"
     assert kf["hsr"] == {"port1": "eth1", "port2": "eth2", "multicast-spec": "40", "prp": "true"}
+
+
+def test_a_port_the_host_gives_another_controller_is_refused():
+    snap = host()
+    bridge = profile("/p/7", "br0", active="/a/7")
+    bridge.settings["connection"]["type"] = "bridge"
+    port = profile("/p/8", "eth3", active="/a/8")
+    port.settings["connection"].update({"master": "br0", "slave-type": "bridge"})
+    snap = snapshot(snap.profiles + [bridge, port], dict(snap.devices, eth3=device("eth3", "/d/3", active="/a/8"),
+                                                          br0=device("br0", "/d/7", nm_type=13, active="/a/7")))
+    snap.nm, snap.version = NmVersion((1, 52, 0)), "1.52.0"
+    doc = {"interfaces": [{"name": "hsr1", "type": "hsr", "hsr": {"port1": "eth3", "port2": "eth2"}}]}
+    assert [(p.code, p.path, p.message) for p in problems_of(snap, doc)] == [
+        ("PORT_MULTIPLE_CONTROLLERS", "interfaces[0].hsr.port1", "eth3 is already a port of br0 on this host"),
+        ("PORT_MULTIPLE_CONTROLLERS", "interfaces[0].hsr.port2", "eth2 is already a port of hsr0 on this host")]
+    # the host's own HSR keeps its ports
+    assert plan(snap, hsr_doc(PRP)).ops == []

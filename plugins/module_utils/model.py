@@ -173,6 +173,14 @@ def is_dynamic(ip: Mapping[str, Any], family: int) -> bool:
     return bool(ip.get("enabled")) and bool(ip.get("dhcp") or (family == 6 and ip.get("autoconf")))
 
 
+def auto_table(ip: Mapping[str, Any], family: int) -> Optional[int]:
+    """The table NetworkManager puts a dynamic section's routes in (the
+    lease's, the router advertisement's, the prefix routes) when it names
+    one (``auto-route-table-id``), else ``None``."""
+    table = ip.get("auto-route-table-id")
+    return int(table) if table and is_dynamic(ip, family) and ip.get("auto-routes") is not False else None
+
+
 def canonical_ip_options(ip: Dict[str, Any], family: int) -> None:
     """The IP options of an enabled section in canonical form, in place, the
     same for the document's target and the host's side: a value that means

@@ -615,19 +615,27 @@ def _rule_assignment(snap: Snapshot, desired: State, target: State, problems: Li
 def _rule_holder(snap: Snapshot, target: State, up: List[str], rule: Rule) -> str:
     """The interface whose profile is to hold ``rule`` (``""``: none can):
     the one holding it now if it still can, else the first of ``up`` with
-    the rule's family enabled and routes in its table (for the main table:
-    with a default route, else any)."""
+    the rule's family enabled and routes in its table, its own or its
+    lease's (``auto-route-table-id``; for the main table: with a default
+    route, else any)."""
     fam = _rule_family(rule)
     enabled = [n for n in up if (target["interfaces"][n].get("ipv%d" % fam) or {}).get("enabled")]
     held = snap.rule_holders.get(model.rule_key(rule))
     if held in enabled:
         return str(held)
     table = rule["route-table"]
-    tabled = _route_holders(target, lambda r: r.get("table-id") == table and model.family_of(r["destination"]) == fam)
+    tabled = _table_fillers(target, enabled, table, fam)
     defaults = _route_holders(target, lambda r: r["destination"] in DEFAULT_DESTINATIONS)
     choice = [n for n in enabled if n in tabled] or (
         ([n for n in enabled if n in defaults] or enabled) if table == model.MAIN_TABLE else [])
     return choice[0] if choice else ""
+
+
+def _table_fillers(target: State, names: List[str], table: int, fam: int) -> Set[str]:
+    """The interfaces with routes of family ``fam`` in ``table``: static ones,
+    or those of a lease (``auto-route-table-id``) among ``names``."""
+    static = _route_holders(target, lambda r: r.get("table-id") == table and model.family_of(r["destination"]) == fam)
+    return static | {n for n in names if model.auto_table(target["interfaces"][n]["ipv%d" % fam], fam) == table}
 
 
 def _route_holders(state: State, which: Callable[[Dict[str, Any]], bool]) -> Set[str]:

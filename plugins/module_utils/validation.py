@@ -785,19 +785,26 @@ def _typed_route(path: str, route: Dict[str, Any], kind: str, problems: List[Pro
                    "none" % (key, kind), "remove %s" % key)
 
 
+def _filled_tables(doc: Dict[str, Any]) -> set[int]:
+    """The tables the document puts routes in: its routes', and the leases' (``auto-route-table-id``)."""
+    tables = {table_of(r) for _p, r in entries(doc, "routes") if "destination" in r}
+    return tables | {t for _i, iface in interfaces(doc) for fam, _k, sec in ip_sections(iface)
+                     for t in [model.auto_table(sec, fam)] if t is not None}
+
+
 @rule("ROUTE_RULE_FAMILY_MISMATCH", "ROUTE_RULE_TABLE_EMPTY")
 def _route_rules(doc: Dict[str, Any], problems: List[Problem]) -> None:
     """Routing rules.
 
     ROUTE_RULE_FAMILY_MISMATCH: a routing rule whose ``ip-from``, ``ip-to`` and ``family`` disagree
-    ROUTE_RULE_TABLE_EMPTY: a routing rule to a table with no route in the document (main and local excepted)
+    ROUTE_RULE_TABLE_EMPTY: a rule to a table with no route in the document nor its auto-route-table-id (not main, local)
 
     Source: the kernel's fib rules are per family (RTM_NEWRULE with one
     family). A rule to a table with no route sends the traffic to the next
     rule, usually silently; the table's routes must be in the same document
     (the kernel fills main 254 and local 255 itself), as nmstate requires."""
     rules = list(entries(doc, "route-rules"))
-    tables = {table_of(r) for _p, r in entries(doc, "routes") if "destination" in r} if rules else set()
+    tables = _filled_tables(doc) if rules else set()
     for path, rr in rules:
         fams: List[Tuple[str, int]] = [(k, family_of(rr[k])) for k in ("ip-from", "ip-to") if k in rr]
         if "family" in rr:

@@ -128,7 +128,51 @@ def _iface_mismatches(name: str, t_if: Dict[str, Any], s_if: Optional[Dict[str, 
     if t_if.get("state") == "up" and dev is not None and not is_port:
         out += [_mismatch("%s.%s (live)" % (where, what), want, have) for what, want, have in _kind_live(t_if, dev)]
         out += _address_mismatches(where, t_if, dev)
+        out += _ip_option_mismatches(where, t_if, dev)
     return out
+
+
+def _ip_option_mismatches(where: str, t_if: Dict[str, Any], dev: Dict[str, Any]) -> List[Mismatch]:
+    """What the kernel shows of a dynamic family's IP options, once it has
+    a lease or a SLAAC address (before that there is nothing to see, and
+    nothing is reported): the prefix route of such an address in the
+    ``auto-route-table-id`` table with the ``auto-route-metric`` metric
+    (NetworkManager puts every route of the profile there, prefix routes
+    included), and an address whose last 64 bits are the IPv6 ``token``.
+    ``dev`` as :func:`~.nm.reader.live_state` gives it."""
+    out = []
+    for fam in (4, 6):
+        ip = t_if.get("ipv%d" % fam, {})
+        static = {"%s/%d" % (a["ip"], a["prefix-length"]) for a in ip.get("address", [])}
+        leased = [ipaddress.ip_interface(a) for a in dev["addresses"] if model.family_of(a) == fam and a not in static]
+        if model.is_dynamic(ip, fam) and leased:
+            out += _auto_route_mismatch("%s.ipv%d.auto-route-table-id (live)" % (where, fam), ip, fam, leased, dev)
+            out += _token_mismatch("%s.ipv6.token (live)" % where, ip, leased)
+    return out
+
+
+def _auto_route_mismatch(what: str, ip: Dict[str, Any], fam: int, leased: List[Any],
+                         dev: Dict[str, Any]) -> List[Mismatch]:
+    """The leased addresses' prefix routes must be in the named table with the named metric."""
+    if "auto-route-table-id" not in ip and "auto-route-metric" not in ip:
+        return []
+    want = {"table": ip.get("auto-route-table-id", model.MAIN_TABLE), "metric": ip.get("auto-route-metric")}
+    if fam == 6 and want["metric"] == 0:
+        want["metric"] = model.IPV6_DEFAULT_METRIC
+    nets = {str(a.network) for a in leased}
+    routes = [r for r in dev["routes"] if r[0] in nets]
+    if any(r[3] == want["table"] and want["metric"] in (None, r[2]) for r in routes):
+        return []
+    return [_mismatch(what, want, ["%s metric %d table %d" % (r[0], r[2], r[3]) for r in routes])]
+
+
+def _token_mismatch(what: str, ip: Dict[str, Any], leased: List[Any]) -> List[Mismatch]:
+    """One SLAAC address (a /64 not written statically) must end with the token, when there is one."""
+    token = int(ipaddress.IPv6Address(ip.get("token", "::")))
+    slaac = [a for a in leased if a.version == 6 and a.network.prefixlen == 64]
+    if not token or not slaac or any(int(a.ip) & (2 ** 64 - 1) == token for a in slaac):
+        return []
+    return [_mismatch(what, ip["token"], sorted(str(a) for a in slaac))]
 
 
 def _state_mismatches(where: str, t_if: Dict[str, Any], s_if: Dict[str, Any],

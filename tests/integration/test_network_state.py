@@ -693,3 +693,66 @@ def test_route_attributes_ecmp_weights_and_rules_on_marks_and_actions(lab, lab_h
     ok(runner.apply(lab_host, gone, module_args=no_gw), changed=True)
     assert view.run("ip", "route", "show", "198.19.30.0/24").strip() == ""
     assert not any("%d:" % p in view.run("ip", "rule", "show") for p in (29990, 29991, 29992))
+
+
+def test_ip_options_dhcp_table_metric_token_hostname_duid(lab, lab_host, runner, view):
+    # issue 15 item 8: nmstate's IP options on eth2 (DHCPv4 and RA from the lab's dnsmasq): the profile says what
+    # the document names, the kernel has the lease's routes in the table with the metric and the SLAAC address
+    # with the token, dnsmasq got the custom host name; check mode writes nothing, a re-run and the info fed back
+    # write nothing, and options set back to NetworkManager's defaults are gone from the profile
+    eth2 = {"name": "eth2", "type": "ethernet", "state": "up",
+            "ipv4": {"enabled": True, "dhcp": True, "auto-route-table-id": 1000, "auto-route-metric": 150,
+                     "dhcp-client-id": "01:02:00:00:00:be:ef", "dhcp-custom-hostname": "%s-custom.lab.test" % lab_host},
+            "ipv6": {"enabled": True, "dhcp": True, "autoconf": True, "auto-route-table-id": 1000,
+                     "auto-route-metric": 150, "token": "::0.0.250.193", "dhcp-duid": "stable-ll",
+                     "dhcp-send-hostname": False}}
+    # without a rule, the lease's network (its DNS server too) is reachable through table 1000 only: the DNS probe
+    # would fail and the change roll back
+    rules = [{"ip-to": "198.18.2.0/24", "priority": 29980, "route-table": 1000},
+             {"ip-to": "2001:db8:2::/64", "priority": 29981, "route-table": 1000}]
+    doc = {"interfaces": [eth2], "route-rules": {"config": rules}}
+    no_gw = {"verify": {"gateway": False}}  # the lease's default route is in table 1000, not main
+    before = view.snapshot()
+    check = ok(runner.apply(lab_host, doc, "--check", "--diff", module_args=no_gw), changed=True)
+    assert check["writes"] == 0 and view.snapshot() == before
+    assert "auto-route-table-id: 1000" in check["diff"]["after"] and "token: ::fac1" in check["diff"]["after"]
+    ok(runner.apply(lab_host, doc, module_args=no_gw), changed=True)
+    fields = view.profile_fields("eth2", "ipv4.route-table", "ipv4.route-metric", "ipv4.dhcp-client-id",
+                                 "ipv4.dhcp-fqdn", "ipv4.dhcp-hostname", "ipv6.route-table", "ipv6.route-metric",
+                                 "ipv6.addr-gen-mode", "ipv6.token", "ipv6.dhcp-duid", "ipv6.dhcp-send-hostname")
+    assert fields == {"ipv4.route-table": "1000", "ipv4.route-metric": "150",
+                      "ipv4.dhcp-client-id": "01:02:00:00:00:be:ef", "ipv4.dhcp-fqdn": "%s-custom.lab.test" % lab_host,
+                      "ipv4.dhcp-hostname": "", "ipv6.route-table": "1000", "ipv6.route-metric": "150",
+                      "ipv6.addr-gen-mode": "eui64", "ipv6.token": "::fac1", "ipv6.dhcp-duid": "stable-ll",
+                      "ipv6.dhcp-send-hostname": "no"}, fields
+
+    def kernel():
+        v4 = view.run("ip", "-4", "route", "show", "table", "1000", "dev", "eth2")
+        v6 = view.run("ip", "-6", "route", "show", "table", "1000", "dev", "eth2")
+        return ("default via 198.18.2.1" in v4 and "metric 150" in v4 and "2001:db8:2::/64" in v6
+                and "2001:db8:2::fac1/64" in view.addresses("eth2", 6))
+
+    deadline = time.monotonic() + 60
+    while not kernel() and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert kernel(), (view.run("ip", "route", "show", "table", "all", "dev", "eth2"), view.addresses("eth2", 6))
+    assert "2001:db8:2::/64 dev eth2 proto ra metric 150" in view.run("ip", "-6", "route", "show", "table", "1000")
+    assert view.run("ip", "token", "get", "dev", "eth2").split()[1] == "::fac1"
+    assert "29980:\tfrom all to 198.18.2.0/24 lookup 1000" in view.run("ip", "rule", "show")
+    assert "%s-custom" % lab_host in lab.log_path("sw", "dnsmasq").read_text().split("DHCPACK(br-data2)")[-1]
+    assert ok(runner.apply(lab_host, doc, module_args=no_gw), changed=False)["writes"] == 0
+    state = runner.info(lab_host)
+    got = next(i for i in state["interfaces"] if i["name"] == "eth2")
+    assert {k: got["ipv6"].get(k) for k in ("token", "addr-gen-mode", "dhcp-duid", "dhcp-send-hostname")} == {
+        "token": "::fac1", "addr-gen-mode": "eui64", "dhcp-duid": "stable-ll", "dhcp-send-hostname": False}
+    assert got["ipv4"]["dhcp-client-id"] == "01:02:00:00:00:be:ef" and got["ipv4"]["auto-route-metric"] == 150
+    assert ok(runner.apply(lab_host, state, module_args=no_gw), changed=False)["writes"] == 0
+    defaults = {"name": "eth2", "ipv4": {"auto-route-table-id": 0, "dhcp-custom-hostname": ""},
+                "ipv6": {"token": "", "addr-gen-mode": "default", "dhcp-send-hostname": True, "auto-route-table-id": 0}}
+    gone = {"interfaces": [defaults], "route-rules": {"config": [dict(r, state="absent") for r in rules]}}
+    ok(runner.apply(lab_host, gone, module_args=no_gw), changed=True)
+    fields = view.profile_fields("eth2", "ipv4.route-table", "ipv4.dhcp-fqdn", "ipv4.route-metric", "ipv6.token",
+                                 "ipv6.addr-gen-mode", "ipv6.dhcp-send-hostname", "ipv6.route-table")
+    assert fields == {"ipv4.route-table": "0", "ipv4.dhcp-fqdn": "", "ipv4.route-metric": "150", "ipv6.token": "",
+                      "ipv6.addr-gen-mode": "default", "ipv6.dhcp-send-hostname": "yes", "ipv6.route-table": "0"}, fields
+    assert ok(runner.apply(lab_host, {"interfaces": [defaults]}, module_args=no_gw), changed=False)["writes"] == 0

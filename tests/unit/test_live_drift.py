@@ -168,3 +168,29 @@ def test_route_types_are_verified_against_the_kernel_s_routes_and_their_drift_re
         "routes[198.19.78.0/24 prohibit] (live)"]
     drift = live_drift(desired, target, dev, typed=typed)
     assert [m["what"] for m in drift["lo"]] == ["routes[198.19.79.0/24 unreachable] (live)"]
+
+
+# issue 15 item 8: the IP options the kernel shows (as NetworkManager 1.42 exported them in the lab)
+def test_auto_route_table_metric_and_token_are_verified_once_there_is_a_lease():
+    from ansible_collections.hostnet.nm.plugins.module_utils.verify import mismatches
+    eth2 = {"name": "eth2", "type": "ethernet", "state": "up",
+            "ipv4": {"enabled": True, "dhcp": True, "address": [], "auto-route-table-id": 1000,
+                     "auto-route-metric": 150},
+            "ipv6": {"enabled": True, "dhcp": True, "autoconf": True, "address": [], "token": "::fac1",
+                     "addr-gen-mode": "eui64", "auto-route-table-id": 1000}}
+    target = {"interfaces": {"eth2": eth2}, "routes": [], "route-rules": []}
+    saved = {"interfaces": {"eth2": eth2}, "route-rules": []}
+
+    def check(addresses, routes):
+        live = {"eth2": {"state": 100, "addresses": addresses, "routes": routes, "active": "/a/2"}}
+        return [(m["what"], m["desired"]) for m in mismatches(target, saved, live, ["eth2"], ["eth2"], False, None,
+                                                                False)]
+
+    lab = [("198.18.2.0/24", "", 150, 1000), ("0.0.0.0/0", "198.18.2.1", 150, 1000),
+           ("2001:db8:2::/64", "", 256, 254), ("2001:db8:2::/64", "", 150, 1000)]
+    assert check(["198.18.2.213/24", "2001:db8:2::fac1/64"], lab) == []
+    assert check([], []) == []  # no lease, no SLAAC address yet: nothing to see
+    assert check(["198.18.2.213/24", "2001:db8:2::a8be:42ff:fe74:a37c/64"],
+                 [("198.18.2.0/24", "", 100, 254), ("2001:db8:2::/64", "", 150, 1000)]) == [
+        ("interfaces[eth2].ipv4.auto-route-table-id (live)", {"table": 1000, "metric": 150}),
+        ("interfaces[eth2].ipv6.token (live)", "::fac1")]

@@ -614,3 +614,12 @@ def test_a_token_brings_eui64_and_another_mode_with_the_kept_token_is_refused():
                  {"interfaces": [{"name": "eth2", "ipv6": {"addr-gen-mode": "stable-privacy"}}]})
     assert [(p.code, p.path) for p in err.value.problems] == [("IPV6_TOKEN_NEEDS_EUI64",
                                                                "interfaces[0].ipv6.addr-gen-mode")]
+
+
+def test_a_rule_to_the_lease_s_table_is_held_by_the_interface_that_fills_it():
+    # issue 15 item 8: auto-route-table-id puts the lease's routes in table 1000: a rule to it needs no static route
+    doc = {"interfaces": [{"name": "eth2", "ipv4": {"auto-route-table-id": 1000}}],
+           "route-rules": {"config": [{"ip-to": "198.18.2.0/24", "priority": 29980, "route-table": 1000}]}}
+    snap = snapshot([profile("/p/2", "eth2", active="/a/2", ipv4={"method": "auto"}, ipv6={"method": "disabled"})])
+    plan = plan_for(snap, doc)
+    assert [op.iface for op in plan.ops if op.iface == "eth2"] and plan.target["route-rules"][0]["route-table"] == 1000

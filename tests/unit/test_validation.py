@@ -363,6 +363,11 @@ RULE_CASES: List[Tuple[str, str, str, str]] = [
      "addr-gen-mode: stable-privacy}}]",
      "interfaces: [{name: eth2, ipv6: {enabled: true, dhcp: true, autoconf: true, token: '::fac1', "
      "addr-gen-mode: eui64}}]"),
+    ("ROUTE_RULE_TABLE_EMPTY", "route-rules.config[0].route-table",
+     "interfaces: [{name: eth2, ipv4: {enabled: true, dhcp: false, auto-route-table-id: 1000, address: "
+     "[{ip: 198.18.2.5, prefix-length: 24}]}}]\nroute-rules: {config: [{ip-to: 198.18.2.0/24, route-table: 1000}]}",
+     "interfaces: [{name: eth2, ipv4: {enabled: true, dhcp: true, auto-route-table-id: 1000}}]\n"
+     "route-rules: {config: [{ip-to: 198.18.2.0/24, route-table: 1000}]}"),
     ("DHCP_HOSTNAME_INVALID", "interfaces[0].ipv4.dhcp-custom-hostname",
      "interfaces: [{name: eth2, ipv4: {enabled: true, dhcp: true, dhcp-custom-hostname: 'h1 lab'}}]",
      "interfaces: [{name: eth2, ipv4: {enabled: true, dhcp: true, dhcp-custom-hostname: h1.lab.test}}]"),

@@ -240,8 +240,16 @@ def _gateway_route(sec: Dict[str, Any], family: int, name: str, table: int) -> R
     return model.canonical_route(route)
 
 
+def modelled_route(item: Mapping[str, Any]) -> bool:
+    """Whether a ``route-data`` item is a route of the model: unicast or a
+    ``route-type`` (:data:`.model.ROUTE_TYPES`). NetworkManager's ``local``
+    and ``throw`` routes (nmstate has neither) are not: they stay in their
+    profile as they are, never reported, verified or rewritten."""
+    return item.get("type") in (None, "unicast") + model.ROUTE_TYPES
+
+
 def routes_from_profile(settings: Settings) -> Tuple[List[Route], List[RouteKey]]:
-    """The profile's static routes as canonical model routes, and the keys of
+    """The profile's static routes as canonical model routes (:func:`modelled_route`), and the keys of
     those that are the profile's ``gateway`` field (kept there on write, so a
     gateway set outside hostnet.nm survives)."""
     name = settings.get("connection", {}).get("interface-name", "")
@@ -250,7 +258,7 @@ def routes_from_profile(settings: Settings) -> Tuple[List[Route], List[RouteKey]
     for family, sec_name in ((4, "ipv4"), (6, "ipv6")):
         sec = settings.get(sec_name, {})
         table = sec.get("route-table") or model.MAIN_TABLE
-        routes.extend(_route_from_nm(r, name, table) for r in sec.get("route-data", []))
+        routes.extend(_route_from_nm(r, name, table) for r in sec.get("route-data", []) if modelled_route(r))
         if sec.get("gateway"):
             route = _gateway_route(sec, family, name, table)
             routes.append(route)
@@ -537,7 +545,8 @@ class ProfileRoutes:
 
 
 def _write_routes(sec: Dict[str, Any], routes: List[Route], gateway: Optional[Route]) -> None:
-    sec["route-data"] = [_route_to_nm(r) for r in routes]
+    kept = [r for r in sec.get("route-data", []) if not modelled_route(r)]  # NetworkManager's own, as they are
+    sec["route-data"] = [_route_to_nm(r) for r in routes] + kept
     if gateway:
         sec["gateway"] = gateway["next-hop-address"]
     else:

@@ -300,3 +300,18 @@ def test_static_profile_keeps_a_route_table_the_model_does_not_show():
     target = copy.deepcopy(cur)
     target["ipv4"]["address"].append({"ip": "198.18.1.12", "prefix-length": 24})
     assert roundtrip(target, old=dbus_settings.to_dbus(old), cur=cur)["ipv4"]["route-table"] == 100
+
+
+def test_a_route_of_a_type_nmstate_has_not_stays_in_its_profile_as_it_is():
+    # issue 15 item 8: a throw route set outside hostnet.nm (NetworkManager has local and throw, nmstate neither)
+    # is not in the model, and a rewrite of the profile's routes keeps it as it was
+    throw = {"dest": "198.19.40.0", "prefix": 24, "type": "throw", "table": 100}
+    settings = {"connection": {"id": "eth1", "uuid": "u1", "type": "802-3-ethernet", "interface-name": "eth1"},
+                "ipv4": {"method": "manual", "address-data": [{"address": "198.18.1.11", "prefix": 24}],
+                         "route-data": [throw]}}
+    assert nms.routes_from_profile(settings)[0] == []
+    added = {"destination": "198.19.41.0/24", "next-hop-interface": "eth1", "next-hop-address": "198.18.1.1",
+             "table-id": 254}
+    new = nms.build_settings(settings, nms.ProfileChange(STATIC, STATIC, routes=nms.ProfileRoutes([added])))
+    assert new["ipv4"]["route-data"] == [{"dest": "198.19.41.0", "prefix": 24, "table": 254,
+                                          "next-hop": "198.18.1.1"}, throw]

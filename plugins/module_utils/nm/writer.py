@@ -68,15 +68,15 @@ class Writer:
             NmError: NM refused a call; the caller rolls back.
         """
         batched: Dict[OpKind, Callable[[List[Op]], None]] = {
-            "create": self._many_create, "activate": self._many_activate}
-        single: Dict[OpKind, Callable[[Op], None]] = {
-            "update": self._update, "delete": self._delete, "deactivate": self._deactivate,
-            "reapply": self._reapply}
+            "create": self._many_create, "update": self._many_update, "delete": self._many_delete,
+            "activate": self._many_activate}
+        single: Dict[OpKind, Callable[[Op], None]] = {"deactivate": self._deactivate, "reapply": self._reapply}
         for kind, group in itertools.groupby(ops, key=lambda op: op.kind):
             batch = list(group)
             if kind in batched:
                 # independent of each other: sent together (NM takes one connection's calls in order),
-                # so hundreds of profiles cost NM's time, not hundreds of round trips
+                # so hundreds of profiles cost NM's time, not hundreds of round trips one after another
+                # (deleting an active profile answers only once its device is down)
                 for start in range(0, len(batch), GUARDED_BATCH):
                     self.guard()
                     batched[kind](batch[start:start + GUARDED_BATCH])
@@ -92,44 +92,54 @@ class Writer:
         for op, (path, _result) in zip(ops, replies):
             self.profiles[op.iface] = path
 
-    def _update(self, op: Op) -> None:
-        """Rewrite the profile, unless someone changed it since the snapshot was read: NM
-        checks the ``version-id`` it had then (NM >= 1.44); before, the profile is read
-        again and compared just before the write.
+    def _many_update(self, ops: List[Op]) -> None:
+        """Rewrite the profiles, unless someone changed one since the snapshot was read: NM
+        checks the ``version-id`` it had then (NM >= 1.44); before, the profiles are read
+        again and compared just before the writes, all of them before any is written.
 
         Raises:
-            ConflictError: the profile changed meanwhile (nothing of it was overwritten).
+            ConflictError: a profile changed meanwhile (it was not overwritten).
+            NmError: NM refused an update.
         """
-        prof = self.by_path.get(op.profile)
+        found = [(op, self.by_path.get(op.profile)) for op in ops]
+        versioned = self.snap.nm.update_takes_version_id
+        unversioned = [(op, prof) for op, prof in found if prof is not None and not (versioned and prof.version_id)]
+        now = self.bus.gather([Call(op.profile, CONNECTION_IFACE, "GetSettings") for op, _prof in unversioned])
+        for (op, prof), (settings,) in zip(unversioned, now):
+            if _comparable(settings) != _comparable(prof.settings):
+                raise self._changed_meanwhile(op)
+        replies = self.bus.gather([self._update2(op, prof, versioned) for op, prof in found], return_errors=True)
+        for op, reply in zip(ops, replies):
+            if isinstance(reply, NmError):
+                raise self._changed_meanwhile(op) if reply.dbus_error == VERSION_ID_MISMATCH else reply
+
+    def _update2(self, op: Op, prof: Optional[Profile], versioned: bool) -> Call:
+        """The ``Update2`` call of ``op``, with the profile's ``version-id`` when NM checks it."""
         args: Dict[str, Variant] = {}
-        if prof is not None and self.snap.nm.update_takes_version_id and prof.version_id:
+        if prof is not None and versioned and prof.version_id:
             args["version-id"] = Variant("t", prof.version_id)
-        elif prof is not None:
-            now = self.bus.call(Call(op.profile, CONNECTION_IFACE, "GetSettings"))[0]
-            if _comparable(now) != _comparable(prof.settings):
-                raise self._changed_meanwhile(op)
-        try:
-            self.bus.call(Call(op.profile, CONNECTION_IFACE, "Update2", SETTINGS_SIG + "ua{sv}",
-                               [to_dbus(op.settings or {}, prof.raw if prof else None), self.flags, args],
-                               write=True))
-        except NmError as exc:
-            if exc.dbus_error == VERSION_ID_MISMATCH:
-                raise self._changed_meanwhile(op)
-            raise
+        return Call(op.profile, CONNECTION_IFACE, "Update2", SETTINGS_SIG + "ua{sv}",
+                    [to_dbus(op.settings or {}, prof.raw if prof else None), self.flags, args], write=True)
 
     def _changed_meanwhile(self, op: Op) -> ConflictError:
         return ConflictError("the profile of %s (%s) was changed by someone else after hostnet.nm read it; it was "
                              "not overwritten and the change was rolled back. Run again to plan against its new "
                              "content" % (op.iface, op.profile))
 
-    def _delete(self, op: Op) -> None:
-        try:
-            self.bus.call(Call(op.profile, CONNECTION_IFACE, "Delete", write=True))
-        except NmError as exc:
-            if "UnknownMethod" not in exc.dbus_error and "UnknownObject" not in exc.dbus_error:
-                raise  # a profile that vanished meanwhile is gone, as asked
-        if self.profiles.get(op.iface) == op.profile:
-            del self.profiles[op.iface]
+    def _many_delete(self, ops: List[Op]) -> None:
+        """Delete the profiles; one that vanished meanwhile is gone, as asked.
+
+        Raises:
+            NmError: NM refused a deletion.
+        """
+        replies = self.bus.gather([Call(op.profile, CONNECTION_IFACE, "Delete", write=True) for op in ops],
+                                  return_errors=True)
+        for op, reply in zip(ops, replies):
+            if isinstance(reply, NmError) and "UnknownMethod" not in reply.dbus_error \
+                    and "UnknownObject" not in reply.dbus_error:
+                raise reply
+            if self.profiles.get(op.iface) == op.profile:
+                del self.profiles[op.iface]
 
     def _deactivate(self, op: Op) -> None:
         dev = self.snap.devices.get(op.iface)

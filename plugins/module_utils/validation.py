@@ -1010,6 +1010,22 @@ def _ip_options(doc: Dict[str, Any], problems: List[Problem]) -> None:
 OFF_KEYS = ("dhcp", "autoconf", "address")  # keys that merely restate "off" when false or empty
 
 
+@rule("HOSTNAME_RUNNING_DIFFERS", warnings=("HOSTNAME_RUNNING_DIFFERS",))
+def _hostname_pair(doc: Dict[str, Any], problems: List[Problem]) -> None:
+    """The host name's two keys.
+
+    HOSTNAME_RUNNING_DIFFERS: ``running`` differs from a static name (``config``) the document sets
+
+    Source: NetworkManager sets the running host name to the static one when it takes a new static
+    name (and at its start), so such a running name lasts only until then (nmstate allows it)."""
+    names = doc.get("hostname") or {}
+    if names.get("config") and names.get("running") and names["config"] != names["running"]:
+        report(problems, "HOSTNAME_RUNNING_DIFFERS", "hostname.running", "running name %s differs from the static "
+               "name %s: NetworkManager puts the static name back as the running one when it restarts or takes "
+               "a new static name" % (shown(names["running"]), shown(names["config"])),
+               "write the same name for both, or leave running out")
+
+
 @rule("OPTION_NO_EFFECT", warnings=("OPTION_NO_EFFECT",))
 def _no_effect(doc: Dict[str, Any], problems: List[Problem]) -> None:
     """Keys that have no effect.

@@ -339,6 +339,8 @@ RULE_CASES: List[Tuple[str, str, str, str]] = [
      dns("{search: [%s.example]}" % ("a" * 64)), dns("{search: [%s.example]}" % ("a" * 63))),
     ("DNS_OPTION_UNKNOWN", "dns-resolver.config.options[1]",
      dns("{options: [rotate, 'ndots:x']}"), dns("{options: [rotate, 'ndots:2']}")),
+    ("HOSTNAME_RUNNING_DIFFERS", "hostname.running", "hostname: {config: web-01, running: web-02}",
+     "hostname: {config: web-01, running: web-01}"),
     ("OPTION_NO_EFFECT", "interfaces[0].ipv4.auto-dns",
      "interfaces: [{name: eth1, ipv4: {enabled: true, dhcp: false, auto-dns: false}}]",
      "interfaces: [{name: eth1, ipv4: {enabled: true, dhcp: true, auto-dns: false}}]"),

@@ -16,7 +16,6 @@ objects to a list, so that every error of a document is reported at once.
 
 from __future__ import annotations
 
-import difflib
 import ipaddress
 import json
 import re
@@ -49,6 +48,15 @@ def join(path: str, key: Any) -> str:
     if not _PLAIN_KEY.fullmatch(text):
         return "%s[%s]" % (path, json.dumps(text[:MAX_KEY]))
     return "%s.%s" % (path, text) if path else text
+
+
+def closest(word: str, choices: List[str]) -> Optional[str]:
+    """The choice most like ``word`` (difflib's ratio of at least 0.6), or
+    ``None``: the "did you mean" of an error. difflib is imported here, when
+    a document has an error, not on every run."""
+    import difflib
+    close = difflib.get_close_matches(word, choices, 1)
+    return close[0] if close else None
 
 
 class Node:
@@ -204,9 +212,9 @@ class Enum(Node):
             problems.append(Problem("UNSUPPORTED", path, "unsupported: %s (%s is a valid nmstate value that hostnet.nm "
                                     "does not support yet)" % (path, shown(value)), "use one of: %s" % ", ".join(self.values)))
             return INVALID
-        close = difflib.get_close_matches(str(value), self.values, 1)
+        close = closest(str(value), list(self.values))
         problems.append(Problem("BAD_VALUE", path, "%s is not one of: %s" % (shown(value), ", ".join(self.values)),
-                                ("did you mean %r?" % close[0]) if close else ""))
+                                ("did you mean %r?" % close) if close else ""))
         return INVALID
 
     def json_schema(self) -> Dict[str, Any]:
@@ -398,10 +406,9 @@ class Obj(Node):
             return INVALID
         node = self.fields.get(key, self.free_keys)
         if node is None:
-            close = difflib.get_close_matches(str(key), [k for k, n in self.fields.items()
-                                                         if not isinstance(n, Unsupported)], 1, 0.6)
+            close = closest(str(key), [k for k, n in self.fields.items() if not isinstance(n, Unsupported)])
             problems.append(Problem("UNKNOWN_KEY", path, "unknown key %s" % shown(key),
-                                    ("did you mean %r?" % close[0]) if close else
+                                    ("did you mean %r?" % close) if close else
                                     "known keys here: %s" % ", ".join(sorted(self.fields))))
             return INVALID
         return node.parse(item, path, problems)

@@ -19,7 +19,6 @@ import copy
 import fnmatch
 import ipaddress
 import sys
-import uuid as uuidlib
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Mapping, Optional, Set, Tuple
 
@@ -447,7 +446,8 @@ def sendable(settings: Settings) -> Settings:
 
 def new_profile(name: str, iface_type: str) -> Settings:
     """The skeleton settings of a new profile for interface ``name``."""
-    return {"connection": {"id": name, "uuid": str(uuidlib.uuid4()), "type": kinds.get(iface_type).nm_type,
+    import uuid  # here: only a new profile needs it, a run that changes nothing does not import it (nor platform)
+    return {"connection": {"id": name, "uuid": str(uuid.uuid4()), "type": kinds.get(iface_type).nm_type,
                            "interface-name": name}}
 
 

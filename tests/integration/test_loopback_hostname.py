@@ -186,6 +186,8 @@ def test_hostname_check_apply_rerun_running_and_round_trip(lab, lab_host, runner
         apply_task("apply", static),
         apply_task("rerun", static),
         apply_task("running", {"hostname": {"running": NAME2, "config": NAME1}}),
+        {"name": "memory only", "ignore_errors": True, "hostnet.nm.network_state": {
+            "desired_state": {"hostname": {"config": "web-09"}}, "persistent": False}},
         {"name": "info", "hostnet.nm.network_state_info": {}, "register": "info"},
         apply_task("info fed back", "{{ info.network_state }}"),
     ]}])
@@ -201,7 +203,9 @@ def test_hostname_check_apply_rerun_running_and_round_trip(lab, lab_host, runner
     assert ok(run.task("rerun", lab_host), changed=False)["writes"] == 0
     running = ok(run.task("running", lab_host), changed=True)
     assert running["writes"] == 0 and running["hostname"] == {"config": NAME1, "running": NAME2}  # sethostname only
-    assert run.task("info", lab_host)["network_state"]["hostname"] == {"config": NAME1, "running": NAME2}
+    memory = run.task("memory only", lab_host)  # refused on the host before anything changes
+    assert memory["status"] == "failed" and "HOSTNAME_NOT_PERSISTENT" in str(memory.get("validation_errors"))
+    assert run.task("info", lab_host)["network_state"]["hostname"] == {"config": NAME1, "running": NAME2}  # kept
     assert ok(run.task("info fed back", lab_host), changed=False)["writes"] == 0
     assert host_names(lab, lab_host) == (NAME1, NAME2)
 

@@ -184,8 +184,9 @@ def test_a_port_the_host_gives_another_controller_is_refused():
     bridge.settings["connection"]["type"] = "bridge"
     port = profile("/p/8", "eth3", active="/a/8")
     port.settings["connection"].update({"master": "br0", "slave-type": "bridge"})
-    snap = snapshot(snap.profiles + [bridge, port], dict(snap.devices, eth3=device("eth3", "/d/3", active="/a/8"),
-                                                          br0=device("br0", "/d/7", nm_type=13, active="/a/7")))
+    devices = dict(snap.devices, eth3=device("eth3", "/d/3", active="/a/8"),
+                   br0=device("br0", "/d/7", nm_type=13, active="/a/7"))
+    snap = snapshot(snap.profiles + [bridge, port], devices)
     snap.nm, snap.version = NmVersion((1, 52, 0)), "1.52.0"
     doc = {"interfaces": [{"name": "hsr1", "type": "hsr", "hsr": {"port1": "eth3", "port2": "eth2"}}]}
     assert [(p.code, p.path, p.message) for p in problems_of(snap, doc)] == [

@@ -153,6 +153,16 @@ def canonical_duid(text: str) -> str:
     return word
 
 
+def canonical_addr_gen_mode(text: str) -> str:
+    """An ``addr-gen-mode`` word (:data:`ADDR_GEN_MODES`) in lower case (nmstate also takes ``EUI64``...).
+
+    Raises:
+        ValueError: not one of them."""
+    if text.lower() not in ADDR_GEN_MODES:
+        raise ValueError("the modes are %s" % ", ".join(ADDR_GEN_MODES))
+    return text.lower()
+
+
 def canonical_token(text: str) -> str:
     """An IPv6 token (``token``: the interface identifier SLAAC uses, the
     last 64 bits) in canonical form: compressed (``::fac1``; nmstate's

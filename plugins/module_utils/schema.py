@@ -280,7 +280,8 @@ def _ip_section(family: int) -> Obj:
         fields["dhcp-duid"] = Formed(model.canonical_duid, "a DHCPv6 DUID", "DHCP_DUID_INVALID",
                                      "write ll, llt, stable-ll, stable-llt, stable-uuid, lease, or hex bytes such as "
                                      "00:04:... (for nmstate's uuid, use stable-uuid)")
-        fields["addr-gen-mode"] = Enum(*model.ADDR_GEN_MODES)
+        fields["addr-gen-mode"] = Formed(model.canonical_addr_gen_mode, "an IPv6 address generation mode", "BAD_VALUE",
+                                         "write one of: %s" % ", ".join(model.ADDR_GEN_MODES))
         fields["token"] = Formed(model.canonical_token, "an IPv6 token", "IPV6_TOKEN_INVALID",
                                  "write the last 64 bits as an IPv6 address, such as ::fac1 (empty or :: for none)")
     fields.update({key: Unsupported(*why) for key, why in _OTHER_FAMILY[family].items()})

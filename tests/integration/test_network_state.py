@@ -695,7 +695,7 @@ def test_route_attributes_ecmp_weights_and_rules_on_marks_and_actions(lab, lab_h
     assert not any("%d:" % p in view.run("ip", "rule", "show") for p in (29990, 29991, 29992))
 
 
-def test_ip_options_dhcp_table_metric_token_hostname_duid(lab, lab_host, runner, view):
+def test_ip_options_dhcp_table_metric_token_hostname_duid(lab, lab_host, runner, view, nm_version):
     # issue 15 item 8: nmstate's IP options on eth2 (DHCPv4 and RA from the lab's dnsmasq): the profile says what
     # the document names, the kernel has the lease's routes in the table with the metric and the SLAAC address
     # with the token, dnsmasq got the custom host name; check mode writes nothing, a re-run and the info fed back
@@ -705,9 +705,10 @@ def test_ip_options_dhcp_table_metric_token_hostname_duid(lab, lab_host, runner,
                      "dhcp-client-id": "01:02:00:00:00:be:ef", "dhcp-custom-hostname": "%s-custom.lab.test" % lab_host},
             "ipv6": {"enabled": True, "dhcp": True, "autoconf": True, "auto-route-table-id": 1000,
                      "auto-route-metric": 150, "token": "::0.0.250.193", "dhcp-duid": "stable-ll",
-                     "dhcp-send-hostname": False}}
+                     "dhcp-send-hostname": False, "auto-dns": False}}
     # without a rule, the lease's network (its DNS server too) is reachable through table 1000 only: the DNS probe
-    # would fail and the change roll back
+    # would fail and the change roll back (IPv6: fe80::/64 is in table 1000 too, so no DNS from the router's
+    # advertisement, whose server may be its link-local address)
     rules = [{"ip-to": "198.18.2.0/24", "priority": 29980, "route-table": 1000},
              {"ip-to": "2001:db8:2::/64", "priority": 29981, "route-table": 1000}]
     doc = {"interfaces": [eth2], "route-rules": {"config": rules}}
@@ -717,9 +718,13 @@ def test_ip_options_dhcp_table_metric_token_hostname_duid(lab, lab_host, runner,
     assert check["writes"] == 0 and view.snapshot() == before
     assert "auto-route-table-id: 1000" in check["diff"]["after"] and "token: ::fac1" in check["diff"]["after"]
     ok(runner.apply(lab_host, doc, module_args=no_gw), changed=True)
+    # NetworkManager 1.52 calls the D-Bus boolean dhcp-send-hostname "-deprecated" in nmcli (its ternary -v2 left at
+    # default uses it, and NetworkManager keeps the two in step)
+    send = "ipv6.dhcp-send-hostname" + ("-deprecated" if nm_version >= (1, 52) else "")
     fields = view.profile_fields("eth2", "ipv4.route-table", "ipv4.route-metric", "ipv4.dhcp-client-id",
                                  "ipv4.dhcp-fqdn", "ipv4.dhcp-hostname", "ipv6.route-table", "ipv6.route-metric",
-                                 "ipv6.addr-gen-mode", "ipv6.token", "ipv6.dhcp-duid", "ipv6.dhcp-send-hostname")
+                                 "ipv6.addr-gen-mode", "ipv6.token", "ipv6.dhcp-duid", send)
+    fields["ipv6.dhcp-send-hostname"] = fields.pop(send)
     assert fields == {"ipv4.route-table": "1000", "ipv4.route-metric": "150",
                       "ipv4.dhcp-client-id": "01:02:00:00:00:be:ef", "ipv4.dhcp-fqdn": "%s-custom.lab.test" % lab_host,
                       "ipv4.dhcp-hostname": "", "ipv6.route-table": "1000", "ipv6.route-metric": "150",
@@ -752,7 +757,8 @@ def test_ip_options_dhcp_table_metric_token_hostname_duid(lab, lab_host, runner,
     gone = {"interfaces": [defaults], "route-rules": {"config": [dict(r, state="absent") for r in rules]}}
     ok(runner.apply(lab_host, gone, module_args=no_gw), changed=True)
     fields = view.profile_fields("eth2", "ipv4.route-table", "ipv4.dhcp-fqdn", "ipv4.route-metric", "ipv6.token",
-                                 "ipv6.addr-gen-mode", "ipv6.dhcp-send-hostname", "ipv6.route-table")
+                                 "ipv6.addr-gen-mode", send, "ipv6.route-table")
+    fields["ipv6.dhcp-send-hostname"] = fields.pop(send)
     assert fields == {"ipv4.route-table": "0", "ipv4.dhcp-fqdn": "", "ipv4.route-metric": "150", "ipv6.token": "",
                       "ipv6.addr-gen-mode": "default", "ipv6.dhcp-send-hostname": "yes", "ipv6.route-table": "0"}, fields
     assert ok(runner.apply(lab_host, {"interfaces": [defaults]}, module_args=no_gw), changed=False)["writes"] == 0

@@ -74,6 +74,8 @@ SCHEMA_CASES: List[Tuple[str, str, str, str]] = [
     ("ROUTE_TABLE_INVALID", "interfaces[0].ipv4.auto-route-table-id",
      "interfaces: [{name: eth2, ipv4: {enabled: true, dhcp: true, auto-route-table-id: -1}}]",
      "interfaces: [{name: eth2, ipv4: {enabled: true, dhcp: true, auto-route-table-id: 4294967295}}]"),
+    ("BAD_VALUE", "interfaces[0].ipv6.addr-gen-mode", "interfaces: [{name: eth2, ipv6: {addr-gen-mode: eui-64}}]",
+     "interfaces: [{name: eth2, ipv6: {addr-gen-mode: STABLE-PRIVACY}}]"),
     ("UNSUPPORTED", "interfaces[0].ipv4.token", "interfaces: [{name: eth2, ipv4: {token: '::1'}}]",
      "interfaces: [{name: eth2, ipv6: {token: '::1'}}]"),
     ("UNSUPPORTED", "interfaces[0].ipv6.dhcp-client-id", "interfaces: [{name: eth2, ipv6: {dhcp-client-id: ll}}]",
@@ -351,7 +353,7 @@ def test_a_key_that_is_a_path_separator_is_quoted_in_its_path():
     (4, "dhcp-client-id", "IAID+DUID", "iaid+duid"), (4, "dhcp-client-id", "01:AA:bb", "01:aa:bb"),
     (4, "dhcp-client-id", "perm-mac", "perm-mac"), (6, "dhcp-duid", "LLT", "llt"),
     (6, "dhcp-duid", "00:04:AB:CD", "00:04:ab:cd"), (6, "token", "::0.0.250.193", "::fac1"), (6, "token", "", "::"),
-    (6, "addr-gen-mode", "stable-privacy", "stable-privacy"), (4, "dhcp-custom-hostname", "", ""),
+    (6, "addr-gen-mode", "stable-privacy", "stable-privacy"), (6, "addr-gen-mode", "EUI64", "eui64"), (4, "dhcp-custom-hostname", "", ""),
 ])
 def test_ip_options_canonical_forms(family, key, value, canonical):
     doc, problems = parse_document({"interfaces": [{"name": "eth2", "ipv%d" % family: {key: value}}]})

@@ -183,8 +183,8 @@ def test_auto_route_table_metric_and_token_are_verified_once_there_is_a_lease():
 
     def check(addresses, routes):
         live = {"eth2": {"state": 100, "addresses": addresses, "routes": routes, "active": "/a/2"}}
-        return [(m["what"], m["desired"]) for m in mismatches(target, saved, live, ["eth2"], ["eth2"], False, None,
-                                                                False)]
+        found = mismatches(target, saved, live, ["eth2"], ["eth2"], False, None, False)
+        return [(m["what"], m["desired"]) for m in found]
 
     lab = [("198.18.2.0/24", "", 150, 1000), ("0.0.0.0/0", "198.18.2.1", 150, 1000),
            ("2001:db8:2::/64", "", 256, 254), ("2001:db8:2::/64", "", 150, 1000)]

@@ -120,10 +120,15 @@ nm_started() { [ "$(nm_prop "$1" Startup)" = "b false" ]; }
 # nm_start HOST : spawn NetworkManager in HOST and wait for startup complete.
 # --debug sends the log to stderr (there is no journal/syslog); it does not
 # raise the log level.
+# The bound is generous: on a loaded 2-core machine (make test's lanes) a start can take long; when
+# it fails, the error carries what the lab is torn down with (the end of nm.log), for CI's output.
 nm_start() {
-  local h=$1
+  local h=$1 state
   spawn "$h" nm NetworkManager --no-daemon --debug
-  wait_until 60 nm_started "$h" || die "$h: NetworkManager did not start, see $(hdir "$h")/log/nm.log"
+  wait_until 120 nm_started "$h" && return 0
+  state=$(pid_alive "$h" nm && echo "running, Startup $(nm_prop "$h" Startup || echo unknown)" || echo "not running")
+  die "$h: NetworkManager did not finish its startup within 120 s ($state); the end of $(hdir "$h")/log/nm.log:
+$(tail -n 40 "$(hdir "$h")/log/nm.log" 2>&1)"
 }
 
 # ------------------------------------------------------------ inventory of the lab

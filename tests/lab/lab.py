@@ -293,7 +293,7 @@ class Lab:
             self.index(h)
         self._script("reset.sh", *hosts, timeout=timeout)
 
-    def restart_nm(self, host: str, timeout: float = 90) -> None:
+    def restart_nm(self, host: str, timeout: float = 150) -> None:
         """Restart only NetworkManager in ``host`` (profiles and interfaces stay);
         returns when NM has finished starting.  Raises LabError."""
         self.index(host)

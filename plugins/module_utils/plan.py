@@ -233,7 +233,7 @@ def _check_kinds(snap: Snapshot, desired: Dict[str, Any], target: Dict[str, Any]
                                     "upgrade NetworkManager on this host to %d.%d or newer, or leave %s out of this "
                                     "host's document" % (major, minor, name)))
         for key in kind.missing_keys(t_if):
-            problems.append(Problem("MISSING_KEY", "interfaces[%d].%s.%s" % (index, kind.section, key),
+            problems.append(Problem("MISSING_KEY", ipath(index, kind.section, key),
                                     "%s has no %s.%s, and this host has no %s profile to take it from: a new %s "
                                     "needs it" % (name, kind.section, key, kind.type, kind.type),
                                     "add %s: {%s: ...} to the interface" % (kind.section, key)))

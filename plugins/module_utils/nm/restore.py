@@ -191,10 +191,10 @@ def _delete_new_devices(bus: Bus, log: List[str], before: Snapshot, now: Snapsho
     again = recreated(before, now)
     for name, dev in now.devices.items():
         kind = kinds.find(dev["type"])
+        delete = Call(dev["path"], DEVICE_IFACE, "Delete", write=True)
         if name not in before.devices and dev["real"] and kind is not None and kind.software:
-            _call(bus, log, "delete device %s" % name, Call(dev["path"], DEVICE_IFACE, "Delete", write=True))
+            _call(bus, log, "delete device %s" % name, delete)
         elif name in again:
-            delete = Call(dev["path"], DEVICE_IFACE, "Delete", write=True)
             _call(bus, log, "delete re-created device %s" % name, delete)
             await_gone(bus, dev["path"])
 

@@ -169,10 +169,7 @@ class Writer:
             self.pending[op.iface] = ac
         for op in ops:
             if op.awaits_device:
-                self.pending[op.iface] = self.bus.call(self._activation(op.iface, self._await_device(op.iface)))[0]
-
-    def _await_device(self, iface: str, timeout: float = 20.0) -> str:
-        return await_device(self.bus, iface, timeout)
+                self.pending[op.iface] = self.bus.call(self._activation(op.iface, await_device(self.bus, op.iface)))[0]
 
     def _activation(self, iface: str, device: str = "") -> Call:
         dev = self.snap.devices.get(iface)

@@ -291,9 +291,9 @@ def profile_section(fig: Dict[str, Any]) -> str:
     if not prof:
         return "### Profiles\n\nNot run (`--quick`)."
     parts = ["### Profiles (cProfile on the host, `bench/onhost.py`)", "",
-             "The collection imported from source without bytecode cache (as an Ansible module is), the document "
-             "applied with the core's defaults; the entries of largest cumulative time among the collection, the "
-             "D-Bus library and the event loop's wait (`poll` = waiting for NetworkManager)."]
+             "The collection imported from source without bytecode (as on a module's first run on a host; later "
+             "runs load the bytecode cache), the document applied with the core's defaults; the entries of largest "
+             "cumulative time among the collection, the D-Bus library and the event loop's wait (`poll` = waiting for NetworkManager)."]
     for label, key in (("no-op", "noop"), ("apply from scratch", "apply")):
         p = prof[key]
         parts += ["", "**%s, %d profiles**: %s" % (label, p["profiles"], p["error"] if p.get("error") else

@@ -53,8 +53,10 @@ def tie_to_playbook() -> int:
 
 
 def yaml_text(doc: Any) -> str:
-    """A document as block YAML, keys in schema order (for diffs)."""
-    return yaml.safe_dump(doc, default_flow_style=False, sort_keys=False, width=120) if doc else ""
+    """A document as block YAML, keys in schema order (for diffs); libyaml's
+    dumper when PyYAML has it (the same text, a fraction of the CPU per host)."""
+    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+    return yaml.dump(doc, Dumper=dumper, default_flow_style=False, sort_keys=False, width=120) if doc else ""
 
 
 class ActionModule(ActionBase):

@@ -107,8 +107,12 @@ apply_result:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ..module_utils.ansible_glue import HostnetModule, ensure_dbus_library, run
-from ..module_utils.change import checkpoint_action
+from ..module_utils import bytecode_cache
+
+bytecode_cache.install()  # first: the imports below compile only when their source changed
+
+from ..module_utils.ansible_glue import HostnetModule, ensure_dbus_library, run  # noqa: E402
+from ..module_utils.change import checkpoint_action  # noqa: E402
 
 
 def main() -> None:

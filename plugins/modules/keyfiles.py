@@ -149,8 +149,12 @@ diff:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ..module_utils.ansible_glue import HostnetModule, run
-from ..module_utils.keyfiles import run as generate_keyfiles
+from ..module_utils import bytecode_cache
+
+bytecode_cache.install()  # first: the imports below compile only when their source changed
+
+from ..module_utils.ansible_glue import HostnetModule, run  # noqa: E402
+from ..module_utils.keyfiles import run as generate_keyfiles  # noqa: E402
 
 ARGUMENT_SPEC = {
     "desired_state": {"type": "dict", "required": True},

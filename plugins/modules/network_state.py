@@ -435,8 +435,12 @@ warnings:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ..module_utils.ansible_glue import HostnetModule, ensure_dbus_library, run
-from ..module_utils.transaction import Options, apply
+from ..module_utils import bytecode_cache
+
+bytecode_cache.install()  # first: the imports below compile only when their source changed
+
+from ..module_utils.ansible_glue import HostnetModule, ensure_dbus_library, run  # noqa: E402
+from ..module_utils.transaction import Options, apply  # noqa: E402
 
 ARGUMENT_SPEC = dict(
     desired_state=dict(type="dict", required=True),

@@ -127,9 +127,13 @@ reconciler:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ..module_utils.ansible_glue import HostnetModule, ensure_dbus_library, run
-from ..module_utils.info import describe
-from ..module_utils.reconciler_status import status as reconciler_status
+from ..module_utils import bytecode_cache
+
+bytecode_cache.install()  # first: the imports below compile only when their source changed
+
+from ..module_utils.ansible_glue import HostnetModule, ensure_dbus_library, run  # noqa: E402
+from ..module_utils.info import describe  # noqa: E402
+from ..module_utils.reconciler_status import status as reconciler_status  # noqa: E402
 
 
 def main() -> None:

@@ -11,9 +11,10 @@ defaults filled in, and unknown keys refused, all errors at once."""
 
 from __future__ import annotations
 
-import importlib
+import ast
+import importlib.util
 from functools import lru_cache
-from typing import Any, Dict, Mapping
+from typing import Any, Dict, Mapping, Optional
 
 import yaml
 from ansible.errors import AnsibleActionFail
@@ -38,9 +39,34 @@ def spec_of(options: Mapping[str, Any]) -> Dict[str, Dict[str, Any]]:
 
 @lru_cache(maxsize=None)
 def module_spec(name: str) -> Dict[str, Dict[str, Any]]:
-    """The argument spec of module ``hostnet.nm.<name>``, from its documentation."""
-    module = importlib.import_module("ansible_collections.hostnet.nm.plugins.modules." + name)
-    return spec_of(yaml.safe_load(module.DOCUMENTATION).get("options") or {})
+    """The argument spec of module ``hostnet.nm.<name>``, from its documentation.
+
+    The module file is read, not run: running it would import the whole
+    host-side core into every one of ansible-playbook's per-host worker
+    processes, where Ansible's collection loader compiles it anew each time.
+
+    Raises:
+        AnsibleActionFail: the module or its DOCUMENTATION is missing (a broken install).
+    """
+    fullname = "ansible_collections.hostnet.nm.plugins.modules." + name
+    spec = importlib.util.find_spec(fullname)
+    get_source = getattr(spec.loader if spec else None, "get_source", None)   # Ansible's collection loader has it
+    source = get_source(fullname) if get_source else None
+    documentation = _assigned_string(source or "", "DOCUMENTATION")
+    if documentation is None:
+        raise AnsibleActionFail("hostnet.nm.%s: the module's DOCUMENTATION was not found; reinstall the "
+                                "hostnet.nm collection" % name)
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)   # libyaml's when PyYAML has it: the same result, faster
+    return spec_of(yaml.load(documentation, Loader=loader).get("options") or {})
+
+
+def _assigned_string(source: str, target: str) -> Optional[str]:
+    """The string literal assigned to ``target`` at the top level of the Python ``source``, or None."""
+    for node in ast.parse(source).body:
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == target for t in node.targets) \
+                and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
+            return node.value.value
+    return None
 
 
 def validated_args(action: ActionBase, name: str) -> Dict[str, Any]:

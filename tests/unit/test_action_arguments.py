@@ -6,9 +6,11 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
+from ansible.errors import AnsibleActionFail
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
 from ansible_collections.hostnet.nm.plugins.modules.network_state import ARGUMENT_SPEC
@@ -30,6 +32,23 @@ def test_suboptions_become_options_and_doc_only_keys_are_dropped():
 def test_every_action_plugin_has_a_documented_spec(name):
     spec = module_spec(name)
     assert spec and all("type" in entry for entry in spec.values()), spec
+
+
+def test_the_spec_is_read_without_running_the_module():
+    # every per-host worker of ansible-playbook reads it: running the module would compile the host's core there
+    script = ("import json, sys\n"
+              "from ansible_collections.hostnet.nm.plugins.plugin_utils.arguments import module_spec\n"
+              "assert module_spec('network_state')['desired_state']['required'] is True\n"
+              "print(json.dumps([m for m in sys.modules if '.modules.' in m or m.endswith('.transaction')]))\n")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+    out = subprocess.run([sys.executable, "-c", script], check=True, capture_output=True, text=True,
+                         env=env).stdout
+    assert json.loads(out) == []
+
+
+def test_a_module_without_documentation_is_a_clear_failure():
+    with pytest.raises(AnsibleActionFail, match="hostnet.nm.no_such_module: the module's DOCUMENTATION was not found"):
+        module_spec("no_such_module")
 
 
 def test_network_states_documented_spec_is_its_module_spec():

@@ -28,7 +28,7 @@ PACKAGE = "ansible_collections.hostnet.nm.plugins"
 LAYERS: List[Tuple[str, Tuple[str, ...]]] = [
     ("base", ("module_utils.errors", "module_utils.ops", "module_utils.files", "module_utils.redact", "module_utils.nmconst",
               "module_utils.nmversion",
-              "module_utils.dbus_packages", "module_utils.reconciler_status")),
+              "module_utils.dbus_packages", "module_utils.reconciler_status", "module_utils.bytecode_cache")),
     ("model", ("module_utils.model",)),
     ("nodes", ("module_utils.nodes", "module_utils.rulebook")),
     ("kinds", ("module_utils.kinds.", "module_utils.kinds")),

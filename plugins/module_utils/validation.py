@@ -729,6 +729,42 @@ def _route_attributes(doc: Dict[str, Any], problems: List[Problem]) -> None:
                    "weight")
 
 
+#: IPv4's "this network" (RFC 1122 3.2.1.3, RFC 6890): a source only, never a destination
+THIS_NETWORK = ipaddress.ip_network("0.0.0.0/8")
+#: the least MTU of an IPv6 link, in bytes (RFC 8200 section 5)
+IPV6_MIN_MTU = 1280
+
+
+@rule("ROUTE_DESTINATION_RESERVED", "ROUTE_MTU_BELOW_IPV6_MINIMUM")
+def _route_limits(doc: Dict[str, Any], problems: List[Problem]) -> None:
+    """Route values their family does not allow.
+
+    ROUTE_DESTINATION_RESERVED: a route to addresses inside 0.0.0.0/8 (IPv4's "this network"); a default route, a wider prefix such as 0.0.0.0/1, and a `route-type` route are fine
+    ROUTE_MTU_BELOW_IPV6_MINIMUM: an IPv6 route `mtu` below 1280 bytes
+
+    Source: RFC 1122 (3.2.1.3) and RFC 6890 reserve 0.0.0.0/8 as "this
+    network", an address a host may use as a source but never send to, and
+    nmstate refuses such routes; a blackhole route to it, as bogon filters
+    have, sends nothing there. RFC 8200 (section 5): every IPv6 link carries
+    at least 1280 bytes, so a smaller path MTU cannot hold."""
+    for path, route in entries(doc, "routes"):
+        dest = route.get("destination")
+        if dest is None or route.get("state") == "absent":
+            continue
+        network = ipaddress.ip_network(dest, strict=False)
+        if isinstance(network, ipaddress.IPv4Network) and network.prefixlen >= THIS_NETWORK.prefixlen \
+                and network.subnet_of(THIS_NETWORK) and not route.get("route-type"):
+            report(problems, "ROUTE_DESTINATION_RESERVED", join(path, "destination"), "%s is inside 0.0.0.0/8, "
+                   "IPv4's \"this network\", which is never a destination (RFC 1122, RFC 6890)" % dest,
+                   "route the real destination network, or make it a blackhole route (route-type: blackhole) "
+                   "to drop traffic to it")
+        mtu = route.get("mtu")
+        if network.version == 6 and isinstance(mtu, int) and mtu < IPV6_MIN_MTU:
+            report(problems, "ROUTE_MTU_BELOW_IPV6_MINIMUM", join(path, "mtu"), "mtu %d on IPv6 route %s: an IPv6 "
+                   "path carries at least %d bytes (RFC 8200)" % (mtu, dest, IPV6_MIN_MTU),
+                   "use an mtu of %d or more, or remove mtu" % IPV6_MIN_MTU)
+
+
 #: keys of a route that describe its next hop: a ``route-type`` route has none (see :func:`_route_types`)
 NEXT_HOP_KEYS = ("weight", "on-link")
 

@@ -281,6 +281,17 @@ RULE_CASES: List[Tuple[str, str, str, str]] = [
     ("ROUTE_SOURCE_FAMILY_MISMATCH", "routes.config[0].source",
      route("{destination: 198.19.0.0/24, next-hop-interface: eth1, source: '2001:db8::1'}"),
      route("{destination: 198.19.0.0/24, next-hop-interface: eth1, source: 198.18.1.11}")),
+    # 0.0.0.0/8 is "this network" (RFC 1122, RFC 6890): never a unicast destination; a wider prefix is
+    ("ROUTE_DESTINATION_RESERVED", "routes.config[0].destination",
+     route("{destination: 0.1.0.0/16, next-hop-interface: eth1, next-hop-address: 198.18.1.1}"),
+     route("{destination: 0.0.0.0/1, next-hop-interface: eth1, next-hop-address: 198.18.1.1}")),
+    ("ROUTE_DESTINATION_RESERVED", "routes.config[0].destination",
+     route("{destination: 0.0.0.0/8, next-hop-interface: eth1}"),
+     route("{destination: 0.0.0.0/8, route-type: blackhole}")),
+    # RFC 8200: an IPv6 link carries at least 1280 bytes
+    ("ROUTE_MTU_BELOW_IPV6_MINIMUM", "routes.config[0].mtu",
+     route("{destination: '2001:db8:9::/64', next-hop-interface: eth1, mtu: 1279}"),
+     route("{destination: '2001:db8:9::/64', next-hop-interface: eth1, mtu: 1280}")),
     # issue 15 item 8: a blackhole/unreachable/prohibit route has no next hop; lo's profile holds it
     ("ROUTE_TYPE_NEXT_HOP", "routes.config[0].next-hop-address",
      route("{destination: 198.51.100.0/24, route-type: blackhole, next-hop-address: 198.18.1.1}"),

@@ -730,7 +730,7 @@ def _route_attributes(doc: Dict[str, Any], problems: List[Problem]) -> None:
 
 
 #: IPv4's "this network" (RFC 1122 3.2.1.3, RFC 6890): a source only, never a destination
-THIS_NETWORK = ipaddress.ip_network("0.0.0.0/8")
+THIS_NETWORK = ipaddress.IPv4Network("0.0.0.0/8")
 #: the least MTU of an IPv6 link, in bytes (RFC 8200 section 5)
 IPV6_MIN_MTU = 1280
 

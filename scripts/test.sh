@@ -66,7 +66,7 @@ esac
 # A tier: NAME|NM|LAB_PREFIX|GUEST|COMMAND ("-": not used; "pytest ARGS" runs the pytest above)
 # the lab tier on 1.42 is the longest: the files of LAB_SPLIT (mostly waiting out rollback windows)
 # run as a tier of their own in lane c, with a lab prefix of their own
-LAB_SPLIT=(test_owned_confirm.py test_ownership.py test_fleet.py test_many_profiles.py test_bytecode_cache.py)
+LAB_SPLIT=(test_owned_confirm.py test_ownership.py test_fleet.py test_many_profiles.py test_bytecode_cache.py test_route_attributes.py)
 LAB_REST="pytest -v tests/integration$(printf ' --ignore=tests/integration/%s' "${LAB_SPLIT[@]}")"
 LAB_PART="pytest -v$(printf ' tests/integration/%s' "${LAB_SPLIT[@]}")"
 LANE_A=("unit|-|-|-|pytest -q tests/unit"

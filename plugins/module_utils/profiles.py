@@ -544,9 +544,25 @@ class ProfileRoutes:
         return [r for r in mine if model.route_key(r) not in self.gateways], gateway
 
 
+#: the ``route-data`` attributes the model holds (:func:`_route_to_nm`); any other a route has
+#: (``tos``, ``scope``, ``quickack``, ``advmss``..., set with nmcli or another tool) stays as it is
+MODELLED_ROUTE_DATA = frozenset({"dest", "prefix", "table", "next-hop", "metric", "onlink", "type"}
+                                | set(model.ROUTE_ATTRIBUTES.values()))
+
+
+def route_identity(item: Mapping[str, Any]) -> Tuple[Any, ...]:
+    """What makes a ``route-data`` item the same route (NetworkManager's
+    defaults filled in): destination, prefix length, next hop, metric, table and type."""
+    return (item.get("dest"), int(item.get("prefix", 0)), item.get("next-hop") or "",
+            item.get("metric", -1), int(item.get("table") or model.MAIN_TABLE), item.get("type") or "unicast")
+
+
 def _write_routes(sec: Dict[str, Any], routes: List[Route], gateway: Optional[Route]) -> None:
     kept = [r for r in sec.get("route-data", []) if not modelled_route(r)]  # NetworkManager's own, as they are
-    sec["route-data"] = [_route_to_nm(r) for r in routes] + kept
+    unmodelled = {route_identity(r): {k: v for k, v in r.items() if k not in MODELLED_ROUTE_DATA}
+                  for r in sec.get("route-data", []) if modelled_route(r)}
+    written = [_route_to_nm(r) for r in routes]
+    sec["route-data"] = [dict(unmodelled.get(route_identity(item), {}), **item) for item in written] + kept
     if gateway:
         sec["gateway"] = gateway["next-hop-address"]
     else:

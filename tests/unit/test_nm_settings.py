@@ -315,3 +315,36 @@ def test_a_route_of_a_type_nmstate_has_not_stays_in_its_profile_as_it_is():
     new = nms.build_settings(settings, nms.ProfileChange(STATIC, STATIC, routes=nms.ProfileRoutes([added])))
     assert new["ipv4"]["route-data"] == [{"dest": "198.19.41.0", "prefix": 24, "table": 254,
                                           "next-hop": "198.18.1.1"}, throw]
+
+
+def test_a_route_attribute_the_model_lacks_survives_a_rewrite_of_the_routes():
+    # a route's tos, scope and quickack (set with nmcli or another tool) are not in the model: when another
+    # route of the profile changes, the route that stays keeps them, typed as NetworkManager gave them
+    tuned = {"dest": "198.19.40.0", "prefix": 24, "next-hop": "198.18.1.1", "table": 254, "tos": 16, "scope": 0,
+             "quickack": True, "mtu": 1400}
+    old = {"connection": {"id": "eth1", "uuid": "u1", "type": "802-3-ethernet", "interface-name": "eth1"},
+           "ipv4": {"method": "manual", "address-data": [{"address": "198.18.1.11", "prefix": 24}],
+                    "route-data": [tuned]}}
+    old_dbus = dbus_settings.to_dbus({"connection": old["connection"], "ipv4": {
+        "method": "manual", "address-data": old["ipv4"]["address-data"]}})
+    old_dbus["ipv4"]["route-data"] = Variant("aa{sv}", [{
+        "dest": Variant("s", "198.19.40.0"), "prefix": Variant("u", 24), "next-hop": Variant("s", "198.18.1.1"),
+        "table": Variant("u", 254), "tos": Variant("y", 16), "scope": Variant("y", 0),
+        "quickack": Variant("b", True), "mtu": Variant("u", 1400)}])
+    (stays,), _gateways = nms.routes_from_profile(old)
+    stays = dict(stays)
+    del stays["mtu"]                                   # the document drops the mtu: a modelled attribute goes
+    added = {"destination": "198.19.41.0/24", "next-hop-interface": "eth1", "next-hop-address": "198.18.1.1",
+             "table-id": 254}
+    change = nms.ProfileChange(STATIC, STATIC, routes=nms.ProfileRoutes([stays, added]))
+    raw = dbus_settings.build_settings(old_dbus, change)
+    items = raw["ipv4"]["route-data"].value
+    assert [{k: (v.signature, v.value) for k, v in item.items()} for item in items] == [
+        {"dest": ("s", "198.19.40.0"), "prefix": ("u", 24), "table": ("u", 254), "next-hop": ("s", "198.18.1.1"),
+         "tos": ("y", 16), "scope": ("y", 0), "quickack": ("b", True)},
+        {"dest": ("s", "198.19.41.0"), "prefix": ("u", 24), "table": ("u", 254), "next-hop": ("s", "198.18.1.1")}]
+
+
+def test_a_field_no_signature_types_is_left_out():
+    value = dbus_settings.variant("ipv4", "route-data", [{"dest": "198.19.40.0", "prefix": 24, "odd": 1}])
+    assert sorted(value.value[0]) == ["dest", "prefix"]

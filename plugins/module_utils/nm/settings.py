@@ -54,8 +54,13 @@ SIGNATURES = dict({
       for k in kinds.KINDS for setting, props in k.nm_properties.items()})
 
 
-def variant(setting: str, prop: str, value: Any) -> Variant:
-    """``value`` of property ``setting.prop`` with its D-Bus type.
+def variant(setting: str, prop: str, value: Any, before: Any = None) -> Variant:
+    """``value`` of property ``setting.prop`` with its D-Bus type. The fields
+    of an ``aa{sv}`` property's items take theirs from :data:`ITEM_SIGNATURES`,
+    or else from the same field in ``before`` (the property's D-Bus value as
+    read): a route attribute hostnet.nm does not model (``tos``, ``scope``,
+    ``quickack``...) goes back as NetworkManager gave it. A field typed by
+    neither is left out.
 
     Raises:
         KeyError: hostnet.nm does not write that property (a bug: every
@@ -63,9 +68,19 @@ def variant(setting: str, prop: str, value: Any) -> Variant:
     """
     signature = SIGNATURES[setting][prop]
     if signature == "aa{sv}":
-        items = ITEM_SIGNATURES[prop]
-        value = [{k: Variant(items[k], v) for k, v in item.items()} for item in value]
+        items = dict(field_signatures(before), **ITEM_SIGNATURES[prop])
+        value = [{k: Variant(items[k], v) for k, v in item.items() if k in items} for item in value]
     return Variant(signature, value)
+
+
+def field_signatures(value: Any) -> Dict[str, str]:
+    """``{field: signature}`` of the items of an ``aa{sv}`` D-Bus value as read
+    (a ``Variant`` or its list of ``{field: Variant}``; anything else: none)."""
+    items = getattr(value, "value", value)
+    if not isinstance(items, list):
+        return {}
+    return {k: v.signature for item in items if isinstance(item, dict) for k, v in item.items()
+            if isinstance(getattr(v, "signature", None), str)}
 
 
 def to_dbus(settings: Settings, base: Optional[DbusSettings] = None) -> DbusSettings:
@@ -86,7 +101,7 @@ def _typed(setting: str, prop: str, value: Any, had: Dict[str, Any]) -> Any:
         return value  # a D-Bus value already
     if prop in had and unwrap(had[prop]) == value:
         return had[prop]
-    return variant(setting, prop, value)
+    return variant(setting, prop, value, had.get(prop))
 
 
 def build_settings(old: Optional[DbusSettings], change: ProfileChange) -> DbusSettings:

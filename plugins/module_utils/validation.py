@@ -739,7 +739,8 @@ IPV6_MIN_MTU = 1280
 def _route_limits(doc: Dict[str, Any], problems: List[Problem]) -> None:
     """Route values their family does not allow.
 
-    ROUTE_DESTINATION_RESERVED: a route to addresses inside 0.0.0.0/8 (IPv4's "this network"); a default route, a wider prefix such as 0.0.0.0/1, and a `route-type` route are fine
+    ROUTE_DESTINATION_RESERVED: a route to addresses inside 0.0.0.0/8 (IPv4's "this network");
+      a default route, a wider prefix such as 0.0.0.0/1, and a `route-type` route are fine
     ROUTE_MTU_BELOW_IPV6_MINIMUM: an IPv6 route `mtu` below 1280 bytes
 
     Source: RFC 1122 (3.2.1.3) and RFC 6890 reserve 0.0.0.0/8 as "this

@@ -36,6 +36,8 @@ import types
 import zipimport
 from typing import TYPE_CHECKING, Optional, Sequence
 
+from .files import write_atomic
+
 if TYPE_CHECKING:
     from importlib.abc import Loader as LoaderBase
 else:
@@ -198,20 +200,14 @@ class CachedLoader(LoaderBase):
 
     @staticmethod
     def _store(path: str, digest: bytes, code: types.CodeType) -> None:
-        """Write ``code`` to ``path`` atomically (a private temporary file, then
-        rename), so a concurrent run reads the old file or the new one; a
-        failure (full disk, read-only home) only means no cache."""
-        temporary = "%s.%d.tmp" % (path, os.getpid())
+        """Write ``code`` to ``path`` (:func:`.files.write_atomic`, without
+        the fsync a cache needs not), so a concurrent run reads the old file
+        or the new one; a failure (full disk, read-only home) only means no cache."""
         try:
-            fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
-            with os.fdopen(fd, "wb") as stream:
-                stream.write(importlib.util.MAGIC_NUMBER + CHECKED_HASH_FLAGS + digest + marshal.dumps(code))
-            os.replace(temporary, path)
+            write_atomic(path, importlib.util.MAGIC_NUMBER + CHECKED_HASH_FLAGS + digest + marshal.dumps(code),
+                         sync=False)
         except OSError:
-            try:
-                os.unlink(temporary)
-            except OSError:
-                pass
+            pass
 
 
 def install(directory: Optional[str] = None) -> bool:

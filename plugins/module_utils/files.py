@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Any
+from typing import Any, Union
 
 #: what we write holds diffs, host names or a host's state: readable by its owner only, unless asked otherwise
 REPORT_MODE = 0o600
@@ -26,14 +26,14 @@ def _token() -> str:
     return os.urandom(8).hex()
 
 
-def write_atomic(path: str, text: str, mode: int = REPORT_MODE) -> str:
-    """Write ``text`` (UTF-8) to ``path`` atomically, never through a symlink.
+def write_atomic(path: str, text: Union[str, bytes], mode: int = REPORT_MODE, sync: bool = True) -> str:
+    """Write ``text`` (UTF-8; bytes as they are) to ``path`` atomically, never through a symlink.
 
     The text goes to a new temporary file next to ``path``, created with
     ``O_CREAT | O_EXCL | O_NOFOLLOW`` under a random name (a file or a
     symlink planted at that name is never opened: another name is tried),
     with permissions ``mode`` (default 0600, whatever the umask), flushed
-    to disk, then renamed over ``path``; the rename replaces a symlink at
+    to disk (unless ``sync`` is false: a cache that may be lost), then renamed over ``path``; the rename replaces a symlink at
     ``path`` itself rather than writing where it points. The directory is
     created (0700) when missing. Returns ``path``.
 
@@ -51,11 +51,12 @@ def write_atomic(path: str, text: str, mode: int = REPORT_MODE) -> str:
         except FileExistsError:
             continue
         try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            with os.fdopen(fd, "wb") as handle:
                 os.fchmod(handle.fileno(), mode)  # the umask may have narrowed it
-                handle.write(text)
+                handle.write(text.encode("utf-8") if isinstance(text, str) else text)
                 handle.flush()
-                os.fsync(handle.fileno())
+                if sync:
+                    os.fsync(handle.fileno())
             os.replace(tmp, path)
         except BaseException:
             if os.path.lexists(tmp):

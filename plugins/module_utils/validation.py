@@ -750,7 +750,7 @@ def _route_limits(doc: Dict[str, Any], problems: List[Problem]) -> None:
     at least 1280 bytes, so a smaller path MTU cannot hold."""
     for path, route in entries(doc, "routes"):
         dest = route.get("destination")
-        if dest is None or route.get("state") == "absent":
+        if dest is None:
             continue
         network = ipaddress.ip_network(dest, strict=False)
         if isinstance(network, ipaddress.IPv4Network) and network.prefixlen >= THIS_NETWORK.prefixlen \

@@ -348,3 +348,8 @@ def test_a_route_attribute_the_model_lacks_survives_a_rewrite_of_the_routes():
 def test_a_field_no_signature_types_is_left_out():
     value = dbus_settings.variant("ipv4", "route-data", [{"dest": "198.19.40.0", "prefix": 24, "odd": 1}])
     assert sorted(value.value[0]) == ["dest", "prefix"]
+
+
+def test_the_route_fields_the_model_writes_are_the_ones_with_a_signature():
+    # one list of modelled route-data fields (profiles), one of their D-Bus types (nm/settings): the same names
+    assert set(dbus_settings.ITEM_SIGNATURES["route-data"]) == nms.MODELLED_ROUTE_DATA

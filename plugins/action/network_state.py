@@ -22,6 +22,7 @@ from ansible_collections.hostnet.nm.plugins.module_utils.errors import type_name
 from ansible_collections.hostnet.nm.plugins.module_utils.redact import redact, secret_values
 from ansible_collections.hostnet.nm.plugins.module_utils.validation import validate
 from ansible_collections.hostnet.nm.plugins.plugin_utils.arguments import validated_args
+from ansible_collections.hostnet.nm.plugins.plugin_utils.payload import collector_paused
 
 
 #: seconds kept in hand before NM's rollback: a confirmation must not race it
@@ -102,6 +103,12 @@ class ActionModule(ActionBase):
         if module_result.get("confirm_pending") and not module_result.get("failed"):
             result.update(self._confirm(module_result, args["rollback_timeout"], task_vars))
         return result
+
+    def _configure_module(self, *args: Any, **kwargs: Any) -> Any:
+        """Ansible's payload build for a module, with the garbage collector
+        paused (see :mod:`plugin_utils.payload`); the module then runs as usual."""
+        with collector_paused():
+            return super()._configure_module(*args, **kwargs)
 
     def _commit_until(self, target: str, args: Dict[str, Any], deadline: float,
                       task_vars: Dict[str, Any]) -> Dict[str, Any]:

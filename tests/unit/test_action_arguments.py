@@ -14,7 +14,7 @@ from ansible.errors import AnsibleActionFail
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
 from ansible_collections.hostnet.nm.plugins.modules.network_state import ARGUMENT_SPEC
-from ansible_collections.hostnet.nm.plugins.plugin_utils.arguments import module_spec, spec_of
+from ansible_collections.hostnet.nm.plugins.plugin_utils.arguments import module_spec, spec_of, validated_args
 
 REPO = Path(__file__).resolve().parents[2]
 ACTIONS = sorted(p.stem for p in (REPO / "plugins" / "action").glob("*.py") if p.stem != "__init__")
@@ -99,3 +99,39 @@ def test_an_unknown_argument_fails_the_task_naming_it(tmp_path):
     assert "hostnet.nm.drift_report: 1 invalid argument(s), nothing was done" in proc.stdout
     assert "report_dri" in proc.stdout and "Traceback" not in proc.stdout + proc.stderr
     assert not list(tmp_path.glob("hostnet-drift-report*"))
+
+
+class _Task:
+    def __init__(self, args):
+        self.args = args
+
+
+class _Action:
+    def __init__(self, args):
+        self._task = _Task(args)
+
+
+def test_a_dict_option_is_passed_on_as_given_not_copied():
+    # Ansible's validator deep-copies values; a whole document is checked for its type only
+    doc = {"interfaces": [{"name": "eth1", "type": "ethernet", "state": "up"}]}
+    args = validated_args(_Action({"desired_state": doc, "confirm": "no"}), "network_state")
+    assert args["desired_state"] is doc
+    assert args["confirm"] is False and args["rollback_timeout"] == module_spec("network_state")[
+        "rollback_timeout"]["default"]
+
+
+@pytest.mark.parametrize("value", [["eth1"], "interfaces: []", 3])
+def test_a_dict_option_that_is_no_mapping_is_still_refused(value):
+    with pytest.raises(AnsibleActionFail) as failure:
+        validated_args(_Action({"desired_state": value, "colour": "red"}), "network_state")
+    errors = failure.value.result["argument_errors"]
+    assert len(errors) == 2 and any("colour" in e for e in errors) and any("desired_state" in e for e in errors), errors
+
+
+def test_a_dict_option_with_suboptions_is_validated_in_full():
+    spec = module_spec("network_state")
+    nested = [k for k, v in spec.items() if v.get("type") == "dict" and "options" in v]
+    assert nested, "network_state has a dict option with suboptions"
+    with pytest.raises(AnsibleActionFail) as failure:
+        validated_args(_Action({"desired_state": {}, nested[0]: {"no_such_suboption": 1}}), "network_state")
+    assert "no_such_suboption" in " ".join(failure.value.result["argument_errors"])

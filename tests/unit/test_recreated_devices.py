@@ -8,7 +8,7 @@ import pytest
 
 from ansible_collections.hostnet.nm.plugins.module_utils import kinds
 from ansible_collections.hostnet.nm.plugins.module_utils.errors import InvalidStateError
-from ansible_collections.hostnet.nm.plugins.module_utils.nm.kernel import ifindex
+from ansible_collections.hostnet.nm.plugins.module_utils.nm.kernel import ifindexes
 from ansible_collections.hostnet.nm.plugins.module_utils.nm.restore import bumped_metrics, recreated
 from ansible_collections.hostnet.nm.tests.unit.test_plan import device, plan_for, profile, snapshot
 
@@ -88,6 +88,7 @@ def test_a_software_device_back_under_another_interface_index_was_re_created():
     assert recreated(before, now) == []
 
 
-def test_the_kernels_interface_index_is_read_from_sysfs():
-    assert ifindex("lo") == 1
-    assert ifindex("no-such-link0") == 0 and ifindex("../lo") == 0
+def test_the_kernels_interface_indexes_are_read_in_one_dump():
+    indexes = ifindexes()
+    assert indexes["lo"] == 1
+    assert all(isinstance(i, int) and i > 0 for i in indexes.values()) and len(set(indexes.values())) == len(indexes)

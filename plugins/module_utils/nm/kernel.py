@@ -17,11 +17,11 @@ from __future__ import annotations
 import ipaddress
 import json
 import shutil
+import socket
 import subprocess
 from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
 from ..errors import DependencyError
-from ..files import read_text
 from ..model import ROUTE_TYPES, TypedRoute
 
 _SEARCH = "/usr/sbin:/sbin:/usr/bin:/bin"
@@ -271,9 +271,12 @@ def change_rule(verb: str, rule: Dict[str, Any]) -> None:
         raise subprocess.CalledProcessError(rc, [binary] + argv, out, err)
 
 
-def ifindex(name: str) -> int:
-    """The kernel's interface index of link ``name`` (sysfs; NetworkManager
-    does not export it on D-Bus), ``0`` when there is no such link. A
-    device deleted and created again under its name gets a new one."""
-    text = read_text("/sys/class/net/%s/ifindex" % name).strip() if "/" not in name else ""
-    return int(text) if text.isdigit() else 0
+def ifindexes() -> Dict[str, int]:
+    """The kernel's interface index of every link in this network namespace,
+    by name (``if_nameindex(3)``: one netlink dump, where NetworkManager
+    does not export the index on D-Bus); ``{}`` when it cannot be read. A
+    device deleted and created again under its name gets a new index."""
+    try:
+        return {name: index for index, name in socket.if_nameindex()}
+    except OSError:
+        return {}

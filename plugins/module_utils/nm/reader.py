@@ -79,7 +79,7 @@ def _kernel_rules() -> List[Dict[str, Any]]:
         return []  # no iproute2 here: only the profiles' rules are known
 
 
-def _device(path: str, props: Dict[str, Any], wired: Dict[str, Any]) -> Device:
+def _device(path: str, props: Dict[str, Any], wired: Dict[str, Any], index: int) -> Device:
     nm_type = int(props.get("DeviceType", 0))
     return {"perm_mac": (wired.get("PermHwAddress") or props.get("HwAddress") or "").upper() or None,
             "path": path, "nm_type": nm_type, "type": _device_kind(nm_type),
@@ -87,7 +87,7 @@ def _device(path: str, props: Dict[str, Any], wired: Dict[str, Any]) -> Device:
             "mtu": int(props.get("Mtu", 0)), "mac": (props.get("HwAddress") or "").upper() or None,
             "active": props.get("ActiveConnection", "/"), "ip4config": props.get("Ip4Config", "/"),
             "ip6config": props.get("Ip6Config", "/"), "real": bool(props.get("Real", True)),
-            "ifindex": kernel.ifindex(str(props.get("Interface", "")))}
+            "ifindex": index}
 
 
 def _device_kind(nm_type: int) -> Optional[str]:
@@ -96,6 +96,7 @@ def _device_kind(nm_type: int) -> Optional[str]:
 
 
 def _read_devices(snap: Snapshot, objects: Dict[str, Any], paths: List[str]) -> None:
+    indexes = kernel.ifindexes()
     for path in paths:
         props = objects.get(path, {}).get(DEVICE_IFACE, {})
         if not props or not props.get("Real", True):
@@ -103,7 +104,8 @@ def _read_devices(snap: Snapshot, objects: Dict[str, Any], paths: List[str]) -> 
             # (after "down", or a rolled-back creation). It is no device yet, and never "unmanaged": the profile
             # decides, as for an interface that does not exist
             continue
-        snap.devices[props["Interface"]] = _device(path, props, objects.get(path, {}).get(WIRED_IFACE, {}))
+        name = props["Interface"]
+        snap.devices[name] = _device(path, props, objects.get(path, {}).get(WIRED_IFACE, {}), indexes.get(name, 0))
     _kind_properties(snap, objects)
 
 

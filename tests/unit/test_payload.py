@@ -1,5 +1,5 @@
 """The controller's payload build (plugins/plugin_utils/payload.py): the cyclic garbage collector is
-paused for the build alone, and its state is always put back."""
+paused for the build alone, what it left alive is frozen, and the collector's state is always put back."""
 
 from __future__ import annotations
 
@@ -16,13 +16,17 @@ from ansible_collections.hostnet.nm.plugins.plugin_utils.payload import collecto
 def collector_enabled():
     gc.enable()
     yield
+    gc.unfreeze()   # back to the collector's generations: this test process lives on
     gc.enable()
 
 
 def test_the_collector_is_paused_inside_and_running_after():
     with collector_paused():
         assert not gc.isenabled()
+        survivor = [[]]
     assert gc.isenabled()
+    # what the block left alive is frozen: later collections do not walk it again
+    assert gc.get_freeze_count() > 0 and gc.is_tracked(survivor)
 
 
 def test_the_collector_runs_again_after_an_error():

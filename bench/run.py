@@ -5,7 +5,8 @@
                                   [--sizes 10,100,200,500] [--rounds 3] [--hosts 100] [--forks 50]
                                   [--floor-max 500] [--peer-profiles 50] [--no-peer] [--no-fleet]
                                   [--nm-rows 1.52]
-                                  [--collections DIR --label NAME] [--keep] [--render FIGURES]
+                                  [--collections DIR --label NAME] [--baseline REV]
+                                  [--keep] [--render FIGURES]
 
 Brings up its own lab (``--prefix``, default ``hnbench``; a lab of that name
 that the benchmark did not start is refused, never torn down), measures,
@@ -33,6 +34,11 @@ medians; absolute seconds are shown but are not the claim.
    never ran the collection (their first run fills the bytecode cache).
 4. Profile: cProfile of the no-op at 100 profiles and of the apply at the
    largest size, run on the host.
+
+``--baseline REV``: the collection as it was at git revision ``REV`` is a
+further contender in the host-scale and peer rounds (same lab, same rounds,
+interleaved), so that this build and an earlier one are compared in one run
+on a shared machine (section ``baseline``).
 
 ``--quick`` (the smoke test): 10 profiles, 3 hosts, one round, no peer, no
 profile, no other NetworkManager version. Needs root (the lab) and ``bash scripts/setup.sh`` done.
@@ -384,12 +390,12 @@ def peer_version(path: Path) -> str:
 
 
 # ---------------------------------------------------------------- the sections
-def host_scale(bench: Bench, host: str, sizes: List[int], rounds: int,
-               floor_max: int) -> Tuple[Dict[int, Dict[str, List[Result]]], Optional[int]]:
+def host_scale(bench: Bench, host: str, sizes: List[int], rounds: int, floor_max: int,
+               baseline: Optional[Bench] = None) -> Tuple[Dict[int, Dict[str, List[Result]]], Optional[int]]:
     """Per size: ``rounds`` interleaved rounds (one above 100 profiles) of
     [from scratch: ours, then ours again (no-op)], [``ansible.builtin.ping``:
     an empty module] and, up to ``floor_max`` profiles, [from scratch: plain
-    nmcli]. After a hung module (killed at its budget) the other rounds and
+    nmcli], and with a ``baseline`` [the same as ours with that build]. After a hung module (killed at its budget) the other rounds and
     the larger sizes are skipped: they would hang as well. Returns ``({size: {"ours": [...], "ping": [...], "nmcli":
     [...]}}, the size that hung or None)``."""
     out: Dict[int, Dict[str, List[Result]]] = {}
@@ -401,10 +407,10 @@ def host_scale(bench: Bench, host: str, sizes: List[int], rounds: int,
     for n in sizes:
         topo = Topology(n)
 
-        def ours() -> Result:
-            bench.clean([host])
-            applied = bench.check(host, topo, bench.ours([host], topo))
-            applied["noop"] = bench.ours([host], topo, noop=True) if not applied["error"] else {"error": "no apply"}
+        def ours(build: Bench = bench) -> Result:
+            build.clean([host])
+            applied = build.check(host, topo, build.ours([host], topo))
+            applied["noop"] = build.ours([host], topo, noop=True) if not applied["error"] else {"error": "no apply"}
             applied["hung"] = applied.get("hung") or applied["noop"].get("hung")
             return applied
 
@@ -416,6 +422,8 @@ def host_scale(bench: Bench, host: str, sizes: List[int], rounds: int,
         contenders = {"ours": ours, "ping": empty}
         if n <= floor_max:
             contenders["nmcli"] = floor
+        if baseline is not None:
+            contenders["baseline"] = lambda: ours(baseline)
         out[n] = interleave(rounds if n <= 100 else 1, contenders)
         out[n].setdefault("nmcli", [])
         if any(r.get("hung") for r in out[n]["ours"]):
@@ -425,9 +433,11 @@ def host_scale(bench: Bench, host: str, sizes: List[int], rounds: int,
     return out, None
 
 
-def versus_peer(bench: Bench, host: str, profiles: int, rounds: int) -> Dict[str, List[Result]]:
-    """Interleaved rounds of [ours: apply, no-op] and [community.general.nmcli:
-    apply, no-op], each apply from scratch over existing veth pairs."""
+def versus_peer(bench: Bench, host: str, profiles: int, rounds: int,
+                baseline: Optional[Bench] = None) -> Dict[str, List[Result]]:
+    """Interleaved rounds of [ours: apply, no-op], [community.general.nmcli:
+    apply, no-op] and with a ``baseline`` [the same as ours with that build],
+    each apply from scratch over existing veth pairs."""
     topo = Topology(profiles, created=False)
 
     def run(apply: Callable[[bool], Result]) -> Result:
@@ -437,8 +447,11 @@ def versus_peer(bench: Bench, host: str, profiles: int, rounds: int) -> Dict[str
         return result
 
     _say("peer: %d profiles" % profiles)
-    out = interleave(rounds, {"ours": lambda: run(lambda noop: bench.ours([host], topo, False, noop)),
-                              "peer": lambda: run(lambda noop: bench.peer(host, topo, noop))})
+    contenders = {"ours": lambda: run(lambda noop: bench.ours([host], topo, False, noop)),
+                  "peer": lambda: run(lambda noop: bench.peer(host, topo, noop))}
+    if baseline is not None:
+        contenders["baseline"] = lambda: run(lambda noop: baseline.ours([host], topo, False, noop))
+    out = interleave(rounds, contenders)
     bench.clean([host])
     return out
 
@@ -534,6 +547,9 @@ def arguments(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument("--collections", type=Path, default=ROOT / "build" / "collections",
                         help="where hostnet.nm is (ansible_collections/hostnet/nm below it), to compare builds")
     parser.add_argument("--label", default="", help="[a-z0-9-] name of the --collections build: its own sections")
+    parser.add_argument("--baseline", metavar="REV",
+                        help="a git revision of this repository whose collection also runs in the host-scale and "
+                             "peer rounds, interleaved with this build (section baseline)")
     parser.add_argument("--keep", action="store_true", help="leave the lab up")
     parser.add_argument("--render", type=Path, help="no run: the tables from a saved figures-*.json")
     args = parser.parse_args(argv)
@@ -550,6 +566,8 @@ def arguments(argv: Optional[List[str]] = None) -> argparse.Namespace:
     if not (args.collections / "ansible_collections" / "hostnet" / "nm" / "galaxy.yml").is_file():
         parser.error("--collections: no ansible_collections/hostnet/nm/galaxy.yml below %s (run `make setup` "
                      "for the default)" % args.collections)
+    if args.baseline is not None and not args.render:
+        args.baseline = baseline_build(parser, args.baseline)
     if args.hosts < 3 and not args.no_fleet:
         parser.error("--hosts: the fleet section needs at least 3 hosts (or --no-fleet)")
     return args
@@ -595,6 +613,25 @@ def failed_runs(figures: Any) -> List[str]:
     return []
 
 
+def baseline_build(parser: argparse.ArgumentParser, rev: str) -> Tuple[str, Path]:
+    """``(REV and its commit, the parent of its ansible_collections)``: the
+    collection at git revision ``rev``, unpacked with ``git archive`` into
+    bench/.cache once per commit (``parser.error`` when ``rev`` is no commit)."""
+    proc = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--verify", "--quiet", rev + "^{commit}"],
+                          capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        parser.error("--baseline: not a commit of this repository: %r" % rev)
+    commit = proc.stdout.strip()
+    dest = CACHE / ("baseline-%s" % commit[:12])
+    tree = dest / "ansible_collections" / "hostnet" / "nm"
+    if not (tree / "galaxy.yml").is_file():
+        tree.mkdir(parents=True, exist_ok=True)
+        archive = subprocess.run(["git", "-C", str(ROOT), "archive", "--format=tar", commit], capture_output=True,
+                                 check=True).stdout
+        subprocess.run(["tar", "-x", "-C", str(tree)], input=archive, check=True)
+    return "%s (%s)" % (rev, commit[:12]), dest
+
+
 def take_lab(lab: Lab) -> Any:
     """Lock the lab's name (the convention of tests/integration) and remove
     what a killed benchmark run left of it. Returns the lock (keep it open).
@@ -630,10 +667,14 @@ def run(args: argparse.Namespace, sizes: List[int]) -> Dict[str, Any]:
         (lab.root / OWNER).write_text("bench/run.py pid %d\n" % os.getpid())
         _say("lab %s up with %d hosts in %.0f s" % (lab.prefix, args.hosts, time.monotonic() - start))
         bench = Bench(lab, args.collections.resolve(), peer, args.forks)
-        figures["scale"], figures["hung"] = host_scale(bench, "h1", sizes, args.rounds, args.floor_max)
+        base = None
+        if args.baseline:
+            base = Bench(lab, args.baseline[1], None, args.forks)
+            figures["baseline"] = {"revision": args.baseline[0]}
+        figures["scale"], figures["hung"] = host_scale(bench, "h1", sizes, args.rounds, args.floor_max, base)
         figures["nm_rows"] = {v: other_version(args, v, bench.collections) for v in args.nm_rows}
         if peer:
-            figures["peer"] = versus_peer(bench, "h1", args.peer_profiles, args.rounds)
+            figures["peer"] = versus_peer(bench, "h1", args.peer_profiles, args.rounds, base)
         if not args.no_fleet:
             figures["fleet"] = fleet(bench, ["h%d" % i for i in range(1, args.hosts + 1)], args.rounds)
         bench.clean(["h1"])

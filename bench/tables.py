@@ -290,6 +290,37 @@ def fleet_section(fig: Dict[str, Any]) -> str:
         table(["run", "seconds", "/ ping"], rows)] + (["", "Failures: " + "; ".join(errors)] if errors else []))
 
 
+def baseline_section(fig: Dict[str, Any]) -> str:
+    """This build against ``--baseline``'s, from the same interleaved rounds:
+    module time on the host and end to end, per size and in the peer's setup."""
+    base = fig.get("baseline")
+    if not base:
+        return "### Against an earlier build\n\nNot run (`--baseline REV`)."
+    rows: List[List[str]] = []
+    cases = [("%d profiles" % n, runs, key) for n, runs in sorted(fig.get("scale", {}).items())
+             for key in ("module", "e2e")]
+    if fig.get("peer"):
+        cases.append(("%d profiles, veths there (the peer's setup)" % fig["peer_profiles"], fig["peer"], "e2e"))
+    for label, runs, key in cases:
+        for run, sub in (("apply", None), ("no-op", "noop")):
+            ours, theirs = runs.get("ours", []), runs.get("baseline", [])
+            rows.append(["%s, %s, %s" % (label, run, "module" if key == "module" else "end to end"),
+                         _cell(ours, key, sub), _cell(theirs, key, sub),
+                         ratio(_div(_med(ours, key, sub), _med(theirs, key, sub)))])
+    errors = ["%s: %s" % (label, e) for label, e in (
+        ("%s%s" % (size, run), _errors(runs.get("baseline", []), sub))
+        for size, runs in [("%s profiles, " % n, r) for n, r in sorted(fig.get("scale", {}).items())] +
+        ([("peer's setup, ", fig["peer"])] if fig.get("peer") else [])
+        for run, sub in (("apply", None), ("no-op", "noop"))) if e]
+    return "\n".join([
+        "### Against an earlier build: %s" % base["revision"], "",
+        "The collection at that revision ran as one more contender in the same interleaved rounds as this "
+        "build, on the same host (host scale and the peer's setup above), so both met the same load. Medians "
+        "in seconds; *this / earlier* below 1.00x is faster.", "",
+        table(["run", "this build", "earlier build", "this / earlier"], rows)] +
+        (["", "Failures of the earlier build: " + "; ".join(errors)] if errors else []))
+
+
 def profile_section(fig: Dict[str, Any]) -> str:
     prof = fig.get("profile")
     if not prof:
@@ -315,7 +346,7 @@ def sections(fig: Dict[str, Any], quick: bool, label: str = "") -> Dict[str, str
     """``{marker name: Markdown}`` for docs/performance.md; with a ``label``
     (another build, ``--collections``) the names and the title carry it."""
     out = {"summary": summary(fig, quick), "host-scale": host_scale(fig), "peer": peer_section(fig),
-           "fleet": fleet_section(fig), "profile": profile_section(fig)}
+           "fleet": fleet_section(fig), "baseline": baseline_section(fig), "profile": profile_section(fig)}
     if not label:
         return out
     out["summary"] = out["summary"].replace("## Benchmarks (`make bench`)", "## Benchmarks of the build `%s` "

@@ -395,8 +395,9 @@ def host_scale(bench: Bench, host: str, sizes: List[int], rounds: int, floor_max
     """Per size: ``rounds`` interleaved rounds (one above 100 profiles) of
     [from scratch: ours, then ours again (no-op)], [``ansible.builtin.ping``:
     an empty module] and, up to ``floor_max`` profiles, [from scratch: plain
-    nmcli], and with a ``baseline`` [the same as ours with that build]. After a hung module (killed at its budget) the other rounds and
-    the larger sizes are skipped: they would hang as well. Returns ``({size: {"ours": [...], "ping": [...], "nmcli":
+    nmcli], and with a ``baseline`` [the same as ours with that build].
+    After a hung module (killed at its budget) the other rounds and the
+    larger sizes are skipped: they would hang as well. Returns ``({size: {"ours": [...], "ping": [...], "nmcli":
     [...]}}, the size that hung or None)``."""
     out: Dict[int, Dict[str, List[Result]]] = {}
 
@@ -478,10 +479,10 @@ def fleet(bench: Bench, hosts: List[str], rounds: int) -> Dict[str, List[Result]
 
     _say("fleet: %d hosts, forks %d" % (len(hosts), bench.forks))
     ping()                                     # untimed: every host's ssh master connection is open
-    first = interleave(1, {"apply_first": apply})   # h2... have never run a module of ours
-    applied = interleave(1, {"apply": apply})  # from scratch once more: the goal is about the no-op
+    # in this order, once each: h2... have never run a module of ours, then every host has
+    applied = interleave(1, {"apply_first": apply, "apply": apply})
     out = interleave(rounds, {"ping": ping, "noop": lambda: bench.ours(hosts, topo, timed=False, noop=True)})
-    return dict(out, **first, **applied)
+    return dict(out, **applied)
 
 
 # ---------------------------------------------------------------- entry point
@@ -566,8 +567,7 @@ def arguments(argv: Optional[List[str]] = None) -> argparse.Namespace:
     if not (args.collections / "ansible_collections" / "hostnet" / "nm" / "galaxy.yml").is_file():
         parser.error("--collections: no ansible_collections/hostnet/nm/galaxy.yml below %s (run `make setup` "
                      "for the default)" % args.collections)
-    if args.baseline is not None and not args.render:
-        args.baseline = baseline_build(parser, args.baseline)
+    args.baseline_build = baseline_build(parser, args.baseline) if args.baseline and not args.render else None
     if args.hosts < 3 and not args.no_fleet:
         parser.error("--hosts: the fleet section needs at least 3 hosts (or --no-fleet)")
     return args
@@ -668,9 +668,9 @@ def run(args: argparse.Namespace, sizes: List[int]) -> Dict[str, Any]:
         _say("lab %s up with %d hosts in %.0f s" % (lab.prefix, args.hosts, time.monotonic() - start))
         bench = Bench(lab, args.collections.resolve(), peer, args.forks)
         base = None
-        if args.baseline:
-            base = Bench(lab, args.baseline[1], None, args.forks)
-            figures["baseline"] = {"revision": args.baseline[0]}
+        if args.baseline_build:
+            base = Bench(lab, args.baseline_build[1], None, args.forks)
+            figures["baseline"] = {"revision": args.baseline_build[0]}
         figures["scale"], figures["hung"] = host_scale(bench, "h1", sizes, args.rounds, args.floor_max, base)
         figures["nm_rows"] = {v: other_version(args, v, bench.collections) for v in args.nm_rows}
         if peer:

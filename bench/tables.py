@@ -285,8 +285,9 @@ def fleet_section(fig: Dict[str, Any]) -> str:
         "Each host gets the 10-profile state (5 bridges with a veth port each). ansible-playbook / ansible "
         "wall time, ssh master connections warm for all (one untimed ping first); ping and the no-op in %d "
         "interleaved rounds. The apply (from scratch) runs twice, once each: first on hosts that (all but h1) "
-        "have never run a module of the collection, where each host compiles the collection's `module_utils` and fills its "
-        "bytecode cache (as after an install or an upgrade), then again, as every later run finds the hosts." % len(fleet.get("ping", [])), "",
+        "have never run a module of the collection, where each host compiles the collection's `module_utils` "
+        "and fills its bytecode cache (as after an install or an upgrade), then again, as every later run "
+        "finds the hosts." % len(fleet.get("ping", [])), "",
         table(["run", "seconds", "/ ping"], rows)] + (["", "Failures: " + "; ".join(errors)] if errors else []))
 
 
@@ -296,22 +297,19 @@ def baseline_section(fig: Dict[str, Any]) -> str:
     base = fig.get("baseline")
     if not base:
         return "### Against an earlier build\n\nNot run (`--baseline REV`)."
-    rows: List[List[str]] = []
-    cases = [("%d profiles" % n, runs, key) for n, runs in sorted(fig.get("scale", {}).items())
-             for key in ("module", "e2e")]
+    # (label, rounds with "ours" and "baseline", what was timed there)
+    setups = [("%d profiles" % n, runs, ("module", "e2e")) for n, runs in sorted(fig.get("scale", {}).items())]
     if fig.get("peer"):
-        cases.append(("%d profiles, veths there (the peer's setup)" % fig["peer_profiles"], fig["peer"], "e2e"))
-    for label, runs, key in cases:
-        for run, sub in (("apply", None), ("no-op", "noop")):
-            ours, theirs = runs.get("ours", []), runs.get("baseline", [])
-            rows.append(["%s, %s, %s" % (label, run, "module" if key == "module" else "end to end"),
-                         _cell(ours, key, sub), _cell(theirs, key, sub),
-                         ratio(_div(_med(ours, key, sub), _med(theirs, key, sub)))])
-    errors = ["%s: %s" % (label, e) for label, e in (
-        ("%s%s" % (size, run), _errors(runs.get("baseline", []), sub))
-        for size, runs in [("%s profiles, " % n, r) for n, r in sorted(fig.get("scale", {}).items())] +
-        ([("peer's setup, ", fig["peer"])] if fig.get("peer") else [])
-        for run, sub in (("apply", None), ("no-op", "noop"))) if e]
+        setups.append(("%d profiles, veths there (the peer's setup)" % fig["peer_profiles"], fig["peer"], ("e2e",)))
+    kinds = (("apply", None), ("no-op", "noop"))
+    rows: List[List[str]] = []
+    errors: List[str] = []
+    for label, runs, keys in setups:
+        ours, theirs = runs.get("ours", []), runs.get("baseline", [])
+        rows += [["%s, %s, %s" % (label, run, "module" if key == "module" else "end to end"),
+                  _cell(ours, key, sub), _cell(theirs, key, sub),
+                  ratio(_div(_med(ours, key, sub), _med(theirs, key, sub)))] for key in keys for run, sub in kinds]
+        errors += ["%s, %s: %s" % (label, run, _errors(theirs, sub)) for run, sub in kinds if _errors(theirs, sub)]
     return "\n".join([
         "### Against an earlier build: %s" % base["revision"], "",
         "The collection at that revision ran as one more contender in the same interleaved rounds as this "

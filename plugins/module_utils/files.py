@@ -33,8 +33,9 @@ def write_atomic(path: str, text: Union[str, bytes], mode: int = REPORT_MODE, sy
     ``O_CREAT | O_EXCL | O_NOFOLLOW`` under a random name (a file or a
     symlink planted at that name is never opened: another name is tried),
     with permissions ``mode`` (default 0600, whatever the umask), flushed
-    to disk (unless ``sync`` is false: a cache that may be lost), then renamed over ``path``; the rename replaces a symlink at
-    ``path`` itself rather than writing where it points. The directory is
+    to disk (unless ``sync`` is false: a cache that may be lost), then
+    renamed over ``path``; the rename replaces a symlink at ``path`` itself
+    rather than writing where it points. The directory is
     created (0700) when missing. Returns ``path``.
 
     Raises:

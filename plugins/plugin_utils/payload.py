@@ -5,9 +5,9 @@
 
 Ansible builds a module's payload (AnsiballZ) once per playbook run, in the
 per-host worker process of the first host: it compiles every ``module_utils``
-file the module reaches to an abstract syntax tree to find their imports. Each
-tree is hundreds of thousands of objects, and allocating them sets off Python's
-cyclic garbage collector again and again; each full collection walks the
+file the module reaches to an abstract syntax tree to find their imports. The
+trees come to hundreds of thousands of objects, and allocating them sets off
+Python's cyclic garbage collector again and again; each full collection walks the
 worker's whole heap, which holds the task's document with a data tag on every
 node (ansible-core 2.19). Measured on ``hostnet.nm.network_state`` (60 files,
 about 660 KB of source): about half the build's CPU time, and more the larger

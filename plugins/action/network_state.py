@@ -22,11 +22,13 @@ from ansible_collections.hostnet.nm.plugins.module_utils.errors import type_name
 from ansible_collections.hostnet.nm.plugins.module_utils.redact import redact, secret_values
 from ansible_collections.hostnet.nm.plugins.module_utils.validation import validate
 from ansible_collections.hostnet.nm.plugins.plugin_utils.arguments import validated_args
-from ansible_collections.hostnet.nm.plugins.plugin_utils.payload import collector_paused
+from ansible_collections.hostnet.nm.plugins.plugin_utils.payload import Prebuild, collector_paused
 
 
 #: seconds kept in hand before NM's rollback: a confirmation must not race it
 CONFIRM_MARGIN = 3
+#: the module this action runs, and the one that confirms its change
+MODULE, CONFIRM_MODULE = "hostnet.nm.network_state", "hostnet.nm.checkpoint"
 #: what the commit module reports of a change it found undone or had to put back itself
 HOST_ACCOUNT = ("rolled_back", "restored", "rollback_reason", "differences", "repairs")
 #: prctl(2) option: the signal this process gets when its parent ends (Linux)
@@ -64,6 +66,9 @@ class ActionModule(ActionBase):
     """Validate on the controller, then run the module on the host."""
 
     TRANSFERS_FILES = False
+    #: set by ``_run``: the module's change will wait for a confirmation (whose payload to build meanwhile)
+    _prebuild_confirm = False
+    _prebuild: Optional[Prebuild] = None
 
     def run(self, tmp: Optional[str] = None, task_vars: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
         """The task's result, with every secret of the task's arguments masked
@@ -93,8 +98,12 @@ class ActionModule(ActionBase):
                           warnings=[str(w) for w in warnings])
             return result
         args = validated_args(self, "network_state")   # types converted, defaults, no unknown key
-        module_result = self._execute_module(module_name="hostnet.nm.network_state", module_args=args,
-                                             task_vars=task_vars)
+        # a change waits for its confirmation: build that module's payload while the host applies
+        self._prebuild_confirm = bool(args["confirm"]) and not self._task.check_mode
+        try:
+            module_result = self._execute_module(module_name=MODULE, module_args=args, task_vars=task_vars)
+        finally:
+            self._prebuilt()
         result.update(module_result)
         diff = module_result.get("diff")
         if isinstance(diff, dict) and "before" in diff:
@@ -106,9 +115,24 @@ class ActionModule(ActionBase):
 
     def _configure_module(self, *args: Any, **kwargs: Any) -> Any:
         """Ansible's payload build for a module, with the garbage collector
-        paused (see :mod:`plugin_utils.payload`); the module then runs as usual."""
+        paused (see :mod:`plugin_utils.payload`); the module then runs as usual.
+        Once ``network_state``'s payload is built, and when its change will
+        wait for a confirmation, ``checkpoint``'s is built in the background
+        (:class:`~plugin_utils.payload.Prebuild`) while the host applies."""
         with collector_paused():
-            return super()._configure_module(*args, **kwargs)
+            bits = super()._configure_module(*args, **kwargs)
+        if kwargs.get("module_name") == MODULE and self._prebuild_confirm:
+            self._prebuild_confirm = False
+            task_vars = kwargs.get("task_vars")
+            self._prebuild = Prebuild(lambda: self._configure_module(module_name=CONFIRM_MODULE, module_args={},
+                                                                     task_vars=task_vars))
+        return bits
+
+    def _prebuilt(self) -> None:
+        """Wait for the background build of the confirming module's payload, if one was started."""
+        if self._prebuild is not None:
+            self._prebuild.wait()
+            self._prebuild = None
 
     def _commit_until(self, target: str, args: Dict[str, Any], deadline: float,
                       task_vars: Dict[str, Any]) -> Dict[str, Any]:
@@ -123,7 +147,7 @@ class ActionModule(ActionBase):
             self._connection.set_option("host", target)
             self._connection.reset()  # a fresh connection, never the multiplexed one the change may have cut
             try:
-                last = self._execute_module(module_name="hostnet.nm.checkpoint", module_args=args,
+                last = self._execute_module(module_name=CONFIRM_MODULE, module_args=args,
                                             task_vars=task_vars)
             except AnsibleError as exc:  # the host is not reachable (yet) at the target address
                 last = {"unreachable": True, "msg": str(exc)}

@@ -2,7 +2,7 @@
 """hostnet.nm benchmarks, side by side with what users would pick instead (``make bench``).
 
     .venv/bin/python bench/run.py [--quick] [--out docs/performance.md] [--prefix hnbench]
-                                  [--sizes 10,100,200,500] [--rounds 3] [--hosts 100] [--forks 50]
+                                  [--sizes 10,100,200,500] [--rounds 5] [--hosts 100] [--forks 50]
                                   [--floor-max 500] [--peer-profiles 50] [--no-peer] [--no-fleet]
                                   [--nm-rows 1.52]
                                   [--collections DIR --label NAME] [--baseline REV]
@@ -340,13 +340,17 @@ def _startup(result: Result, modules: List[Dict[str, Any]]) -> Optional[float]:
     return own[0] - phases if own and result["timings"] else None
 
 
-def interleave(rounds: int, contenders: Dict[str, Callable[[], Result]]) -> Dict[str, List[Result]]:
+def interleave(rounds: int, contenders: Dict[str, Callable[[], Result]],
+               once: Tuple[str, ...] = ()) -> Dict[str, List[Result]]:
     """Run each contender once per round, the order rotating each round, so
-    that load changes hit them alike. Returns ``{name: [result per round]}``."""
+    that load changes hit them alike; those named in ``once`` run in the
+    first round only. Returns ``{name: [result per round]}``."""
     names = list(contenders)
     out: Dict[str, List[Result]] = {n: [] for n in names}
     for r in range(rounds):
         for name in names[r % len(names):] + names[:r % len(names)]:
+            if r and name in once:
+                continue
             out[name].append(contenders[name]())
             _say("%s round %d: %s" % (name, r + 1, _brief(out[name][-1])))
         if any(results[-1].get("hung") for results in out.values()):
@@ -392,10 +396,11 @@ def peer_version(path: Path) -> str:
 # ---------------------------------------------------------------- the sections
 def host_scale(bench: Bench, host: str, sizes: List[int], rounds: int, floor_max: int,
                baseline: Optional[Bench] = None) -> Tuple[Dict[int, Dict[str, List[Result]]], Optional[int]]:
-    """Per size: ``rounds`` interleaved rounds (one above 100 profiles) of
+    """Per size: ``rounds`` interleaved rounds of
     [from scratch: ours, then ours again (no-op)], [``ansible.builtin.ping``:
     an empty module] and, up to ``floor_max`` profiles, [from scratch: plain
-    nmcli], and with a ``baseline`` [the same as ours with that build].
+    nmcli] (in the first round only above 100 profiles: it takes minutes
+    there), and with a ``baseline`` [the same as ours with that build].
     After a hung module (killed at its budget) the other rounds and the
     larger sizes are skipped: they would hang as well. Returns ``({size: {"ours": [...], "ping": [...], "nmcli":
     [...]}}, the size that hung or None)``."""
@@ -425,7 +430,7 @@ def host_scale(bench: Bench, host: str, sizes: List[int], rounds: int, floor_max
             contenders["nmcli"] = floor
         if baseline is not None:
             contenders["baseline"] = lambda: ours(baseline)
-        out[n] = interleave(rounds if n <= 100 else 1, contenders)
+        out[n] = interleave(rounds, contenders, once=() if n <= 100 else ("nmcli",))
         out[n].setdefault("nmcli", [])
         if any(r.get("hung") for r in out[n]["ours"]):
             bench.clean([host])
@@ -535,7 +540,7 @@ def arguments(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument("--prefix", default="hnbench", help="the lab's name; never one that tests or make lab-up use")
     parser.add_argument("--sizes", type=profile_counts, default=profile_counts("10,100,200,500"),
                         help="profiles per host (even, 2..%d)" % (2 * MAX_PAIRS))
-    parser.add_argument("--rounds", type=in_range(1, 20), default=3)
+    parser.add_argument("--rounds", type=in_range(1, 20), default=5)
     parser.add_argument("--hosts", type=in_range(1, MAX_HOSTS), default=100, help="fleet size")
     parser.add_argument("--forks", type=in_range(1, 500), default=50)
     parser.add_argument("--floor-max", type=int, default=500, help="largest size also applied with plain nmcli")

@@ -155,7 +155,7 @@ def summary(fig: Dict[str, Any], quick: bool) -> str:
                                                   m["machine"]),
         "Versions: %s. Load average (1/5/15 min) at the start %s, at the end %s: the machine is shared, so every "
         "comparison below is interleaved in one run and given as a ratio of medians (sizes above 100 profiles: "
-        "one round each)." % (
+        "the plain-nmcli floor in the first round only)." % (
             m["versions"], fig["load_start"], fig["load_end"]), "",
         "The end state (`bench/topology.py`): N profiles = N/2 Linux bridges `br<i>` (STP off, IPv6 off, one IPv4 "
         "address, one static route each), each with one veth port `ve<i>`; its peer `vp<i>` stays out of the "
@@ -223,8 +223,8 @@ def host_scale(fig: Dict[str, Any]) -> str:
         "shell script of `nmcli connection add` commands on the host (autoconnect activates them), until all "
         "devices are connected. *CPU*: CPU seconds of the module processes during the apply, and of the "
         "host's NetworkManager during the apply and during the floor script. *empty module*: `ansible.builtin.ping`'s module time on the same host, the "
-        "least any Ansible module costs here. Rounds: medians of that many interleaved rounds (one above 100 "
-        "profiles).%s" % (" " + versions + "." if versions else ""), "",
+        "least any Ansible module costs here. Rounds: medians of that many interleaved rounds (above 100 "
+        "profiles the nmcli floor runs in the first round only).%s" % (" " + versions + "." if versions else ""), "",
         table(["profiles", "rounds", "apply module", "apply e2e", "no-op module", "no-op e2e",
                "D-Bus writes apply / no-op", "peak RSS MiB", "apply ms/profile", "CPU: module / NM, NM in floor",
                "nmcli floor", "apply / floor", "empty module"],

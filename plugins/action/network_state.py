@@ -99,11 +99,9 @@ class ActionModule(ActionBase):
             return result
         args = validated_args(self, "network_state")   # types converted, defaults, no unknown key
         # a change waits for its confirmation: build that module's payload while the host applies
+        # (a no-op or a failure leaves that build to finish, or to end with this worker process)
         self._prebuild_confirm = bool(args["confirm"]) and not self._task.check_mode
-        try:
-            module_result = self._execute_module(module_name=MODULE, module_args=args, task_vars=task_vars)
-        finally:
-            self._prebuilt()
+        module_result = self._execute_module(module_name=MODULE, module_args=args, task_vars=task_vars)
         result.update(module_result)
         diff = module_result.get("diff")
         if isinstance(diff, dict) and "before" in diff:
@@ -129,7 +127,8 @@ class ActionModule(ActionBase):
         return bits
 
     def _prebuilt(self) -> None:
-        """Wait for the background build of the confirming module's payload, if one was started."""
+        """Wait for the background build of the confirming module's payload, if
+        one was started: called before the confirmation runs that module."""
         if self._prebuild is not None:
             self._prebuild.wait()
             self._prebuild = None
@@ -140,6 +139,7 @@ class ActionModule(ActionBase):
         each time, until it answers or ``deadline`` (monotonic seconds) passes; returns its
         last result (``unreachable`` when it never answered)."""
         last: Dict[str, Any] = {}
+        self._prebuilt()
         self._keepalive()
         while time.monotonic() < deadline:
             if os.getppid() != self._playbook_pid:  # the playbook is gone: leave NetworkManager to revert

@@ -63,8 +63,10 @@ class Prebuild:
     (Ansible keeps its task and templating context there). A build that
     fails is dropped (:attr:`error` keeps it): the later run builds again
     and reports the error itself. Call :meth:`wait` before that run, so
-    that two builds never run at once. The thread is a daemon: it never
-    holds up the end of the worker process."""
+    that two builds never run at once. When the module is not run after
+    all (a no-op needs no confirmation), nobody waits: the thread is a
+    daemon and ends with the worker process at the latest, and Ansible's
+    lock on its cache entry, released then, lets another worker build it."""
 
     def __init__(self, build: Callable[[], Any]) -> None:
         self.error: Optional[BaseException] = None
